@@ -1,0 +1,126 @@
+"""The project's own database: evidence register, request log, outcomes history.
+
+One SQLAlchemy Core schema serves SQLite (embedded default) and PostgreSQL (production). Change it only
+through a new Alembic migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Every email we send. ``dedupe_key`` is claimed before sending, so a rerun, retry or backfill can
+# never send the same message twice.
+outbound_message = Table(
+    "outbound_message",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", String(255), nullable=False, unique=True),
+    Column("assessment_year", Integer, nullable=False, index=True),
+    Column("department_id", String(100), index=True),
+    Column("kind", String(40), nullable=False),
+    Column("recipients", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("message_id", String(255)),
+    Column("status", String(20), nullable=False),  # sending | sent | failed
+    Column("attachment", Text),
+    Column("run_id", String(255)),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+# One row per file received, whatever happened to it: provenance for every evidence row.
+submission = Table(
+    "submission",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("original_name", Text, nullable=False),
+    Column("assessment_year", Integer, index=True),
+    Column("department_id", String(100), index=True),
+    Column("source", String(40), nullable=False),  # inbox | imap
+    Column("submitter", Text),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),  # accepted | partial | rejected | quarantined
+    Column("archive_path", Text),
+    Column("rows_total", Integer, nullable=False, default=0),
+    Column("rows_accepted", Integer, nullable=False, default=0),
+    Column("rows_rejected", Integer, nullable=False, default=0),
+    Column("version", Integer, nullable=False, default=1),
+    Column("message", Text),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer, nullable=False, index=True),
+    Column("department_id", String(100), nullable=False, index=True),
+    Column("element_id", String(20), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("evidence_type", String(40), nullable=False),
+    Column("link", Text),
+    Column("evidence_date", Date),
+    Column("owner", Text),
+    Column("self_rating", String(40)),
+    Column("cplus_claim", Boolean, nullable=False, default=False),
+    Column("cplus_justification", Text),
+    Column("notes", Text),
+    Column("submission_id", ForeignKey("submission.id"), nullable=False, index=True),
+    Column("sheet", String(100), nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("is_current", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("submission_id", "sheet", "row_number", name="uq_evidence_provenance"),
+)
+
+# The assessor's rating per element, year by year (imported history and entered outcomes).
+assessment_outcome = Table(
+    "assessment_outcome",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer, nullable=False),
+    Column("framework", String(40), nullable=False),
+    Column("assessment_type", String(20), nullable=False),
+    Column("element_id", String(20), nullable=False),
+    Column("rating", String(40), nullable=False),
+    Column("action", Text),
+    Column("source", Text),
+    UniqueConstraint("assessment_year", "element_id", name="uq_outcome_year_element"),
+)
+
+# What a DAG run produced, for history and the dashboard (summaries, gap snapshots, packs).
+run_record = Table(
+    "run_record",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("dag_id", String(250), nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("assessment_year", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("payload", JSON, nullable=False),
+    UniqueConstraint("kind", "dag_id", "run_id", name="uq_run_record_kind_run"),
+)

@@ -1,0 +1,146 @@
+"""The demo council generator: a realistic fictional borough for the demo run and the tests.
+
+``python -m reaccreditation.demo --out var/demo`` writes ``organisation.yaml`` (the config a quality team
+would keep), ``history/outcomes.csv`` (past assessor ratings) and ``planted.json`` (what the demo
+deliberately planted, so later stages can be checked against it). Output is deterministic for a given
+first day and seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reaccreditation.standards import load_standard
+
+COUNCIL = Path(__file__).with_name("council.yaml")
+FULL_CYCLE = 3  # a full assessment every third year, surveillance visits between
+
+
+def _email(name: str, domain: str) -> str:
+    local = re.sub(r"[^a-z.]", "", name.lower().replace("cllr ", "").replace(" ", "."))
+    return f"{local}@{domain}"
+
+
+def default_first_day(today: date) -> date:
+    """A Monday about 110 days ahead: the request stage (T-120) is due, reminders are not yet."""
+    day = today + timedelta(days=110)
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+def assessment_type(year: int, full_year: int) -> str:
+    return "full" if (year - full_year) % FULL_CYCLE == 0 else "surveillance"
+
+
+def build_config(first_day: date, framework: str = "cse") -> dict[str, Any]:
+    spec = yaml.safe_load(COUNCIL.read_text(encoding="utf-8"))
+    standard = load_standard(framework)
+    domain = spec["organisation"]["domain"]
+    year = first_day.year
+
+    def person(entry: dict[str, Any]) -> dict[str, Any]:
+        out = {"name": entry["name"], "email": entry.get("email") or _email(entry["name"], domain)}
+        if entry.get("role"):
+            out["role"] = entry["role"]
+        if entry.get("user"):
+            out["airflow_user"] = entry["user"]
+        return out
+
+    departments = []
+    for d in spec["departments"]:
+        elements = [e.id for e in standard.elements if e.sub_criterion_id in d["sub_criteria"]]
+        departments.append(
+            {
+                "id": d["id"],
+                "name": d["name"],
+                "head": {"name": d["head"], "email": _email(d["head"], domain), "role": f"Head of {d['name']}"},
+                "evidence_contacts": [{"name": c, "email": _email(c, domain)} for c in d["contacts"]],
+                "elements": elements,
+            }
+        )
+    return {
+        "organisation": {"name": spec["organisation"]["name"], "short_name": spec["organisation"]["short_name"]},
+        "framework": framework,
+        "assessment": {
+            "first_day": first_day,
+            "days": 5,
+            "type": assessment_type(year, year - 1),
+            "day_start": "09:00",
+            "day_end": "17:00",
+            "evidence_window_months": 12,
+            "assessor": person(spec["assessor"]),
+        },
+        "schedule": {
+            "requests_days_before": 120,
+            "reminders_days_before": [90, 60],
+            "escalation_days_before": 45,
+            "return_days_before": 50,
+            "packs_days_before": [30, 23, 16, 9, 3],
+        },
+        "quality_team": {"mailbox": spec["quality_team"]["mailbox"], "members": [person(m) for m in spec["quality_team"]["members"]]},
+        "leadership": [person(p) for p in spec["leadership"]],
+        "departments": departments,
+        "sites": spec["sites"],
+        "travel": spec["travel"],
+    }
+
+
+def build_history(first_day: date, framework: str = "cse", seed: int = 2008) -> list[dict[str, Any]]:
+    """Past outcomes per element; the last full assessment was the year before the demo year."""
+    spec = yaml.safe_load(COUNCIL.read_text(encoding="utf-8"))["history"]
+    standard = load_standard(framework)
+    ids = [e.id for e in standard.elements]
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    n = spec["years_before"]
+    for i in range(n):
+        year = first_day.year - n + i
+        plus = set(rng.sample(ids, spec["compliance_plus"][i]))
+        partial = set(rng.sample([x for x in ids if x not in plus], spec["partial"][i]))
+        for element_id in ids:
+            rating = "Compliance Plus" if element_id in plus else "Partial Compliance" if element_id in partial else "Compliance"
+            action = ""
+            if element_id in partial:
+                action = f"Show how the action plan for {element_id} has been carried out and measured."
+            rows.append(
+                {
+                    "assessment_year": year,
+                    "framework": framework,
+                    "assessment_type": assessment_type(year, first_day.year - 1),
+                    "element_id": element_id,
+                    "rating": rating,
+                    "action": action,
+                }
+            )
+    return rows
+
+
+def generate(out: Path, first_day: date, framework: str = "cse", seed: int = 2008) -> dict[str, Path]:
+    out = Path(out)
+    (out / "history").mkdir(parents=True, exist_ok=True)
+    config = build_config(first_day, framework)
+    history = build_history(first_day, framework, seed)
+    config_path = out / "organisation.yaml"
+    header = f"# Demo council generated by `python -m reaccreditation.demo` (first day {first_day}). Fictional.\n"
+    config_path.write_text(header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    history_path = out / "history" / "outcomes.csv"
+    with history_path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
+    last_year = first_day.year - 1
+    planted = {
+        "first_day": first_day.isoformat(),
+        "last_year_partials": sorted(r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Partial Compliance"),
+        "last_year_compliance_plus": sorted(r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Compliance Plus"),
+    }
+    planted_path = out / "planted.json"
+    planted_path.write_text(json.dumps(planted, indent=2) + "\n", encoding="utf-8")
+    return {"config": config_path, "history": history_path, "planted": planted_path}

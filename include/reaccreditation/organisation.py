@@ -1,0 +1,268 @@
+"""The organisation config: one YAML file the quality team owns.
+
+Loading it gives typed models; a wrong file raises :class:`ConfigError` whose message names the file,
+the key and what was expected, because the people editing it are not programmers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from reaccreditation.standards import Standard, StandardError, load_standard
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Text that ends up in mail headers or file names must be one line.
+_ONE_LINE = re.compile(r"^[^\r\n\x00]*$")
+
+
+class ConfigError(ValueError):
+    """The organisation config is not usable; the message says where and why."""
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not a valid email address")
+    return value.lower()
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"{value!r} is not a valid id: use lower-case letters, digits and hyphens (e.g. 'adult-social-care')")
+    return value
+
+
+def _one_line(value: str) -> str:
+    value = value.strip()
+    if not value or not _ONE_LINE.match(value):
+        raise ValueError("must be a single non-empty line of text")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Slug = Annotated[str, AfterValidator(_slug)]
+Name = Annotated[str, AfterValidator(_one_line)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(_Model):
+    name: Name
+    email: Email
+    role: Name | None = None
+    airflow_user: str | None = Field(default=None, description="Airflow user name, for approvals")
+
+
+class Assessor(Person):
+    organisation: Name | None = None
+
+
+class Assessment(_Model):
+    first_day: date
+    days: int = Field(ge=1, le=10)
+    type: Literal["full", "surveillance"]
+    day_start: time = time(9, 0)
+    day_end: time = time(17, 0)
+    evidence_window_months: int = Field(default=12, ge=1, le=60)
+    assessor: Assessor | None = None
+
+    @property
+    def last_day(self) -> date:
+        return self.first_day + timedelta(days=self.days - 1)
+
+    @property
+    def year(self) -> int:
+        """The assessment year keys everything we store (requests, evidence, outcomes)."""
+        return self.first_day.year
+
+    @property
+    def evidence_window_start(self) -> date:
+        """Evidence older than this is stale."""
+        months = self.first_day.year * 12 + self.first_day.month - 1 - self.evidence_window_months
+        return date(months // 12, months % 12 + 1, min(self.first_day.day, 28))
+
+
+class Schedule(_Model):
+    """Offsets in days before the assessment's first day."""
+
+    requests_days_before: int = Field(default=120, ge=1)
+    reminders_days_before: tuple[int, ...] = (90, 60)
+    escalation_days_before: int = Field(default=45, ge=1)
+    return_days_before: int = Field(default=50, ge=1, description="the deadline told to departments")
+    packs_days_before: tuple[int, ...] = (30, 23, 16, 9, 3)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Schedule:
+        if any(r >= self.requests_days_before for r in self.reminders_days_before):
+            raise ValueError("every reminder must come after the requests (fewer days before the assessment)")
+        return self
+
+
+class Department(_Model):
+    id: Slug
+    name: Name
+    head: Person
+    evidence_contacts: tuple[Person, ...] = Field(min_length=1)
+    elements: tuple[str, ...] = Field(min_length=1)
+
+
+class Room(_Model):
+    id: Slug
+    name: Name
+    capacity: int = Field(default=10, ge=1)
+
+
+class Site(_Model):
+    id: Slug
+    name: Name
+    address: str | None = None
+    rooms: tuple[Room, ...] = ()
+
+
+class Travel(_Model):
+    between: tuple[Slug, Slug]
+    minutes: int = Field(ge=0)
+
+
+class QualityTeam(_Model):
+    mailbox: Email
+    members: tuple[Person, ...] = Field(min_length=1)
+
+
+class OrganisationInfo(_Model):
+    name: Name
+    short_name: Name
+
+
+class Organisation(_Model):
+    organisation: OrganisationInfo
+    framework: Literal["cse", "charter_mark"] = "cse"
+    assessment: Assessment
+    schedule: Schedule = Schedule()
+    quality_team: QualityTeam
+    leadership: tuple[Person, ...] = ()
+    departments: tuple[Department, ...] = Field(min_length=1)
+    sites: tuple[Site, ...] = ()
+    travel: tuple[Travel, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> Organisation:
+        for attr in ("id", "name"):
+            seen: set[str] = set()
+            for i, d in enumerate(self.departments):
+                value = getattr(d, attr)
+                if value.lower() in seen:
+                    raise ValueError(f"departments[{i}].{attr}: duplicate department {attr} {value!r}")
+                seen.add(value.lower())
+        site_ids = {s.id for s in self.sites}
+        for i, t in enumerate(self.travel):
+            for s in t.between:
+                if s not in site_ids:
+                    raise ValueError(f"travel[{i}].between: unknown site {s!r} (sites: {', '.join(sorted(site_ids))})")
+        return self
+
+    @property
+    def standard(self) -> Standard:
+        return load_standard(self.framework)
+
+    def department(self, department_id: str) -> Department:
+        for d in self.departments:
+            if d.id == department_id:
+                return d
+        raise KeyError(f"no department {department_id!r}")
+
+    def owners(self, element_id: str) -> list[Department]:
+        return [d for d in self.departments if element_id in d.elements]
+
+    @property
+    def unowned_elements(self) -> list[str]:
+        owned = {e for d in self.departments for e in d.elements}
+        return [e.id for e in self.standard.elements if e.id not in owned]
+
+    def due_date(self, days_before: int) -> date:
+        return self.assessment.first_day - timedelta(days=days_before)
+
+    @property
+    def return_deadline(self) -> date:
+        return self.due_date(self.schedule.return_days_before)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "constrained-")):
+            out += ("." if out else "") + str(part)
+    return out or "top level"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = _location(tuple(p for p in error["loc"] if p not in ("function-after[_email(), str]",)))
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key (check its spelling against config/README or the demo config)"
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "time_parsing", "int_parsing", "literal_error"):
+        return f"{where}: {message} (got {value!r})"
+    return f"{where}: {message}"
+
+
+# Grace after the assessment during which the config is still valid (closing pack, outcome entry).
+AFTER_ASSESSMENT_GRACE_DAYS = 60
+
+
+def parse_organisation(data: Any, source: str = "organisation.yaml", today: date | None = None) -> Organisation:
+    """Validate parsed YAML; ``today`` (when given) rejects an assessment long past."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    try:
+        org = Organisation.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors()]
+        raise ConfigError(f"{source}: {len(lines)} problem(s):\n  - " + "\n  - ".join(lines)) from None
+    try:
+        standard = org.standard
+    except StandardError as exc:
+        raise ConfigError(f"{source}: framework: {exc}") from None
+    problems = []
+    for i, d in enumerate(org.departments):
+        for j, element_id in enumerate(d.elements):
+            if not standard.has_element(element_id):
+                problems.append(
+                    f"departments[{i}].elements[{j}]: unknown element id {element_id!r} for {standard.short_name} "
+                    f"(department {d.id}; ids look like '1.1.1')"
+                )
+    if today is not None and org.assessment.last_day < today - timedelta(days=AFTER_ASSESSMENT_GRACE_DAYS):
+        problems.append(
+            f"assessment.first_day: {org.assessment.first_day} is in the past (today is {today}); "
+            "set the date of the next assessment"
+        )
+    if problems:
+        raise ConfigError(f"{source}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    return org
+
+
+def load_organisation(path: Path | str, today: date | None = None) -> Organisation:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (set REACCREDITATION_CONFIG or run scripts/run to make the demo)") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_organisation(data, source=str(path), today=today)

@@ -1,0 +1,33 @@
+import uuid
+
+from sqlalchemy import create_engine, inspect, text
+
+from reaccreditation.db import make_engine, upgrade
+
+TABLES = {"alembic_version", "assessment_outcome", "evidence", "outbound_message", "run_record", "submission"}
+
+
+def test_sqlite_schema_is_created_and_upgrade_is_idempotent(tmp_path):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    upgrade(url)
+    upgrade(url)
+    assert set(inspect(make_engine(url)).get_table_names()) == TABLES
+
+
+def test_postgresql_gets_the_same_schema(postgres_url):
+    name = f"reaccreditation_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        upgrade(url)
+        engine = make_engine(url)
+        assert set(inspect(engine).get_table_names()) == TABLES
+        with engine.connect() as conn:
+            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))

@@ -1,0 +1,62 @@
+import pytest
+from sqlalchemy import select
+
+from reaccreditation import airflow_adapter
+from reaccreditation.db import make_engine
+from reaccreditation.db.schema import outbound_message
+from reaccreditation.mail import Attachment, Draft, InlineImage, address, build_message
+from reaccreditation.outbox import send_once
+
+
+def _draft(**kw):
+    base = dict(
+        to=[address("Joe Barker", "joe.barker@kestrelvale.example.org")],
+        subject="Evidence request",
+        text="Hello",
+        html="<p>Hello</p>",
+    )
+    return Draft(**(base | kw))
+
+
+def test_header_injection_through_names_and_subjects_is_neutralised():
+    msg = build_message(_draft(to=[address("Joe\r\nBcc: all@evil.example", "joe@kestrelvale.example.org")], subject="Hi\nBcc: x@evil.example"))
+    raw = msg.as_string()
+    assert "\nBcc:" not in raw
+    assert msg["Subject"] == "Hi Bcc: x@evil.example"
+
+
+def test_message_has_text_alternative_attachment_and_inline_image():
+    msg = build_message(_draft(attachments=[Attachment("book.xlsx", b"PK\x03\x04")], images=[InlineImage("chart1", b"\x89PNG")]))
+    assert msg.get_body(("plain",)).get_content().strip() == "Hello"
+    html = msg.get_body(("html",))
+    assert html.get_content().strip() == "<p>Hello</p>"
+    parts = list(msg.iter_attachments())
+    assert [p.get_filename() for p in parts] == ["book.xlsx"]
+    assert parts[0].get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert any(p["Content-ID"] == "<chart1>" for p in msg.walk())
+
+
+def test_send_once_delivers_once_through_the_smtp_provider(project_db, outbox):
+    engine = make_engine(project_db)
+    transport = airflow_adapter.smtp_transport()
+    first = send_once(engine, transport, build_message(_draft()), dedupe_key="k1", assessment_year=2027, kind="request")
+    second = send_once(engine, transport, build_message(_draft()), dedupe_key="k1", assessment_year=2027, kind="request")
+    assert (first, second) == (True, False)
+    messages = outbox.messages()
+    assert len(messages) == 1
+    assert messages[0]["To"] == "Joe Barker <joe.barker@kestrelvale.example.org>"
+    assert messages[0]["From"] == "quality@kestrelvale.example.org"
+    with engine.connect() as conn:
+        assert conn.execute(select(outbound_message.c.status)).scalars().all() == ["sent"]
+
+
+def test_failed_delivery_releases_the_claim_so_a_retry_sends(project_db, outbox):
+    engine = make_engine(project_db)
+
+    def down(msg):
+        raise ConnectionRefusedError("smtp down")
+
+    with pytest.raises(ConnectionRefusedError):
+        send_once(engine, down, build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request")
+    assert send_once(engine, airflow_adapter.smtp_transport(), build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request")
+    assert len(outbox.messages()) == 1
