@@ -26,7 +26,7 @@ def test_postgresql_gets_the_same_schema(postgres_url):
         engine = make_engine(url)
         assert set(inspect(engine).get_table_names()) == TABLES
         with engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
         engine.dispose()
     finally:
         with admin.connect() as conn:

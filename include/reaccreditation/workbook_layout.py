@@ -1,0 +1,87 @@
+"""The evidence workbook layout: the one definition the request writer and the intake reader share.
+
+A request workbook has a cover sheet ("How to fill in"), the "Evidence" sheet (header in row 1, one row
+per owned element, plus last year's accepted evidence pre-filled for confirmation, plus spare rows) and a
+very hidden "_meta" sheet identifying the department, year and request. Intake finds columns by header
+text (or an alias), so a department that reorders or slightly renames columns is still understood.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LAYOUT_VERSION = 1
+
+COVER_SHEET = "How to fill in"
+EVIDENCE_SHEET = "Evidence"
+META_SHEET = "_meta"
+SPARE_ROWS = 100  # unlocked, validated rows below the element rows for extra evidence items
+
+EVIDENCE_TYPES = ("Document", "Web page", "Data/report", "Photo", "Minutes", "Survey", "Case study", "Other")
+RATINGS = ("Compliance Plus", "Compliance", "Partial Compliance", "Non-Compliance")
+YES_NO = ("Yes", "No")
+CONFIRM_CHOICES = ("Still current", "Replaced")
+PREFILL_NOTE = "Last year's evidence: confirm still current or replace"
+
+MAX_TEXT = 1000  # free-text cells
+MAX_TITLE = 250
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: int
+    input: bool  # False: reference column, locked
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("element_id", "Element", 9, False, True, aliases=("element id", "element ref", "ref")),
+    Column("element_title", "Element title", 30, False),
+    Column("assessor_looks_for", "What the assessor looks for", 45, False),
+    Column("typical_evidence", "Typical evidence", 40, False),
+    Column("prefill_note", "Pre-filled", 22, False),
+    Column("confirm", "Confirm (pre-filled rows)", 16, True, choices=CONFIRM_CHOICES,
+           help="For last year's evidence: 'Still current' keeps it; 'Replaced' means you changed the row"),
+    Column("evidence_title", "Evidence title", 35, True, True, aliases=("title", "evidence name"),
+           help="A short name the assessor will recognise"),
+    Column("evidence_type", "Evidence type", 14, True, True, choices=EVIDENCE_TYPES, aliases=("type",)),
+    Column("link", "Link or file name", 35, True, True, aliases=("link", "url", "file name", "location"),
+           help="A web address (https://...) or the name of a file you attach with the workbook"),
+    Column("evidence_date", "Date of evidence", 14, True, True, aliases=("date", "evidence date"),
+           help="When the evidence was produced; it must fall inside the assessment window"),
+    Column("owner", "Evidence owner", 20, True, aliases=("owner",)),
+    Column("self_rating", "Self-rating", 18, True, True, choices=RATINGS, aliases=("rating", "self rating")),
+    Column("cplus_claim", "Compliance Plus claim", 12, True, choices=YES_NO, aliases=("c+ claim", "compliance plus")),
+    Column("cplus_justification", "Compliance Plus justification", 40, True,
+           aliases=("c+ justification", "justification"), help="Required when you claim Compliance Plus"),
+    Column("notes", "Notes", 30, True),
+)
+
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+INPUT_COLUMNS = tuple(c for c in COLUMNS if c.input)
+
+# Keys of the hidden _meta sheet (column A key, column B value).
+META_KEYS = ("layout_version", "organisation", "department_id", "department_name", "assessment_year", "request_reference", "generated_at")
+
+
+def normalise_header(text: object) -> str:
+    return " ".join(str(text or "").replace("\n", " ").split()).strip().lower()
+
+
+def column_for_header(text: object) -> Column | None:
+    """The column a header cell means, by header or alias (case and spacing ignored)."""
+    wanted = normalise_header(text)
+    for c in COLUMNS:
+        if wanted == normalise_header(c.header) or wanted in c.aliases:
+            return c
+    return None
+
+
+def request_reference(assessment_year: int, department_id: str) -> str:
+    """A stable reference printed on the workbook and kept in replies, e.g. ``REQ-2027-housing``."""
+    return f"REQ-{assessment_year}-{department_id}"
