@@ -1,0 +1,1 @@
+"""Evidence requests: the personalised workbook each department receives, and the emails around it."""

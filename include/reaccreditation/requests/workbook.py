@@ -1,0 +1,277 @@
+"""Write a department's evidence request workbook (layout in :mod:`reaccreditation.workbook_layout`).
+
+One row per element the department owns (from the standard data: title, what the assessor looks for,
+typical evidence), last year's accepted evidence pre-filled for confirmation, spare rows for more items,
+reference columns locked, every input cell validated, a cover sheet saying how and by when to return it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from reaccreditation import workbook_layout as layout
+from reaccreditation.organisation import Department, Organisation
+from reaccreditation.xlsx import HEADER_FILL, HEADER_FONT, REFERENCE_FILL, WRAP_TOP, set_text
+
+PREFILL_FILL = PatternFill("solid", fgColor="FFF2CC")
+UNLOCKED = Protection(locked=False)
+
+
+@dataclass(frozen=True)
+class PrefilledEvidence:
+    """Last year's accepted evidence item, offered for confirmation."""
+
+    element_id: str
+    evidence_title: str
+    evidence_type: str
+    link: str | None = None
+    evidence_date: date | None = None
+    owner: str | None = None
+    self_rating: str | None = None
+    cplus_claim: bool = False
+    cplus_justification: str | None = None
+    notes: str | None = None
+
+
+@dataclass
+class RequestWorkbook:
+    organisation: Organisation
+    department: Department
+    prefilled: Sequence[PrefilledEvidence] = ()
+    last_ratings: dict[str, str] = field(default_factory=dict)  # element id -> last assessor rating
+    generated_at: datetime | None = None
+
+    @property
+    def reference(self) -> str:
+        return layout.request_reference(self.organisation.assessment.year, self.department.id)
+
+    @property
+    def element_ids(self) -> list[str]:
+        standard = self.organisation.standard
+        order = {e.id: i for i, e in enumerate(standard.elements)}
+        return sorted(set(self.department.elements), key=order.__getitem__)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The Evidence sheet's rows as layout-keyed dicts: pre-filled items, else one empty row per element."""
+        standard = self.organisation.standard
+        by_element: dict[str, list[PrefilledEvidence]] = {}
+        for item in self.prefilled:
+            by_element.setdefault(item.element_id, []).append(item)
+        rows = []
+        for element_id in self.element_ids:
+            element = standard.element(element_id)
+            reference = {
+                "element_id": element.id,
+                "element_title": element.title,
+                "assessor_looks_for": element.asks,
+                "typical_evidence": "; ".join(element.evidence),
+            }
+            items = by_element.get(element_id) or [None]
+            for item in items:
+                row = dict(reference)
+                if item is not None:
+                    row |= {
+                        "prefill_note": layout.PREFILL_NOTE,
+                        "evidence_title": item.evidence_title,
+                        "evidence_type": item.evidence_type,
+                        "link": item.link,
+                        "evidence_date": item.evidence_date,
+                        "owner": item.owner,
+                        "self_rating": item.self_rating,
+                        "cplus_claim": "Yes" if item.cplus_claim else "No",
+                        "cplus_justification": item.cplus_justification,
+                        "notes": item.notes,
+                    }
+                rows.append(row)
+        return rows
+
+    def to_bytes(self) -> bytes:
+        wb = Workbook()
+        cover = wb.active
+        cover.title = layout.COVER_SHEET
+        evidence = wb.create_sheet(layout.EVIDENCE_SHEET)
+        rows = self.rows()
+        self._write_evidence(evidence, rows)
+        self._write_cover(cover, len(rows))
+        self._write_meta(wb.create_sheet(layout.META_SHEET))
+        wb.active = 0
+        props = wb.properties
+        props.title = f"Evidence request {self.reference}"
+        props.creator = f"{self.organisation.organisation.name} quality team"
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    # -- sheets -------------------------------------------------------------------------------------
+
+    def _write_evidence(self, ws, rows: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
+        columns = layout.COLUMNS
+        for c, col in enumerate(columns, 1):
+            cell = set_text(ws.cell(row=1, column=c), col.header)
+            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            ws.column_dimensions[get_column_letter(c)].width = col.width
+        ws.row_dimensions[1].height = 32
+        last = len(rows) + 1 + layout.SPARE_ROWS
+        for r in range(2, last + 1):
+            data = rows[r - 2] if r - 2 < len(rows) else {}
+            spare = not data
+            for c, col in enumerate(columns, 1):
+                cell = ws.cell(row=r, column=c)
+                value = data.get(col.key)
+                if value is not None:
+                    set_text(cell, value)
+                cell.alignment = WRAP_TOP
+                if col.input or (spare and col.key == "element_id"):
+                    cell.protection = UNLOCKED
+                    if data.get("prefill_note"):
+                        cell.fill = PREFILL_FILL
+                else:
+                    cell.fill = REFERENCE_FILL
+                if col.key == "evidence_date":
+                    cell.number_format = "dd/mm/yyyy"
+        self._validate(ws, last, first_spare=len(rows) + 2)
+        ws.freeze_panes = "C2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
+        ws.protection.sheet = True
+        ws.protection.autoFilter = False  # False = allowed while protected
+        ws.protection.sort = False
+        ws.protection.formatColumns = False
+        ws.protection.formatRows = False
+
+    def _validate(self, ws, last: int, first_spare: int) -> None:  # type: ignore[no-untyped-def]
+        def col(key: str) -> str:
+            return get_column_letter([c.key for c in layout.COLUMNS].index(key) + 1)
+
+        def add(dv: DataValidation, key: str, first: int = 2) -> None:
+            dv.error_title, dv.showErrorMessage = "Not accepted", True
+            dv.add(f"{col(key)}{first}:{col(key)}{last}")
+            ws.add_data_validation(dv)
+
+        def choice(key: str, values: Sequence[str], error: str) -> None:
+            add(DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True, error=error), key)
+
+        choice("evidence_type", layout.EVIDENCE_TYPES, "Choose an evidence type from the list.")
+        choice("self_rating", layout.RATINGS, "Choose one of the four ratings.")
+        choice("cplus_claim", layout.YES_NO, "Answer Yes or No.")
+        choice("confirm", layout.CONFIRM_CHOICES, "Choose 'Still current' or 'Replaced'.")
+        window = self.organisation.assessment.evidence_window_start
+        add(
+            DataValidation(
+                type="date",
+                operator="between",
+                formula1=f"DATE({window.year},{window.month},{window.day})",
+                formula2=f"DATE({self.organisation.assessment.first_day.year},{self.organisation.assessment.first_day.month},{self.organisation.assessment.first_day.day})",
+                allow_blank=True,
+                error=f"Enter a date between {window:%d/%m/%Y} and {self.organisation.assessment.first_day:%d/%m/%Y}.",
+            ),
+            "evidence_date",
+        )
+        add(DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(layout.MAX_TITLE), allow_blank=True,
+                           error=f"Keep the title under {layout.MAX_TITLE} characters."), "evidence_title")
+        for key in ("link", "owner", "cplus_justification", "notes"):
+            add(DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(layout.MAX_TEXT), allow_blank=True,
+                               error=f"Keep this under {layout.MAX_TEXT} characters."), key)
+        if first_spare <= last:
+            ids = ",".join(self.element_ids)
+            if len(ids) <= 250:  # Excel's limit for an inline list
+                dv = DataValidation(type="list", formula1=f'"{ids}"', allow_blank=True, error="Use one of your department's element ids.")
+                dv.error_title, dv.showErrorMessage = "Not accepted", True
+                dv.add(f"{col('element_id')}{first_spare}:{col('element_id')}{last}")
+                ws.add_data_validation(dv)
+
+    def _write_cover(self, ws, n_rows: int) -> None:  # type: ignore[no-untyped-def]
+        org, dept = self.organisation, self.department
+        standard = org.standard
+        quality = org.quality_team.members[0]
+        ws.column_dimensions["A"].width = 28
+        ws.column_dimensions["B"].width = 90
+        title = set_text(ws["A1"], f"Evidence request: {dept.name}")
+        title.font = Font(bold=True, size=16, color="1F4E79")
+        set_text(ws["A2"], f"{org.organisation.name} · {standard.name} {org.assessment.type} assessment {org.assessment.year}").font = Font(italic=True)
+        facts = [
+            ("Reference", self.reference),
+            ("Return by", f"{org.return_deadline:%A %d %B %Y}"),
+            ("Assessment", f"{org.assessment.first_day:%d %B %Y} to {org.assessment.last_day:%d %B %Y}"),
+            ("Evidence window", f"Evidence dated from {org.assessment.evidence_window_start:%d %B %Y} onwards"),
+            ("Elements you own", f"{len(self.element_ids)} ({', '.join(self.element_ids)})"),
+            ("Questions", f"{quality.name}, {quality.email}"),
+            ("Return to", f"Reply to the request email with this workbook attached, or send it to {org.quality_team.mailbox}"),
+        ]
+        r = 4
+        for label, value in facts:
+            set_text(ws.cell(row=r, column=1), label).font = Font(bold=True)
+            set_text(ws.cell(row=r, column=2), value).alignment = WRAP_TOP
+            r += 1
+        r += 1
+        set_text(ws.cell(row=r, column=1), "How to fill it in").font = Font(bold=True, size=13)
+        steps = [
+            "Open the 'Evidence' sheet. Grey columns describe each element and are locked; fill the white columns.",
+            "Give at least one piece of evidence per element: a title, its type, a link or file name, its date and a self-rating.",
+            "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and choose 'Replaced'.",
+            "More than one item for an element? Use the spare rows at the bottom: pick the element id, then fill the row.",
+            "Claiming Compliance Plus? Answer Yes and say why in the justification column.",
+            "Keep dates inside the evidence window; links must start with https:// or be the name of a file you send with the workbook.",
+            "Do not rename the sheets or remove the header row. Save as .xlsx (not .xls or .xlsm).",
+        ]
+        for i, step in enumerate(steps, 1):
+            r += 1
+            set_text(ws.cell(row=r, column=1), f"Step {i}")
+            set_text(ws.cell(row=r, column=2), step).alignment = WRAP_TOP
+        r += 2
+        set_text(ws.cell(row=r, column=1), "The columns").font = Font(bold=True, size=13)
+        for col in layout.INPUT_COLUMNS:
+            r += 1
+            set_text(ws.cell(row=r, column=1), col.header)
+            detail = col.help or ""
+            if col.choices:
+                detail = (detail + ". " if detail else "") + "Choose from: " + ", ".join(col.choices)
+            set_text(ws.cell(row=r, column=2), detail + (" (required)" if col.required else "")).alignment = WRAP_TOP
+        r += 2
+        set_text(ws.cell(row=r, column=1), "The ratings").font = Font(bold=True, size=13)
+        meanings = {
+            "compliance_plus": "Exceeds the element: exceptional practice others could learn from",
+            "compliance": "Meets the element fully, with evidence",
+            "partial": "Meets part of the element; some evidence is missing or weak",
+            "non_compliance": "Does not meet the element yet",
+        }
+        for rating in standard.ratings:
+            r += 1
+            set_text(ws.cell(row=r, column=1), rating.label)
+            set_text(ws.cell(row=r, column=2), meanings.get(rating.id, ""))
+        ws.protection.sheet = True
+        ws.sheet_view.showGridLines = False
+
+    def _write_meta(self, ws) -> None:  # type: ignore[no-untyped-def]
+        org = self.organisation
+        values = {
+            "layout_version": layout.LAYOUT_VERSION,
+            "organisation": org.organisation.name,
+            "department_id": self.department.id,
+            "department_name": self.department.name,
+            "assessment_year": org.assessment.year,
+            "request_reference": self.reference,
+            "generated_at": (self.generated_at or datetime.now()).isoformat(timespec="seconds"),
+        }
+        for r, key in enumerate(layout.META_KEYS, 1):
+            set_text(ws.cell(row=r, column=1), key)
+            set_text(ws.cell(row=r, column=2), values[key])
+        ws.sheet_state = "veryHidden"
+        ws.protection.sheet = True
+
+
+def read_meta(wb) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The hidden identification of a request workbook opened with openpyxl ({} when absent)."""
+    if layout.META_SHEET not in wb.sheetnames:
+        return {}
+    ws = wb[layout.META_SHEET]
+    return {str(k): "" if v is None else str(v) for k, v in ws.iter_rows(min_row=1, max_col=2, values_only=True) if k}
