@@ -124,3 +124,28 @@ run_record = Table(
     Column("payload", JSON, nullable=False),
     UniqueConstraint("kind", "dag_id", "run_id", name="uq_run_record_kind_run"),
 )
+
+
+# --- Evidence intake stage (migration 0002) ----------------------------------------------------------
+# Columns intake adds to the foundation's submission and evidence tables (provenance and replies).
+submission.append_column(Column("request_reference", String(100)))
+submission.append_column(Column("run_id", String(250)))
+submission.append_column(Column("annotated_path", Text))  # the workbook sent back with comments
+submission.append_column(Column("quarantine_path", Text))
+submission.append_column(Column("details", JSON))  # issues and notes, as the reply shows them
+evidence.append_column(Column("confirm", String(20)))  # pre-filled rows: Still current | Replaced
+
+# Every file that arrived in the inbox, including identical re-sends ("already received").
+intake_receipt = Table(
+    "intake_receipt",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("original_name", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(20), nullable=False),  # processed | duplicate
+    Column("submission_id", ForeignKey("submission.id"), index=True),
+    Column("run_id", String(250)),
+    Column("stored_path", Text),
+)
+
