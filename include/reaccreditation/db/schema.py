@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -149,3 +150,42 @@ intake_receipt = Table(
     Column("stored_path", Text),
 )
 
+
+# --- Gap analysis stage (migration 0003) -------------------------------------------------------------
+# One snapshot per gap_analysis run (rerunning a run replaces it), so readiness over time is kept.
+gap_snapshot = Table(
+    "gap_snapshot",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dag_id", String(250), nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("assessment_year", Integer, nullable=False, index=True),
+    Column("framework", String(40), nullable=False),
+    Column("assessment_type", String(20), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("elements", Integer, nullable=False),
+    Column("ready", Integer, nullable=False),
+    Column("at_risk", Integer, nullable=False),
+    Column("gaps", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("summary", JSON, nullable=False),  # roll-ups and year-on-year, as in gaps.json
+    UniqueConstraint("dag_id", "run_id", name="uq_gap_snapshot_run"),
+)
+
+# Each element's readiness in one snapshot, with the reasons behind it.
+gap_element = Table(
+    "gap_element",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("snapshot_id", ForeignKey("gap_snapshot.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("element_id", String(20), nullable=False),
+    Column("criterion_id", String(10), nullable=False),
+    Column("sub_criterion_id", String(10), nullable=False),
+    Column("readiness", String(10), nullable=False),
+    Column("forecast", String(40), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("in_focus", Boolean, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    UniqueConstraint("snapshot_id", "element_id", name="uq_gap_element_snapshot_element"),
+)

@@ -1,0 +1,165 @@
+"""The gap rules: each is a plain function from one element's facts to the reasons it is not ready.
+
+A rule sees an :class:`ElementFacts` (the element's evidence, owners, last outcome, the season's dates)
+and returns zero or more :class:`Reason`. Ratings are compared on the standard's own scores, so the
+rules work for CSE and Charter Mark alike. docs/gap-analysis.md lists every rule with its severity and cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from reaccreditation.gaps.model import Contact, Evidence, Outcome, Reason
+from reaccreditation.standards import Element, Standard
+
+COMPLIANCE_PLUS = "compliance_plus"
+COMPLIANCE = "compliance"
+PARTIAL = "partial"
+NON_COMPLIANCE = "non_compliance"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A department owning the element, with the people to ask and whether its workbook is back."""
+
+    department_id: str
+    name: str
+    contacts: tuple[Contact, ...]
+    returned: bool
+
+
+@dataclass(frozen=True)
+class ElementFacts:
+    element: Element
+    standard: Standard
+    owners: tuple[Owner, ...]
+    evidence: tuple[Evidence, ...]  # current rows for this element, this assessment year
+    window_start: date  # evidence older than this is stale
+    since_last: date | None  # the anniversary of this year's first day in the last assessment year
+    last: Outcome | None  # this element's outcome at the last assessment (same framework)
+    return_deadline: date
+    today: date
+    quality_team: tuple[Contact, ...] = ()
+
+    def rating_id(self, text: str | None) -> str | None:
+        """A rating written any way the standard knows (label, id or short form) -> its id; else None."""
+        if not text:
+            return None
+        try:
+            return self.standard.rating(text).id
+        except KeyError:
+            return None
+
+    def label(self, rating_id: str) -> str:
+        return self.standard.rating(rating_id).label
+
+    @property
+    def fresh(self) -> tuple[Evidence, ...]:
+        return tuple(e for e in self.evidence if e.evidence_date is not None and e.evidence_date >= self.window_start)
+
+    def contacts(self, department_ids: Sequence[str] | None = None) -> tuple[Contact, ...]:
+        wanted = None if department_ids is None else set(department_ids)
+        out = tuple(c for o in self.owners if wanted is None or o.department_id in wanted for c in o.contacts)
+        return out or self.quality_team
+
+    def owner_ids(self) -> tuple[str, ...]:
+        return tuple(o.department_id for o in self.owners)
+
+    def reason(self, code: str, severity: str, message: str, departments: Sequence[str] | None = None,
+               caps_at: str | None = None) -> Reason:
+        depts = self.owner_ids() if departments is None else tuple(departments)
+        return Reason(code, severity, message, depts, self.contacts(depts), None if caps_at is None else self.label(caps_at))  # type: ignore[arg-type]
+
+
+Rule = Callable[[ElementFacts], list[Reason]]
+
+
+def no_owner(f: ElementFacts) -> list[Reason]:
+    """Nobody is asked for evidence: the quality team must assign the element."""
+    if f.owners:
+        return []
+    return [f.reason("no_owner", "gap", "No department owns this element in the config; assign an owner", (), NON_COMPLIANCE)]
+
+
+def no_evidence(f: ElementFacts) -> list[Reason]:
+    if f.evidence:
+        return []
+    return [f.reason("no_evidence", "gap", "No evidence in the register for this element", caps_at=NON_COMPLIANCE)]
+
+
+def stale_evidence(f: ElementFacts) -> list[Reason]:
+    """Evidence exists but all of it predates the window (undated evidence cannot show it is recent)."""
+    if not f.evidence or f.fresh:
+        return []
+    dated = [e.evidence_date for e in f.evidence if e.evidence_date is not None]
+    newest = f"newest dated {max(dated).isoformat()}" if dated else "none of it dated"
+    departments = sorted({e.department_id for e in f.evidence})
+    message = f"Only stale evidence: {len(f.evidence)} item(s), {newest}; the window starts {f.window_start.isoformat()}"
+    return [f.reason("stale_evidence", "gap", message, departments, PARTIAL)]
+
+
+def self_rated_below_compliance(f: ElementFacts) -> list[Reason]:
+    """A department's own rating of Partial or Non-Compliance is the best early warning we have."""
+    out: list[Reason] = []
+    for rating_id, code in ((NON_COMPLIANCE, "self_rated_non_compliance"), (PARTIAL, "self_rated_partial")):
+        departments = sorted({e.department_id for e in f.evidence if f.rating_id(e.self_rating) == rating_id})
+        if departments:
+            message = f"Self-rated {f.label(rating_id)} by {', '.join(departments)}"
+            out.append(f.reason(code, "gap", message, departments, rating_id))
+    return out
+
+
+def open_action(f: ElementFacts) -> list[Reason]:
+    """Partial (or worse) last time and nothing dated since the last assessment to show the action done."""
+    if f.last is None or f.rating_id(f.last.rating) not in (PARTIAL, NON_COMPLIANCE) or f.since_last is None:
+        return []
+    since = f.since_last
+    if any(e.evidence_date is not None and e.evidence_date >= since for e in f.evidence):
+        return []
+    action = f": action was '{f.last.action}'" if f.last.action else ""
+    message = (f"{f.label(f.rating_id(f.last.rating) or PARTIAL)} at the {f.last.assessment_year} assessment and no evidence "
+               f"dated since {since.isoformat()}{action}")
+    return [f.reason("open_action", "gap", message, caps_at=PARTIAL)]
+
+
+def workbook_not_returned(f: ElementFacts) -> list[Reason]:
+    """An owner with no accepted/partial submission this year: its evidence may still be missing."""
+    late = [o.department_id for o in f.owners if not o.returned]
+    if not late:
+        return []
+    when = "overdue since" if f.today > f.return_deadline else "due"
+    message = f"Workbook not returned by {', '.join(late)} ({when} {f.return_deadline.isoformat()})"
+    return [f.reason("workbook_not_returned", "risk", message, late)]
+
+
+def compliance_plus(f: ElementFacts) -> list[Reason]:
+    """Compliance Plus: a fresh, justified claim is a candidate; a bare claim or last year's C+ without one is at risk."""
+    justified = [e for e in f.fresh if e.cplus_claim and e.cplus_justification]
+    bare = sorted({e.department_id for e in f.evidence if e.cplus_claim and not e.cplus_justification})
+    out: list[Reason] = []
+    if justified:
+        departments = sorted({e.department_id for e in justified})
+        out.append(f.reason("cplus_candidate", "info", f"Compliance Plus claimed with justification by {', '.join(departments)}",
+                            departments))
+    elif bare:
+        out.append(f.reason("cplus_unjustified", "risk", f"Compliance Plus claimed without a justification by {', '.join(bare)}",
+                            bare, COMPLIANCE))
+    if not justified and f.last is not None and f.rating_id(f.last.rating) == COMPLIANCE_PLUS:
+        message = f"Compliance Plus at the {f.last.assessment_year} assessment; no fresh, justified evidence to keep it"
+        out.append(f.reason("cplus_lapsing", "risk", message, caps_at=COMPLIANCE))
+    return out
+
+
+# Per-element rules, in the order their reasons are listed. The Charter Mark partial limit needs the
+# whole criterion's forecast, so it runs after these (analysis.criterion_partial_limit).
+RULES: tuple[Rule, ...] = (
+    no_owner,
+    no_evidence,
+    stale_evidence,
+    self_rated_below_compliance,
+    open_action,
+    workbook_not_returned,
+    compliance_plus,
+)

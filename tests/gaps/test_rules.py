@@ -1,0 +1,236 @@
+"""Each gap rule pinned on a small hand-made case over the demo council (no Airflow, no database)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from reaccreditation.gaps import analyse
+from reaccreditation.gaps.analysis import due_date
+
+from .helpers import FRESH, STALE, TODAY, covered, ev, make_org, outcome, returned
+
+E = "1.1.1"  # owned by customer-services (Joe Barker) and policy-insight (Laura Chen, Owen Price)
+
+
+@pytest.fixture(scope="module")
+def org():
+    return make_org()
+
+
+def without(rows, element_id=E, department_id=None):
+    return [r for r in rows if not (r["element_id"] == element_id and (department_id is None or r["department_id"] == department_id))]
+
+
+def test_everything_fresh_and_returned_is_ready(org):
+    snap = analyse(org, covered(org), returned(org), [], TODAY)
+    assert snap.overall.ready == 57 and snap.overall.gaps == 0 and snap.overall.at_risk == 0
+    e = snap.element(E)
+    assert (e.readiness, e.forecast, e.score, e.reasons, e.forecast_because) == ("ready", "Compliance", 2, (), ())
+    assert snap.overall.score == 2.0 and snap.overall.compliant_pct == 100.0
+
+
+def test_no_evidence_names_every_owner_and_contact(org):
+    snap = analyse(org, without(covered(org)), returned(org), [], TODAY)
+    e = snap.element(E)
+    assert (e.readiness, e.forecast, e.forecast_because) == ("gap", "Non-Compliance", ("no_evidence",))
+    (reason,) = e.reasons
+    assert reason.code == "no_evidence" and reason.severity == "gap"
+    assert reason.departments == ("customer-services", "policy-insight")
+    assert [c.name for c in reason.contacts] == ["Joe Barker", "Laura Chen", "Owen Price"]
+    assert snap.overall.gaps == 1 and snap.overall.ready == 56
+
+
+def test_only_stale_or_undated_evidence_is_a_gap_capped_at_partial(org):
+    rows = without(covered(org)) + [ev("customer-services", E, STALE), ev("policy-insight", E, None)]
+    e = analyse(org, rows, returned(org), [], TODAY).element(E)
+    assert [r.code for r in e.reasons] == ["stale_evidence"]
+    assert e.reasons[0].message == "Only stale evidence: 2 item(s), newest dated 2025-01-10; the window starts 2026-03-15"
+    assert (e.readiness, e.forecast, e.fresh_evidence_count, e.evidence_count) == ("gap", "Partial Compliance", 0, 2)
+    # one fresh item among stale ones is enough
+    e = analyse(org, rows + [ev("policy-insight", E, FRESH)], returned(org), [], TODAY).element(E)
+    assert e.readiness == "ready"
+
+
+def test_evidence_no_longer_current_does_not_count(org):
+    rows = without(covered(org)) + [ev("customer-services", E, FRESH, is_current=False)]
+    assert analyse(org, rows, returned(org), [], TODAY).codes(E) == {"no_evidence"}
+
+
+@pytest.mark.parametrize(
+    ("rating", "code", "forecast"),
+    [("Partial Compliance", "self_rated_partial", "Partial Compliance"), ("NC", "self_rated_non_compliance", "Non-Compliance")],
+)
+def test_self_rating_below_compliance_names_only_that_department(org, rating, code, forecast):
+    rows = without(covered(org), department_id="policy-insight") + [ev("policy-insight", E, FRESH, rating)]
+    e = analyse(org, rows, returned(org), [], TODAY).element(E)
+    (reason,) = e.reasons
+    assert (reason.code, reason.departments, [c.name for c in reason.contacts]) == (code, ("policy-insight",), ["Laura Chen", "Owen Price"])
+    assert (e.readiness, e.forecast, e.forecast_because) == ("gap", forecast, (code,))
+
+
+def test_partial_last_time_needs_evidence_dated_since_the_last_assessment():
+    org = make_org(evidence_window_months=24)  # window from 2025-03-15; the 2026 assessment was about 2026-03-15
+    outcomes = [outcome(2026, E, "Partial Compliance", "Publish the customer profile"), outcome(2025, E, "Compliance")]
+    before = without(covered(org)) + [ev("customer-services", E, date(2025, 11, 1))]
+    e = analyse(org, before, returned(org), outcomes, TODAY).element(E)
+    assert [r.code for r in e.reasons] == ["open_action"]
+    assert e.reasons[0].message == (
+        "Partial Compliance at the 2026 assessment and no evidence dated since 2026-03-15: action was 'Publish the customer profile'"
+    )
+    assert (e.forecast, e.readiness, e.last_rating, e.last_year) == ("Partial Compliance", "gap", "Partial Compliance", 2026)
+    after = before + [ev("policy-insight", E, date(2026, 6, 1))]
+    assert analyse(org, after, returned(org), outcomes, TODAY).element(E).readiness == "ready"
+
+
+def test_older_partial_is_not_an_open_action(org):
+    outcomes = [outcome(2025, E, "Partial Compliance"), outcome(2026, E, "Compliance")]
+    assert analyse(org, covered(org), returned(org), outcomes, TODAY).element(E).reasons == ()
+
+
+def test_owner_without_accepted_workbook_puts_the_element_at_risk(org):
+    subs = [s for s in returned(org) if s["department_id"] != "policy-insight"]
+    subs += [{"department_id": "policy-insight", "assessment_year": 2027, "status": "rejected"},
+             {"department_id": "policy-insight", "assessment_year": 2026, "status": "accepted"}]
+    e = analyse(org, covered(org), subs, [], TODAY).element(E)
+    (reason,) = e.reasons
+    assert (reason.code, reason.severity, reason.departments) == ("workbook_not_returned", "risk", ("policy-insight",))
+    assert reason.message == "Workbook not returned by policy-insight (due 2027-01-24)"
+    assert (e.readiness, e.forecast) == ("at risk", "Compliance")
+    late = analyse(org, covered(org), subs, [], date(2027, 2, 1)).element(E).reasons[0]
+    assert late.message == "Workbook not returned by policy-insight (overdue since 2027-01-24)"
+    partial = subs + [{"department_id": "policy-insight", "assessment_year": 2027, "status": "partial"}]
+    assert analyse(org, covered(org), partial, [], TODAY).element(E).readiness == "ready"
+
+
+def test_compliance_plus_candidate_unjustified_and_lapsing(org):
+    base = without(covered(org), department_id="customer-services")
+    claim = ev("customer-services", E, FRESH, "Compliance Plus", cplus_claim=True, cplus_justification="Sector-leading segmentation")
+    e = analyse(org, base + [claim], returned(org), [], TODAY).element(E)
+    assert [r.code for r in e.reasons] == ["cplus_candidate"] and e.reasons[0].severity == "info"
+    assert (e.forecast, e.readiness, e.score, e.forecast_because) == ("Compliance Plus", "ready", 3, ("cplus_candidate",))
+
+    bare = ev("customer-services", E, FRESH, "Compliance Plus", cplus_claim=True)
+    e = analyse(org, base + [bare], returned(org), [], TODAY).element(E)
+    assert [r.code for r in e.reasons] == ["cplus_unjustified"]
+    assert (e.forecast, e.readiness) == ("Compliance", "at risk")
+
+    last_plus = [outcome(2026, E, "Compliance Plus")]
+    e = analyse(org, covered(org), returned(org), last_plus, TODAY).element(E)
+    assert [r.code for r in e.reasons] == ["cplus_lapsing"]
+    assert e.reasons[0].message == "Compliance Plus at the 2026 assessment; no fresh, justified evidence to keep it"
+    assert (e.forecast, e.readiness) == ("Compliance", "at risk")
+    # a stale claim does not keep it either
+    old_claim = ev("customer-services", E, STALE, cplus_claim=True, cplus_justification="Old")
+    e = analyse(org, base + [old_claim], returned(org), last_plus, TODAY).element(E)
+    assert "cplus_lapsing" in {r.code for r in e.reasons} and "cplus_candidate" not in {r.code for r in e.reasons}
+    assert analyse(org, base + [claim], returned(org), last_plus, TODAY).element(E).readiness == "ready"
+
+
+def test_charter_mark_partials_per_criterion_over_the_limit_fail_the_criterion():
+    org = make_org("charter_mark")
+    assert org.standard.criterion("1").max_partials == 3
+    owners = {e: org.owners(e)[0].id for d in org.departments for e in d.elements}
+    partial = ["1.1.1", "1.1.2", "1.1.3", "1.3.1"]
+    owned = [e for e in partial if e in owners]
+    assert owned == partial
+
+    def rows(elements):
+        base = [r for r in covered(org) if r["element_id"] not in elements]
+        return base + [ev(owners[e], e, FRESH, "Partial Compliance") for e in elements]
+
+    at_limit = analyse(org, rows(partial[:3]), returned(org), [], TODAY)
+    assert not at_limit.criteria[0].partial_limit_exceeded
+    assert all("criterion_partial_limit" not in at_limit.codes(e) for e in partial[:3])
+
+    over = analyse(org, rows(partial), returned(org), [], TODAY)
+    crit = over.criteria[0]
+    assert (crit.key, crit.max_partials, crit.ratings["Partial Compliance"], crit.partial_limit_exceeded) == ("1", 3, 4, True)
+    for e in partial:
+        reason = over.element(e).reasons[-1]
+        assert reason.code == "criterion_partial_limit"
+        assert reason.message == "Criterion 1 is forecast 4 partials; CM allows at most 3"
+    assert not over.criteria[1].partial_limit_exceeded
+
+
+def test_cse_has_no_partial_limit(org):
+    rows = [r for r in covered(org) if r["element_id"] not in ("1.1.1", "1.1.2", "1.1.3", "1.2.1")]
+    rows += [ev("customer-services", e, FRESH, "Partial Compliance") for e in ("1.1.1", "1.1.2", "1.1.3")]
+    rows += [ev("communications", "1.2.1", FRESH, "Partial Compliance")]
+    snap = analyse(org, rows, returned(org), [], TODAY)
+    assert snap.criteria[0].ratings["Partial Compliance"] == 4 and snap.criteria[0].max_partials is None
+    assert not any(r.code == "criterion_partial_limit" for e in snap.elements for r in e.reasons)
+
+
+def test_surveillance_focuses_on_last_years_partials_actions_risks_and_claims():
+    surveillance, full = make_org(assessment_type="surveillance"), make_org(assessment_type="full")
+    outcomes = [outcome(2026, "2.1.1", "Partial Compliance", "Train all staff"), outcome(2026, "3.1.1", "Compliance Plus"),
+                outcome(2026, "4.1.1", "Compliance", "Refresh the complaints leaflet"), outcome(2026, "5.1.1", "Compliance")]
+    rows = [r for r in covered(surveillance) if r["element_id"] not in ("1.2.1", "5.2.1")]
+    rows += [ev("communications", "1.2.1", FRESH, cplus_claim=True, cplus_justification="Award-winning"),
+             ev("revenues-benefits", "5.2.1", FRESH, "Partial Compliance")]
+    rows += [ev("people-od", "2.1.1", FRESH), ev("digital", "3.1.1", FRESH, cplus_claim=True, cplus_justification="Still leading")]
+    subs = returned(surveillance)
+
+    s = analyse(surveillance, rows, subs, outcomes, TODAY)
+    f = analyse(full, rows, subs, outcomes, TODAY)
+    focus = {e.element_id: e.focus for e in s.elements if e.in_focus}
+    assert focus == {
+        "1.2.1": ("Compliance Plus claim",),
+        "2.1.1": ("Partial Compliance in 2026", "action from 2026"),
+        "3.1.1": ("Compliance Plus claim", "Compliance Plus in 2026"),
+        "4.1.1": ("action from 2026",),
+        "5.2.1": ("gap",),
+    }
+    assert all(e.in_focus for e in f.elements) and f.element("1.1.1").focus == ("full assessment",)
+    # the same rules run in both scopes: readiness and forecast agree, only the focus differs
+    assert [(e.readiness, e.forecast) for e in s.elements] == [(e.readiness, e.forecast) for e in f.elements]
+    assert len(focus) == 5 and sum(e.in_focus for e in f.elements) == 57
+
+
+def test_rollups_per_sub_criterion_criterion_department_and_overall(org):
+    rows = without(covered(org), "3.2.1") + [ev("communications", "3.2.1", STALE)]
+    subs = [s for s in returned(org) if s["department_id"] != "digital"]
+    snap = analyse(org, rows, subs, [], TODAY)
+    overall = snap.overall
+    assert overall.elements == 57 and overall.ready + overall.at_risk + overall.gaps == 57
+    assert overall.gaps == 1  # 3.2.1 stale
+    digital = {d.key: d for d in snap.departments}["digital"]
+    assert (digital.elements, digital.at_risk, digital.ready, digital.reasons) == (6, 6, 0, 6)
+    sub = {s.key: s for s in snap.sub_criteria}["3.2"]
+    assert (sub.gaps, sub.ratings["Partial Compliance"]) == (1, 1)
+    assert sub.score == round((2 * (sub.elements - 1) + 1) / sub.elements, 2)
+    assert sum(c.elements for c in snap.criteria) == 57 == sum(s.elements for s in snap.sub_criteria)
+    assert overall.score == round((56 * 2 + 1) / 57, 2)
+    assert overall.compliant_pct == round(100 * 56 / 57, 1)
+
+
+def test_due_date_is_the_return_deadline_then_the_next_pack(org):
+    assert due_date(org, TODAY) == date(2027, 1, 24) == org.return_deadline
+    assert due_date(org, date(2027, 1, 25)) == date(2027, 2, 13)  # first pack: 30 days before 15 March
+    assert due_date(org, date(2027, 3, 13)) == date(2027, 3, 15)  # after the last pack (T-3 = 12 March)
+
+
+def test_element_without_owner_is_a_gap_for_the_quality_team():
+    org = make_org("charter_mark")
+    assert org.unowned_elements
+    element_id = org.unowned_elements[0]
+    e = analyse(org, [], [], [], TODAY).element(element_id)
+    assert [r.code for r in e.reasons] == ["no_owner", "no_evidence"]
+    assert e.reasons[0].departments == () and [c.name for c in e.reasons[0].contacts] == ["Priya Raman", "Tom Hollis"]
+
+
+def test_year_on_year_counts_history_and_forecast(org):
+    from reaccreditation.demo import build_history
+
+    snap = analyse(org, covered(org), returned(org), build_history(org.assessment.first_day), TODAY)
+    rows = [(r["assessment_year"], r["kind"], r["compliance_plus"], r["partials"], r["elements"]) for r in snap.year_on_year]
+    assert rows == [
+        (2022, "outcome", 6, 4, 57),
+        (2023, "outcome", 7, 3, 57),
+        (2024, "outcome", 9, 3, 57),
+        (2025, "outcome", 10, 2, 57),
+        (2026, "outcome", 12, 3, 57),
+        (2027, "forecast", 0, 0, 57),  # fresh evidence everywhere but no C+ claims: last year's twelve C+ lapse
+    ]
