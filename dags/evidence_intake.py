@@ -1,0 +1,114 @@
+"""Evidence intake: every returned workbook in the inbox is checked, validated, registered and answered.
+
+Every 15 minutes the inbox (`REACCREDITATION_DATA/inbox`) is swept. Each file is checked for safety
+before any parser reads it (size, zip bomb, macros, encryption, Strict OOXML, oversized sheets), read
+by header (renamed or reordered columns are fine), validated with Great Expectations (suite
+`evidence_rows`, Data Docs under `great_expectations/uncommitted/data_docs`) and the rules GX cannot
+express, and recorded with provenance. The sender gets "accepted: N evidence items for M elements" or
+their workbook back with every problem cell highlighted and commented. A re-sent identical file is
+answered "already received"; a corrected file replaces the department's earlier version (history kept).
+When rows were registered, the evidence register Asset is updated and gap analysis follows.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+from reaccreditation.airflow_adapter import default_args
+from reaccreditation.assets import EVIDENCE_REGISTER
+
+
+@dag(
+    schedule="*/15 * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["reaccreditation", "intake"],
+    doc_md=__doc__,
+)
+def evidence_intake():
+    @task
+    def sweep_inbox() -> dict:
+        """Process every file waiting in the inbox; one bad file never stops the others."""
+        from reaccreditation import airflow_adapter
+        from reaccreditation.intake.gx_validation import Validator
+        from reaccreditation.intake.pipeline import Sweep, inbox_files, summary
+        from reaccreditation.settings import data_paths
+
+        files = inbox_files(data_paths().inbox)
+        if not files:
+            return summary([]) | {"data_docs": None}
+        today = airflow_adapter.run_today()
+        sweep = Sweep(airflow_adapter.organisation(today), airflow_adapter.engine(), data_paths(), Validator,
+                      today=today, run_id=airflow_adapter.run_id())
+        outcomes = sweep.run(files)
+        docs = sweep.validator().build_data_docs() if sweep._validator is not None else None
+        return summary(outcomes) | {"data_docs": docs}
+
+    @task
+    def send_replies(result: dict) -> int:
+        """One email per file, built from its committed record; a retry never sends one twice."""
+        from reaccreditation import airflow_adapter
+        from reaccreditation.intake.register import submissions
+        from reaccreditation.intake.replies import build_reply
+        from reaccreditation.outbox import send_once
+
+        if not result["replies"]:
+            return 0
+        engine = airflow_adapter.engine()
+        org = airflow_adapter.organisation()
+        transport = airflow_adapter.smtp_transport()
+        run_id = airflow_adapter.run_id()
+        records = {s["id"]: s for s in submissions(engine, [r["submission_id"] for r in result["replies"] if r["submission_id"]])}
+        sent = 0
+        for item in result["replies"]:
+            sub = records.get(item["submission_id"])
+            if sub is None:
+                continue
+            reply = build_reply(org, sub, status=item["status"], receipt_id=item["receipt_id"], file_name=item["name"])
+            sent += send_once(engine, transport, reply.message, dedupe_key=reply.dedupe_key, assessment_year=reply.assessment_year,
+                              kind=reply.kind, department_id=reply.department_id, attachment=reply.attachment, run_id=run_id)
+        return sent
+
+    @task(outlets=[Asset(EVIDENCE_REGISTER)])
+    def publish_register(result: dict) -> str:
+        """Write the current register (CSV) and update the Asset, only when rows were registered."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        if not result["registered_rows"]:
+            raise AirflowSkipException("nothing new registered in this sweep")
+        import csv
+        import io
+
+        from reaccreditation import airflow_adapter
+        from reaccreditation.files import write_atomic
+        from reaccreditation.intake.register import current_register
+        from reaccreditation.settings import data_paths
+
+        org = airflow_adapter.organisation()
+        rows = current_register(airflow_adapter.engine(), org.assessment.year)
+        buf = io.StringIO()
+        columns = ["department_id", "element_id", "title", "evidence_type", "link", "evidence_date", "owner", "self_rating",
+                   "cplus_claim", "cplus_justification", "confirm", "sheet", "row_number", "original_name", "sha256", "submitter", "received_at", "version"]
+        writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k)) for k in columns})
+        path = data_paths().output / str(org.assessment.year) / "intake" / "evidence_register.csv"
+        write_atomic(path, buf.getvalue().encode("utf-8-sig"))
+        return str(path)
+
+    result = sweep_inbox()
+    send_replies(result) >> publish_register(result)
+
+
+def _cell(value: object) -> object:
+    """Spreadsheet-safe CSV cell: text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        return "'" + value
+    return value
+
+
+evidence_intake()

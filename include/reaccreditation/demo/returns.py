@@ -1,0 +1,137 @@
+"""The demo departments' returned evidence workbooks, with deliberate mistakes on record.
+
+``write_returns(org, inbox_folder, seed)`` fills each department's request workbook (as the request
+stage writes it) the way a person would: most departments return a clean workbook, a few make the
+mistakes intake must catch (stale dates, unknown element ids, a Compliance Plus claim without a
+justification, a missing evidence type), some rate themselves Partial, and one or two do not return at
+all. ``planted_returns.json`` records exactly what was planted, so the tests and the later stages can
+check what intake and gap analysis report against it.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+from reaccreditation import workbook_layout as layout
+from reaccreditation.files import write_atomic, write_json
+from reaccreditation.organisation import Department, Organisation
+from reaccreditation.requests.workbook import RequestWorkbook
+from reaccreditation.xlsx import set_text
+
+MISTAKES = ("stale_date", "unknown_element", "cplus_without_justification", "missing_type")
+
+
+def header_columns(ws) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Layout key -> 1-based column of an Evidence sheet, by header text."""
+    out = {}
+    for cell in ws[1]:
+        col = layout.column_for_header(cell.value)
+        if col is not None and col.key not in out:
+            out[col.key] = cell.column
+    return out
+
+
+def fill(request: bytes, rows: Sequence[dict[str, Any]], mutate: Callable[[Any], None] | None = None) -> bytes:
+    """Fill a request workbook's Evidence sheet: the first row of each element, then spare rows."""
+    wb = load_workbook(io.BytesIO(request))
+    ws = wb[layout.EVIDENCE_SHEET]
+    cols = header_columns(ws)
+    element_rows: dict[str, list[int]] = {}
+    for r in range(2, ws.max_row + 1):
+        value = ws.cell(row=r, column=cols["element_id"]).value
+        if value:
+            element_rows.setdefault(str(value), []).append(r)
+    used: set[int] = set()
+    spare = max((r for rs in element_rows.values() for r in rs), default=1) + 1
+    for values in rows:
+        candidates = [r for r in element_rows.get(str(values.get("element_id")), []) if r not in used]
+        if candidates:
+            r = candidates[0]
+        else:
+            r = spare
+            spare += 1
+        used.add(r)
+        for key, value in values.items():
+            if key in cols and value is not None:
+                set_text(ws.cell(row=r, column=cols[key]), value)
+    if mutate is not None:
+        mutate(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def good_rows(org: Organisation, dept: Department, rng: random.Random, partial_share: float = 0.15) -> list[dict[str, Any]]:
+    """One plausible evidence item per owned element, dated inside the evidence window."""
+    start = org.assessment.evidence_window_start
+    span = max((min(org.assessment.first_day, start + timedelta(days=240)) - start).days, 1)
+    standard = org.standard
+    rows = []
+    for element_id in dept.elements:
+        element = standard.element(element_id)
+        typical = element.evidence[0] if element.evidence else element.title
+        rating = "Partial Compliance" if rng.random() < partial_share else "Compliance"
+        rows.append({
+            "element_id": element_id,
+            "evidence_title": f"{typical} ({dept.name})"[: layout.MAX_TITLE],
+            "evidence_type": rng.choice(("Document", "Data/report", "Minutes", "Web page")),
+            "link": f"https://intranet.example.org/{dept.id}/{element_id.replace('.', '-')}",
+            "evidence_date": start + timedelta(days=rng.randrange(5, span)),
+            "owner": dept.evidence_contacts[0].name,
+            "self_rating": rating,
+            "cplus_claim": "No",
+        })
+    return rows
+
+
+def write_returns(org: Organisation, inbox_folder: Path, seed: int = 7) -> dict[str, Any]:
+    """Write the demo returns into ``inbox_folder``; returns (and writes beside it) what was planted."""
+    rng = random.Random(seed)
+    inbox_folder = Path(inbox_folder)
+    depts = list(org.departments)
+    order = depts[:]
+    rng.shuffle(order)
+    silent = sorted(d.id for d in order[:2])
+    mistaken = order[2:6]
+    planted: dict[str, Any] = {"seed": seed, "assessment_year": org.assessment.year, "not_returned": silent, "departments": {}}
+    start = org.assessment.evidence_window_start
+    for dept in depts:
+        if dept.id in silent:
+            continue
+        rows = good_rows(org, dept, rng)
+        entry: dict[str, Any] = {"file": f"{dept.id}-evidence-{org.assessment.year}.xlsx", "rows": len(rows), "mistakes": [],
+                                 "partial_self_ratings": sorted(r["element_id"] for r in rows if r["self_rating"] == "Partial Compliance"),
+                                 "stale": []}
+        if dept in mistaken:
+            kind = MISTAKES[mistaken.index(dept) % len(MISTAKES)]
+            target = rows[len(rows) // 2]
+            if kind == "stale_date":
+                target["evidence_date"] = start - timedelta(days=400)
+                entry["stale"].append(target["element_id"])
+            elif kind == "unknown_element":
+                extra = dict(rows[0]) | {"element_id": "9.9.9", "evidence_title": "Misfiled evidence"}
+                rows.append(extra)
+                target = extra
+            elif kind == "cplus_without_justification":
+                target["self_rating"], target["cplus_claim"] = "Compliance Plus", "Yes"
+            elif kind == "missing_type":
+                target["evidence_type"] = None
+            entry["mistakes"].append({"kind": kind, "element_id": target["element_id"]})
+            entry["rows"] = len(rows)
+        request = RequestWorkbook(org, dept).to_bytes()
+        write_atomic(inbox_folder / entry["file"], fill(request, rows))
+        planted["departments"][dept.id] = entry
+    write_json(inbox_folder.parent / "planted_returns.json", planted)
+    return planted
+
+
+def demo_date(org: Organisation) -> date:
+    """A run date when the returns are in: the return deadline."""
+    return org.return_deadline

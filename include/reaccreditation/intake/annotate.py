@@ -1,0 +1,76 @@
+"""Write the issues back into the department's own workbook: highlighted cells with comments.
+
+openpyxl (not calamine) because it writes. Every comment says where, what is wrong and what is
+expected; a "Problems to fix" sheet lists them all. Any formula found in the workbook is written back
+as its text (never a live formula), and a .csv return is answered with an .xlsx made from it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from reaccreditation.intake.issues import Issue
+from reaccreditation.intake.reading import ReturnedFile
+from reaccreditation.xlsx import set_text, table_sheet
+
+REJECTED_FILL = PatternFill("solid", fgColor="F8CBAD")
+PROBLEMS_SHEET = "Problems to fix"
+AUTHOR = "Quality team"
+
+
+def annotate(data: bytes, returned: ReturnedFile, issues: Sequence[Issue], encoding: str | None = None) -> bytes:
+    wb = _open(data, returned, encoding)
+    ws = wb[returned.sheet if returned.kind == "xlsx" else "Evidence"]
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    set_text(cell, str(cell.value))
+    first_column = min(col for col, _ in returned.headers.values())
+    by_cell: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for issue in sorted(issues, key=lambda i: (i.row, i.key or "")):
+        column = returned.headers[issue.key][0] if issue.key in returned.headers else first_column
+        header = returned.header_text(issue.key) if issue.key in returned.headers else None
+        by_cell[(issue.row, column)].append(issue.located(ws.title, header))
+    for (row, column), messages in by_cell.items():
+        cell = ws.cell(row=row, column=column)
+        if isinstance(cell, MergedCell):
+            rng = next(r for r in ws.merged_cells.ranges if cell.coordinate in r)
+            cell = ws.cell(row=rng.min_row, column=rng.min_col)
+        text = "\n".join(messages)
+        comment = Comment(text, AUTHOR)
+        comment.width, comment.height = 320, 40 + 60 * len(messages)
+        cell.comment = comment
+        cell.fill = REJECTED_FILL
+    if PROBLEMS_SHEET in wb.sheetnames:
+        del wb[PROBLEMS_SHEET]
+    problems = wb.create_sheet(PROBLEMS_SHEET, 0)
+    table_sheet(problems, ["Row", "Column", "Problem"],
+                [[row, ws.cell(row=returned.header_row, column=col).value or "", "\n".join(m)] for (row, col), m in sorted(by_cell.items())],
+                widths=[8, 28, 110])
+    set_text(problems.cell(row=len(by_cell) + 3, column=1), "Fix the highlighted cells on the evidence sheet (hover for the comment), then send the whole workbook again.").font = Font(italic=True)
+    wb.active = 0
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _open(data: bytes, returned: ReturnedFile, encoding: str | None) -> Workbook:
+    if returned.kind == "xlsx":
+        return load_workbook(io.BytesIO(data), rich_text=False)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Evidence"
+    text = data.decode(encoding or "utf-8-sig")
+    for r, values in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
+        for c, value in enumerate(values, 1):
+            set_text(ws.cell(row=r, column=c), value)
+    return wb

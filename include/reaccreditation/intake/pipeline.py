@@ -1,0 +1,309 @@
+"""One sweep of the inbox: every file checked, read, validated, recorded and moved out, independently.
+
+A file that fails at any step becomes a rejected (or quarantined) outcome with a message; it never
+stops the others. GX runs once over all readable files of the sweep. Each file's outcome is committed
+to the database *before* its inbox copy is removed; the original is archived content-addressed first
+(``archive/sha[:2]/sha + suffix``), so a crash in between only means the file is seen again next sweep
+and recognised by its SHA-256.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from reaccreditation import workbook_layout as layout
+from reaccreditation.files import sha256_bytes, write_atomic
+from reaccreditation.intake import frame, register, rules
+from reaccreditation.intake.annotate import annotate
+from reaccreditation.intake.issues import Issue
+from reaccreditation.intake.reading import ReturnedFile, Unreadable, read_return
+from reaccreditation.intake.register import Outcome
+from reaccreditation.intake.safety import SafetyReport, UnsafeFile, check_file
+from reaccreditation.organisation import Organisation
+from reaccreditation.settings import Paths
+
+log = logging.getLogger(__name__)
+
+IGNORED_PREFIXES = (".", "~$", ".~lock")
+MAX_ISSUES_KEPT = 500
+
+
+class Unidentified(ValueError):
+    """The sender could not be identified: quarantine and tell the quality team."""
+
+
+class WrongYear(ValueError):
+    """The workbook is for another assessment year."""
+
+
+@dataclass
+class Prepared:
+    key: int
+    path: Path
+    data: bytes
+    outcome: Outcome
+    report: SafetyReport
+    returned: ReturnedFile
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Files waiting in the inbox, oldest first (temporary and lock files are left alone)."""
+    if not inbox.exists():
+        return []
+    files = [p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(IGNORED_PREFIXES) and not p.name.endswith((".tmp", ".part"))]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120] or "file"
+
+
+class Sweep:
+    """Process a list of inbox files for one organisation; ``validator`` is created on first need."""
+
+    def __init__(self, org: Organisation, engine: Engine, paths: Paths, validator_factory: Callable[[], Any], *, today: date, run_id: str | None = None) -> None:
+        self.org, self.engine, self.paths = org, engine, paths
+        self.validator_factory = validator_factory
+        self.today, self.run_id = today, run_id
+        self.departments = {d.id: d for d in org.departments}
+        self.standard_ids = [e.id for e in org.standard.elements]
+        self._validator: Any = None
+
+    @property
+    def window(self) -> tuple[date, date]:
+        a = self.org.assessment
+        return a.evidence_window_start, min(max(self.today, a.evidence_window_start), a.last_day)
+
+    def validator(self) -> Any:
+        if self._validator is None:
+            self._validator = self.validator_factory()
+        return self._validator
+
+    # -- the sweep ----------------------------------------------------------------------------------
+
+    def run(self, files: Sequence[Path]) -> list[Outcome]:
+        done: list[Outcome] = []
+        prepared: list[Prepared] = []
+        later: list[Path] = []  # a second copy of a file first seen in this sweep
+        seen: set[str] = set()
+        for key, path in enumerate(files):
+            try:
+                data = path.read_bytes()
+                sha = sha256_bytes(data)
+                if sha in seen:
+                    later.append(path)
+                    continue
+                seen.add(sha)
+                item = self._prepare(key, path, data, sha)
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
+                log.exception("intake: %s could not be prepared", path.name)
+                done.append(self._guarded(path, lambda p=path, e=exc: self._internal_error(p, e)))
+                continue
+            if isinstance(item, Outcome):
+                done.append(item)
+            else:
+                prepared.append(item)
+        if prepared:
+            issues = self._validate(prepared)
+            for item in prepared:
+                done.append(self._guarded(item.path, lambda i=item: self._finish(i, issues.get(i.key, []))))
+        for path in later:
+            done.append(self._guarded(path, lambda p=path: self._duplicate(p, p.read_bytes(), sha256_bytes(p.read_bytes()))))
+        return done
+
+    def _guarded(self, path: Path, step: Callable[[], Outcome]) -> Outcome:
+        try:
+            return step()
+        except Exception as exc:  # noqa: BLE001
+            log.exception("intake: %s failed", path.name)
+            return self._internal_error(path, exc)
+
+    def _prepare(self, key: int, path: Path, data: bytes, sha: str) -> Prepared | Outcome:
+        received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        if register.known_submission(self.engine, sha) is not None:
+            return self._duplicate(path, data, sha)
+        outcome = Outcome(sha, path.name, received, status="rejected", message="")
+        try:
+            report = check_file(path.name, data)
+            outcome.submitter = report.submitter
+            returned = read_return(path.name, data, report)
+            self._identify(outcome, returned)
+        except (UnsafeFile, Unreadable, WrongYear) as exc:
+            if outcome.department_id is None:
+                self._identify_by_name(outcome)
+            outcome.message = f"{path.name}: {exc}"
+            if outcome.department_id is None:
+                outcome.status = "quarantined"
+            return self._commit(path, data, outcome)
+        except Unidentified as exc:
+            outcome.status, outcome.message = "quarantined", f"{path.name}: {exc}"
+            return self._commit(path, data, outcome)
+        return Prepared(key, path, data, outcome, report, returned)
+
+    # -- identification -----------------------------------------------------------------------------
+
+    def _identify(self, outcome: Outcome, returned: ReturnedFile) -> None:
+        meta = returned.meta
+        year_text = meta.get("assessment_year")
+        if meta.get("department_id"):
+            outcome.department_id = meta["department_id"]
+            outcome.request_reference = meta.get("request_reference") or None
+            if outcome.department_id not in self.departments:
+                unknown = outcome.department_id
+                outcome.department_id = None
+                raise Unidentified(f"the workbook says it comes from department {unknown!r}, which is not in the organisation config")
+        else:
+            self._identify_by_name(outcome)
+            if outcome.department_id is None:
+                raise Unidentified("no department could be identified (no hidden request details in the workbook and no department id in the file name)")
+            m = re.search(r"REQ-(\d{4})-", outcome.original_name, re.IGNORECASE)
+            year_text = m.group(1) if m else None
+        year = self.org.assessment.year
+        if year_text:
+            try:
+                found = int(float(year_text))
+            except ValueError as exc:
+                raise WrongYear(f"the workbook's assessment year {year_text!r} is not a year") from exc
+            if found != year:
+                outcome.assessment_year = found
+                raise WrongYear(f"this workbook is for the {found} assessment; we are collecting evidence for {year}: use the {year} request workbook")
+        outcome.assessment_year = year
+        if not outcome.request_reference:
+            outcome.request_reference = layout.request_reference(year, outcome.department_id)  # type: ignore[arg-type]
+
+    def _identify_by_name(self, outcome: Outcome) -> None:
+        name = outcome.original_name.lower()
+        for dept_id in sorted(self.departments, key=len, reverse=True):
+            if re.search(rf"(?<![a-z0-9]){re.escape(dept_id)}(?![a-z0-9])", name):
+                outcome.department_id = dept_id
+                outcome.assessment_year = outcome.assessment_year or self.org.assessment.year
+                return
+
+    # -- validation ---------------------------------------------------------------------------------
+
+    def _validate(self, prepared: list[Prepared]) -> dict[int, list[Issue]]:
+        pairs = [(p.key, p.returned) for p in prepared]
+        df = frame.evidence_frame(pairs)
+        start, end = self.window
+        found = self.validator().validate(
+            df, element_ids=self.standard_ids, window_start=start, window_end=end,
+            run_name=f"{self.run_id or 'intake'}: {len(prepared)} file(s)",
+        )
+        recs = frame.records(pairs)
+        owned = {p.key: set(self.departments[p.outcome.department_id].elements) for p in prepared}
+        names = {p.key: self.departments[p.outcome.department_id].name for p in prepared}
+        found += rules.check(recs, owned, set(self.standard_ids), names)
+        by_file: dict[int, list[Issue]] = defaultdict(list)
+        for issue in found:
+            by_file[issue.file_key].append(issue)
+        self._records = defaultdict(list)
+        for r in recs:
+            self._records[r["file_key"]].append(r)
+        return by_file
+
+    # -- outcomes -----------------------------------------------------------------------------------
+
+    def _finish(self, item: Prepared, issues: list[Issue]) -> Outcome:
+        outcome, returned = item.outcome, item.returned
+        bad_rows = {i.row for i in issues}
+        recs = self._records[item.key]
+        accepted = [r | {"sheet": returned.sheet} for r in recs if r["row_number"] not in bad_rows]
+        outcome.rows = accepted
+        outcome.rows_total = len(recs)
+        outcome.rows_rejected = len(recs) - len(accepted)
+        outcome.elements = len({r["element_id"] for r in accepted})
+        dept = self.departments[outcome.department_id]  # type: ignore[index]
+        covered = {r["element_id"] for r in accepted}
+        ordered = sorted(issues, key=lambda i: (i.row, i.key or ""))
+        outcome.details = {
+            "issues": [
+                {"row": i.row, "column": returned.header_text(i.key) if i.key else "", "problem": i.message, "rule": i.rule,
+                 "text": i.located(returned.sheet, returned.header_text(i.key) if i.key else None)}
+                for i in ordered[:MAX_ISSUES_KEPT]
+            ],
+            "issue_count": len(issues),
+            "notes": returned.notes + ([f"columns not recognised and ignored: {', '.join(returned.unknown_headers)}"] if returned.unknown_headers else []),
+            "elements_without_evidence": [e for e in dept.elements if e not in covered],
+            "elements": outcome.elements,
+            "sheet": returned.sheet,
+        }
+        if not issues:
+            outcome.status = "accepted"
+            outcome.message = f"accepted: {len(accepted)} evidence items for {outcome.elements} elements"
+        else:
+            outcome.status = "partial" if accepted else "rejected"
+            annotated = annotate(item.data, returned, issues, item.report.encoding)
+            target = self.paths.output / str(outcome.assessment_year) / "intake" / str(outcome.department_id) / f"{outcome.sha256[:12]}-{Path(safe_name(outcome.original_name)).stem}-annotated.xlsx"
+            outcome.annotated_path = str(write_atomic(target, annotated))
+            outcome.message = (
+                f"{len(accepted)} of {len(recs)} evidence rows accepted; {outcome.rows_rejected} row(s) need correcting ({len(issues)} problem(s))"
+                if accepted else f"not accepted: all {len(recs)} evidence rows have problems ({len(issues)} in total)"
+            )
+        return self._commit(item.path, item.data, outcome)
+
+    def _archive(self, data: bytes, sha: str, name: str) -> Path:
+        target = self.paths.archive / sha[:2] / (sha + Path(name).suffix.lower())
+        if not target.exists():
+            write_atomic(target, data)
+        return target
+
+    def _commit(self, path: Path, data: bytes, outcome: Outcome) -> Outcome:
+        outcome.archive_path = str(self._archive(data, outcome.sha256, path.name))
+        if outcome.status in ("rejected", "quarantined"):
+            folder = self.paths.quarantine / f"{outcome.sha256[:12]}"
+            write_atomic(folder / safe_name(path.name), data)
+            reason = [outcome.message, *(i["text"] for i in outcome.details.get("issues", []))]
+            write_atomic(folder / "REASON.txt", ("\n".join(reason) + "\n").encode())
+            outcome.quarantine_path = str(folder)
+        register.record(self.engine, outcome, run_id=self.run_id)
+        path.unlink(missing_ok=True)  # only now: the outcome is committed and the original archived
+        return outcome
+
+    def _duplicate(self, path: Path, data: bytes, sha: str) -> Outcome:
+        first = register.known_submission(self.engine, sha)
+        assert first is not None
+        received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        outcome = Outcome(sha, path.name, received, status="duplicate",
+                          message=f"already received: {first['original_name']} (same content) was received on {first['received_at']:%d %B %Y} and {first['status']}",
+                          department_id=first["department_id"], assessment_year=first["assessment_year"], request_reference=first["request_reference"],
+                          submission_id=first["id"])
+        stored = self.paths.archive / "duplicates" / f"{received:%Y%m%dT%H%M%S}-{sha[:12]}-{safe_name(path.name)}"
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, stored)
+        outcome.receipt_id = register.record_duplicate(self.engine, outcome, first["id"], run_id=self.run_id, stored_path=str(stored))
+        path.unlink(missing_ok=True)
+        return outcome
+
+    def _internal_error(self, path: Path, exc: Exception) -> Outcome:
+        """Our own failure on this file: keep it in quarantine and tell the quality team (not the sender)."""
+        data = path.read_bytes() if path.exists() else b""
+        sha = sha256_bytes(data)
+        if register.known_submission(self.engine, sha) is not None:
+            raise exc
+        outcome = Outcome(sha, path.name, datetime.now(UTC), status="quarantined",
+                          message=f"{path.name}: could not be processed ({type(exc).__name__}); the quality team will look at it")
+        outcome.details = {"internal_error": f"{type(exc).__name__}: {exc}"[:500]}
+        return self._commit(path, data, outcome)
+
+
+def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """What the sweep did, JSON-safe for XCom and the reply task."""
+    return {
+        "files": len(outcomes),
+        "registered_rows": sum(o.rows_accepted for o in outcomes if o.status in register.REGISTERING),
+        "by_status": {s: sum(1 for o in outcomes if o.status == s) for s in sorted({o.status for o in outcomes})},
+        "replies": [
+            {"submission_id": o.submission_id, "receipt_id": o.receipt_id, "status": o.status, "sha256": o.sha256, "name": o.original_name}
+            for o in outcomes
+        ],
+    }
