@@ -56,7 +56,7 @@ def gap_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
                         "department": names.get(department_id, UNASSIGNED) if department_id else UNASSIGNED,
                         "contact": "; ".join(c.label() for c in contacts),
                         "due_date": snapshot.due_date.isoformat(),
-                        "in_focus": "Yes" if e.in_focus else "No",
+                        "in_focus": e.in_focus,
                     }
                 )
     return rows
@@ -94,6 +94,8 @@ def write_register(path: Path, payload: dict[str, Any]) -> Path:
             value = row[key]
             if key == "due_date":
                 value = date.fromisoformat(value)
+            elif key == "in_focus":
+                value = "Yes" if value else "No"
             values.append(_cell(value))
         ws.append(values)
     for i, (key, _, width) in enumerate(REGISTER_COLUMNS, 1):
