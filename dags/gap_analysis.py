@@ -9,7 +9,8 @@ run (a rerun replaces its own snapshot; the season's readiness history is kept).
 - ``gap_register.xlsx``: one row per gap and department (element, criterion, reason, department,
   evidence contact, due date), filterable, for the quality team to chase;
 - ``gaps.json``: the whole snapshot for the dashboard and the readiness packs (shape in
-  docs/gap-analysis.md).
+  docs/gap-analysis.md);
+- ``gaps.html``: a one-page readiness summary (criteria, departments, elements not ready, year on year).
 
 Rules, forecast and score are explained in docs/gap-analysis.md.
 """
@@ -56,17 +57,19 @@ def gap_analysis():
 
     @task(outlets=[Asset(GAP_SNAPSHOT)])
     def publish(payload: dict) -> dict:
-        """Write the gap register (xlsx) and gaps.json; record the run for the dashboard."""
+        """Write the gap register (xlsx), gaps.json and gaps.html; record the run for the dashboard."""
         from reaccreditation import airflow_adapter
         from reaccreditation.db.records import save_run_record
-        from reaccreditation.files import write_json
+        from reaccreditation.files import write_atomic, write_json
         from reaccreditation.gaps.register import write_register
+        from reaccreditation.render import render
         from reaccreditation.settings import data_paths
 
         year = payload["assessment_year"]
         folder = data_paths().output / str(year) / "gaps"
         write_register(folder / "gap_register.xlsx", payload)
         write_json(folder / "gaps.json", payload)
+        write_atomic(folder / "gaps.html", render("gap_summary.html", g=payload).encode())
         summary = {
             "snapshot_id": payload["snapshot_id"],
             "as_of": payload["as_of"],

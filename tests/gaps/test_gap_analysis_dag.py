@@ -79,6 +79,11 @@ def test_history_then_gap_analysis_stores_a_snapshot_and_writes_the_register(air
         assert stored["1.1.1"].reasons[0]["contacts"][0]["email"] == "joe.barker@kestrelvale.example.org"
         assert conn.execute(select(run_record.c.kind).where(run_record.c.dag_id == "gap_analysis")).scalars().all() == ["gap_analysis"]
 
+    html = (folder / "gaps.html").read_text()
+    assert "Kestrel Vale Borough Council: readiness for the 2027 surveillance assessment" in html
+    assert f"<strong>{payload['overall']['gaps']}</strong> gaps of 57 elements" in html
+    assert "Children&#39;s Services" in html  # names are escaped
+
     wb = load_workbook(folder / "gap_register.xlsx")
     assert wb.sheetnames == ["Gap register", "About"]
     ws = wb["Gap register"]
