@@ -15,6 +15,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reaccreditation.standards import Standard, StandardError, load_standard
+from reaccreditation.timetable.config import TimetableConfig
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -153,6 +154,7 @@ class Organisation(_Model):
     departments: tuple[Department, ...] = Field(min_length=1)
     sites: tuple[Site, ...] = ()
     travel: tuple[Travel, ...] = ()
+    timetable: TimetableConfig | None = None  # the assessment timetable (docs/timetable.md)
 
     @model_validator(mode="after")
     def _unique(self) -> Organisation:

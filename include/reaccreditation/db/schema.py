@@ -189,3 +189,32 @@ gap_element = Table(
     Column("reasons", JSON, nullable=False),
     UniqueConstraint("snapshot_id", "element_id", name="uq_gap_element_snapshot_element"),
 )
+
+# --- assessment timetable stage (migration 0004) -------------------------------------------------
+# The current timetable, one row per session: the previous solution for the next run (move as little
+# as possible) and the iCalendar identity (UID, SEQUENCE) that makes a changed session update the same
+# calendar entry.
+timetable_session = Table(
+    "timetable_session",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer, nullable=False, index=True),
+    Column("session_key", String(120), nullable=False),
+    Column("uid", String(255), nullable=False, unique=True),
+    Column("sequence", Integer, nullable=False, default=0),
+    Column("status", String(20), nullable=False),  # scheduled | cancelled
+    Column("title", Text, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("start_minute", Integer, nullable=False),
+    Column("end_minute", Integer, nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("site_id", String(100)),
+    Column("room_id", String(100)),
+    Column("assessor", String(255), nullable=False),
+    Column("attendees", JSON, nullable=False),  # [[name, email], ...] as invited (for a later cancellation)
+    Column("run_id", String(250)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("assessment_year", "session_key", name="uq_timetable_session_year_key"),
+)

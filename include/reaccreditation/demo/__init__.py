@@ -89,7 +89,27 @@ def build_config(first_day: date, framework: str = "cse") -> dict[str, Any]:
         "departments": departments,
         "sites": spec["sites"],
         "travel": spec["travel"],
+        "timetable": _timetable(spec, domain),
     }
+
+
+def _timetable(spec: dict[str, Any], domain: str) -> dict[str, Any]:
+    """The timetable section: group members from names (and department teams) to name + email."""
+    tt = dict(spec["timetable"])
+    by_id = {d["id"]: d for d in spec["departments"]}
+    groups = []
+    for g in tt["groups"]:
+        g = dict(g)
+        names: list[Any] = []
+        if "team_of" in g:
+            dept = by_id[g.pop("team_of")]
+            names += [dept["head"], *dept["contacts"]]
+        if "contacts_of" in g:
+            names += by_id[g.pop("contacts_of")]["contacts"]
+        names += g.pop("members", [])
+        members = [m if isinstance(m, dict) else {"name": m, "email": _email(m, domain)} for m in names]
+        groups.append(g | {"members": members})
+    return tt | {"groups": groups}
 
 
 def build_history(first_day: date, framework: str = "cse", seed: int = 2008) -> list[dict[str, Any]]:

@@ -1,0 +1,158 @@
+"""The ``timetable:`` section of the organisation config: who the assessor meets and under which rules.
+
+Imported by :mod:`reaccreditation.organisation`, so this module must not import it back (nor anything
+heavy). Cross-references to departments, elements, sites and rooms are checked against the whole
+organisation in :func:`reaccreditation.timetable.problem.check_references`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+SessionMode = Literal["site_visit", "face_to_face", "virtual"]
+GroupKind = Literal["staff", "partner", "customer", "leadership"]
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not a valid email address")
+    return value.lower()
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"{value!r} is not a valid id: use lower-case letters, digits and hyphens")
+    return value
+
+
+def _one_line(value: str) -> str:
+    value = value.strip()
+    if not value or any(c in value for c in "\r\n\x00"):
+        raise ValueError("must be a single non-empty line of text")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Slug = Annotated[str, AfterValidator(_slug)]
+Name = Annotated[str, AfterValidator(_one_line)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Member(_Model):
+    """A person in a participant group: invited to its sessions and never double-booked."""
+
+    name: Name
+    email: Email
+
+
+class Window(_Model):
+    """When a group can meet: a day of the assessment (1 = first day, or a date), optionally a time range."""
+
+    day: int | date
+    start: time | None = Field(default=None, alias="from")
+    end: time | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.start and self.end and self.start >= self.end:
+            raise ValueError(f"'from' {self.start:%H:%M} must be before 'to' {self.end:%H:%M}")
+        if isinstance(self.day, int) and self.day < 1:
+            raise ValueError("day counts from 1 (the first day of the assessment)")
+        return self
+
+
+class Lunch(_Model):
+    """The assessor's lunch break: ``minutes`` somewhere between ``earliest`` and ``latest``."""
+
+    earliest: time = time(12, 0)
+    latest: time = time(14, 0)
+    minutes: int = Field(default=45, ge=0, le=180)
+
+    @model_validator(mode="after")
+    def _fits(self) -> Lunch:
+        span = (self.latest.hour * 60 + self.latest.minute) - (self.earliest.hour * 60 + self.earliest.minute)
+        if span < self.minutes:
+            raise ValueError(f"the lunch window {self.earliest:%H:%M}-{self.latest:%H:%M} is shorter than {self.minutes} minutes")
+        return self
+
+
+class SessionTypes(_Model):
+    """Default session lengths in minutes per mode (a group's ``minutes`` overrides)."""
+
+    site_visit: int = Field(default=60, ge=5, le=480)
+    face_to_face: int = Field(default=45, ge=5, le=480)
+    virtual: int = Field(default=45, ge=5, le=480)
+
+
+class Group(_Model):
+    """A participant group: one or more sessions with the assessor."""
+
+    id: Slug
+    name: Name
+    kind: GroupKind
+    departments: tuple[Slug, ...] = ()
+    elements: tuple[str, ...] = Field(default=(), description="element ids, or sub-criterion/criterion ids meaning all their elements")
+    members: tuple[Member, ...] = ()
+    size: int | None = Field(default=None, ge=1, description="people attending, for room capacity (default: number of members)")
+    mode: SessionMode = "face_to_face"
+    virtual_ok: bool = Field(default=True, description="may switch to a virtual session when travel or rooms do not fit")
+    site: Slug | None = Field(default=None, description="where to meet (required for site visits; default: the base site)")
+    room: Slug | None = Field(default=None, description="a specific room at the site")
+    minutes: int | None = Field(default=None, ge=5, le=480)
+    sessions: int = Field(default=1, ge=1, le=10)
+    availability: tuple[Window, ...] = Field(default=(), description="empty: any time of the assessment")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Group:
+        if not self.departments and not self.elements:
+            raise ValueError(f"group {self.id!r} speaks to nothing: give departments and/or elements")
+        if self.mode == "site_visit" and not self.site:
+            raise ValueError(f"group {self.id!r} is a site visit: give the site")
+        return self
+
+    @property
+    def people(self) -> int:
+        return self.size or max(1, len(self.members))
+
+
+class Weights(_Model):
+    """Objective weights (see docs/timetable.md); bigger means more important."""
+
+    move: int = Field(default=1000, ge=0, description="per session moved from the stored timetable")
+    mode: int = Field(default=100, ge=0, description="per session not held in its preferred mode")
+    department_days: int = Field(default=20, ge=0, description="per extra day a department's sessions are spread over")
+    balance: int = Field(default=1, ge=0, description="per minute a day runs over the average day plus the tolerance")
+    balance_tolerance: int = Field(default=30, ge=0, description="minutes a day may run over the average day without penalty")
+    focus_day: int = Field(default=5, ge=0, description="per day a focus session waits after the first day")
+
+
+class TimetableConfig(_Model):
+    assessors: tuple[Member, ...] = Field(default=(), description="default: assessment.assessor")
+    base_site: Slug | None = Field(default=None, description="where face-to-face sessions, lunch and virtual calls happen (default: first site)")
+    lunch: Lunch = Lunch()
+    changeover_minutes: int = Field(default=0, ge=0, le=60, description="assessor's gap between sessions")
+    slot_minutes: int = Field(default=5, ge=1, le=60, description="sessions start on multiples of this")
+    session_types: SessionTypes = SessionTypes()
+    groups: tuple[Group, ...] = Field(min_length=1)
+    solver_seconds: float = Field(default=20.0, gt=0, le=3600)
+    weights: Weights = Weights()
+
+    @model_validator(mode="after")
+    def _unique(self) -> TimetableConfig:
+        seen: set[str] = set()
+        for i, g in enumerate(self.groups):
+            if g.id in seen:
+                raise ValueError(f"groups[{i}].id: duplicate group id {g.id!r}")
+            seen.add(g.id)
+        return self

@@ -1,0 +1,150 @@
+"""Which elements the assessment must cover, and which the assessor will look at first.
+
+Full assessment: every element. Surveillance: the focus elements, i.e. last year's partials (from
+``assessment_outcome``), the elements at risk (from the latest gap snapshot when there is one, or a
+plain list given to the DAG) and this year's Compliance Plus claims (from ``evidence``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, Table, inspect, select
+
+from reaccreditation.db.schema import assessment_outcome, evidence, run_record
+from reaccreditation.standards import Standard
+
+PARTIAL = "Partial Compliance"
+AT_RISK_READINESS = frozenset({"at risk", "gap"})
+
+
+@dataclass(frozen=True)
+class Scope:
+    elements: tuple[str, ...]  # must be covered
+    focus: tuple[str, ...]  # looked at first
+    last_year: int | None = None
+    partials: tuple[str, ...] = ()
+    at_risk: tuple[str, ...] = ()
+    compliance_plus: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+
+def last_year_partials(engine: Engine, year: int, framework: str) -> tuple[int | None, list[str]]:
+    """The most recent assessment year before ``year`` with outcomes, and its partially compliant elements."""
+    with engine.connect() as conn:
+        last = conn.execute(
+            select(assessment_outcome.c.assessment_year)
+            .where(assessment_outcome.c.assessment_year < year, assessment_outcome.c.framework == framework)
+            .order_by(assessment_outcome.c.assessment_year.desc())
+            .limit(1)
+        ).scalar()
+        if last is None:
+            return None, []
+        rows = conn.execute(
+            select(assessment_outcome.c.element_id).where(
+                assessment_outcome.c.assessment_year == last,
+                assessment_outcome.c.framework == framework,
+                assessment_outcome.c.rating == PARTIAL,
+            )
+        ).scalars()
+        return int(last), sorted(rows)
+
+
+def compliance_plus_claims(engine: Engine, year: int) -> list[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(evidence.c.element_id).distinct().where(evidence.c.assessment_year == year, evidence.c.cplus_claim.is_(True), evidence.c.is_current.is_(True))
+        ).scalars()
+        return sorted(rows)
+
+
+def at_risk_from_snapshot(payload: Any) -> list[str] | None:
+    """Element ids not ready in a gap snapshot (``elements[].readiness`` 'at risk' or 'gap'); None if unreadable."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("elements"), list):
+        return None
+    out = []
+    for e in payload["elements"]:
+        if isinstance(e, dict) and str(e.get("readiness", "")).lower() in AT_RISK_READINESS and e.get("element_id"):
+            out.append(str(e["element_id"]))
+    return sorted(set(out))
+
+
+def latest_gap_snapshot(engine: Engine, year: int) -> dict[str, Any] | None:
+    """The gap-analysis stage's latest snapshot for the year, wherever it keeps it; None while there is none."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(run_record.c.payload)
+            .where(run_record.c.kind.in_(("gap_snapshot", "gap_analysis")), run_record.c.assessment_year == year)
+            .order_by(run_record.c.id.desc())
+            .limit(1)
+        ).scalar()
+        if isinstance(row, dict):
+            return row
+        if "gap_snapshot" in inspect(conn).get_table_names():
+            table = Table("gap_snapshot", MetaData(), autoload_with=conn)
+            json_cols = [c for c in table.c if c.name in ("payload", "snapshot", "data")]
+            if json_cols and "assessment_year" in table.c:
+                order = table.c.id.desc() if "id" in table.c else json_cols[0]
+                value = conn.execute(select(json_cols[0]).where(table.c.assessment_year == year).order_by(order).limit(1)).scalar()
+                if isinstance(value, str):
+                    import json
+
+                    value = json.loads(value)
+                return value if isinstance(value, dict) else None
+    return None
+
+
+def decide_scope(
+    standard: Standard,
+    assessment_type: str,
+    *,
+    last_year: int | None = None,
+    partials: Iterable[str] = (),
+    at_risk: Iterable[str] = (),
+    compliance_plus: Iterable[str] = (),
+) -> Scope:
+    ids = [e.id for e in standard.elements]
+    known = set(ids)
+    notes = []
+    unknown = sorted({*partials, *at_risk, *compliance_plus} - known)
+    if unknown:
+        notes.append(f"ignored unknown element ids: {', '.join(unknown)}")
+    focus_set = ({*partials, *at_risk, *compliance_plus}) & known
+    focus = tuple(e for e in ids if e in focus_set)
+    if assessment_type == "full":
+        elements = tuple(ids)
+    elif focus:
+        elements = focus
+    else:
+        elements = tuple(ids)
+        notes.append("surveillance with no partials, at-risk elements or Compliance Plus claims on record: every element is in scope")
+    return Scope(
+        elements=elements,
+        focus=focus,
+        last_year=last_year,
+        partials=tuple(e for e in ids if e in set(partials)),
+        at_risk=tuple(e for e in ids if e in set(at_risk)),
+        compliance_plus=tuple(e for e in ids if e in set(compliance_plus)),
+        notes=tuple(notes),
+    )
+
+
+def scope_from_database(engine: Engine, standard: Standard, framework: str, year: int, assessment_type: str, at_risk: Iterable[str] | None = None) -> Scope:
+    """The scope from what the database knows; ``at_risk`` (a plain list) overrides the gap snapshot."""
+    last, partials = last_year_partials(engine, year, framework)
+    notes = []
+    if at_risk is None:
+        snapshot = latest_gap_snapshot(engine, year)
+        at_risk = at_risk_from_snapshot(snapshot) if snapshot else None
+        if at_risk is None:
+            notes.append("no gap snapshot yet: at-risk elements unknown")
+            at_risk = []
+    scope = decide_scope(standard, assessment_type, last_year=last, partials=partials, at_risk=at_risk, compliance_plus=compliance_plus_claims(engine, year))
+    if last is None:
+        notes.append("no outcome history before this year: last year's partials unknown")
+    return Scope(**(scope.__dict__ | {"notes": tuple(notes) + scope.notes}))
