@@ -24,6 +24,11 @@ COLUMNS = ("assessment_year", "framework", "assessment_type", "element_id", "rat
 REQUIRED = COLUMNS[:5]
 ASSESSMENT_TYPES = ("full", "surveillance")
 MAX_PROBLEMS = 50  # list this many, then count the rest: a wrong file should not produce a wall of text
+# One row per element per year: a century of Charter Mark's 63 elements is 6,300 rows. The limits stop a
+# hostile or broken file (a sheet declaring a million rows, a huge upload) before it is read.
+MAX_ROWS = 10_000
+MAX_COLUMNS = 50
+MAX_BYTES = 20_000_000  # a 10,000-row outcomes file is well under 1 MB
 
 
 class HistoryError(ValueError):
@@ -65,6 +70,9 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     Returns a location prefix for messages (the file, and the sheet for xlsx).
     """
     suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise HistoryError(f"{path.name}: {size:,} bytes is too large for an outcomes file (at most {MAX_BYTES:,})")
     if suffix == ".csv":
         text = path.read_bytes().decode("utf-8-sig")
         reader = csv.reader(io.StringIO(text))
@@ -81,13 +89,22 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
             if not wb.sheetnames:
                 raise HistoryError(f"{path.name}: the workbook has no sheets (a Strict Open XML file?); save it as a normal .xlsx")
             name = "outcomes" if "outcomes" in wb.sheetnames else wb.sheetnames[0]
-            raw = [(i, [_text(v) for v in row]) for i, row in enumerate(wb[name].iter_rows(values_only=True), 1)]
+            ws = wb[name]
+            if (ws.max_row or 0) > MAX_ROWS + 1:
+                raise HistoryError(
+                    f"{path.name} sheet '{name}': the sheet declares {ws.max_row:,} rows; an outcomes file has at most "
+                    f"{MAX_ROWS:,} (delete the empty rows below the data, or save the sheet as CSV)"
+                )
+            rows_read = ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
+            raw = [(i, [_text(v) for v in row]) for i, row in enumerate(rows_read, 1)]
         finally:
             wb.close()
         where = f"{path.name} sheet '{name}'"
     else:
         raise HistoryError(f"{path.name}: expected a .csv or .xlsx file of outcomes")
     raw = [(i, row) for i, row in raw if any(_text(v) for v in row)]
+    if len(raw) > MAX_ROWS + 1:
+        raise HistoryError(f"{where}: {len(raw) - 1:,} rows; an outcomes file has at most {MAX_ROWS:,}")
     if not raw:
         raise HistoryError(f"{where}: the file is empty; expected a header row with {', '.join(COLUMNS)}")
     header_row, header = raw[0]

@@ -125,3 +125,18 @@ def test_xlsx_file_imports_and_names_the_sheet_in_errors(project_db, tmp_path):
         "history.xlsx sheet 'outcomes': 1 problem(s), nothing imported:\n"
         "  - row 4, column element_id: unknown element id '2.1.9' for CSE (ids look like '1.1.1')"
     )
+
+
+def test_sheet_declaring_a_million_rows_is_rejected_before_reading(project_db, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append([2025, "cse", "full", "1.1.1", "Compliance", None])
+    ws.cell(row=1_048_576, column=16_384, value="x")
+    wb.save(tmp_path / "bomb.xlsx")
+    with pytest.raises(HistoryError) as err:
+        import_outcomes(make_engine(project_db), tmp_path / "bomb.xlsx", TODAY)
+    assert str(err.value) == ("bomb.xlsx sheet 'Sheet': the sheet declares 1,048,576 rows; an outcomes file has at most 10,000 "
+                              "(delete the empty rows below the data, or save the sheet as CSV)")
