@@ -27,7 +27,7 @@ DATASOURCE = "intake"
 ASSET = "evidence_rows"
 BATCH_DEFINITION = "whole_sweep"
 INDEX_COLUMNS = ["file_key", "row_number"]
-LINK_PATTERN = r"^(https?://[^\s/?#]+\.[^\s]+|[^\\/:*?\"<>|\r\n]+\.[A-Za-z0-9]{1,5})$"
+LINK_PATTERN = r"^(?:https?://[^\s/?#]+\.[^\s]+|[^\\/:*?\"<>|\r\n]+\.[A-Za-z0-9]{1,5})$"
 
 # (expectation class, keyword arguments): the committed suite is built from exactly this.
 EXPECTATIONS: tuple[tuple[str, dict[str, Any]], ...] = (

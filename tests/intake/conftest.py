@@ -1,0 +1,55 @@
+"""Intake fixtures: a private copy of the GX context, the corpus built for the demo council."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "intake"
+
+
+def load_make_corpus():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("make_corpus", DATA / "make_corpus.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@pytest.fixture
+def gx_dir(tmp_path: Path) -> Iterator[Path]:
+    """The committed GX context copied aside, so validation results and Data Docs stay in the test's folder."""
+    target = tmp_path / "great_expectations"
+    shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
+    old = os.environ.get("REACCREDITATION_GX_DIR")
+    os.environ["REACCREDITATION_GX_DIR"] = str(target)
+    yield target
+    if old is None:
+        os.environ.pop("REACCREDITATION_GX_DIR", None)
+    else:
+        os.environ["REACCREDITATION_GX_DIR"] = old
+
+
+@pytest.fixture
+def org(demo):  # type: ignore[no-untyped-def]
+    from reaccreditation.organisation import load_organisation
+
+    return load_organisation(demo["config"], today=date(2027, 1, 20))
+
+
+@pytest.fixture
+def corpus(org, tmp_path: Path) -> dict[int, dict[str, Path]]:  # type: ignore[no-untyped-def]
+    return load_make_corpus().build(org, tmp_path / "corpus")
+
+
+@pytest.fixture(scope="session")
+def expected() -> list[dict[str, str]]:
+    with (DATA / "expected.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
