@@ -118,5 +118,7 @@ def test_history_run_with_a_bad_file_fails_and_imports_nothing(airflow_db, proje
     path.write_text(text)
     run = run_dag("assessment_history", TODAY)
     assert run.state == "failed"
+    (ti,) = run.get_task_instances()
+    assert (ti.task_id, ti.state, ti.try_number) == ("import_history", "failed", 1)  # a wrong file is not retried
     with make_engine(project_db).connect() as conn:
         assert conn.execute(select(func.count()).select_from(assessment_outcome)).scalar() == 0
