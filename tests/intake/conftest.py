@@ -50,6 +50,18 @@ def corpus(org, tmp_path: Path) -> dict[int, dict[str, Path]]:  # type: ignore[n
 
 
 @pytest.fixture(scope="session")
+def shared_corpus(tmp_path_factory) -> dict[int, dict[str, Path]]:  # type: ignore[no-untyped-def]
+    """The corpus built once per session, for tests that only read it (no Airflow, no config env)."""
+    from reaccreditation.demo import generate
+    from reaccreditation.organisation import load_organisation
+
+    folder = tmp_path_factory.mktemp("intake-corpus")
+    make = load_make_corpus()
+    paths = generate(folder / "demo", make.FIRST_DAY)
+    return make.build(load_organisation(paths["config"], today=date(2027, 1, 20)), folder / "corpus")
+
+
+@pytest.fixture(scope="session")
 def expected() -> list[dict[str, str]]:
     with (DATA / "expected.csv").open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))

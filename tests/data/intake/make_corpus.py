@@ -149,7 +149,9 @@ def sweep_one(org: Organisation) -> dict[str, bytes]:
     small = _plain_workbook(["Element", "Evidence title"], [["4.1.1", "x"]])
     files["libraries-culture-evidence.xlsx"] = _rezip(
         small,
-        lambda n, c: c.replace(b'<dimension ref="A1:B2" />', b'<dimension ref="A1:XFD1048576" />') if n.startswith("xl/worksheets/sheet") else c,
+        lambda n, c: c.replace(b'<dimension ref="A1:B2" />', b'<dimension ref="A1:XFD1048576" />').replace(
+            b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far corner</t></is></c></row></sheetData>'
+        ) if n.startswith("xl/worksheets/sheet") else c,
     )
     # 13. Strict OOXML, sender unknown (no department in the name, no meta)
     files["evidence-final.xlsx"] = _rezip(
