@@ -36,7 +36,7 @@ def assessment_timetable():
     @task
     def plan(params: dict | None = None) -> dict:
         """Scope, solve and check the timetable; fails at once (no retry) when the rules conflict."""
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         from reaccreditation import airflow_adapter
         from reaccreditation.organisation import ConfigError

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, Table, inspect, select
 
-from reaccreditation.db.schema import assessment_outcome, evidence, run_record
+from reaccreditation.db.schema import assessment_outcome, evidence
 from reaccreditation.standards import Standard
 
 PARTIAL = "Partial Compliance"
@@ -74,29 +74,20 @@ def at_risk_from_snapshot(payload: Any) -> list[str] | None:
     return sorted(set(out))
 
 
-def latest_gap_snapshot(engine: Engine, year: int) -> dict[str, Any] | None:
-    """The gap-analysis stage's latest snapshot for the year, wherever it keeps it; None while there is none."""
+def latest_gap_at_risk(engine: Engine, year: int) -> list[str] | None:
+    """Elements not ready ('at risk' or 'gap') in the gap-analysis stage's latest snapshot; None while there is none."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(run_record.c.payload)
-            .where(run_record.c.kind.in_(("gap_snapshot", "gap_analysis")), run_record.c.assessment_year == year)
-            .order_by(run_record.c.id.desc())
-            .limit(1)
-        ).scalar()
-        if isinstance(row, dict):
-            return row
-        if "gap_snapshot" in inspect(conn).get_table_names():
-            table = Table("gap_snapshot", MetaData(), autoload_with=conn)
-            json_cols = [c for c in table.c if c.name in ("payload", "snapshot", "data")]
-            if json_cols and "assessment_year" in table.c:
-                order = table.c.id.desc() if "id" in table.c else json_cols[0]
-                value = conn.execute(select(json_cols[0]).where(table.c.assessment_year == year).order_by(order).limit(1)).scalar()
-                if isinstance(value, str):
-                    import json
-
-                    value = json.loads(value)
-                return value if isinstance(value, dict) else None
-    return None
+        tables = set(inspect(conn).get_table_names())
+        if not {"gap_snapshot", "gap_element"} <= tables:
+            return None
+        meta = MetaData()
+        snap = Table("gap_snapshot", meta, autoload_with=conn)
+        element = Table("gap_element", meta, autoload_with=conn)
+        latest = conn.execute(select(snap.c.id).where(snap.c.assessment_year == year).order_by(snap.c.id.desc()).limit(1)).scalar()
+        if latest is None:
+            return None
+        rows = conn.execute(select(element.c.element_id, element.c.readiness).where(element.c.snapshot_id == latest))
+        return at_risk_from_snapshot({"elements": [{"element_id": e, "readiness": r} for e, r in rows]})
 
 
 def decide_scope(
@@ -139,8 +130,7 @@ def scope_from_database(engine: Engine, standard: Standard, framework: str, year
     last, partials = last_year_partials(engine, year, framework)
     notes = []
     if at_risk is None:
-        snapshot = latest_gap_snapshot(engine, year)
-        at_risk = at_risk_from_snapshot(snapshot) if snapshot else None
+        at_risk = latest_gap_at_risk(engine, year)
         if at_risk is None:
             notes.append("no gap snapshot yet: at-risk elements unknown")
             at_risk = []
