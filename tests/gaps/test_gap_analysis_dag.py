@@ -105,6 +105,8 @@ def test_history_then_gap_analysis_stores_a_snapshot_and_writes_the_register(air
     # a later run adds a snapshot (readiness history); the first is kept unchanged
     run = run_dag("gap_analysis", date(2026, 12, 2))
     assert run.state == "success"
+    trend = json.loads((folder / "gaps.json").read_text())["readiness_history"]
+    assert [(t["as_of"], t["gaps"]) for t in trend] == [("2026-12-01", snap["gaps"]), ("2026-12-02", snap["gaps"])]
     with engine.connect() as conn:
         history = conn.execute(select(gap_snapshot.c.as_of, gap_snapshot.c.gaps).order_by(gap_snapshot.c.as_of)).all()
         assert [h.as_of for h in history] == [TODAY, date(2026, 12, 2)]
@@ -122,3 +124,19 @@ def test_history_run_with_a_bad_file_fails_and_imports_nothing(airflow_db, proje
     assert (ti.task_id, ti.state, ti.try_number) == ("import_history", "failed", 1)  # a wrong file is not retried
     with make_engine(project_db).connect() as conn:
         assert conn.execute(select(func.count()).select_from(assessment_outcome)).scalar() == 0
+
+
+def test_gap_analysis_runs_on_the_evidence_register_asset_or_daily(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
+
+    from reaccreditation.gaps import EVIDENCE_REGISTER_URI, GAP_SNAPSHOT_URI
+
+    from ..conftest import ROOT
+
+    dag = DagBag(dag_folder=str(ROOT / "dags" / "gap_analysis.py")).dags["gap_analysis"]
+    timetable = dag.timetable
+    assert isinstance(timetable, AssetOrTimeSchedule)
+    assert timetable.asset_condition == Asset(EVIDENCE_REGISTER_URI) == Asset("reaccreditation://evidence_register")
+    assert isinstance(timetable.timetable, CronTriggerTimetable) and timetable.timetable.expression == "0 6 * * *"
+    assert dag.get_task("publish").outlets == [Asset(GAP_SNAPSHOT_URI)]
