@@ -44,7 +44,7 @@ def evidence_intake():
         sweep = Sweep(airflow_adapter.organisation(today), airflow_adapter.engine(), data_paths(), Validator,
                       today=today, run_id=airflow_adapter.run_id())
         outcomes = sweep.run(files)
-        docs = sweep.validator().build_data_docs() if sweep._validator is not None else None
+        docs = sweep.validator().build_data_docs() if sweep.validated else None
         return summary(outcomes) | {"data_docs": docs}
 
     @task

@@ -39,3 +39,32 @@ def test_demo_returns_match_what_was_planted(tmp_path, gx_dir):  # type: ignore[
                     "cplus_without_justification": "needs a justification", "missing_type": "is required"}[mistaken[dept_id]["kind"]] in issue["problem"]
         else:
             assert o.status == "accepted" and o.rows_accepted == entry["rows"], (dept_id, o.message)
+
+
+def test_a_failure_inside_one_file_never_stops_the_others(tmp_path, gx_dir, monkeypatch):  # type: ignore[no-untyped-def]
+    from reaccreditation.intake import pipeline
+
+    today = date(2027, 1, 20)
+    org = load_organisation(generate(tmp_path / "demo", date(2027, 3, 15))["config"], today=today)
+    paths = Paths(tmp_path / "data")
+    planted = write_returns(org, paths.inbox, seed=7)
+    mistaken = sorted(d for d, e in planted["departments"].items() if e["mistakes"])
+    broken = mistaken[0]
+
+    real = pipeline.annotate
+
+    def annotate(data, returned, issues, encoding=None):  # type: ignore[no-untyped-def]
+        if returned.name.startswith(broken):
+            raise RuntimeError("simulated bug while annotating")
+        return real(data, returned, issues, encoding)
+
+    monkeypatch.setattr(pipeline, "annotate", annotate)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(url)
+    outcomes = Sweep(org, make_engine(url), paths, Validator, today=today, run_id="bug").run(inbox_files(paths.inbox))
+    by_name = {o.original_name: o for o in outcomes}
+    bad = by_name[planted["departments"][broken]["file"]]
+    assert bad.status == "quarantined" and "simulated bug" in bad.details["internal_error"]
+    assert (paths.quarantine / bad.sha256[:12] / "REASON.txt").exists()
+    assert sum(o.status in ("accepted", "partial") for o in outcomes) == len(planted["departments"]) - 1
+    assert list(paths.inbox.iterdir()) == []

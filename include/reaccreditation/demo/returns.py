@@ -135,3 +135,24 @@ def write_returns(org: Organisation, inbox_folder: Path, seed: int = 7) -> dict[
 def demo_date(org: Organisation) -> date:
     """A run date when the returns are in: the return deadline."""
     return org.return_deadline
+
+
+def main() -> None:
+    """``python -m reaccreditation.demo.returns [--inbox DIR] [--seed N]``: fill the inbox for the demo."""
+    import argparse
+
+    from reaccreditation.organisation import load_organisation
+    from reaccreditation.settings import config_path, data_paths
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--config", type=Path, default=config_path())
+    parser.add_argument("--inbox", type=Path, default=data_paths().inbox)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    org = load_organisation(args.config)
+    planted = write_returns(org, args.inbox, args.seed)
+    print(f"{len(planted['departments'])} returns written to {args.inbox}; not returned: {', '.join(planted['not_returned'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -84,6 +84,11 @@ class Sweep:
         a = self.org.assessment
         return a.evidence_window_start, min(max(self.today, a.evidence_window_start), a.last_day)
 
+    @property
+    def validated(self) -> bool:
+        """True when GX ran in this sweep (so Data Docs are worth rebuilding)."""
+        return self._validator is not None
+
     def validator(self) -> Any:
         if self._validator is None:
             self._validator = self.validator_factory()
