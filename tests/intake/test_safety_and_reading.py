@@ -123,3 +123,36 @@ def test_committed_suite_matches_the_code():  # type: ignore[no-untyped-def]
     stored = sorted((e["type"], norm(e["kwargs"])) for e in committed["expectations"])
     assert stored == code
     assert (gx_dir() / "checkpoints" / "evidence_rows.json").exists() and (gx_dir() / "validation_definitions" / "evidence_rows.json").exists()
+
+
+def test_formula_text_stays_text_and_formulas_never_go_back():  # type: ignore[no-untyped-def]
+    import io
+    import zipfile
+
+    from openpyxl import Workbook, load_workbook
+
+    from reaccreditation.intake.annotate import annotate
+    from reaccreditation.intake.issues import Issue
+    from reaccreditation.xlsx import set_text
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Evidence"
+    for c, h in enumerate(["Element", "Evidence title", "Evidence type", "Link or file name", "Date of evidence", "Self-rating", "Notes"], 1):
+        ws.cell(1, c, h)
+    for c, v in enumerate(["1.1.1", '=HYPERLINK("https://evil.example","x")', "Document", "a.pdf", "01/04/2026", "Compliance", "@SUM(A1)"], 1):
+        set_text(ws.cell(2, c), v)
+    ws.cell(3, 1, "1.1.2")
+    ws.cell(3, 2, "a real formula below")
+    ws.cell(3, 7).value = "=1+1"  # a live formula typed by the department
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    returned = read_return("x.xlsx", data, check_file("x.xlsx", data))
+    assert returned.rows[0].values["evidence_title"] == '=HYPERLINK("https://evil.example","x")'
+    out = annotate(data, returned, [Issue(0, 2, "evidence_title", "bad", "test")])
+    with zipfile.ZipFile(io.BytesIO(out)) as z:
+        assert not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
+    back = load_workbook(io.BytesIO(out))["Evidence"]
+    assert (back["B2"].data_type, back["G3"].data_type, back["G3"].value) == ("s", "s", "=1+1")
+    assert back["B2"].comment.text == "Sheet Evidence, row 2, column 'Evidence title': bad"
