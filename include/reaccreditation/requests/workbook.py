@@ -1,13 +1,16 @@
 """Write a department's evidence request workbook (layout in :mod:`reaccreditation.workbook_layout`).
 
 One row per element the department owns (from the standard data: title, what the assessor looks for,
-typical evidence), last year's accepted evidence pre-filled for confirmation, spare rows for more items,
-reference columns locked, every input cell validated, a cover sheet saying how and by when to return it.
+typical evidence, and last year's rating with any action the assessor set), last year's accepted evidence
+pre-filled for confirmation, spare rows for more items, reference columns locked, every input cell
+validated, a cover sheet saying how and by when to return it.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,8 +23,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from reaccreditation import workbook_layout as layout
 from reaccreditation.organisation import Department, Organisation
-from reaccreditation.xlsx import HEADER_FILL, HEADER_FONT, REFERENCE_FILL, WRAP_TOP, set_text
+from reaccreditation.xlsx import HEADER_FILL, REFERENCE_FILL, WRAP_TOP, set_text
 
+FONT = "Calibri"  # named on every styled font: without a name LibreOffice falls back to a serif face
+HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
 PREFILL_FILL = PatternFill("solid", fgColor="FFF2CC")
 UNLOCKED = Protection(locked=False)
 
@@ -49,10 +54,17 @@ class RequestWorkbook:
     prefilled: Sequence[PrefilledEvidence] = ()
     last_ratings: dict[str, str] = field(default_factory=dict)  # element id -> last assessor rating
     generated_at: datetime | None = None
+    last_actions: dict[str, str] = field(default_factory=dict)  # element id -> the assessor's action, if any
+    last_year: int | None = None  # the assessment year of last_ratings
 
     @property
     def reference(self) -> str:
         return layout.request_reference(self.organisation.assessment.year, self.department.id)
+
+    @property
+    def file_name(self) -> str:
+        """What the attachment is called, e.g. ``Evidence request 2027 - Housing Services.xlsx``."""
+        return request_file_name(self.organisation.assessment.year, self.department.name)
 
     @property
     def element_ids(self) -> list[str]:
@@ -74,6 +86,7 @@ class RequestWorkbook:
                 "element_title": element.title,
                 "assessor_looks_for": element.asks,
                 "typical_evidence": "; ".join(element.evidence),
+                "last_assessment": self._last_assessment(element.id),
             }
             items = by_element.get(element_id) or [None]
             for item in items:
@@ -93,6 +106,14 @@ class RequestWorkbook:
                     }
                 rows.append(row)
         return rows
+
+    def _last_assessment(self, element_id: str) -> str | None:
+        rating = self.last_ratings.get(element_id)
+        if not rating:
+            return None
+        text = f"{rating} ({self.last_year})" if self.last_year else rating
+        action = self.last_actions.get(element_id)
+        return f"{text}. Action: {action}" if action else text
 
     def to_bytes(self) -> bytes:
         wb = Workbook()
@@ -139,6 +160,8 @@ class RequestWorkbook:
                     cell.fill = REFERENCE_FILL
                 if col.key == "evidence_date":
                     cell.number_format = "dd/mm/yyyy"
+            if data:
+                ws.row_dimensions[r].height = row_height(data.get(col.key) for col in columns)
         self._validate(ws, last, first_spare=len(rows) + 2)
         ws.freeze_panes = "C2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
@@ -147,6 +170,9 @@ class RequestWorkbook:
         ws.protection.sort = False
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
+        ws.print_title_rows = "1:1"
+        ws.print_title_cols = "A:B"
+        _print_landscape(ws, pages_wide=2)
 
     def _validate(self, ws, last: int, first_spare: int) -> None:  # type: ignore[no-untyped-def]
         def col(key: str) -> str:
@@ -184,10 +210,29 @@ class RequestWorkbook:
         if first_spare <= last:
             ids = ",".join(self.element_ids)
             if len(ids) <= 250:  # Excel's limit for an inline list
-                dv = DataValidation(type="list", formula1=f'"{ids}"', allow_blank=True, error="Use one of your department's element ids.")
-                dv.error_title, dv.showErrorMessage = "Not accepted", True
-                dv.add(f"{col('element_id')}{first_spare}:{col('element_id')}{last}")
-                ws.add_data_validation(dv)
+                source = f'"{ids}"'
+            else:  # a long list lives on the hidden meta sheet, column D (read_meta reads A:B only)
+                source = f"'{layout.META_SHEET}'!$D$1:$D${len(self.element_ids)}"
+            dv = DataValidation(type="list", formula1=source, allow_blank=True, error="Use one of your department's element ids.")
+            dv.error_title, dv.showErrorMessage = "Not accepted", True
+            dv.add(f"{col('element_id')}{first_spare}:{col('element_id')}{last}")
+            ws.add_data_validation(dv)
+
+    def _last_assessment_fact(self) -> list[tuple[str, str]]:
+        ratings = {e: self.last_ratings[e] for e in self.element_ids if e in self.last_ratings}
+        if not ratings:
+            return []
+        partial = [e for e, r in ratings.items() if r in ("Partial Compliance", "Non-Compliance")]
+        plus = [e for e, r in ratings.items() if r == "Compliance Plus"]
+        parts = []
+        if partial:
+            parts.append(f"{_count(len(partial), 'element')} not fully met ({', '.join(partial)}): show what has changed")
+        if plus:
+            parts.append(f"{len(plus)} rated Compliance Plus ({', '.join(plus)}): show {'it is' if len(plus) == 1 else 'they are'} still exceptional")
+        if not parts:
+            parts.append("every element you own was rated Compliance")
+        year = f" {self.last_year}" if self.last_year else ""
+        return [(f"Last assessment{year}", "; ".join(parts) + ". See the 'Last assessment' column.")]
 
     def _write_cover(self, ws, n_rows: int) -> None:  # type: ignore[no-untyped-def]
         org, dept = self.organisation, self.department
@@ -196,24 +241,25 @@ class RequestWorkbook:
         ws.column_dimensions["A"].width = 28
         ws.column_dimensions["B"].width = 90
         title = set_text(ws["A1"], f"Evidence request: {dept.name}")
-        title.font = Font(bold=True, size=16, color="1F4E79")
-        set_text(ws["A2"], f"{org.organisation.name} · {standard.name} {org.assessment.type} assessment {org.assessment.year}").font = Font(italic=True)
+        title.font = Font(name=FONT, bold=True, size=16, color="1F4E79")
+        set_text(ws["A2"], f"{org.organisation.name} · {standard.name} {org.assessment.type} assessment {org.assessment.year}").font = Font(name=FONT, italic=True)
         facts = [
             ("Reference", self.reference),
             ("Return by", f"{org.return_deadline:%A %d %B %Y}"),
             ("Assessment", f"{org.assessment.first_day:%d %B %Y} to {org.assessment.last_day:%d %B %Y}"),
             ("Evidence window", f"Evidence dated from {org.assessment.evidence_window_start:%d %B %Y} onwards"),
             ("Elements you own", f"{len(self.element_ids)} ({', '.join(self.element_ids)})"),
+            *self._last_assessment_fact(),
             ("Questions", f"{quality.name}, {quality.email}"),
             ("Return to", f"Reply to the request email with this workbook attached, or send it to {org.quality_team.mailbox}"),
         ]
         r = 4
         for label, value in facts:
-            set_text(ws.cell(row=r, column=1), label).font = Font(bold=True)
+            set_text(ws.cell(row=r, column=1), label).font = Font(name=FONT, bold=True)
             set_text(ws.cell(row=r, column=2), value).alignment = WRAP_TOP
             r += 1
         r += 1
-        set_text(ws.cell(row=r, column=1), "How to fill it in").font = Font(bold=True, size=13)
+        set_text(ws.cell(row=r, column=1), "How to fill it in").font = Font(name=FONT, bold=True, size=13)
         steps = [
             "Open the 'Evidence' sheet. Grey columns describe each element and are locked; fill the white columns.",
             "Give at least one piece of evidence per element: a title, its type, a link or file name, its date and a self-rating.",
@@ -228,7 +274,7 @@ class RequestWorkbook:
             set_text(ws.cell(row=r, column=1), f"Step {i}")
             set_text(ws.cell(row=r, column=2), step).alignment = WRAP_TOP
         r += 2
-        set_text(ws.cell(row=r, column=1), "The columns").font = Font(bold=True, size=13)
+        set_text(ws.cell(row=r, column=1), "The columns").font = Font(name=FONT, bold=True, size=13)
         for col in layout.INPUT_COLUMNS:
             r += 1
             set_text(ws.cell(row=r, column=1), col.header)
@@ -237,7 +283,7 @@ class RequestWorkbook:
                 detail = (detail + ". " if detail else "") + "Choose from: " + ", ".join(col.choices)
             set_text(ws.cell(row=r, column=2), detail + (" (required)" if col.required else "")).alignment = WRAP_TOP
         r += 2
-        set_text(ws.cell(row=r, column=1), "The ratings").font = Font(bold=True, size=13)
+        set_text(ws.cell(row=r, column=1), "The ratings").font = Font(name=FONT, bold=True, size=13)
         meanings = {
             "compliance_plus": "Exceeds the element: exceptional practice others could learn from",
             "compliance": "Meets the element fully, with evidence",
@@ -248,8 +294,13 @@ class RequestWorkbook:
             r += 1
             set_text(ws.cell(row=r, column=1), rating.label)
             set_text(ws.cell(row=r, column=2), meanings.get(rating.id, ""))
+        for row in ws.iter_rows(min_row=4, max_col=2):
+            row[0].alignment = Alignment(vertical="top")  # labels level with the first line of their text
+            if isinstance(row[1].value, str):
+                ws.row_dimensions[row[1].row].height = row_height([row[1].value], [ws.column_dimensions["B"].width])
         ws.protection.sheet = True
         ws.sheet_view.showGridLines = False
+        _print_landscape(ws)
 
     def _write_meta(self, ws) -> None:  # type: ignore[no-untyped-def]
         org = self.organisation
@@ -265,8 +316,48 @@ class RequestWorkbook:
         for r, key in enumerate(layout.META_KEYS, 1):
             set_text(ws.cell(row=r, column=1), key)
             set_text(ws.cell(row=r, column=2), values[key])
+        for r, element_id in enumerate(self.element_ids, 1):  # the spare rows' element list (see _validate)
+            set_text(ws.cell(row=r, column=4), element_id)
         ws.sheet_state = "veryHidden"
         ws.protection.sheet = True
+
+
+LINE_HEIGHT = 15  # points per line of 11 pt text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def row_height(values, widths: Sequence[float] | None = None) -> float:  # type: ignore[no-untyped-def]
+    """Height for a row of wrapped text: spreadsheet apps do not grow rows written by openpyxl, so text
+    would overlap the next row. Estimated from text length per column width (about 1.2 characters per unit)."""
+    widths = widths or [c.width for c in layout.COLUMNS]
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, str) and value:
+            per_line = max(1, int(width * 1.2))
+            lines = max(lines, sum(len(textwrap.wrap(part, per_line)) or 1 for part in value.split("\n")))
+    return min(LINE_HEIGHT * lines + 3, 409)  # 409 pt: Excel's maximum row height
+
+
+def _print_landscape(ws, pages_wide: int = 1) -> None:  # type: ignore[no-untyped-def]
+    """Printed (or exported to PDF) landscape on A4, ``pages_wide`` pages across, as many down as needed."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = pages_wide
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()-]+")
+
+
+def request_file_name(assessment_year: int, department_name: str) -> str:
+    """A file name every mail client and file system accepts: letters, digits, spaces, ._()- only."""
+    name = department_name.replace("&", " and ").replace("'", "").replace("\u2019", "")
+    name = " ".join(_UNSAFE.sub(" ", name).split()).strip(" .") or "department"
+    return f"Evidence request {assessment_year} - {name[:80]}.xlsx"
 
 
 def read_meta(wb) -> dict[str, str]:  # type: ignore[no-untyped-def]

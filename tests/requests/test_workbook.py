@@ -1,0 +1,203 @@
+"""Every demo request workbook, opened again as a department (and LibreOffice) would open it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from reaccreditation import workbook_layout as layout
+from reaccreditation.requests.seed import import_history
+from reaccreditation.requests.send import build_workbook
+from reaccreditation.requests.workbook import read_meta, request_file_name
+
+from ..conftest import FIRST_DAY
+
+HEADERS = [c.header for c in layout.COLUMNS]
+
+
+def col(key: str) -> str:
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[[c.key for c in layout.COLUMNS].index(key)]
+
+
+@pytest.fixture(scope="module")
+def demo_org(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The demo council and a migrated database with its history imported, shared by this module."""
+    from reaccreditation.db import make_engine, upgrade
+    from reaccreditation.demo import generate
+    from reaccreditation.organisation import load_organisation
+
+    folder = tmp_path_factory.mktemp("requests-workbooks")
+    paths = generate(folder / "demo", FIRST_DAY)
+    url = f"sqlite:///{folder / 'reaccreditation.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    import_history(engine, paths["config"].parent / "history", FIRST_DAY.year)
+    return load_organisation(paths["config"]), engine, paths
+
+
+@pytest.fixture(scope="module")
+def workbooks(demo_org):  # type: ignore[no-untyped-def]
+    """All 12 demo workbooks with last year's evidence and ratings; prints the time taken."""
+    org, engine, _ = demo_org
+    started = time.perf_counter()
+    built = {d.id: build_workbook(engine, org, d) for d in org.departments}
+    data = {k: wb.to_bytes() for k, wb in built.items()}
+    print(f"\n12 demo workbooks (with database prefill) built in {time.perf_counter() - started:.2f}s")
+    return built, data
+
+
+@pytest.fixture(scope="module")
+def org(demo_org):  # type: ignore[no-untyped-def]
+    return demo_org[0]
+
+
+def test_every_workbook_reads_back_as_its_department(org, workbooks):
+    built, data = workbooks
+    assert len(data) == 12
+    total_prefilled = 0
+    for d in org.departments:
+        wb = load_workbook(io.BytesIO(data[d.id]))
+        assert wb.sheetnames == [layout.COVER_SHEET, layout.EVIDENCE_SHEET, layout.META_SHEET]
+        meta = read_meta(wb)
+        assert meta["department_id"] == d.id and meta["request_reference"] == f"REQ-2027-{d.id}"
+        assert meta["assessment_year"] == "2027" and meta["layout_version"] == str(layout.LAYOUT_VERSION)
+        assert wb[layout.META_SHEET].sheet_state == "veryHidden"
+
+        ws = wb[layout.EVIDENCE_SHEET]
+        assert [c.value for c in ws[1]] == HEADERS
+        rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]]
+        # element list == the department's ownership; each owned element at least once
+        assert sorted({r[0] for r in rows}) == sorted(d.elements)
+        prefilled = [r for r in rows if r[HEADERS.index("Pre-filled")]]
+        assert len(prefilled) == len(built[d.id].prefilled)
+        total_prefilled += len(prefilled)
+        for r in prefilled:
+            assert r[HEADERS.index("Evidence title")] and r[HEADERS.index("Evidence type")] in layout.EVIDENCE_TYPES
+
+        # no formulas anywhere
+        for sheet in wb.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
+    assert total_prefilled > 50  # the demo history pre-fills most elements
+
+
+def test_reference_cells_are_locked_input_cells_unlocked_and_sheets_protected(org, workbooks):
+    _, data = workbooks
+    d = org.department("housing")
+    wb = load_workbook(io.BytesIO(data[d.id]))
+    ws = wb[layout.EVIDENCE_SHEET]
+    assert ws.protection.sheet and wb[layout.COVER_SHEET].protection.sheet and wb[layout.META_SHEET].protection.sheet
+    n = len([r for r in ws.iter_rows(min_row=2, max_col=1, values_only=True) if r[0]])
+    for c in layout.COLUMNS:
+        cell = ws[f"{col(c.key)}2"]
+        assert cell.protection.locked is (not c.input), c.key
+    spare = n + 2
+    assert ws[f"A{spare}"].protection.locked is False  # spare rows: pick the element
+    assert ws[f"B{spare}"].protection.locked is True
+    assert ws.max_row == n + 1 + layout.SPARE_ROWS
+
+
+def test_dropdowns_and_limits_cover_every_input_row(org, workbooks):
+    _, data = workbooks
+    d = org.department("customer-services")  # 15 elements: the id list is short enough to inline
+    wb = load_workbook(io.BytesIO(data[d.id]))
+    ws = wb[layout.EVIDENCE_SHEET]
+    last = ws.max_row
+    lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    assert lists[f"{col('evidence_type')}2:{col('evidence_type')}{last}"] == '"' + ",".join(layout.EVIDENCE_TYPES) + '"'
+    assert lists[f"{col('self_rating')}2:{col('self_rating')}{last}"] == '"' + ",".join(layout.RATINGS) + '"'
+    assert lists[f"{col('confirm')}2:{col('confirm')}{last}"] == '"Still current,Replaced"'
+    assert lists[f"{col('cplus_claim')}2:{col('cplus_claim')}{last}"] == '"Yes,No"'
+    spare = [f for ref, f in lists.items() if ref.startswith("A")]
+    assert spare == ['"' + ",".join(d.elements) + '"']
+    dates = [dv for dv in ws.data_validations.dataValidation if dv.type == "date"]
+    assert len(dates) == 1 and "DATE(2026,3,15)" in dates[0].formula1 and dates[0].showErrorMessage
+    assert all(dv.showErrorMessage and dv.error for dv in ws.data_validations.dataValidation)
+
+
+def test_last_assessment_is_shown_per_element(org, workbooks, demo_org):
+    import json
+
+    _, data = workbooks
+    planted = json.loads(demo_org[2]["planted"].read_text())
+    partial = planted["last_year_partials"][0]
+    owner = org.owners(partial)[0]
+    ws = load_workbook(io.BytesIO(data[owner.id]))[layout.EVIDENCE_SHEET]
+    shown = {r[0]: r[HEADERS.index("Last assessment")] for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert shown[partial].startswith("Partial Compliance (2026). Action: ")
+    assert all(v for v in shown.values())
+    cover = "\n".join(str(v) for r in load_workbook(io.BytesIO(data[owner.id]))[layout.COVER_SHEET].iter_rows(values_only=True) for v in r if v)
+    assert f"not fully met ({partial}" in cover or f", {partial}" in cover
+
+
+def test_text_that_looks_like_a_formula_stays_text(org):
+    from reaccreditation.requests.workbook import PrefilledEvidence, RequestWorkbook
+
+    d = org.department("digital")
+    item = PrefilledEvidence(d.elements[0], '=HYPERLINK("http://evil","click")', "Document", notes="+cmd|' /C calc'!A0")
+    ws = load_workbook(io.BytesIO(RequestWorkbook(org, d, prefilled=[item]).to_bytes()))[layout.EVIDENCE_SHEET]
+    cell = ws[f"{col('evidence_title')}2"]
+    assert cell.value == '=HYPERLINK("http://evil","click")' and cell.data_type == "s" and cell.quotePrefix
+
+
+def test_long_element_lists_use_the_hidden_list():
+    from reaccreditation.demo import build_config
+    from reaccreditation.organisation import parse_organisation
+    from reaccreditation.requests.workbook import RequestWorkbook
+
+    config = build_config(FIRST_DAY)
+    config["departments"][0]["elements"] = [e for d in config["departments"] for e in d["elements"]][:57]
+    org = parse_organisation(config)
+    d = org.departments[0]
+    wb = load_workbook(io.BytesIO(RequestWorkbook(org, d).to_bytes()))
+    spare = [dv for dv in wb[layout.EVIDENCE_SHEET].data_validations.dataValidation if str(dv.sqref).startswith("A")]
+    n = len(set(d.elements))
+    assert spare[0].formula1 == f"'_meta'!$D$1:$D${n}"
+    assert [r[0] for r in wb[layout.META_SHEET].iter_rows(min_col=4, max_col=4, values_only=True)][:n] == RequestWorkbook(org, d).element_ids
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Housing Services", "Evidence request 2027 - Housing Services.xlsx"),
+        ("Children's Services", "Evidence request 2027 - Childrens Services.xlsx"),
+        ("Policy, Performance and Insight", "Evidence request 2027 - Policy Performance and Insight.xlsx"),
+        ("R&D / Ops: <new>", "Evidence request 2027 - R and D Ops new.xlsx"),
+        ("../../etc", "Evidence request 2027 - etc.xlsx"),
+    ],
+)
+def test_attachment_names_use_safe_characters_only(name, expected):
+    assert request_file_name(2027, name) == expected
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_opens_the_workbook(org, workbooks, tmp_path):
+    _, data = workbooks
+    d = org.department("housing")
+    path: Path = tmp_path / "housing.xlsx"
+    path.write_bytes(data[d.id])
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    # filter options: comma, quote, UTF-8, ..., token 9 = as shown (dd/mm/yyyy), token 12 = sheet 2 (Evidence)
+    out = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
+         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,2", "--outdir", str(tmp_path / "csv"), str(path)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.reader(next((tmp_path / "csv").glob("*.csv")).read_text(encoding="utf-8").splitlines()))
+    assert rows[0][:3] == HEADERS[:3]
+    assert rows[0] == HEADERS
+    ids = [r[0] for r in rows[1:] if r and r[0]]
+    assert sorted(set(ids)) == sorted(d.elements)
+    prefilled = [r for r in rows[1:] if r and r[HEADERS.index("Pre-filled")] == layout.PREFILL_NOTE]
+    expected = workbooks[0][d.id].prefilled
+    assert [r[HEADERS.index("Evidence title")] for r in prefilled] == [p.evidence_title for p in expected]
+    assert {r[HEADERS.index("Date of evidence")] for r in prefilled} == {f"{p.evidence_date:%d/%m/%Y}" for p in expected}
