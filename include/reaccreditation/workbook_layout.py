@@ -44,6 +44,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("element_title", "Element title", 30, False),
     Column("assessor_looks_for", "What the assessor looks for", 45, False),
     Column("typical_evidence", "Typical evidence", 40, False),
+    Column("last_assessment", "Last assessment", 26, False, aliases=("last rating", "last year")),  # rating and action
     Column("prefill_note", "Pre-filled", 22, False),
     Column("confirm", "Confirm (pre-filled rows)", 16, True, choices=CONFIRM_CHOICES,
            help="For last year's evidence: 'Still current' keeps it; 'Replaced' means you changed the row"),
