@@ -1,7 +1,8 @@
 """The demo council generator: a realistic fictional borough for the demo run and the tests.
 
 ``python -m reaccreditation.demo --out var/demo`` writes ``organisation.yaml`` (the config a quality team
-would keep), ``history/outcomes.csv`` (past assessor ratings) and ``planted.json`` (what the demo
+would keep), ``history/outcomes.csv`` (past assessor ratings), ``history/evidence_<last year>.csv`` (last
+year's accepted evidence, imported by the request stage) and ``planted.json`` (what the demo
 deliberately planted, so later stages can be checked against it). Output is deterministic for a given
 first day and seed.
 """
@@ -142,6 +143,62 @@ def build_history(first_day: date, framework: str = "cse", seed: int = 2008) -> 
     return rows
 
 
+EVIDENCE_HISTORY_FIELDS = (
+    "department_id", "element_id", "title", "evidence_type", "link", "evidence_date", "owner",
+    "self_rating", "cplus_claim", "cplus_justification", "notes",
+)
+_TYPES = ("Document", "Data/report", "Minutes", "Survey", "Web page", "Case study")
+
+
+def build_evidence_history(config: dict[str, Any], history: list[dict[str, Any]], seed: int = 2008) -> list[dict[str, Any]]:
+    """Last year's accepted evidence register: one or two items for most elements each department owns.
+
+    About one element in eight has nothing, so the request workbooks show both pre-filled and empty rows.
+    Items are dated inside last year's evidence window, as accepted evidence was.
+    """
+    standard = load_standard(config["framework"])
+    first_day: date = config["assessment"]["first_day"]
+    last_year = first_day.year - 1
+    ratings = {r["element_id"]: r["rating"] for r in history if r["assessment_year"] == last_year}
+    rng = random.Random(seed + 1)
+    domain = config["quality_team"]["mailbox"].split("@", 1)[1]
+    rows: list[dict[str, Any]] = []
+    for d in config["departments"]:
+        for element_id in d["elements"]:
+            if rng.random() < 0.125:
+                continue
+            element = standard.element(element_id)
+            rating = ratings.get(element_id, "Compliance")
+            for n, title in enumerate(rng.sample(list(element.evidence), k=min(len(element.evidence), rng.choice((1, 1, 2)))), 1):
+                kind = rng.choice(_TYPES)
+                rows.append(
+                    {
+                        "department_id": d["id"],
+                        "element_id": element_id,
+                        "title": title,
+                        "evidence_type": kind,
+                        "link": f"https://intranet.{domain}/evidence/{last_year}/{d['id']}/{element_id}-{n}",
+                        "evidence_date": (first_day - timedelta(days=365 + rng.randint(20, 330))).isoformat(),
+                        "owner": d["evidence_contacts"][0]["name"],
+                        "self_rating": rating,
+                        "cplus_claim": "Yes" if rating == "Compliance Plus" and n == 1 else "No",
+                        "cplus_justification": "Recognised as exceptional practice by the assessor last year." if rating == "Compliance Plus" and n == 1 else "",
+                        "notes": "",
+                    }
+                )
+    return rows
+
+
+def write_evidence_history(out: Path, config: dict[str, Any], history: list[dict[str, Any]], seed: int = 2008) -> Path:
+    """``history/evidence_<last year>.csv``: what the request stage imports to pre-fill the workbooks."""
+    path = Path(out) / "history" / f"evidence_{config['assessment']['first_day'].year - 1}.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(EVIDENCE_HISTORY_FIELDS))
+        writer.writeheader()
+        writer.writerows(build_evidence_history(config, history, seed))
+    return path
+
+
 def generate(out: Path, first_day: date, framework: str = "cse", seed: int = 2008) -> dict[str, Path]:
     out = Path(out)
     (out / "history").mkdir(parents=True, exist_ok=True)
@@ -161,6 +218,7 @@ def generate(out: Path, first_day: date, framework: str = "cse", seed: int = 200
         "last_year_partials": sorted(r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Partial Compliance"),
         "last_year_compliance_plus": sorted(r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Compliance Plus"),
     }
+    evidence_path = write_evidence_history(out, config, history, seed)
     planted_path = out / "planted.json"
     planted_path.write_text(json.dumps(planted, indent=2) + "\n", encoding="utf-8")
-    return {"config": config_path, "history": history_path, "planted": planted_path}
+    return {"config": config_path, "history": history_path, "planted": planted_path, "evidence_history": evidence_path}
