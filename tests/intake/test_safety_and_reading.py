@@ -156,3 +156,18 @@ def test_formula_text_stays_text_and_formulas_never_go_back():  # type: ignore[n
     back = load_workbook(io.BytesIO(out))["Evidence"]
     assert (back["B2"].data_type, back["G3"].data_type, back["G3"].value) == ("s", "s", "=1+1")
     assert back["B2"].comment.text == "Sheet Evidence, row 2, column 'Evidence title': bad"
+
+
+def test_a_csv_return_is_answered_with_an_annotated_xlsx():  # type: ignore[no-untyped-def]
+    import io
+
+    from openpyxl import load_workbook
+
+    from reaccreditation.intake.annotate import annotate
+    from reaccreditation.intake.issues import Issue
+
+    data = b"Element,Evidence title,Evidence type,Link or file name,Date of evidence,Self-rating\n1.1.1,Profile,Document,a.pdf,01/03/2019,Compliance\n"
+    returned = read_return("housing.csv", data, check_file("housing.csv", data))
+    out = annotate(data, returned, [Issue(0, 2, "evidence_date", "2019-03-01 is older than the assessment window (from 2026-03-15)", "test")], "utf-8-sig")
+    ws = load_workbook(io.BytesIO(out))["CSV"]
+    assert ws["E2"].comment.text == "Sheet CSV, row 2, column 'Date of evidence': 2019-03-01 is older than the assessment window (from 2026-03-15)"

@@ -28,7 +28,7 @@ AUTHOR = "Quality team"
 
 def annotate(data: bytes, returned: ReturnedFile, issues: Sequence[Issue], encoding: str | None = None) -> bytes:
     wb = _open(data, returned, encoding)
-    ws = wb[returned.sheet if returned.kind == "xlsx" else "Evidence"]
+    ws = wb[returned.sheet]
     for sheet in wb.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -68,7 +68,7 @@ def _open(data: bytes, returned: ReturnedFile, encoding: str | None) -> Workbook
         return load_workbook(io.BytesIO(data), rich_text=False)
     wb = Workbook()
     ws = wb.active
-    ws.title = "Evidence"
+    ws.title = returned.sheet  # "CSV": the same name the messages use
     text = data.decode(encoding or "utf-8-sig")
     for r, values in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
         for c, value in enumerate(values, 1):
