@@ -32,9 +32,9 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Evidence:
-    """One row of the evidence register (the ``evidence`` table)."""
+    """One row of the evidence register (the ``evidence`` table). Not frozen: tens of thousands are built per run."""
 
     department_id: str
     element_id: str
@@ -51,17 +51,20 @@ class Evidence:
     def of(cls, row: Evidence | Mapping[str, Any]) -> Evidence:
         if isinstance(row, Evidence):
             return row
+        get = row.get
+        when = get("evidence_date")
+        justification = get("cplus_justification")
         return cls(
-            department_id=str(row["department_id"]),
-            element_id=str(row["element_id"]),
-            title=str(row.get("title") or ""),
-            evidence_type=str(row.get("evidence_type") or ""),
-            link=row.get("link"),
-            evidence_date=_date(row.get("evidence_date")),
-            self_rating=row.get("self_rating") or None,
-            cplus_claim=bool(row.get("cplus_claim")),
-            cplus_justification=(str(row.get("cplus_justification") or "").strip() or None),
-            is_current=bool(row.get("is_current", True)),
+            str(row["department_id"]),
+            str(row["element_id"]),
+            str(get("title") or ""),
+            str(get("evidence_type") or ""),
+            get("link"),
+            when if type(when) is date else _date(when),
+            get("self_rating") or None,
+            bool(get("cplus_claim")),
+            (str(justification).strip() or None) if justification else None,
+            bool(get("is_current", True)),
         )
 
 

@@ -8,7 +8,7 @@ rules work for CSE and Charter Mark alike. docs/gap-analysis.md lists every rule
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from reaccreditation.gaps.model import Contact, Evidence, Outcome, Reason
@@ -42,22 +42,18 @@ class ElementFacts:
     return_deadline: date
     today: date
     quality_team: tuple[Contact, ...] = ()
+    fresh: tuple[Evidence, ...] = field(init=False)  # evidence dated on or after the window start
+
+    def __post_init__(self) -> None:
+        start = self.window_start
+        object.__setattr__(self, "fresh", tuple(e for e in self.evidence if e.evidence_date is not None and e.evidence_date >= start))
 
     def rating_id(self, text: str | None) -> str | None:
         """A rating written any way the standard knows (label, id or short form) -> its id; else None."""
-        if not text:
-            return None
-        try:
-            return self.standard.rating(text).id
-        except KeyError:
-            return None
+        return rating_ids(self.standard).get(text.strip().lower()) if text else None
 
     def label(self, rating_id: str) -> str:
         return self.standard.rating(rating_id).label
-
-    @property
-    def fresh(self) -> tuple[Evidence, ...]:
-        return tuple(e for e in self.evidence if e.evidence_date is not None and e.evidence_date >= self.window_start)
 
     def contacts(self, department_ids: Sequence[str] | None = None) -> tuple[Contact, ...]:
         wanted = None if department_ids is None else set(department_ids)
@@ -74,6 +70,17 @@ class ElementFacts:
 
 
 Rule = Callable[[ElementFacts], list[Reason]]
+
+_RATING_IDS: dict[str, dict[str, str]] = {}
+
+
+def rating_ids(standard: Standard) -> dict[str, str]:
+    """Every way of writing a rating (label, id, short form; lower case) -> the rating id, per standard."""
+    found = _RATING_IDS.get(standard.id)
+    if found is None:
+        found = {key.lower(): r.id for r in standard.ratings for key in (r.id, r.label, r.short)}
+        _RATING_IDS[standard.id] = found
+    return found
 
 
 def no_owner(f: ElementFacts) -> list[Reason]:
@@ -102,9 +109,12 @@ def stale_evidence(f: ElementFacts) -> list[Reason]:
 
 def self_rated_below_compliance(f: ElementFacts) -> list[Reason]:
     """A department's own rating of Partial or Non-Compliance is the best early warning we have."""
+    by_rating: dict[str | None, set[str]] = {}
+    for e in f.evidence:
+        by_rating.setdefault(f.rating_id(e.self_rating), set()).add(e.department_id)
     out: list[Reason] = []
     for rating_id, code in ((NON_COMPLIANCE, "self_rated_non_compliance"), (PARTIAL, "self_rated_partial")):
-        departments = sorted({e.department_id for e in f.evidence if f.rating_id(e.self_rating) == rating_id})
+        departments = sorted(by_rating.get(rating_id, ()))
         if departments:
             message = f"Self-rated {f.label(rating_id)} by {', '.join(departments)}"
             out.append(f.reason(code, "gap", message, departments, rating_id))
