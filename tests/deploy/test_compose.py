@@ -106,7 +106,7 @@ def test_project_folders_and_data_are_mounted_where_the_code_looks() -> None:
     mounts = dict(reversed(v.rsplit(":", 1)) for v in COMMON["volumes"])  # container path -> host source
     for folder in PROJECT_DIRS:
         assert mounts[f"/opt/airflow/{folder}"] == f"${{AIRFLOW_PROJ_DIR:-.}}/{folder}"
-    assert mounts["/opt/airflow/data"] == "${REACCREDITATION_DATA_DIR:-./data}"
+    assert mounts["/opt/airflow/data"] == "${REACCREDITATION_DATA_DIR:-./var/data}"
     assert COMMON_ENV["REACCREDITATION_DATA"] == "/opt/airflow/data"
     assert COMMON_ENV["REACCREDITATION_CONFIG"].endswith(":-/opt/airflow/config/organisation.yaml}")
     assert "/opt/airflow/include" in COMMON_ENV["PYTHONPATH"].split(":")
