@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import timedelta
 
@@ -10,8 +11,9 @@ from sqlalchemy import select
 
 from reaccreditation.db.schema import outbound_message
 from reaccreditation.requests.emails import XLSX
+from reaccreditation.requests.workbook import read_meta
 
-from ..conftest import FIRST_DAY
+from ..conftest import FIRST_DAY, run_dag
 from .conftest import T_REQUESTS, add_evidence, output_folder, run_requests
 
 QUALITY = "Kestrel Vale Quality Team <quality@kestrelvale.example.org>"
@@ -30,15 +32,16 @@ def log(engine) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
         ).all()
 
 
-def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine, outbox, demo, org):
+def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine, outbox, demo, org, capfd):
     contacts = {c.email: d for d in org.departments for c in d.evidence_contacts}
 
     # before T-120 nothing is due: the run succeeds and sends nothing
-    assert run_requests(T_REQUESTS - timedelta(days=10)).state == "success"
+    assert run_dag("evidence_requests", T_REQUESTS - timedelta(days=10)).state == "success"
     assert outbox.messages() == []
+    assert f"nothing is due on {T_REQUESTS - timedelta(days=10)}: the next stage is request on {T_REQUESTS} (10 days)" in capfd.readouterr().out
 
     started = time.perf_counter()
-    run = run_requests(T_REQUESTS)
+    run = run_dag("evidence_requests", T_REQUESTS)
     print(f"\nrequest run (12 departments, 13 emails): {time.perf_counter() - started:.1f}s")
     assert run.state == "success"
     messages = outbox.messages()
@@ -52,8 +55,10 @@ def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine
         [attachment] = list(msg.iter_attachments())
         assert attachment.get_content_type() == XLSX
         assert attachment.get_filename().startswith("Evidence request 2027 - ") and attachment.get_filename().endswith(".xlsx")
-        # the output folder holds exactly what was sent
+        # the output folder holds exactly what was sent, and the workbook is the recipient's department's
         assert (output_folder(demo) / f"{d.id}.xlsx").read_bytes() == attachment.get_content()
+        meta = read_meta(load_workbook(io.BytesIO(attachment.get_content())))
+        assert meta["department_id"] == d.id and meta["request_reference"] == msg["X-Reaccreditation-Reference"]
         body = msg.get_body(("plain",)).get_content()
         assert f"owns {len(set(d.elements))} element" in body
     assert sorted(p.name for p in output_folder(demo).glob("*.xlsx")) == sorted(f"{d.id}.xlsx" for d in org.departments)
@@ -62,7 +67,7 @@ def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine
 
     # a second run of the same day (or a retry, or a backfill) sends nothing
     outbox.clear()
-    assert run_requests(T_REQUESTS).state == "success"
+    assert run_dag("evidence_requests", T_REQUESTS).state == "success"
     assert outbox.messages() == []
     assert sorted(k for k, _, s in log(engine) if s == "sent") == ["request"] * 13
 
@@ -72,7 +77,7 @@ def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine
     add_evidence(engine, 2027, [("people-od", e) for e in org.department("people-od").elements[1:]])
     add_evidence(engine, 2027, [("people-od", org.department("people-od").elements[0])], current=False)  # superseded: not evidence
     outbox.clear()
-    assert run_requests(FIRST_DAY - timedelta(days=90)).state == "success"
+    assert run_dag("evidence_requests", FIRST_DAY - timedelta(days=90)).state == "success"
     reminders = outbox.messages()
     expected = sorted(e for e, d in contacts.items() if d.id not in done)
     assert sorted(addresses(m, "To")[0] for m in reminders) == expected and len(reminders) == 10
@@ -82,7 +87,7 @@ def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine
 
     # escalation: heads of the departments still open, the quality team in copy, once
     outbox.clear()
-    assert run_requests(FIRST_DAY - timedelta(days=45)).state == "success"
+    assert run_dag("evidence_requests", FIRST_DAY - timedelta(days=45)).state == "success"
     escalations = outbox.messages()
     heads = sorted(d.head.email for d in org.departments if d.id not in done)
     assert sorted(addresses(m, "To")[0] for m in escalations) == heads

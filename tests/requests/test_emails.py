@@ -66,3 +66,4 @@ def test_escalation_goes_to_the_head_with_the_quality_team_in_copy(org):
     assert msg["Cc"] == "Priya Raman <priya.raman@kestrelvale.example.org>, Tom Hollis <tom.hollis@kestrelvale.example.org>"
     text = msg.get_body(("plain",)).get_content()
     assert "Dear Peter Lowe," in text and "2 of the" in text and "Grace Mbeki" in text
+    assert "Was due:    Sunday 24 January 2027" in text and "Return by" not in text
