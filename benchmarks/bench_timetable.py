@@ -1,6 +1,6 @@
 """Timetable solver benchmark: solve time and objective gap for 40, 100 and 200 sessions.
 
-    python benchmarks/bench_timetable.py [--seconds 60] [--workers 2]
+    python benchmarks/bench_timetable.py [--seconds 60] [--workers 4]
 
 40 is the demo council itself; 100 and 200 scale it: the demo's groups repeated over a longer
 assessment (15 and 25 days, as for a large county council or a multi-assessor visit) with the same
@@ -56,7 +56,7 @@ def scaled(base: Problem, copies: int) -> Problem:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
     base = demo_problem()
     print(f"{'sessions':>8} {'days':>4} {'status':>9} {'seconds':>8} {'objective':>9} {'bound':>9} {'gap':>7}  violations")

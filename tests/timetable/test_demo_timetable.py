@@ -104,6 +104,32 @@ def test_an_availability_change_moves_few_sessions_and_bumps_only_their_sequence
     assert seq["housing-managers"] == 1 and sum(seq.values()) == len(t2.moved)
 
 
+def test_a_change_sends_only_the_changed_sessions_and_a_dropped_group_is_cancelled(council):
+    org, engine = council["org"], council["engine"]
+    first = pipeline.plan(org, engine, seconds=5)
+    pipeline.publish(org, engine, first, council["out"], "run-1")
+    sent = []
+    pipeline.send(org, engine, sent.append, first, council["out"], "run-1")
+    assert len(sent) == 41
+    tt = org.timetable
+    dropped = tt.groups[-1]
+    smaller = org.model_copy(update={"timetable": tt.model_copy(update={"groups": tt.groups[:-1]})})
+    second = pipeline.plan(smaller, engine, seconds=5)
+    summary = pipeline.publish(smaller, engine, second, council["out"], "run-2")
+    assert summary["cancelled"] == [dropped.id] and summary["moved"] == []
+    sent.clear()
+    counts = pipeline.send(smaller, engine, sent.append, second, council["out"], "run-2")
+    assert counts == {"invites": 0, "cancellations": 1, "assessor": 1, "skipped": 39}
+    cancel = next(m for m in sent if m["Subject"].startswith("Cancelled"))
+    ics = next(part for part in cancel.iter_attachments() if part.get_filename() == "invite.ics")
+    cal = Calendar.from_ical(ics.get_content())
+    (event,) = cal.walk("VEVENT")
+    assert str(cal["METHOD"]) == "CANCEL" and str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
+    assert str(event["UID"]) == f"cse-2027-{dropped.id}@kestrelvale.example.org"
+    assessor_cal = Calendar.from_ical(next(p for p in sent[-1].iter_attachments() if p.get_filename() == "assessment-timetable.ics").get_content())
+    assert len(assessor_cal.walk("VEVENT")) == 39
+
+
 def test_invites_parse_back_and_a_rerun_sends_nothing(council):
     org, engine = council["org"], council["engine"]
     planned = pipeline.plan(org, engine, seconds=5)

@@ -52,13 +52,20 @@ def _lunch_inside(p: Problem, a: int, b: int) -> int:
 
 
 def day_capacity_problems(p: Problem) -> list[str]:
-    """Sessions that can only go on a set of days must fit those days (checked for every set of days)."""
+    """Sessions that can only go on a set of days must fit those days."""
     out = []
     assessors = len(p.assessors)
     days = range(len(p.days))
     usable = [s for s in p.sessions if any(b - a >= s.minutes for _, a, b in s.windows)]
-    for size in range(1, len(p.days) + 1):
-        for subset in combinations(days, size):
+    # Candidate day sets: each session's own days, unions of two, and all days (every subset would be
+    # 2^days; these are where a conflict shows in practice).
+    own = {frozenset(d for d, a, b in s.windows if b - a >= s.minutes) for s in usable}
+    candidates = own | {x | y for x in own for y in own if len(own) <= 200} | {frozenset(days)}
+    by_size: dict[int, list[tuple[int, ...]]] = {}
+    for c in candidates:
+        by_size.setdefault(len(c), []).append(tuple(sorted(c)))
+    for size in sorted(by_size):
+        for subset in sorted(by_size[size]):
             inside = [s for s in usable if {d for d, a, b in s.windows if b - a >= s.minutes} <= set(subset)]
             need = sum(s.minutes for s in inside)
             have = assessors * sum(p.day_end - p.day_start - _lunch_inside(p, p.day_start, p.day_end) for _ in subset)

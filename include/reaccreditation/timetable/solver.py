@@ -194,18 +194,20 @@ class _Builder:
             for b in sessions[i + 1 :]:
                 if not days_a & set(self.days_of(b)):
                     continue
+                order = None  # one "a before b" literal per pair, shared by every mode combination
                 for loc_a, lit_a in self._modes(a):
                     for loc_b, lit_b in self._modes(b):
                         gap = p.travel_minutes(loc_a or None, loc_b or None)
                         if gap <= p.changeover:
                             continue
-                        order = m.NewBoolVar(f"order_{a.key}_{b.key}")
+                        order = order if order is not None else m.NewBoolVar(f"order_{a.key}_{b.key}")
                         lits = [guard] + [x for x in (lit_a, lit_b) if x is not None]
                         for k in range(K):
                             same = [v.assessor[a.key, k], v.assessor[b.key, k]] if K > 1 else []
                             m.Add(v.start[b.key] >= ends[a.key] + gap).OnlyEnforceIf([order, *lits, *same])
                             m.Add(v.start[a.key] >= ends[b.key] + gap).OnlyEnforceIf([order.Not(), *lits, *same])
             # lunch is taken at the base site
+            lunch_order: dict[tuple[int, int], cp_model.IntVar] = {}
             for loc_a, lit_a in self._modes(a):
                 gap = p.travel_minutes(loc_a or None, p.base_site)
                 if gap <= p.changeover:
@@ -213,7 +215,7 @@ class _Builder:
                 for (k, d), ls in v.lunch.items():
                     if d not in days_a:
                         continue
-                    order = m.NewBoolVar(f"lorder_{a.key}_{k}_{d}")
+                    order = lunch_order.setdefault((k, d), m.NewBoolVar(f"lorder_{a.key}_{k}_{d}"))
                     lits = [guard, self.rule(f"lunch:{d}", f"lunch:{d}")] + ([lit_a] if lit_a is not None else [])
                     same = [v.assessor[a.key, k]] if K > 1 else []
                     m.Add(ls >= ends[a.key] + gap).OnlyEnforceIf([order, *lits, *same])
@@ -287,7 +289,7 @@ def _params(seconds: float, workers: int) -> cp_model.CpSolver:
     return solver
 
 
-def solve(p: Problem, previous: Mapping[str, Placement] | None = None, *, seconds: float | None = None, workers: int = 2) -> Timetable:
+def solve(p: Problem, previous: Mapping[str, Placement] | None = None, *, seconds: float | None = None, workers: int = 4) -> Timetable:
     """The best timetable found within the time limit; raises TimetableInfeasible saying why there is none."""
     reasons = precheck(p)
     if reasons:
