@@ -90,6 +90,7 @@ def default_args() -> dict:
         "retries": 3,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
+        "on_failure_callback": __import__("reaccreditation.alerts", fromlist=["notify_failure"]).notify_failure,
         "retry_policy": ExceptionRetryPolicy(
             rules=[
                 RetryRule(

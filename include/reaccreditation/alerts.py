@@ -1,0 +1,288 @@
+"""Tell the quality team when the pipeline needs a person: a failed task, a late run, overdue departments.
+
+Every alert is an email through the Airflow SMTP provider and ``outbox.send_once``, so a callback that
+fires twice (a rerun, a second scheduler, a retried callback) still sends one message. A callback never
+raises: a broken alert must not hide the failure it reports, so problems are logged instead.
+
+Airflow is imported inside functions only (``lateness_alert`` builds SDK objects); the callbacks take
+Airflow's context as a plain mapping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.headerregistry import Address
+from typing import TYPE_CHECKING, Any
+
+from reaccreditation.mail import Draft, address, build_message, one_line
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from reaccreditation.organisation import Organisation
+    from reaccreditation.outbox import Transport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who hears about problems, and under which assessment year the message is logged."""
+
+    recipients: tuple[Address, ...]
+    organisation: str
+    assessment_year: int
+
+
+def audience(fallback_year: int) -> Audience:
+    """The quality team from the config; if the config itself is broken, its raw quality_team entries.
+
+    A broken config is a common reason for a failed task, and exactly when the team must hear of it.
+    """
+    from reaccreditation import airflow_adapter
+
+    try:
+        org = airflow_adapter.organisation()
+        people = tuple(address(m.name, m.email) for m in org.quality_team.members)
+        return Audience(people, org.organisation.short_name, org.assessment.year)
+    except Exception as exc:  # noqa: BLE001 - any config problem: fall back to the raw file
+        log.warning("failure alert: organisation config unusable (%s); reading quality_team from the raw file", exc)
+    return Audience(_raw_quality_team(), "Reaccreditation", fallback_year)
+
+
+def _raw_quality_team() -> tuple[Address, ...]:
+    import yaml
+
+    from reaccreditation.settings import config_path
+
+    try:
+        data = yaml.safe_load(config_path().read_text(encoding="utf-8")) or {}
+        team = data.get("quality_team") or {}
+        people = [(str(m.get("name") or m["email"]), str(m["email"]).strip()) for m in team.get("members") or [] if isinstance(m, Mapping) and m.get("email")]
+        if not people and team.get("mailbox"):
+            people = [("Quality team", str(team["mailbox"]).strip())]
+        return tuple(address(name, email) for name, email in people if "@" in email)
+    except Exception as exc:  # noqa: BLE001
+        log.error("failure alert: cannot read the quality team from %s: %s", config_path(), exc)
+        return ()
+
+
+# --- A failed task ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    dag_id: str
+    run_id: str
+    task_id: str
+    try_number: int
+    map_index: int
+    logical_date: datetime | None
+    log_url: str
+    error: str
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"failure:{self.dag_id}:{self.run_id}:{self.task_id}:{self.try_number}"
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> Failure:
+        ti = context.get("ti") or context["task_instance"]
+        exc = context.get("exception")
+        error = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else str(exc or "no error message recorded")
+        run = context.get("dag_run")
+        when = context.get("logical_date") or getattr(run, "logical_date", None)
+        try:
+            url = str(ti.log_url)
+        except Exception:  # noqa: BLE001 - a missing base_url must not stop the alert
+            url = ""
+        return cls(
+            dag_id=str(ti.dag_id),
+            run_id=str(ti.run_id),
+            task_id=str(ti.task_id),
+            try_number=int(ti.try_number or 0),
+            map_index=int(getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1),
+            logical_date=when,
+            log_url=url,
+            error=error,
+        )
+
+
+def failure_draft(failure: Failure, who: Audience) -> Draft:
+    from reaccreditation.render import render
+
+    task = failure.task_id + (f" [{failure.map_index}]" if failure.map_index >= 0 else "")
+    ctx = {"f": failure, "task": task, "error": one_line(failure.error, 2000), "organisation": who.organisation}
+    return Draft(
+        to=list(who.recipients),
+        subject=f"{who.organisation}: reaccreditation task failed: {failure.dag_id}.{task}",
+        text=render("alert_failure.txt", **ctx),
+        html=render("alert_failure.html", **ctx),
+        headers={"X-Reaccreditation-Alert": "failure"},
+    )
+
+
+def notify_failure(context: Mapping[str, Any]) -> bool:
+    """``on_failure_callback`` for reaccreditation tasks: one email per failed try, with a link to the log."""
+    try:
+        from reaccreditation import airflow_adapter
+        from reaccreditation.outbox import send_once
+
+        failure = Failure.from_context(context)
+        who = audience((failure.logical_date or datetime.now()).year)
+        if not who.recipients:
+            log.error("failure alert for %s not sent: no quality team recipients", failure.dedupe_key)
+            return False
+        return send_once(
+            airflow_adapter.engine(),
+            airflow_adapter.smtp_transport(),
+            build_message(failure_draft(failure, who)),
+            dedupe_key=failure.dedupe_key,
+            assessment_year=who.assessment_year,
+            kind="failure",
+            run_id=failure.run_id,
+        )
+    except Exception:
+        log.exception("failure alert could not be sent")
+        return False
+
+
+# --- A run that is late (Airflow Deadline Alerts) ---------------------------------------------------------
+
+
+def lateness_alert(interval: timedelta, *, reference: Any = None, name: str | None = None, what: str = ""):  # type: ignore[no-untyped-def]
+    """A ``DeadlineAlert`` for a DAG: email the quality team once if a run is not done ``interval`` after
+    ``reference`` (default: when the run was queued).
+
+        @dag(..., deadline=lateness_alert(timedelta(hours=2), what="evidence intake"))
+
+    Other references: ``DeadlineReference.DAGRUN_LOGICAL_DATE``, ``DeadlineReference.FIXED_DATETIME(dt)``
+    (e.g. the return deadline), ``DeadlineReference.AVERAGE_RUNTIME(...)``. The callback runs in the
+    triggerer (AsyncCallback), so it needs a running triggerer, as with any Deadline Alert.
+    """
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(
+        reference=reference if reference is not None else DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=interval,
+        callback=AsyncCallback(notify_late, kwargs={"what": what, "allowed_minutes": int(interval.total_seconds() // 60)}),
+        name=name,
+    )
+
+
+def late_draft(run: Mapping[str, Any], deadline: Mapping[str, Any], who: Audience, what: str, allowed_minutes: int | None) -> Draft:
+    from reaccreditation.render import render
+
+    ctx = {"run": run, "deadline": deadline, "what": what, "allowed_minutes": allowed_minutes, "organisation": who.organisation, "url": _run_url(run)}
+    return Draft(
+        to=list(who.recipients),
+        subject=f"{who.organisation}: reaccreditation run is late: {run.get('dag_id')} {run.get('run_id')}",
+        text=render("alert_late.txt", **ctx),
+        html=render("alert_late.html", **ctx),
+        headers={"X-Reaccreditation-Alert": "late"},
+    )
+
+
+def _run_url(run: Mapping[str, Any]) -> str:
+    from urllib.parse import quote
+
+    try:
+        from airflow.configuration import conf
+
+        base = conf.get("api", "base_url", fallback="http://localhost:8080/")
+    except Exception:  # noqa: BLE001
+        base = "http://localhost:8080/"
+    return f"{base.rstrip('/')}/dags/{quote(str(run.get('dag_id')), safe='')}/runs/{quote(str(run.get('run_id')), safe='')}"
+
+
+def send_late_notice(context: Mapping[str, Any] | None, what: str = "", allowed_minutes: int | None = None) -> bool:
+    """Email the quality team about a missed deadline once (dedupe on the run and the deadline)."""
+    try:
+        from reaccreditation import airflow_adapter
+        from reaccreditation.outbox import send_once
+
+        context = context or {}
+        run = dict(context.get("dag_run") or {})
+        deadline = dict(context.get("deadline") or {})
+        when = str(run.get("logical_date") or run.get("run_after") or "")
+        who = audience(int(when[:4]) if when[:4].isdigit() else date.today().year)
+        if not who.recipients:
+            log.error("late-run alert not sent: no quality team recipients")
+            return False
+        key = f"late:{run.get('dag_id')}:{run.get('run_id')}:{deadline.get('id') or 'deadline'}"
+        return send_once(
+            airflow_adapter.engine(),
+            airflow_adapter.smtp_transport(),
+            build_message(late_draft(run, deadline, who, what, allowed_minutes)),
+            dedupe_key=key[:255],
+            assessment_year=who.assessment_year,
+            kind="late",
+            run_id=str(run.get("run_id") or ""),
+        )
+    except Exception:
+        log.exception("late-run alert could not be sent")
+        return False
+
+
+async def notify_late(context: Mapping[str, Any] | None = None, what: str = "", allowed_minutes: int | None = None) -> bool:
+    """The Deadline Alert callback (runs in the triggerer's event loop; the mail goes out in a thread)."""
+    return await asyncio.to_thread(send_late_notice, context, what, allowed_minutes)
+
+
+# --- Departments that have not returned evidence ---------------------------------------------------------------
+
+
+def digest_draft(org: Organisation, today: date, overdue: Sequence[Mapping[str, Any]]) -> Draft:
+    from reaccreditation.render import render
+
+    ctx = {
+        "organisation": org.organisation.name,
+        "framework": org.standard.name,
+        "year": org.assessment.year,
+        "today": today,
+        "deadline": org.return_deadline,
+        "days_late": (today - org.return_deadline).days,
+        "days_to_go": (org.assessment.first_day - today).days,
+        "total": len(org.departments),
+        "rows": overdue,
+    }
+    return Draft(
+        to=[address(m.name, m.email) for m in org.quality_team.members],
+        subject=f"{org.organisation.short_name}: {len(overdue)} department(s) have not returned evidence ({today:%d %b %Y})",
+        text=render("digest_overdue.txt", **ctx),
+        html=render("digest_overdue.html", **ctx),
+        headers={"X-Reaccreditation-Alert": "overdue-digest"},
+    )
+
+
+def send_overdue_digest(engine: Engine, transport: Transport, org: Organisation, today: date, run_id: str | None = None) -> dict[str, Any]:
+    """Email today's list of departments past the return deadline without a returned workbook, once a day.
+
+    Nothing is sent before the deadline, after the assessment's last day, or when every department has
+    returned; the result says which.
+    """
+    from reaccreditation.dashboard import overdue_departments
+    from reaccreditation.outbox import send_once
+
+    deadline = org.return_deadline
+    if today <= deadline:
+        return {"sent": False, "overdue": 0, "why": f"return deadline {deadline} not passed yet"}
+    if today > org.assessment.last_day:
+        return {"sent": False, "overdue": 0, "why": "the assessment is over"}
+    overdue = overdue_departments(engine, org, today)
+    if not overdue:
+        return {"sent": False, "overdue": 0, "why": "every department has returned evidence"}
+    sent = send_once(
+        engine,
+        transport,
+        build_message(digest_draft(org, today, overdue)),
+        dedupe_key=f"overdue:{org.assessment.year}:{today.isoformat()}",
+        assessment_year=org.assessment.year,
+        kind="overdue_digest",
+        run_id=run_id,
+    )
+    return {"sent": sent, "overdue": len(overdue), "departments": [r["id"] for r in overdue], "why": "sent" if sent else "already sent today"}

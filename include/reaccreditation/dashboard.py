@@ -1,0 +1,441 @@
+"""What the quality team's Reaccreditation page shows, gathered as one plain dict.
+
+Every source may be absent while the season is young (no requests sent, no gap analysis or timetable
+run yet, tables of a later migration missing): each section then carries ``status: "not_run"`` and a
+sentence saying what will fill it, instead of failing the page. No Airflow here: the plugin passes in
+the DAG runs it read through Airflow, so everything below is testable with a database URL and files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, Table, inspect, select
+
+from reaccreditation.organisation import Organisation
+from reaccreditation.summary import key_dates
+
+READINESS = ("ready", "at risk", "gap")
+# Submission statuses that count as "the department returned its workbook".
+RETURNED = frozenset({"accepted", "partial"})
+OK, NOT_RUN, BROKEN = "ok", "not_run", "broken"
+
+
+def section(status: str, message: str = "", **data: Any) -> dict[str, Any]:
+    return {"status": status, "message": message, **data}
+
+
+def _table(engine: Engine, name: str) -> Table | None:
+    """The table as it exists in the database now (reflected), or None before its migration ran."""
+    if not inspect(engine).has_table(name):
+        return None
+    return Table(name, MetaData(), autoload_with=engine)
+
+
+def _day(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _read_json(path: Path) -> tuple[Any, str | None]:
+    """(data, problem): a half-written or hand-edited file is reported, never raised."""
+    if not path.exists():
+        return None, None
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), None
+    except (OSError, ValueError) as exc:
+        return None, f"{path.name} could not be read: {exc}"
+
+
+# --- Departments ---------------------------------------------------------------------------------------
+
+
+def request_log(engine: Engine, year: int) -> dict[str, dict[str, list[date]]]:
+    """department id -> kind group (request / reminder / escalation) -> dates sent."""
+    table = _table(engine, "outbound_message")
+    out: dict[str, dict[str, list[date]]] = defaultdict(lambda: defaultdict(list))
+    if table is None:
+        return out
+    query = select(table.c.department_id, table.c.kind, table.c.sent_at, table.c.created_at).where(
+        table.c.assessment_year == year, table.c.status == "sent", table.c.department_id.is_not(None)
+    )
+    with engine.connect() as conn:
+        for dept, kind, sent_at, created_at in conn.execute(query):
+            group = "reminder" if kind.startswith("reminder") else kind
+            when = _day(sent_at or created_at)
+            if group in ("request", "reminder", "escalation") and when and when not in out[dept][group]:
+                out[dept][group].append(when)
+    for groups in out.values():
+        for dates in groups.values():
+            dates.sort()
+    return out
+
+
+def submissions(engine: Engine, year: int) -> dict[str, list[dict[str, Any]]]:
+    """department id -> its submissions for the year, newest first."""
+    table = _table(engine, "submission")
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if table is None:
+        return out
+    query = select(table).where(table.c.assessment_year == year).order_by(table.c.received_at.desc(), table.c.id.desc())
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            r = dict(row._mapping)
+            out[r["department_id"] or ""].append(r)
+    return out
+
+
+def evidenced_elements(engine: Engine, year: int) -> dict[str, set[str]]:
+    """department id -> elements it has current evidence for (the fallback for 'open' before gap analysis)."""
+    table = _table(engine, "evidence")
+    out: dict[str, set[str]] = defaultdict(set)
+    if table is None:
+        return out
+    query = select(table.c.department_id, table.c.element_id).where(table.c.assessment_year == year, table.c.is_current.is_(True))
+    with engine.connect() as conn:
+        for dept, element_id in conn.execute(query):
+            out[dept].add(element_id)
+    return out
+
+
+def department_rows(engine: Engine, org: Organisation, today: date, gaps: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One row per configured department: requests, reminders, last submission, rows, open elements.
+
+    Open elements come from the latest gap snapshot when there is one (an owned element that is not
+    ready); before that, an owned element with no current evidence from the department is open.
+    """
+    year = org.assessment.year
+    log = request_log(engine, year)
+    subs = submissions(engine, year)
+    evidenced = evidenced_elements(engine, year)
+    readiness = {e["element_id"]: e.get("readiness") for e in (gaps or {}).get("elements", []) if "element_id" in e}
+    rows = []
+    for d in org.departments:
+        sent = log.get(d.id, {})
+        mine = subs.get(d.id, [])
+        returned = [s for s in mine if s.get("status") in RETURNED]
+        if readiness:
+            open_elements = [e for e in d.elements if readiness.get(e, "gap") != "ready"]
+            open_source = "gap analysis"
+        else:
+            open_elements = [e for e in d.elements if e not in evidenced.get(d.id, set())]
+            open_source = "no evidence yet"
+        last = mine[0] if mine else None
+        rows.append(
+            {
+                "id": d.id,
+                "name": d.name,
+                "head": d.head.name,
+                "contacts": [p.name for p in d.evidence_contacts],
+                "request_sent": (sent.get("request") or [None])[0],
+                "reminders": list(sent.get("reminder", [])),
+                "escalated": (sent.get("escalation") or [None])[0],
+                "submissions": len(mine),
+                "last_submission": None
+                if last is None
+                else {
+                    "received": _day(last.get("received_at")),
+                    "file": last.get("original_name"),
+                    "status": last.get("status"),
+                    "message": last.get("message"),
+                },
+                "accepted_rows": sum(int(s.get("rows_accepted") or 0) for s in mine),
+                "rejected_rows": sum(int(s.get("rows_rejected") or 0) for s in mine),
+                "returned": bool(returned),
+                "overdue": not returned and today > org.return_deadline,
+                "elements": len(d.elements),
+                "open_elements": open_elements,
+                "open_source": open_source,
+            }
+        )
+    return rows
+
+
+def overdue_departments(engine: Engine, org: Organisation, today: date) -> list[dict[str, Any]]:
+    """Departments that have not returned evidence although the return deadline has passed."""
+    return [r for r in department_rows(engine, org, today) if r["overdue"]]
+
+
+# --- Gap snapshot ----------------------------------------------------------------------------------------
+
+
+def gaps_path(output: Path, year: int) -> Path:
+    return output / str(year) / "gaps" / "gaps.json"
+
+
+def timetable_path(output: Path, year: int) -> Path:
+    return output / str(year) / "timetable" / "timetable.json"
+
+
+def latest_gaps(engine: Engine, output: Path, year: int) -> tuple[dict[str, Any] | None, str]:
+    """The latest gap snapshot as ``Snapshot.to_dict()``: gaps.json, else the gap_element rows in the DB.
+
+    Returns (snapshot or None, where it came from / why there is none).
+    """
+    path = gaps_path(output, year)
+    data, problem = _read_json(path)
+    if isinstance(data, dict) and isinstance(data.get("elements"), list):
+        return data, str(path)
+    snap, elements = _table(engine, "gap_snapshot"), _table(engine, "gap_element")
+    if snap is not None and elements is not None:
+        with engine.connect() as conn:
+            head = conn.execute(select(snap).where(snap.c.assessment_year == year).order_by(snap.c.as_of.desc(), snap.c.id.desc()).limit(1)).first()
+            if head is not None:
+                rows = conn.execute(select(elements).where(elements.c.snapshot_id == head.id).order_by(elements.c.id)).all()
+                summary = dict(head.summary or {}) if isinstance(head.summary, Mapping) else {}
+                return {
+                    **summary,
+                    "as_of": _day(head.as_of).isoformat() if _day(head.as_of) else None,
+                    "elements": [dict(r._mapping) for r in rows],
+                }, f"gap snapshot of run {head.run_id}"
+    return None, problem or f"No gap analysis for {year} yet ({path.name} not written)"
+
+
+def _reason_text(reason: Any) -> dict[str, str]:
+    if isinstance(reason, Mapping):
+        return {"severity": str(reason.get("severity") or ""), "message": str(reason.get("message") or reason.get("code") or "")}
+    return {"severity": "", "message": str(reason)}
+
+
+def element_rows(
+    org: Organisation,
+    gaps: Mapping[str, Any],
+    *,
+    readiness: str | None = None,
+    criterion: str | None = None,
+    text: str | None = None,
+) -> dict[str, Any]:
+    """Criteria with their elements' readiness and reasons, filtered; counts before and after the filter."""
+    standard = org.standard
+    by_id = {str(e["element_id"]): e for e in gaps.get("elements", []) if isinstance(e, Mapping) and "element_id" in e}
+    needle = (text or "").strip().lower()
+    names = {d.id: d.name for d in org.departments}
+    criteria = []
+    total = shown = 0
+    for c in standard.criteria:
+        items = []
+        for el in c.elements:
+            found = by_id.get(el.id)
+            total += 1
+            row = {
+                "id": el.id,
+                "title": el.title,
+                "sub_criterion": el.sub_criterion_id,
+                "readiness": str(found.get("readiness")) if found else "not assessed",
+                "forecast": str(found.get("forecast") or "") if found else "",
+                "in_focus": bool(found.get("in_focus")) if found else False,
+                "reasons": [_reason_text(r) for r in (found.get("reasons") or [])] if found else [],
+                "owners": [names.get(o, o) for o in (found.get("owners") if found and found.get("owners") else [d.id for d in org.owners(el.id)])],
+            }
+            if readiness and row["readiness"] != readiness:
+                continue
+            if criterion and c.id != criterion:
+                continue
+            if needle and needle not in " ".join([row["id"], row["title"], *row["owners"], *(r["message"] for r in row["reasons"])]).lower():
+                continue
+            items.append(row)
+        shown += len(items)
+        counts = {k: sum(1 for e in c.elements if (by_id.get(e.id) or {}).get("readiness") == k) for k in READINESS}
+        criteria.append({"id": c.id, "title": c.title, "counts": counts, "elements": items})
+    return {"criteria": criteria, "total": total, "shown": shown}
+
+
+def readiness_counts(gaps: Mapping[str, Any]) -> dict[str, int]:
+    elements = [e for e in gaps.get("elements", []) if isinstance(e, Mapping)]
+    return {k: sum(1 for e in elements if e.get("readiness") == k) for k in READINESS} | {"elements": len(elements)}
+
+
+# --- Readiness over time -------------------------------------------------------------------------------------
+
+
+def readiness_history(engine: Engine, year: int) -> list[dict[str, Any]]:
+    """One point per gap snapshot date (the latest snapshot of a day wins), oldest first."""
+    table = _table(engine, "gap_snapshot")
+    if table is None:
+        return []
+    query = select(table.c.as_of, table.c.elements, table.c.ready, table.c.at_risk, table.c.gaps).where(table.c.assessment_year == year).order_by(table.c.as_of, table.c.id)
+    points: dict[date, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for as_of, elements, ready, at_risk, gaps in conn.execute(query):
+            day = _day(as_of)
+            if day is None:
+                continue
+            points[day] = {"as_of": day, "elements": elements, "ready": ready, "at_risk": at_risk, "gaps": gaps, "ready_pct": round(100 * ready / elements, 1) if elements else 0.0}
+    return list(points.values())
+
+
+def chart(points: Sequence[Mapping[str, Any]], width: int = 640, height: int = 220) -> dict[str, Any]:
+    """Coordinates for an inline SVG chart of ready / at risk / gap counts; the template draws it."""
+    left, right, top, bottom = 44, 36, 12, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    top_value = max((p["elements"] for p in points), default=0) or 1
+    n = len(points)
+
+    def x(i: int) -> float:
+        return round(left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1)), 1)
+
+    def y(v: float) -> float:
+        return round(top + plot_h - plot_h * v / top_value, 1)
+
+    series = []
+    for key, label, colour in (("ready", "Ready", "#00703c"), ("at_risk", "At risk", "#f47738"), ("gaps", "Gap", "#d4351c")):
+        coords = [(x(i), y(p[key])) for i, p in enumerate(points)]
+        series.append(
+            {"key": key, "label": label, "colour": colour, "points": " ".join(f"{a},{b}" for a, b in coords), "dots": coords, "last": points[-1][key] if points else 0}
+        )
+    ticks = sorted({0, top_value // 2, top_value})
+    step = max(1, n // 6)
+    labels = [{"x": x(i), "text": f"{p['as_of']:%d %b}"} for i, p in enumerate(points) if i % step == 0 or i == n - 1]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "bottom": top + plot_h,
+        "series": series,
+        "y_ticks": [{"y": y(t), "text": t} for t in ticks],
+        "x_labels": labels,
+    }
+
+
+# --- Timetable --------------------------------------------------------------------------------------------------
+
+
+_SESSION_KEYS = {
+    "date": ("date", "day_date"),
+    "day": ("day_label", "day"),
+    "start": ("start", "starts", "from"),
+    "end": ("end", "ends", "to"),
+    "title": ("title", "name", "group"),
+    "where": ("room_name", "room", "location", "site_name", "site"),
+    "mode": ("mode",),
+}
+
+
+def _pick(row: Mapping[str, Any], keys: Iterable[str]) -> str:
+    for k in keys:
+        v = row.get(k)
+        if v not in (None, ""):
+            return ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+    return ""
+
+
+def timetable(output: Path, year: int) -> dict[str, Any]:
+    """The assessor's timetable from timetable.json, as rows (date, time, session, where, with whom)."""
+    path = timetable_path(output, year)
+    data, problem = _read_json(path)
+    if data is None:
+        return section(BROKEN if problem else NOT_RUN, problem or f"No timetable for {year} yet ({path.name} not written)")
+    sessions = data.get("sessions") if isinstance(data, Mapping) else data
+    if not isinstance(sessions, list):
+        return section(BROKEN, f"{path.name} has no list of sessions")
+    rows = []
+    for s in sessions:
+        if not isinstance(s, Mapping):
+            continue
+        row = {k: _pick(s, keys) for k, keys in _SESSION_KEYS.items()}
+        row["departments"] = _pick(s, ("department_names", "departments"))
+        row["elements"] = _pick(s, ("elements",))
+        when = _day(row["date"]) if len(row["date"]) >= 10 else None
+        row["when"] = f"{when:%a %d %b %Y}" if when else row["date"] or row["day"]
+        rows.append(row)
+    rows.sort(key=lambda r: (r["date"] or r["day"], r["start"]))
+    return section(OK, "", source=str(path), sessions=rows)
+
+
+# --- DAG runs ------------------------------------------------------------------------------------------------------
+
+
+def run_section(runs: Sequence[Mapping[str, Any]] | None, last: int = 5) -> dict[str, Any]:
+    """The last runs of each reaccreditation DAG (newest first), from rows the plugin read via Airflow."""
+    if runs is None:
+        return section(BROKEN, "DAG runs could not be read from Airflow")
+    by_dag: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in runs:
+        by_dag[str(r["dag_id"])].append(dict(r))
+    if not by_dag:
+        return section(NOT_RUN, "No DAG tagged 'reaccreditation' is known to Airflow yet")
+    dags = []
+    for dag_id in sorted(by_dag):
+        items = sorted((r for r in by_dag[dag_id] if r.get("run_id")), key=lambda r: str(r.get("run_after") or ""), reverse=True)[:last]
+        items = [{"state": "", "date": None, "end": None, "url": None, "run_after": None} | r for r in items]
+        dags.append({"dag_id": dag_id, "url": by_dag[dag_id][0].get("dag_url"), "runs": items})
+    return section(OK, "", dags=dags)
+
+
+# --- The page ----------------------------------------------------------------------------------------------------
+
+
+def gather(
+    engine: Engine | None,
+    org: Organisation,
+    today: date,
+    output: Path,
+    runs: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    readiness: str | None = None,
+    criterion: str | None = None,
+    text: str | None = None,
+) -> dict[str, Any]:
+    """Everything the page shows. ``engine`` None: the project database is unreachable (said on the page)."""
+    year = org.assessment.year
+    out: dict[str, Any] = {
+        "organisation": org.organisation.name,
+        "short_name": org.organisation.short_name,
+        "framework": org.standard.name,
+        "today": today,
+        "assessment": {
+            "year": year,
+            "type": org.assessment.type,
+            "first_day": org.assessment.first_day,
+            "last_day": org.assessment.last_day,
+            "days_to_go": (org.assessment.first_day - today).days,
+            "return_deadline": org.return_deadline,
+            "assessor": org.assessment.assessor.name if org.assessment.assessor else None,
+        },
+        "key_dates": key_dates(org),
+        "filter": {"readiness": readiness or "", "criterion": criterion or "", "text": text or ""},
+        "filter_choices": {"readiness": list(READINESS) + ["not assessed"], "criteria": [{"id": c.id, "title": c.title} for c in org.standard.criteria]},
+        "runs": run_section(runs),
+        "timetable": timetable(output, year),
+    }
+    if engine is None:
+        down = section(BROKEN, "the project database could not be reached")
+        out |= {"departments": down, "gaps": down, "history": down}
+        return out
+    gaps, source = latest_gaps(engine, output, year)
+    rows = department_rows(engine, org, today, gaps)
+    any_activity = any(r["request_sent"] or r["submissions"] for r in rows)
+    out["departments"] = section(
+        OK if any_activity else NOT_RUN,
+        "" if any_activity else "No evidence requests sent and no workbooks received yet",
+        rows=rows,
+        returned=sum(1 for r in rows if r["returned"]),
+        overdue=sum(1 for r in rows if r["overdue"]),
+    )
+    if gaps is None:
+        out["gaps"] = section(BROKEN if "could not be read" in source else NOT_RUN, source)
+    else:
+        out["gaps"] = section(OK, "", source=source, as_of=_day(gaps.get("as_of")), counts=readiness_counts(gaps), **element_rows(org, gaps, readiness=readiness, criterion=criterion, text=text))
+    points = readiness_history(engine, year)
+    out["history"] = section(OK, "", points=points, chart=chart(points)) if points else section(NOT_RUN, "Readiness over time appears after the first gap analysis run")
+    return out
+
+
+def as_json(data: Any) -> Any:
+    """JSON-ready copy (dates as ISO strings) for the plugin's API."""
+    return json.loads(json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, date | datetime) else str(v)))

@@ -1,0 +1,160 @@
+"""The quality team's Reaccreditation page inside the Airflow UI (an Airflow 3 plugin).
+
+A small FastAPI app mounted by the API server at ``/reaccreditation`` and shown in the UI's navigation
+as "Reaccreditation" (an external view: the UI frames the page). Airflow does not authenticate plugin
+apps, so every route depends on Airflow's own security dependency: the UI's JWT (the ``_token`` cookie
+the browser sends to the framed page) or an ``Authorization: Bearer`` token, checked by the configured
+auth manager, and the user must be allowed to read DAG runs (401 without a user, 403 otherwise).
+
+All data gathering lives in ``reaccreditation.dashboard``; this file only reads DAG runs through
+Airflow's models, calls it and renders.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.common.db.common import SessionDep
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+from airflow.plugins_manager import AirflowPlugin
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+log = logging.getLogger(__name__)
+
+URL_PREFIX = "/reaccreditation"
+TAG = "reaccreditation"
+LOCAL = ZoneInfo("Europe/London")
+
+app = FastAPI(
+    title="Reaccreditation dashboard",
+    description="The quality team's view of the reaccreditation season.",
+    dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.RUN))],
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
+)
+
+
+def _airflow_root(request: Request) -> str:
+    """Airflow's own path prefix (empty unless the UI is served under a sub-path)."""
+    root = request.scope.get("root_path", "")
+    return root[: -len(URL_PREFIX)] if root.endswith(URL_PREFIX) else root
+
+
+def _runs(request: Request, session: Any, user: Any) -> list[dict[str, Any]] | None:
+    """The last runs of every DAG tagged 'reaccreditation' this user may read; None when Airflow fails."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.models.dag import DagModel, DagTag
+    from airflow.models.dagrun import DagRun
+    from sqlalchemy import select
+
+    try:
+        readable = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
+        dag_ids = session.scalars(
+            select(DagModel.dag_id).join(DagTag, DagTag.dag_id == DagModel.dag_id).where(DagTag.name == TAG, DagModel.is_stale.is_(False))
+        ).all()
+        root = _airflow_root(request)
+        rows: list[dict[str, Any]] = []
+        for dag_id in sorted(set(dag_ids) & set(readable)):
+            dag_url = f"{root}/dags/{quote(dag_id, safe='')}"
+            runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.run_after.desc()).limit(5)).all()
+            rows.append({"dag_id": dag_id, "dag_url": dag_url, "run_id": None})
+            for r in runs:
+                rows.append(
+                    {
+                        "dag_id": dag_id,
+                        "dag_url": dag_url,
+                        "run_id": r.run_id,
+                        "state": str(r.state or ""),
+                        "run_after": r.run_after.isoformat() if r.run_after else None,
+                        "date": _local(r.logical_date or r.run_after),
+                        "end": _local(r.end_date),
+                        "url": f"{dag_url}/runs/{quote(r.run_id, safe='')}",
+                    }
+                )
+        return rows
+    except Exception:
+        log.exception("reaccreditation dashboard: could not read DAG runs")
+        return None
+
+
+def _local(when: datetime | None) -> str | None:
+    return when.astimezone(LOCAL).strftime("%d %b %Y %H:%M") if when else None
+
+
+def _gather(request: Request, session: Any, user: Any, readiness: str | None, criterion: str | None, text: str | None) -> dict[str, Any]:
+    from reaccreditation import airflow_adapter, dashboard
+    from reaccreditation.db import make_engine
+    from reaccreditation.settings import data_paths
+
+    today = datetime.now(LOCAL).date()
+    try:
+        org = airflow_adapter.organisation(today)
+    except Exception as exc:  # a broken config is the quality team's to fix: say so on the page
+        return {"config_error": str(exc), "today": today}
+    try:
+        engine = make_engine(airflow_adapter.database_url())
+    except Exception:
+        log.exception("reaccreditation dashboard: project database unavailable")
+        engine = None
+    try:
+        return dashboard.gather(
+            engine, org, today, data_paths().output, _runs(request, session, user), readiness=readiness or None, criterion=criterion or None, text=text or None
+        )
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
+Readiness = Query(default="", max_length=20)
+Criterion = Query(default="", max_length=10)
+Text = Query(default="", max_length=100, alias="q")
+
+
+@app.get("/", response_class=HTMLResponse)
+def page(request: Request, session: SessionDep, user: GetUserDep, readiness: str = Readiness, criterion: str = Criterion, q: str = Text) -> HTMLResponse:
+    from reaccreditation.render import render
+
+    data = _gather(request, session, user, readiness, criterion, q)
+    if "config_error" in data:
+        return HTMLResponse(render("dashboard_error.html", message=data["config_error"]), status_code=200)
+    return HTMLResponse(render("dashboard.html", d=data))
+
+
+@app.get("/api/dashboard")
+def api(request: Request, session: SessionDep, user: GetUserDep, readiness: str = Readiness, criterion: str = Criterion, q: str = Text) -> JSONResponse:
+    from reaccreditation.dashboard import as_json
+
+    return JSONResponse(as_json(_gather(request, session, user, readiness, criterion, q)))
+
+
+@app.exception_handler(HTTPException)
+async def _denied(request: Request, exc: HTTPException) -> Any:
+    """The framed page explains a missing login in words; the API answers JSON. Status codes stay."""
+    if exc.status_code in (401, 403) and request.url.path.rstrip("/").endswith(URL_PREFIX):
+        from reaccreditation.render import render
+
+        body = render("dashboard_denied.html", status=exc.status_code, login=f"{_airflow_root(request)}/")
+        return HTMLResponse(body, status_code=exc.status_code)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+class ReaccreditationPlugin(AirflowPlugin):
+    name = "reaccreditation"
+    fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Reaccreditation dashboard"}]
+    external_views = [
+        {
+            "name": "Reaccreditation",
+            "href": "reaccreditation/",
+            "url_route": "reaccreditation",
+            "destination": "nav",
+            "nav_top_level": True,
+        }
+    ]
+

@@ -1,0 +1,102 @@
+"""The page's data and HTML without Airflow: empty season, season in progress, filter, escaping."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+from reaccreditation import dashboard
+from reaccreditation.db import make_engine
+from reaccreditation.organisation import load_organisation
+from reaccreditation.render import render
+
+from . import season as s
+
+RUNS = [
+    {"dag_id": "organisation_summary", "dag_url": "/dags/organisation_summary", "run_id": None},
+    {"dag_id": "organisation_summary", "dag_url": "/dags/organisation_summary", "run_id": "manual__1", "state": "success", "run_after": "2026-12-01T09:00:00", "url": "/dags/organisation_summary/runs/manual__1"},
+    {"dag_id": "organisation_summary", "dag_url": "/dags/organisation_summary", "run_id": "manual__2", "state": "failed", "run_after": "2026-12-02T09:00:00", "url": "/dags/organisation_summary/runs/manual__2"},
+    {"dag_id": "gap_analysis", "dag_url": "/dags/gap_analysis", "run_id": None},
+]
+
+
+def test_a_new_season_shows_not_run_yet_everywhere(demo, project_db):
+    org = load_organisation(demo["config"], date(2026, 11, 1))
+    data = dashboard.gather(make_engine(project_db), org, date(2026, 11, 1), demo["data"] / "output", runs=[])
+    assert data["assessment"]["days_to_go"] == 134
+    for key in ("departments", "gaps", "history", "timetable", "runs"):
+        assert data[key]["status"] == "not_run", key
+    assert "No gap analysis for 2027 yet" in data["gaps"]["message"]
+    assert all(r["request_sent"] is None and r["open_source"] == "no evidence yet" for r in data["departments"]["rows"])
+    html = render("dashboard.html", d=data)
+    assert html.count("Not run yet.") == 5
+    assert "134" in html and "days until the assessment" in html
+
+
+def test_unreadable_sources_are_reported_not_raised(demo):
+    org = load_organisation(demo["config"], date(2026, 11, 1))
+    output = demo["data"] / "output"
+    (output / "2027" / "timetable").mkdir(parents=True)
+    (output / "2027" / "timetable" / "timetable.json").write_text("{half a file")
+    data = dashboard.gather(None, org, date(2026, 11, 1), output, runs=None)
+    assert data["timetable"]["status"] == "broken" and "timetable.json could not be read" in data["timetable"]["message"]
+    assert data["runs"]["status"] == "broken"
+    assert data["departments"]["message"] == "the project database could not be reached"
+    assert "Department status unavailable" in render("dashboard.html", d=data)
+
+
+def test_season_in_progress(season):
+    org = season["org"]
+    data = dashboard.gather(season["engine"], org, s.today(), season["output"], runs=RUNS)
+    rows = {r["id"]: r for r in data["departments"]["rows"]}
+    returned, hostile = rows[s.RETURNED_ID], rows[s.HOSTILE_ID]
+    assert returned["request_sent"] == date(2026, 11, 15) and returned["reminders"] == []
+    assert returned["last_submission"]["status"] == "accepted" and returned["returned"] is True
+    assert (returned["accepted_rows"], returned["rejected_rows"]) == (20, 2)
+    assert hostile["name"] == s.HOSTILE
+    assert hostile["reminders"] == [date(2026, 12, 1), date(2026, 12, 8)] and hostile["escalated"] == date(2026, 12, 14)
+    assert hostile["returned"] is False and hostile["rejected_rows"] == 5 and hostile["overdue"] is False
+    assert data["departments"]["returned"] == 1
+    # open elements follow the gap snapshot: every owned element that is not ready
+    gaps = json.loads((season["output"] / "2027" / "gaps" / "gaps.json").read_text())
+    not_ready = {e["element_id"] for e in gaps["elements"] if e["readiness"] != "ready"}
+    assert hostile["open_elements"] == [e for e in org.department(s.HOSTILE_ID).elements if e in not_ready]
+    assert hostile["open_source"] == "gap analysis"
+
+    assert data["gaps"]["counts"]["elements"] == 57 and data["gaps"]["shown"] == data["gaps"]["total"] == 57
+    assert sum(data["gaps"]["counts"][k] for k in dashboard.READINESS) == 57
+    assert [p["ready"] for p in data["history"]["points"]] == [2, 5, data["gaps"]["counts"]["ready"]] == [2, 5, 7]
+    assert len(data["timetable"]["sessions"]) == 3 and data["timetable"]["sessions"][0]["where"] == "Council Chamber"
+    runs = {g["dag_id"]: g for g in data["runs"]["dags"]}
+    assert [r["run_id"] for r in runs["organisation_summary"]["runs"]] == ["manual__2", "manual__1"]
+    assert runs["gap_analysis"]["runs"] == []
+
+
+def test_after_the_return_deadline_non_returners_are_overdue(season):
+    rows = dashboard.overdue_departments(season["engine"], season["org"], date(2027, 1, 25))
+    ids = [r["id"] for r in rows]
+    assert s.HOSTILE_ID in ids and s.RETURNED_ID not in ids and len(ids) == 11
+
+
+def test_filter_by_readiness_criterion_and_text(season):
+    org = season["org"]
+    data = dashboard.gather(season["engine"], org, s.today(), season["output"], runs=[], readiness="at risk", criterion="1")
+    shown = [e for c in data["gaps"]["criteria"] for e in c["elements"]]
+    assert shown and all(e["readiness"] == "at risk" and e["id"].startswith("1.") for e in shown)
+    assert data["gaps"]["shown"] == len(shown) < data["gaps"]["total"]
+    data = dashboard.gather(season["engine"], org, s.today(), season["output"], runs=[], text="<SCRIPT>")
+    shown = [e for c in data["gaps"]["criteria"] for e in c["elements"]]
+    assert shown and all(s.HOSTILE in " ".join(e["owners"]) for e in shown)
+    assert set(org.department(s.HOSTILE_ID).elements) == {e["id"] for e in shown}
+
+
+def test_page_escapes_names_and_draws_the_chart(season):
+    data = dashboard.gather(season["engine"], season["org"], s.today(), season["output"], runs=RUNS)
+    html = render("dashboard.html", d=data)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    assert svg.count("<polyline") == 3 and "Ready (now 7)" in svg
+    assert 'href="/dags/organisation_summary/runs/manual__2" target="_top"' in html
+    json.dumps(dashboard.as_json(data))  # the API's body

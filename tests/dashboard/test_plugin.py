@@ -1,0 +1,189 @@
+"""The Reaccreditation page in a real Airflow API server: auth, API, and the page in headless Chromium.
+
+One server for the module: its own AIRFLOW_HOME (SQLite), a free port, the test DAGs of
+tests/dashboard/dags (one real run of a reaccreditation DAG), a season in progress in the project DB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pendulum
+import pytest
+
+from ..conftest import ROOT, sqlite_conn
+from . import season as s
+from .browser import Browser, chromium_binary
+from .conftest import run_test_dag
+
+SCREENSHOT = ROOT / "docs" / "dashboard.png"
+USER, PASSWORD = "officer", "officer-password-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(airflow_db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from reaccreditation.db import make_engine, upgrade
+    from reaccreditation.demo import generate
+    from reaccreditation.organisation import load_organisation
+
+    from ..conftest import FIRST_DAY
+
+    tmp = tmp_path_factory.mktemp("dashboard-server")
+    paths = generate(tmp / "demo", FIRST_DAY)
+    s.rename_department(paths["config"])
+    org = load_organisation(paths["config"], date.today())
+    db = tmp / "reaccreditation.db"
+    upgrade(f"sqlite:///{db}")
+    engine = make_engine(f"sqlite:///{db}")
+    shift = date.today() - s.today()  # the page is served on the real today: a season that has happened
+    s.fill_database(engine, [d.id for d in org.departments], shift)
+    s.fill_history(engine, org, shift)
+    engine.dispose()
+    s.write_outputs(tmp / "data" / "output", org, shift)
+
+    port = _free_port()
+    passwords = tmp / "passwords.json"
+    passwords.write_text(json.dumps({USER: PASSWORD}))
+    # The session's test Airflow (temporary AIRFLOW_HOME, SQLite, already migrated) on a free port.
+    env = os.environ | {
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:viewer",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "dashboard-test-secret-" + "x" * 48,
+        "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
+        "AIRFLOW_CONN_REACCREDITATION_DB": sqlite_conn(db),
+        "REACCREDITATION_CONFIG": str(paths["config"]),
+        "REACCREDITATION_DATA": str(tmp / "data"),
+    }
+    started = time.monotonic()
+    log = (tmp / "api-server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # A real, successful run of a reaccreditation DAG, made while the server starts.
+        run = run_test_dag("dashboard_check_ok", pendulum.now("UTC").subtract(minutes=1))
+        assert run.state == "success"
+        ran = time.monotonic()
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, (tmp / "api-server.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "api-server did not become healthy"
+            time.sleep(0.5)
+        print(f"server fixture: dag run {ran - started:.0f}s, healthy after {time.monotonic() - started:.0f}s", file=sys.stderr)
+        yield {"base": base, "org": org, "log": tmp / "api-server.log", "run_id": run.run_id}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def token(server: dict[str, Any]) -> str:
+    r = httpx.post(f"{server['base']}/auth/token", json={"username": USER, "password": PASSWORD}, timeout=30)
+    assert r.status_code == 201, r.text
+    return r.json()["access_token"]
+
+
+def test_page_and_api_refuse_anonymous_and_forged_callers(server):
+    base = server["base"]
+    page = httpx.get(f"{base}/reaccreditation/", timeout=30)
+    assert page.status_code == 401 and "not signed in to Airflow" in page.text
+    assert s.HOSTILE not in page.text and "Departments" not in page.text
+    api = httpx.get(f"{base}/reaccreditation/api/dashboard", timeout=30)
+    assert api.status_code == 401 and api.json() == {"detail": "Not authenticated"}
+    forged = httpx.get(f"{base}/reaccreditation/api/dashboard", headers={"Authorization": "Bearer not.a.token"}, timeout=30)
+    assert forged.status_code == 403
+    cookie = httpx.get(f"{base}/reaccreditation/", cookies={"_token": "forged"}, timeout=30)
+    assert cookie.status_code == 403 and "Departments" not in cookie.text
+
+
+def test_api_with_a_real_token(server, token):
+    r = httpx.get(f"{server['base']}/reaccreditation/api/dashboard", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["assessment"]["days_to_go"] == (date(2027, 3, 15) - date.today()).days
+    rows = {d["id"]: d for d in data["departments"]["rows"]}
+    assert rows[s.HOSTILE_ID]["name"] == s.HOSTILE and len(rows[s.HOSTILE_ID]["reminders"]) == 2
+    assert rows[s.RETURNED_ID]["last_submission"]["status"] == "accepted" and rows[s.RETURNED_ID]["accepted_rows"] == 20
+    assert data["gaps"]["status"] == "ok" and data["gaps"]["counts"]["elements"] == 57
+    assert [p["ready"] for p in data["history"]["points"]] == [2, 5, 7]
+    assert data["timetable"]["status"] == "ok"
+    dags = {d["dag_id"]: d for d in data["runs"]["dags"]}
+    assert "dashboard_check_ok" in dags  # the DAGs tagged 'reaccreditation' (others may have run in this session)
+    assert dags["dashboard_check_ok"]["url"] == "/dags/dashboard_check_ok"
+    run = next(r for r in dags["dashboard_check_ok"]["runs"] if r["run_id"] == server["run_id"])
+    assert run["state"] == "success" and run["url"] == "/dags/dashboard_check_ok/runs/" + quote(server["run_id"], safe="")
+
+    filtered = httpx.get(
+        f"{server['base']}/reaccreditation/api/dashboard", params={"readiness": "at risk", "criterion": "2"}, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ).json()
+    shown = [e for c in filtered["gaps"]["criteria"] for e in c["elements"]]
+    assert shown and {e["readiness"] for e in shown} == {"at risk"} and all(e["id"].startswith("2.") for e in shown)
+
+
+def test_plugin_is_registered_with_a_nav_entry(server, token):
+    r = httpx.get(f"{server['base']}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    [plugin] = [p for p in r.json()["plugins"] if p["name"] == "reaccreditation"]
+    assert plugin["fastapi_apps"][0]["url_prefix"] == "/reaccreditation"
+    assert {"name": "Reaccreditation", "href": "reaccreditation/", "url_route": "reaccreditation"}.items() <= plugin["external_views"][0].items()
+
+
+@pytest.mark.skipif(chromium_binary() is None, reason="Chromium missing: scripts/install-browser")
+def test_quality_officer_logs_in_and_reads_the_page_in_chromium(server):
+    base = server["base"]
+    browser = Browser(width=1400, height=1000)
+    try:
+        # Log in through Airflow's own login form, as a person would.
+        browser.open(f"{base}/auth/login?next=/plugin/reaccreditation")
+        browser.type_into("input[name=username]", USER)
+        browser.type_into("input[name=password]", PASSWORD)
+        browser.evaluate("document.querySelector('button[type=submit]').click()")
+        browser.wait_for("location.pathname.endsWith('/plugin/reaccreditation')")
+        # Airflow's UI frames the page under its "Reaccreditation" nav entry.
+        browser.wait_for("document.querySelector('iframe') && document.querySelector('iframe').contentDocument"
+                         " && document.querySelector('iframe').contentDocument.body.innerText.includes('Departments')", timeout=60)
+        assert "Reaccreditation" in browser.evaluate("document.body.innerText")
+
+        browser.open(f"{base}/reaccreditation/")
+        text = browser.wait_for("document.body.innerText.includes('Readiness over time') && document.body.innerText")
+        assert s.HOSTILE in text  # shown as text...
+        assert browser.evaluate("document.querySelectorAll('script').length") == 0  # ...never run
+        assert "days until the assessment" in text and "Kestrel Vale Borough Council" in text
+        assert browser.evaluate("document.querySelectorAll('svg polyline').length") == 3
+        link = "/dags/dashboard_check_ok/runs/" + quote(server["run_id"], safe="")
+        assert browser.evaluate(f"document.querySelector('a[href=\"{link}\"]').target") == "_top"
+        browser.screenshot(SCREENSHOT)
+
+        browser.open(f"{base}/reaccreditation/?readiness=gap&q=Customer")
+        text = browser.wait_for("document.querySelector('#shown') && document.body.innerText")
+        assert "Showing" in text and "at risk" not in browser.evaluate("Array.from(document.querySelectorAll('.badge')).map(b => b.innerText).join('|')").split("|")
+    finally:
+        browser.close()
+    assert SCREENSHOT.stat().st_size > 20_000
