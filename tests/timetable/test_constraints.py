@@ -126,3 +126,25 @@ def test_a_conflict_the_arithmetic_cannot_see_is_explained_by_the_solver():
     assert "travel time between sites" in text
     assert "group 'hq-team'" in text and "only available day 1 (Mon 15 Mar) 09:00-10:00" in text
     assert "group 'depot-visit'" in text and "others" not in text
+
+
+def test_two_assessors_share_the_sessions_and_each_keeps_travel_and_lunch():
+    sites, travel = ("hq", "depot"), [("hq", "depot", 30)]
+    sessions = [session(f"hq-{i}", 60, virtual_ok=False) for i in range(4)] + [
+        session(f"depot-{i}", 60, mode="site_visit", site="depot", virtual_ok=False) for i in range(4)
+    ]
+    p = problem(sessions, assessors=2, sites=sites, travel=travel)
+    t = _solve(p)  # the checker verifies travel, lunch and no overlap per assessor
+    assert {pl.assessor for pl in t.placements} == {"assessor0@example.org", "assessor1@example.org"}
+    assert len(t.lunches) == 2
+
+
+def test_a_previous_timetable_is_kept_when_nothing_changed():
+    p = problem([session(k, 60, days=2) for k in "abcdef"], days=2)
+    first = _solve(p)
+    previous = {pl.key: pl for pl in first.placements}
+    again = solve(p, previous, seconds=5)
+    assert again.moved == () and again.placements == first.placements
+    pinned = replace(p, sessions=tuple(replace(s, windows=((1 - first.placement("a").day, 9 * 60, 17 * 60),)) if s.key == "a" else s for s in p.sessions))
+    moved = solve(pinned, previous, seconds=5)
+    assert moved.moved == ("a",) and check(pinned, moved) == []

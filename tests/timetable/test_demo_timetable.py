@@ -141,6 +141,7 @@ def test_invites_parse_back_and_a_rerun_sends_nothing(council):
     ics = next(part for part in invite.iter_attachments() if part.get_filename() == "invite.ics")
     cal = Calendar.from_ical(ics.get_content())
     (event,) = cal.walk("VEVENT")
+    assert ics.get_content_type() == "text/calendar" and ics.get_param("method") == "REQUEST"
     assert str(cal["METHOD"]) == "REQUEST" and str(event["UID"]) == "cse-2027-opening-meeting@kestrelvale.example.org"
     assert int(event["SEQUENCE"]) == 0 and event.decoded("DTSTART").date() == date(2027, 3, 15)
     attendees = {str(a).removeprefix("mailto:") for a in event.get("ATTENDEE")}

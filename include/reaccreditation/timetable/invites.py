@@ -90,10 +90,14 @@ def send_timetable(
             reply_to=sender,
             attachments=[Attachment("invite.ics", calendar(p, [info], organiser, method), ICS)],
         )
+        msg = build_message(draft)
+        for part in msg.iter_attachments():
+            if part.get_content_type() == ICS:
+                part.set_param("method", method)  # calendar clients look for it on the part, not only inside
         sent = send_once(
             engine,
             transport,
-            build_message(draft),
+            msg,
             dedupe_key=f"timetable:{year}:{info.uid}:{info.sequence}",
             assessment_year=year,
             kind="timetable_cancel" if info.cancelled else "timetable_invite",

@@ -249,6 +249,8 @@ def build_problem(org: Organisation, scope: Iterable[str] = (), focus: Iterable[
                     focus=bool(focus_set & set(elements)),
                 )
             )
+    keys = [s.key for s in sessions]
+    errors += [f"timetable.groups: session key {k!r} is used twice (a group id clashes with another group's numbered session)" for k in sorted({k for k in keys if keys.count(k) > 1})]
     if errors:
         raise ConfigError("organisation.yaml: timetable: " + f"{len(errors)} problem(s):\n  - " + "\n  - ".join(errors))
     assessors = tt.assessors or ((a.assessor.name, a.assessor.email),)  # type: ignore[union-attr]
