@@ -51,10 +51,6 @@ class Session:
     focus: bool = False  # speaks to a focus element (partial last year, at risk, Compliance Plus claim)
 
     @property
-    def in_person_possible(self) -> bool:
-        return self.mode != "virtual"
-
-    @property
     def virtual_possible(self) -> bool:
         return self.mode == "virtual" or self.virtual_ok
 
@@ -114,10 +110,6 @@ class Problem:
     @property
     def lunch_minutes(self) -> int:
         return self.lunch[2]
-
-    def capacity(self, day: int) -> int:
-        """Minutes of sessions one assessor can hold on a day (day length less lunch)."""
-        return self.day_end - self.day_start - self.lunch_minutes
 
 
 def shortest_travel(sites: Iterable[str], legs: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
