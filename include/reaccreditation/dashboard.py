@@ -277,6 +277,19 @@ def readiness_history(engine: Engine, year: int) -> list[dict[str, Any]]:
     return list(points.values())
 
 
+def history_from_gaps(gaps: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The trend the gap stage copies into gaps.json (``readiness_history``), when its table is not reachable."""
+    points: dict[date, dict[str, Any]] = {}
+    for p in (gaps or {}).get("readiness_history") or []:
+        day = _day(p.get("as_of")) if isinstance(p, Mapping) else None
+        if day is None:
+            continue
+        ready, at_risk, gap = (int(p.get(k) or 0) for k in ("ready", "at_risk", "gaps"))
+        total = ready + at_risk + gap
+        points[day] = {"as_of": day, "elements": total, "ready": ready, "at_risk": at_risk, "gaps": gap, "ready_pct": round(100 * ready / total, 1) if total else 0.0}
+    return [points[d] for d in sorted(points)]
+
+
 def chart(points: Sequence[Mapping[str, Any]], width: int = 640, height: int = 220) -> dict[str, Any]:
     """Coordinates for an inline SVG chart of ready / at risk / gap counts; the template draws it."""
     left, right, top, bottom = 44, 36, 12, 36
@@ -321,7 +334,7 @@ _SESSION_KEYS = {
     "start": ("start", "starts", "from"),
     "end": ("end", "ends", "to"),
     "title": ("title", "name", "group"),
-    "where": ("room_name", "room", "location", "site_name", "site"),
+    "where": ("where", "room_name", "room", "location", "site_name", "site"),
     "mode": ("mode",),
 }
 
@@ -334,8 +347,9 @@ def _pick(row: Mapping[str, Any], keys: Iterable[str]) -> str:
     return ""
 
 
-def timetable(output: Path, year: int) -> dict[str, Any]:
-    """The assessor's timetable from timetable.json, as rows (date, time, session, where, with whom)."""
+def timetable(output: Path, year: int, department_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The assessor's timetable from timetable.json (the timetable stage's ``timetable_json``), as rows:
+    date, time, session, where, departments (ids shown as names), elements."""
     path = timetable_path(output, year)
     data, problem = _read_json(path)
     if data is None:
@@ -348,7 +362,11 @@ def timetable(output: Path, year: int) -> dict[str, Any]:
         if not isinstance(s, Mapping):
             continue
         row = {k: _pick(s, keys) for k, keys in _SESSION_KEYS.items()}
-        row["departments"] = _pick(s, ("department_names", "departments"))
+        depts = s.get("departments")
+        if isinstance(depts, list) and department_names:
+            row["departments"] = ", ".join(department_names.get(str(d), str(d)) for d in depts)
+        else:
+            row["departments"] = _pick(s, ("department_names", "departments"))
         row["elements"] = _pick(s, ("elements",))
         when = _day(row["date"]) if len(row["date"]) >= 10 else None
         row["when"] = f"{when:%a %d %b %Y}" if when else row["date"] or row["day"]
@@ -411,7 +429,7 @@ def gather(
         "filter": {"readiness": readiness or "", "criterion": criterion or "", "text": text or ""},
         "filter_choices": {"readiness": list(READINESS) + ["not assessed"], "criteria": [{"id": c.id, "title": c.title} for c in org.standard.criteria]},
         "runs": run_section(runs),
-        "timetable": timetable(output, year),
+        "timetable": timetable(output, year, {d.id: d.name for d in org.departments}),
     }
     if engine is None:
         down = section(BROKEN, "the project database could not be reached")
@@ -431,7 +449,7 @@ def gather(
         out["gaps"] = section(BROKEN if "could not be read" in source else NOT_RUN, source)
     else:
         out["gaps"] = section(OK, "", source=source, as_of=_day(gaps.get("as_of")), counts=readiness_counts(gaps), **element_rows(org, gaps, readiness=readiness, criterion=criterion, text=text))
-    points = readiness_history(engine, year)
+    points = readiness_history(engine, year) or history_from_gaps(gaps)
     out["history"] = section(OK, "", points=points, chart=chart(points)) if points else section(NOT_RUN, "Readiness over time appears after the first gap analysis run")
     return out
 

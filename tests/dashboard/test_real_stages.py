@@ -1,0 +1,54 @@
+"""The page reads what the other stages really write: a gap_analysis run and the timetable pipeline."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from reaccreditation import dashboard
+from reaccreditation.db import make_engine
+from reaccreditation.organisation import load_organisation
+from reaccreditation.render import render
+
+from ..conftest import run_dag
+from . import season as s
+
+
+def test_page_shows_the_real_gap_snapshot_history_and_timetable(airflow_db, season):
+    engine, output = season["engine"], season["output"]
+    for p in (output / "2027" / "gaps" / "gaps.json", output / "2027" / "timetable" / "timetable.json"):
+        p.unlink()  # the hand-made files of the season fixture; the real stages write their own
+    today = date(2026, 12, 16)
+    assert run_dag("gap_analysis", today).state == "success"
+
+    from reaccreditation.timetable import pipeline
+
+    org = load_organisation(season["config"], today)
+    planned = pipeline.plan(org, make_engine(season["url"]), seconds=2)
+    pipeline.publish(org, engine, planned, output / "2027" / "timetable")
+
+    data = dashboard.gather(engine, org, today, output, runs=[])
+    gaps = json.loads((output / "2027" / "gaps" / "gaps.json").read_text())
+    assert data["gaps"]["status"] == "ok" and data["gaps"]["as_of"] == today
+    assert data["gaps"]["counts"]["ready"] == gaps["overall"]["ready"]
+    assert data["gaps"]["counts"]["gap"] == gaps["overall"]["gaps"] and data["gaps"]["counts"]["elements"] == 57
+    shown = {e["id"]: e for c in data["gaps"]["criteria"] for e in c["elements"]}
+    real = {e["element_id"]: e for e in gaps["elements"]}
+    assert all(shown[k]["readiness"] == real[k]["readiness"] for k in real)
+    assert all(len(shown[k]["reasons"]) == len(real[k]["reasons"]) for k in real)
+    assert data["history"]["points"][-1]["as_of"] == today and data["history"]["points"][-1]["gaps"] == gaps["overall"]["gaps"]
+    rows = {r["id"]: r for r in data["departments"]["rows"]}
+    assert rows[s.HOSTILE_ID]["open_source"] == "gap analysis"
+
+    timetable = json.loads((output / "2027" / "timetable" / "timetable.json").read_text())
+    sessions = data["timetable"]["sessions"]
+    assert data["timetable"]["status"] == "ok" and len(sessions) == len(timetable["sessions"]) > 0
+    assert all(row["when"].endswith("2027") and row["start"] and row["where"] for row in sessions)
+    html = render("dashboard.html", d=data)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+    # without gaps.json (deleted, or another machine's output folder) the snapshot comes from the database
+    (output / "2027" / "gaps" / "gaps.json").unlink()
+    again = dashboard.gather(engine, org, today, output, runs=[])
+    assert again["gaps"]["source"].startswith("gap snapshot of run ") and again["gaps"]["counts"] == data["gaps"]["counts"]
+    assert [e["reasons"] for c in again["gaps"]["criteria"] for e in c["elements"]] == [e["reasons"] for c in data["gaps"]["criteria"] for e in c["elements"]]
