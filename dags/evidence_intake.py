@@ -49,28 +49,16 @@ def evidence_intake():
 
     @task
     def send_replies(result: dict) -> int:
-        """One email per file, built from its committed record; a retry never sends one twice."""
-        from reaccreditation import airflow_adapter
-        from reaccreditation.intake.register import submissions
-        from reaccreditation.intake.replies import build_reply
-        from reaccreditation.outbox import send_once
+        """One email per file, built from its committed record; a retry never sends one twice.
 
-        if not result["replies"]:
-            return 0
+        Also answers files committed by an earlier run that failed before its replies went out.
+        """
+        from reaccreditation import airflow_adapter
+        from reaccreditation.intake.replies import send_replies
+
         engine = airflow_adapter.engine()
-        org = airflow_adapter.organisation()
-        transport = airflow_adapter.smtp_transport()
-        run_id = airflow_adapter.run_id()
-        records = {s["id"]: s for s in submissions(engine, [r["submission_id"] for r in result["replies"] if r["submission_id"]])}
-        sent = 0
-        for item in result["replies"]:
-            sub = records.get(item["submission_id"])
-            if sub is None:
-                continue
-            reply = build_reply(org, sub, status=item["status"], receipt_id=item["receipt_id"], file_name=item["name"])
-            sent += send_once(engine, transport, reply.message, dedupe_key=reply.dedupe_key, assessment_year=reply.assessment_year,
-                              kind=reply.kind, department_id=reply.department_id, attachment=reply.attachment, run_id=run_id)
-        return sent
+        return send_replies(engine, airflow_adapter.organisation(), airflow_adapter.smtp_transport(), result["replies"],
+                            run_id=airflow_adapter.run_id())
 
     @task(outlets=[Asset(EVIDENCE_REGISTER)])
     def publish_register(result: dict) -> str:

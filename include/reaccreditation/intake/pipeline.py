@@ -9,9 +9,11 @@ and recognised by its SHA-256.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
+import os
 import re
-import shutil
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from reaccreditation import workbook_layout as layout
 from reaccreditation.files import sha256_bytes, write_atomic
@@ -56,16 +59,59 @@ class Prepared:
     returned: ReturnedFile
 
 
+LOCK_NAME = ".intake.lock"
+# Our own storage failing (disk full, read-only) is an outage to retry, not a problem with one file.
+INFRASTRUCTURE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO}
+
+
 def inbox_files(inbox: Path) -> list[Path]:
-    """Files waiting in the inbox, oldest first (temporary and lock files are left alone)."""
+    """Files waiting in the inbox, oldest first (temporary and lock files are left alone).
+
+    Symbolic links are listed (not followed) so that the sweep can refuse them with a message.
+    """
     if not inbox.exists():
         return []
-    files = [p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(IGNORED_PREFIXES) and not p.name.endswith((".tmp", ".part"))]
-    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+    files = [p for p in inbox.iterdir() if (p.is_symlink() or p.is_file()) and not p.name.startswith(IGNORED_PREFIXES) and not p.name.endswith((".tmp", ".part"))]
+    return sorted(files, key=lambda p: (p.lstat().st_mtime, p.name))
 
 
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120] or "file"
+
+
+def display_name(path: Path) -> str:
+    """The file name as people and databases can take it: bytes that are not UTF-8 become U+FFFD."""
+    return os.fsencode(path.name).decode("utf-8", "replace")
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """An outage of the database or of our own folders: fail the task (it is retried), never blame the file."""
+    if isinstance(exc, DBAPIError) and not isinstance(exc, (IntegrityError, DataError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in INFRASTRUCTURE_ERRNOS
+
+
+class SweepLock:
+    """One sweep at a time per data root (an exclusive ``flock``; the kernel drops it if the worker dies).
+
+    A second sweep, started while one runs, waits and then finds only the files still waiting.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / LOCK_NAME
+        self._fd: int | None = None
+
+    def __enter__(self) -> SweepLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 class Sweep:
@@ -97,12 +143,26 @@ class Sweep:
     # -- the sweep ----------------------------------------------------------------------------------
 
     def run(self, files: Sequence[Path]) -> list[Outcome]:
+        """Process ``files`` (listed before the lock: some may be gone when it is ours)."""
+        with SweepLock(self.paths.root):
+            return self._run(files)
+
+    def _run(self, files: Sequence[Path]) -> list[Outcome]:
         done: list[Outcome] = []
         prepared: list[Prepared] = []
         later: list[Path] = []  # a second copy of a file first seen in this sweep
         seen: set[str] = set()
+        inbox = self.paths.inbox.resolve()
         for key, path in enumerate(files):
+            if path.parent.resolve() != inbox:
+                log.warning("intake: %r is not in the inbox %s; refused, not read and left where it is", str(path), inbox)
+                continue
+            if not path.is_symlink() and not path.exists():
+                continue  # taken by a sweep that ran before this one got the lock
             try:
+                if path.is_symlink():
+                    done.append(self._symlink(path))
+                    continue
                 data = path.read_bytes()
                 sha = sha256_bytes(data)
                 if sha in seen:
@@ -111,7 +171,9 @@ class Sweep:
                 seen.add(sha)
                 item = self._prepare(key, path, data, sha)
             except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
-                log.exception("intake: %s could not be prepared", path.name)
+                if is_infrastructure_error(exc):
+                    raise
+                log.exception("intake: %s could not be prepared", display_name(path))
                 done.append(self._guarded(path, lambda p=path, e=exc: self._internal_error(p, e)))
                 continue
             if isinstance(item, Outcome):
@@ -123,6 +185,8 @@ class Sweep:
             for item in prepared:
                 done.append(self._guarded(item.path, lambda i=item: self._finish(i, issues.get(i.key, []))))
         for path in later:
+            if not path.exists():
+                continue
             done.append(self._guarded(path, lambda p=path: self._duplicate(p, p.read_bytes(), sha256_bytes(p.read_bytes()))))
         return done
 
@@ -130,28 +194,30 @@ class Sweep:
         try:
             return step()
         except Exception as exc:  # noqa: BLE001
-            log.exception("intake: %s failed", path.name)
+            if is_infrastructure_error(exc):
+                raise
+            log.exception("intake: %s failed", display_name(path))
             return self._internal_error(path, exc)
 
     def _prepare(self, key: int, path: Path, data: bytes, sha: str) -> Prepared | Outcome:
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         if register.known_submission(self.engine, sha) is not None:
             return self._duplicate(path, data, sha)
-        outcome = Outcome(sha, path.name, received, status="rejected", message="")
+        outcome = Outcome(sha, display_name(path), received, status="rejected", message="")
         try:
-            report = check_file(path.name, data)
+            report = check_file(display_name(path), data)
             outcome.submitter = report.submitter
-            returned = read_return(path.name, data, report)
+            returned = read_return(display_name(path), data, report)
             self._identify(outcome, returned)
         except (UnsafeFile, Unreadable, WrongYear) as exc:
             if outcome.department_id is None:
                 self._identify_by_name(outcome)
-            outcome.message = f"{path.name}: {exc}"
+            outcome.message = f"{display_name(path)}: {exc}"
             if outcome.department_id is None:
                 outcome.status = "quarantined"
             return self._commit(path, data, outcome)
         except Unidentified as exc:
-            outcome.status, outcome.message = "quarantined", f"{path.name}: {exc}"
+            outcome.status, outcome.message = "quarantined", f"{display_name(path)}: {exc}"
             return self._commit(path, data, outcome)
         return Prepared(key, path, data, outcome, report, returned)
 
@@ -263,10 +329,10 @@ class Sweep:
         return target
 
     def _commit(self, path: Path, data: bytes, outcome: Outcome) -> Outcome:
-        outcome.archive_path = str(self._archive(data, outcome.sha256, path.name))
+        outcome.archive_path = str(self._archive(data, outcome.sha256, display_name(path)))
         if outcome.status in ("rejected", "quarantined"):
             folder = self.paths.quarantine / f"{outcome.sha256[:12]}"
-            write_atomic(folder / safe_name(path.name), data)
+            write_atomic(folder / safe_name(display_name(path)), data)
             reason = [outcome.message, *(i["text"] for i in outcome.details.get("issues", []))]
             write_atomic(folder / "REASON.txt", ("\n".join(reason) + "\n").encode())
             outcome.quarantine_path = str(folder)
@@ -278,15 +344,40 @@ class Sweep:
         first = register.known_submission(self.engine, sha)
         assert first is not None
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        outcome = Outcome(sha, path.name, received, status="duplicate",
+        outcome = Outcome(sha, display_name(path), received, status="duplicate",
                           message=f"already received: {first['original_name']} (same content) was received on {first['received_at']:%d %B %Y} and {first['status']}",
                           department_id=first["department_id"], assessment_year=first["assessment_year"], request_reference=first["request_reference"],
                           submission_id=first["id"])
-        stored = self.paths.archive / "duplicates" / f"{received:%Y%m%dT%H%M%S}-{sha[:12]}-{safe_name(path.name)}"
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, stored)
+        stored = self.paths.archive / "duplicates" / f"{received:%Y%m%dT%H%M%S}-{sha[:12]}-{safe_name(display_name(path))}"
+        write_atomic(stored, data)  # never a half-copied file, even if the worker dies here
         outcome.receipt_id = register.record_duplicate(self.engine, outcome, first["id"], run_id=self.run_id, stored_path=str(stored))
         path.unlink(missing_ok=True)
+        return outcome
+
+    def _symlink(self, path: Path) -> Outcome:
+        """A symbolic link is never followed: its target may be any file on the server."""
+        target = os.readlink(path)
+        sha = sha256_bytes(b"symlink\0" + os.fsencode(path.name) + b"\0" + os.fsencode(target))
+        if register.known_submission(self.engine, sha) is not None:
+            path.unlink()
+            return self._duplicate_link(path, sha)
+        name = display_name(path)
+        outcome = Outcome(sha, name, datetime.fromtimestamp(path.lstat().st_mtime, UTC), status="quarantined",
+                          message=f"{name}: is a link to another file, not a file; links are never followed or read (it was removed from the inbox)")
+        outcome.details = {"notes": ["the link pointed to a path outside the inbox; nothing at that path was read"]}
+        folder = self.paths.quarantine / sha[:12]
+        write_atomic(folder / "REASON.txt", (outcome.message + "\nlink target (as text): " + os.fsencode(target).decode("utf-8", "replace") + "\n").encode())
+        outcome.quarantine_path = str(folder)
+        register.record(self.engine, outcome, run_id=self.run_id)
+        path.unlink()  # removes the link only, never its target
+        return outcome
+
+    def _duplicate_link(self, path: Path, sha: str) -> Outcome:
+        first = register.known_submission(self.engine, sha)
+        assert first is not None
+        outcome = Outcome(sha, display_name(path), datetime.now(UTC), status="duplicate", message="the same link was sent again",
+                          submission_id=first["id"])
+        outcome.receipt_id = register.record_duplicate(self.engine, outcome, first["id"], run_id=self.run_id)
         return outcome
 
     def _internal_error(self, path: Path, exc: Exception) -> Outcome:
@@ -295,8 +386,8 @@ class Sweep:
         sha = sha256_bytes(data)
         if register.known_submission(self.engine, sha) is not None:
             raise exc
-        outcome = Outcome(sha, path.name, datetime.now(UTC), status="quarantined",
-                          message=f"{path.name}: could not be processed ({type(exc).__name__}); the quality team will look at it")
+        outcome = Outcome(sha, display_name(path), datetime.now(UTC), status="quarantined",
+                          message=f"{display_name(path)}: could not be processed ({type(exc).__name__}); the quality team will look at it")
         outcome.details = {"internal_error": f"{type(exc).__name__}: {exc}"[:500]}
         return self._commit(path, data, outcome)
 

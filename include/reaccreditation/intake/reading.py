@@ -53,13 +53,17 @@ def read_return(name: str, data: bytes, report: SafetyReport) -> ReturnedFile:
         text = data.decode(report.encoding or "utf-8-sig")
         grid = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
         return _from_grid(name, "csv", "CSV", grid, origin=(1, 1), meta={}, notes=list(report.notes))
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineError, CalamineWorkbook
 
-    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    meta = _meta(wb)
-    sheet_name = _evidence_sheet(wb, report)
-    sheet = wb.get_sheet_by_name(sheet_name)
-    grid = sheet.to_python(skip_empty_area=False)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        meta = _meta(wb)
+        sheet_name = _evidence_sheet(wb, report)
+        grid = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError) as exc:
+        if isinstance(exc, Unreadable):
+            raise
+        raise Unreadable(f"the workbook could not be read ({' '.join(str(exc).split())[:200]}): open it in Excel and save it again as Excel Workbook (.xlsx)") from exc
     origin = (1, 1)
     info = report.sheet(sheet_name)
     if info is not None:
@@ -150,12 +154,17 @@ def _from_grid(name: str, kind: str, sheet: str, grid: list[list[Any]], origin: 
     return ReturnedFile(name, kind, sheet, meta, headers, origin[0] + header_index, rows, unknown, notes)
 
 
+# Control characters (NUL and the rest of C0 except tab, LF, CR) cannot be stored in PostgreSQL text
+# (NUL) or written to an .xlsx (any of them), so they are dropped from what we read.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _cell(raw: list[Any], index: int) -> Any:
     if index < 0 or index >= len(raw):
         return None
     value = raw[index]
     if isinstance(value, str):
-        value = value.strip()
+        value = _CONTROL.sub("", value).strip()
         return value or None
     return value
 

@@ -8,10 +8,14 @@ Dedupe keys carry the file's SHA-256 (and the receipt for a re-sent copy), so no
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, select
+
+from reaccreditation.db.schema import intake_receipt, outbound_message, submission
 from reaccreditation.mail import Attachment, Draft, address, build_message
 from reaccreditation.organisation import Organisation
 from reaccreditation.render import render
@@ -34,6 +38,55 @@ def _headline(sub: dict[str, Any], status: str, dept_name: str | None) -> str:
     if status == "duplicate":
         return f"Already received: {sub['original_name']} was processed on {sub['received_at']:%d %B %Y} ({sub['status']}); nothing was processed twice"
     return sub["message"] or status
+
+
+def reply_key(department_ids: set[str], sub: dict[str, Any], status: str, receipt_id: int | None) -> str:
+    """The outbox dedupe key of the reply to one receipt (what :func:`build_reply` uses)."""
+    suffix = f":receipt:{receipt_id}" if status == "duplicate" else ""
+    to_quality = (sub.get("department_id") or "") not in department_ids or (sub.get("details") or {}).get("internal_error")
+    return f"intake:{sub['sha256']}{suffix}{':quality' if to_quality else ''}"
+
+
+def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
+    """Receipts of inbox files whose reply was never claimed in the outbox.
+
+    A sweep that committed some files and then failed (database or mail outage, a killed worker) has no
+    reply task run for it; the next run finds those files here, so every file is answered exactly once.
+    """
+    ids = {d.id for d in org.departments}
+    with engine.connect() as conn:
+        claimed = set(conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.dedupe_key.like("intake:%"))).scalars())
+        rows = conn.execute(
+            select(intake_receipt.c.id.label("receipt_id"), intake_receipt.c.outcome, intake_receipt.c.original_name.label("name"), submission)
+            .join(submission, intake_receipt.c.submission_id == submission.c.id)
+            .where(submission.c.source == "inbox")
+            .order_by(intake_receipt.c.id)
+        ).all()
+    owed = []
+    for row in rows:
+        sub = dict(row._mapping)
+        status = "duplicate" if sub["outcome"] == "duplicate" else sub["status"]
+        if reply_key(ids, sub, status, sub["receipt_id"]) not in claimed:
+            owed.append({"submission_id": sub["id"], "receipt_id": sub["receipt_id"], "status": status, "name": sub["name"]})
+    return owed
+
+
+def send_replies(engine: Engine, org: Organisation, transport: Callable[[Any], None], items: Sequence[dict[str, Any]], *, run_id: str | None = None) -> int:
+    """Answer this sweep's files and any owed from earlier runs; each at most once (outbox claim)."""
+    from reaccreditation.intake.register import submissions
+    from reaccreditation.outbox import send_once
+
+    todo = {(i["submission_id"], i["receipt_id"]): i for i in [*items, *owed_replies(engine, org)] if i.get("submission_id")}
+    records = {s["id"]: s for s in submissions(engine, sorted({sid for sid, _ in todo}))}
+    sent = 0
+    for (sid, _), item in todo.items():
+        sub = records.get(sid)
+        if sub is None:
+            continue
+        reply = build_reply(org, sub, status=item["status"], receipt_id=item["receipt_id"], file_name=item["name"])
+        sent += send_once(engine, transport, reply.message, dedupe_key=reply.dedupe_key, assessment_year=reply.assessment_year,
+                          kind=reply.kind, department_id=reply.department_id, attachment=reply.attachment, run_id=run_id)
+    return sent
 
 
 def build_reply(org: Organisation, sub: dict[str, Any], *, status: str, receipt_id: int | None, file_name: str | None = None) -> Reply:
@@ -62,8 +115,7 @@ def build_reply(org: Organisation, sub: dict[str, Any], *, status: str, receipt_
         "internal": details.get("internal_error"),
     }
     short = org.organisation.short_name
-    sha = sub["sha256"]
-    suffix = f":receipt:{receipt_id}" if status == "duplicate" else ""
+    key = reply_key(set(departments), sub, status, receipt_id)
     if dept is None or details.get("internal_error"):
         draft = Draft(
             to=[address(m.name, m.email) for m in org.quality_team.members],
@@ -71,7 +123,7 @@ def build_reply(org: Organisation, sub: dict[str, Any], *, status: str, receipt_
             text=render("intake_quality.txt", r=ctx),
             html=render("intake_quality.html", r=ctx),
         )
-        return Reply(build_message(draft), f"intake:{sha}{suffix}:quality", "intake_quarantine", None, year, None)
+        return Reply(build_message(draft), key, "intake_quarantine", None, year, None)
     ctx["greeting"] = f"Dear {dept.name} evidence contact{'s' if len(dept.evidence_contacts) > 1 else ''},"
     verdict = {
         "accepted": "accepted",
@@ -95,4 +147,4 @@ def build_reply(org: Organisation, sub: dict[str, Any], *, status: str, receipt_
         attachments=attachments,
         headers={"X-Reaccreditation-Reference": ctx["reference"]},
     )
-    return Reply(build_message(draft), f"intake:{sha}{suffix}", f"intake_{status}", dept.id, year, attachment_path)
+    return Reply(build_message(draft), key, f"intake_{status}", dept.id, year, attachment_path)

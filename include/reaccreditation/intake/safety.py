@@ -14,6 +14,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from xml.etree import ElementTree
@@ -105,14 +106,18 @@ def check_file(name: str, data: bytes) -> SafetyReport:
             return _check_package(zf)
     except UnsafeFile:
         raise
-    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError, EOFError, OSError, RuntimeError) as exc:
-        raise UnsafeFile(f"the workbook is damaged and cannot be read ({type(exc).__name__}): save it again as Excel Workbook (.xlsx)") from exc
+    except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, KeyError, ValueError, EOFError, OSError, RuntimeError) as exc:
+        what = "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
+        raise UnsafeFile(f"the workbook is damaged and cannot be read ({what}): save it again as Excel Workbook (.xlsx)") from exc
 
 
 def _check_csv(data: bytes) -> SafetyReport:
     report = SafetyReport(kind="csv")
-    if b"\x00" in data[:4096]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\x00" in data[:4096] and data[:4096].count(b"\x00") > len(data[:4096]) // 4):
         raise UnsafeFile("the .csv file contains binary data (perhaps UTF-16): save it as 'CSV UTF-8 (Comma delimited)'")
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise UnsafeFile(f"the .csv file contains NUL bytes (binary data), first on line {line}: open it in Excel and save it again as 'CSV UTF-8 (Comma delimited)'")
     try:
         data.decode("utf-8-sig")
         report.encoding = "utf-8-sig"
