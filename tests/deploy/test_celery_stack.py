@@ -123,7 +123,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         print(f"stack up in {time.monotonic() - started:.0f}s")
         yield stack
     finally:
+        groups = [int(p.read_text().split()[0]) for p in (folder / "pids").glob("*.pid")]
         subprocess.run([str(STACK), "stop", str(folder)], env=env, capture_output=True, timeout=120)
+        assert not [g for g in groups if _group_alive(g)], "scripts/stack stop left processes running"
+
+
+def _group_alive(pgid: int) -> bool:
+    """Any live (non-zombie) process left in the service's process group."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:  # state, ppid, pgrp
+            return True
+    return False
 
 
 def test_api_requires_a_token_and_the_admin_logs_in(stack: Stack) -> None:
