@@ -7,10 +7,13 @@ the browser sends to the framed page) or an ``Authorization: Bearer`` token, che
 auth manager, and the user must be allowed to read DAG runs (401 without a user, 403 otherwise).
 
 All data gathering lives in ``reaccreditation.dashboard``; this file only reads DAG runs through
-Airflow's models, calls it and renders.
-"""
+Airflow's models, calls it and renders. The FastAPI app is built on its first request: every Airflow
+process loads plugins (scheduler, workers, DAG processor), and only the API server needs FastAPI and
+the API's security modules.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: FastAPI reads the route signatures at runtime, and
+their types are imported inside ``build_app``.
+"""
 
 import logging
 from datetime import datetime
@@ -18,12 +21,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
-from airflow.api_fastapi.common.db.common import SessionDep
-from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +29,14 @@ URL_PREFIX = "/reaccreditation"
 TAG = "reaccreditation"
 LOCAL = ZoneInfo("Europe/London")
 
-app = FastAPI(
-    title="Reaccreditation dashboard",
-    description="The quality team's view of the reaccreditation season.",
-    dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.RUN))],
-    docs_url=None,
-    redoc_url=None,
-    openapi_url=None,
-)
 
-
-def _airflow_root(request: Request) -> str:
+def _airflow_root(request: Any) -> str:
     """Airflow's own path prefix (empty unless the UI is served under a sub-path)."""
     root = request.scope.get("root_path", "")
     return root[: -len(URL_PREFIX)] if root.endswith(URL_PREFIX) else root
 
 
-def _runs(request: Request, session: Any, user: Any) -> list[dict[str, Any]] | None:
+def _runs(request: Any, session: Any, user: Any) -> list[dict[str, Any]] | None:
     """The last runs of every DAG tagged 'reaccreditation' this user may read; None when Airflow fails."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.models.dag import DagModel, DagTag
@@ -88,7 +77,7 @@ def _local(when: datetime | None) -> str | None:
     return when.astimezone(LOCAL).strftime("%d %b %Y %H:%M") if when else None
 
 
-def _gather(request: Request, session: Any, user: Any, readiness: str | None, criterion: str | None, text: str | None) -> dict[str, Any]:
+def _gather(request: Any, session: Any, user: Any, readiness: str | None, criterion: str | None, text: str | None) -> dict[str, Any]:
     from reaccreditation import airflow_adapter, dashboard
     from reaccreditation.db import make_engine
     from reaccreditation.settings import data_paths
@@ -112,37 +101,71 @@ def _gather(request: Request, session: Any, user: Any, readiness: str | None, cr
             engine.dispose()
 
 
-Readiness = Query(default="", max_length=20)
-Criterion = Query(default="", max_length=10)
-Text = Query(default="", max_length=100, alias="q")
+def build_app():  # type: ignore[no-untyped-def]
+    """The FastAPI app; every route depends on Airflow's auth (a user who may read DAG runs)."""
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.common.db.common import SessionDep
+    from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+    from fastapi import Depends, FastAPI, HTTPException, Query, Request
+    from fastapi.responses import HTMLResponse, JSONResponse
 
+    app = FastAPI(
+        title="Reaccreditation dashboard",
+        description="The quality team's view of the reaccreditation season.",
+        dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.RUN))],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    readiness_query = Query(default="", max_length=20)
+    criterion_query = Query(default="", max_length=10)
+    text_query = Query(default="", max_length=100, alias="q")
 
-@app.get("/", response_class=HTMLResponse)
-def page(request: Request, session: SessionDep, user: GetUserDep, readiness: str = Readiness, criterion: str = Criterion, q: str = Text) -> HTMLResponse:
-    from reaccreditation.render import render
-
-    data = _gather(request, session, user, readiness, criterion, q)
-    if "config_error" in data:
-        return HTMLResponse(render("dashboard_error.html", message=data["config_error"]), status_code=200)
-    return HTMLResponse(render("dashboard.html", d=data))
-
-
-@app.get("/api/dashboard")
-def api(request: Request, session: SessionDep, user: GetUserDep, readiness: str = Readiness, criterion: str = Criterion, q: str = Text) -> JSONResponse:
-    from reaccreditation.dashboard import as_json
-
-    return JSONResponse(as_json(_gather(request, session, user, readiness, criterion, q)))
-
-
-@app.exception_handler(HTTPException)
-async def _denied(request: Request, exc: HTTPException) -> Any:
-    """The framed page explains a missing login in words; the API answers JSON. Status codes stay."""
-    if exc.status_code in (401, 403) and request.url.path.rstrip("/").endswith(URL_PREFIX):
+    @app.get("/", response_class=HTMLResponse)
+    def page(
+        request: Request, session: SessionDep, user: GetUserDep, readiness: str = readiness_query, criterion: str = criterion_query, q: str = text_query
+    ) -> HTMLResponse:
         from reaccreditation.render import render
 
-        body = render("dashboard_denied.html", status=exc.status_code, login=f"{_airflow_root(request)}/")
-        return HTMLResponse(body, status_code=exc.status_code)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        data = _gather(request, session, user, readiness, criterion, q)
+        if "config_error" in data:
+            return HTMLResponse(render("dashboard_error.html", message=data["config_error"]))
+        return HTMLResponse(render("dashboard.html", d=data))
+
+    @app.get("/api/dashboard")
+    def api(
+        request: Request, session: SessionDep, user: GetUserDep, readiness: str = readiness_query, criterion: str = criterion_query, q: str = text_query
+    ) -> JSONResponse:
+        from reaccreditation.dashboard import as_json
+
+        return JSONResponse(as_json(_gather(request, session, user, readiness, criterion, q)))
+
+    @app.exception_handler(HTTPException)
+    async def denied(request: Request, exc: HTTPException) -> Any:
+        """The framed page explains a missing login in words; the API answers JSON. Status codes stay."""
+        if exc.status_code in (401, 403) and request.url.path.rstrip("/").endswith(URL_PREFIX):
+            from reaccreditation.render import render
+
+            body = render("dashboard_denied.html", status=exc.status_code, login=f"{_airflow_root(request)}/")
+            return HTMLResponse(body, status_code=exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    return app
+
+
+class LazyApp:
+    """An ASGI app that builds the real one on its first request (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            self._app = build_app()
+        await self._app(scope, receive, send)
+
+
+app = LazyApp()
 
 
 class ReaccreditationPlugin(AirflowPlugin):
