@@ -67,6 +67,22 @@ def test_lateness_alert_is_a_deadline_alert_that_emails_once(project_db, outbox,
     assert isinstance(alert.callback, AsyncCallback) and alert.callback.path == "reaccreditation.alerts.notify_late"
     assert alert.callback.kwargs == {"what": "evidence intake", "allowed_minutes": 120}
 
+    # a DAG carries it through serialization (what the scheduler stores), pointing at our callback
+    from airflow.sdk import dag, task
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    @dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), deadline=alert, tags=["reaccreditation"])
+    def late_candidate():
+        @task
+        def work() -> None:
+            pass
+
+        work()
+
+    [stored] = DagSerialization.serialize_dag(late_candidate())["deadline"]
+    assert stored["reference"] == {"reference_type": "DagRunQueuedAtDeadline"}
+    assert stored["callback"]["__data__"] == {"path": "reaccreditation.alerts.notify_late", "kwargs": {"what": "evidence intake", "allowed_minutes": 120}}
+
     import asyncio
 
     context = {
