@@ -25,12 +25,28 @@ from airflow.sdk import Param, dag, task
 from reaccreditation.airflow_adapter import default_args
 
 
+def _args() -> dict:
+    """A wrong history file is not fixed by retrying: fail at once and say which row."""
+    from airflow.sdk import RetryAction, RetryRule
+
+    args = default_args()
+    args["retry_policy"].rules.insert(
+        0,
+        RetryRule(
+            exception=["reaccreditation.requests.seed.HistoryError", "reaccreditation.history.HistoryError"],
+            action=RetryAction.FAIL,
+            reason="a history file is wrong: fix the rows named in the log (or remove the file), then rerun",
+        ),
+    )
+    return args
+
+
 @dag(
     schedule="0 7 * * *",  # daily, 07:00 UK time: requests land at the start of the working day
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    default_args=_args(),
     tags=["reaccreditation", "requests"],
     doc_md=__doc__,
     params={

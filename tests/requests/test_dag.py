@@ -120,3 +120,12 @@ def test_manual_department_and_resend(airflow_db, project_db, engine, outbox, de
     outbox.clear()
     assert run_requests(T_REQUESTS, {"resend": True}).state == "failed"
     assert [m["Subject"] for m in outbox.messages() if m["X-Reaccreditation-Reference"]] == [] and len(log(engine)) == 2
+
+
+def test_a_wrong_history_file_stops_the_requests_at_once(airflow_db, project_db, engine, outbox, demo):
+    """Sending without last year's evidence could not be undone (each request goes once): fail and say why."""
+    demo["evidence_history"].write_text("department_id,element_id,title,evidence_type\nhousing,4.1.1,Tenant survey,Spreadsheet\n")
+    started = time.perf_counter()
+    assert run_dag("evidence_requests", T_REQUESTS).state == "failed"
+    assert time.perf_counter() - started < 60  # failed at once, not retried with a 2-minute backoff
+    assert [m for m in outbox.messages() if m["X-Reaccreditation-Reference"]] == [] and log(engine) == []
