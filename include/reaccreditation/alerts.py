@@ -206,7 +206,8 @@ def send_late_notice(context: Mapping[str, Any] | None, what: str = "", allowed_
         from reaccreditation.outbox import send_once
 
         context = context or {}
-        run = dict(context.get("dag_run") or {})
+        run = dict(context.get("dag_run") or {})  # Airflow's DAGRunResponse as JSON: the id is "dag_run_id"
+        run["run_id"] = run.get("dag_run_id") or run.get("run_id")
         deadline = dict(context.get("deadline") or {})
         when = str(run.get("logical_date") or run.get("run_after") or "")
         who = audience(int(when[:4]) if when[:4].isdigit() else date.today().year)

@@ -86,14 +86,16 @@ def test_lateness_alert_is_a_deadline_alert_that_emails_once(project_db, outbox,
     import asyncio
 
     context = {
-        "dag_run": {"dag_id": "evidence_intake", "run_id": "scheduled__2027-01-02", "state": "running", "logical_date": "2027-01-02T07:00:00Z"},
+        # what the scheduler passes: DAGRunResponse(...).model_dump(mode="json") and the deadline
+        "dag_run": {"dag_id": "evidence_intake", "dag_run_id": "scheduled__2027-01-02", "state": "running", "logical_date": "2027-01-02T07:00:00Z"},
         "deadline": {"id": "0192", "deadline_time": "2027-01-02T09:00:00Z"},
     }
     assert asyncio.run(alerts.notify_late(context=context, **alert.callback.kwargs)) is True
     assert asyncio.run(alerts.notify_late(context=context, **alert.callback.kwargs)) is False
     [msg] = outbox.messages()
     assert msg["Subject"].strip() == "Kestrel Vale: reaccreditation run is late: evidence_intake scheduled__2027-01-02"
-    assert "120 minutes allowed" in msg.get_body(("plain",)).get_content()
+    text = msg.get_body(("plain",)).get_content()
+    assert "120 minutes allowed" in text and "/dags/evidence_intake/runs/scheduled__2027-01-02" in text
 
 
 def test_overdue_digest_runs_daily_after_the_deadline_and_emails_once_a_day(airflow_db, season, outbox):

@@ -100,3 +100,9 @@ def test_page_escapes_names_and_draws_the_chart(season):
     assert svg.count("<polyline") == 3 and "Ready (now 7)" in svg
     assert 'href="/dags/organisation_summary/runs/manual__2" target="_top"' in html
     json.dumps(dashboard.as_json(data))  # the API's body
+
+
+def test_a_broken_config_page_names_the_problem_as_text():
+    html = render("dashboard_error.html", message="organisation.yaml: 1 problem(s):\n  - departments[0].name: <img src=x onerror=alert(1)>")
+    assert "departments[0].name: &lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    assert "cannot be used" in html
