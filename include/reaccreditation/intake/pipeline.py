@@ -187,7 +187,7 @@ class Sweep:
         for path in later:
             if not path.exists():
                 continue
-            done.append(self._guarded(path, lambda p=path: self._duplicate(p, p.read_bytes(), sha256_bytes(p.read_bytes()))))
+            done.append(self._guarded(path, lambda p=path: self._again(p)))
         return done
 
     def _guarded(self, path: Path, step: Callable[[], Outcome]) -> Outcome:
@@ -202,7 +202,7 @@ class Sweep:
     def _prepare(self, key: int, path: Path, data: bytes, sha: str) -> Prepared | Outcome:
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         if register.known_submission(self.engine, sha) is not None:
-            return self._duplicate(path, data, sha)
+            return self._left_over(path, data, sha, received) or self._duplicate(path, data, sha)
         outcome = Outcome(sha, display_name(path), received, status="rejected", message="")
         try:
             report = check_file(display_name(path), data)
@@ -339,6 +339,31 @@ class Sweep:
         register.record(self.engine, outcome, run_id=self.run_id)
         path.unlink(missing_ok=True)  # only now: the outcome is committed and the original archived
         return outcome
+
+    def _again(self, path: Path) -> Outcome:
+        data = path.read_bytes()
+        sha = sha256_bytes(data)
+        received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        return self._left_over(path, data, sha, received) or self._duplicate(path, data, sha)
+
+    def _left_over(self, path: Path, data: bytes, sha: str, received: datetime) -> Outcome | None:
+        """This very file was recorded by a sweep that died before removing it: finish, record nothing new.
+
+        Same content, same name and same modification time as a receipt we hold. Its reply, if the dead
+        run never sent it, is owed and goes out with this run's replies (at most once, by its key).
+        """
+        receipt = register.find_receipt(self.engine, sha, display_name(path), received)
+        if receipt is None:
+            return None
+        sub = register.known_submission(self.engine, sha)
+        assert sub is not None
+        if receipt["outcome"] == "processed":
+            self._archive(data, sha, display_name(path))
+        path.unlink(missing_ok=True)
+        status = "duplicate" if receipt["outcome"] == "duplicate" else sub["status"]
+        log.warning("intake: %s was already recorded (receipt %s) by a run that stopped before removing it", display_name(path), receipt["id"])
+        return Outcome(sha, display_name(path), received, status=status, message=sub["message"] or "", department_id=sub["department_id"],
+                       assessment_year=sub["assessment_year"], submission_id=sub["id"], receipt_id=receipt["id"])
 
     def _duplicate(self, path: Path, data: bytes, sha: str) -> Outcome:
         first = register.known_submission(self.engine, sha)

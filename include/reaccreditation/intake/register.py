@@ -56,6 +56,17 @@ def known_submission(engine: Engine, sha256: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def find_receipt(engine: Engine, sha256: str, original_name: str, received_at: datetime) -> dict[str, Any] | None:
+    """The receipt of this very inbox file (content, name and time), if a sweep already recorded it."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(intake_receipt).where(and_(intake_receipt.c.sha256 == sha256, intake_receipt.c.original_name == original_name))).all()
+    for row in rows:
+        when = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=UTC)
+        if abs((when - received_at).total_seconds()) < 0.001:
+            return dict(row._mapping)
+    return None
+
+
 def _next_version(conn: Connection, department_id: str, year: int) -> int:
     current = conn.execute(
         select(func.max(submission.c.version)).where(
