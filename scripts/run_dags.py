@@ -1,7 +1,8 @@
 """Run reaccreditation DAGs in order with ``dag.test()`` and stop at the first that does not succeed.
 
-Usage: python scripts/run_dags.py DAG_ID[@YYYY-MM-DD] ...  (the date is the run's logical date, which the
-DAGs treat as 'today': the demo replays the season's stages by running at their dates).
+Usage: python scripts/run_dags.py DAG_ID[@WHEN] ...  WHEN is the run's logical date, which the DAGs treat as
+'today': YYYY-MM-DD, or T-N (N days before the configured assessment's first day), or omitted for now. The
+demo replays the season's stages by running each at its date.
 """
 
 from __future__ import annotations
@@ -10,6 +11,21 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+
+
+def resolve(when: str) -> datetime:
+    """YYYY-MM-DD or T-N relative to the organisation config's first assessment day, at noon UTC."""
+    from datetime import timedelta
+
+    if when.upper().startswith("T-"):
+        from reaccreditation.organisation import load_organisation
+        from reaccreditation.settings import config_path
+
+        first_day = load_organisation(config_path()).assessment.first_day
+        day = first_day - timedelta(days=int(when[2:]))
+    else:
+        day = datetime.fromisoformat(when).date()
+    return datetime(day.year, day.month, day.day, 12)
 
 
 def main(specs: list[str]) -> int:
@@ -28,7 +44,7 @@ def main(specs: list[str]) -> int:
         if dag is None:
             print(f"no DAG {dag_id!r} in {dags_folder}", file=sys.stderr)
             return 1
-        when = pendulum.instance(datetime.fromisoformat(day)).in_tz("UTC") if day else pendulum.now("UTC")
+        when = pendulum.instance(resolve(day), tz="UTC") if day else pendulum.now("UTC")
         started = time.monotonic()
         run = dag.test(logical_date=when)
         state = str(getattr(run, "state", "unknown"))
