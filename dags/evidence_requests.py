@@ -92,7 +92,7 @@ def evidence_requests():
                 today,
                 run_id=run_id,
                 sent=set(register.sent_keys(engine, year)),
-                requested_before=register.requested_departments_before(engine, year, run_id),
+                requested_before=register.requested_before(engine, year, run_id),
                 evidenced=register.evidenced_elements(engine, year),
                 department=(params.get("department") or "").strip() or None,
                 resend=bool(params.get("resend")),

@@ -21,6 +21,10 @@ def keys(plan) -> list[str]:  # type: ignore[no-untyped-def]
     return [s.dedupe_key for w in plan.work for s in w.sends]
 
 
+def contacts(org, departments=None) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {(d.id, c.email) for d in org.departments for c in d.evidence_contacts if departments is None or d.id in departments}
+
+
 def all_requests(org) -> set[str]:  # type: ignore[no-untyped-def]
     return {request_key(org.assessment.year, d.id, c.email) for d in org.departments for c in d.evidence_contacts}
 
@@ -47,7 +51,7 @@ def test_requests_go_on_the_day_and_any_day_after_until_sent(org, before):
 def test_reminders_only_for_open_elements_and_earlier_requests(org):
     housing = org.department("housing")
     evidenced = {"housing": set(housing.elements), "digital": set(org.department("digital").elements[:1])}
-    requested = {d.id for d in org.departments} - {"people-od"}
+    requested = contacts(org) - contacts(org, {"people-od"})
     plan = plan_run(org, day(90), run_id="r", sent=all_requests(org), requested_before=requested, evidenced=evidenced)
     departments = {w.department_id for w in plan.work}
     assert "housing" not in departments  # fully evidenced
@@ -61,8 +65,19 @@ def test_reminders_only_for_open_elements_and_earlier_requests(org):
     assert keys(second) and all(k.startswith("reminder2:") for k in keys(second))
 
 
+def test_a_contact_added_late_gets_the_request_before_any_reminder(org):
+    requested = contacts(org) - {("policy-insight", "owen.price@kestrelvale.example.org")}
+    sent = all_requests(org) - {request_key(2027, "policy-insight", "owen.price@kestrelvale.example.org")}
+    plan = plan_run(org, day(90), run_id="r", sent=sent, requested_before=requested, evidenced={})
+    work = next(w for w in plan.work if w.department_id == "policy-insight")
+    assert [(s.kind, s.contact_email) for s in work.sends] == [
+        ("request", "owen.price@kestrelvale.example.org"),
+        ("reminder", "laura.chen@kestrelvale.example.org"),
+    ]
+
+
 def test_escalation_goes_once_per_department_with_open_elements(org):
-    requested = {d.id for d in org.departments}
+    requested = contacts(org, {"waste-environment"})
     evidenced = {d.id: set(d.elements) for d in org.departments if d.id != "waste-environment"}
     plan = plan_run(org, day(45), run_id="r", sent=all_requests(org), requested_before=requested, evidenced=evidenced)
     assert keys(plan) == [escalation_key(2027, "waste-environment")]

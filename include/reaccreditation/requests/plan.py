@@ -7,7 +7,7 @@ request log make sure nothing goes twice:
 - requests open at ``T - requests_days_before`` and stay open until the assessment (a department added to
   the config late still gets its request);
 - reminder *n* opens at its offset and closes when the next reminder or the escalation opens; it goes to
-  contacts of departments that still have open elements and were sent their request by an earlier run;
+  contacts of departments that still have open elements, once their own request went out in an earlier run;
 - the escalation opens at ``T - escalation_days_before`` and closes when the assessment starts; it goes
   to the head of each department that still has open elements, with the quality team in copy.
 
@@ -134,7 +134,7 @@ def plan_run(
     *,
     run_id: str,
     sent: set[str],
-    requested_before: set[str],
+    requested_before: set[tuple[str, str]],
     evidenced: dict[str, set[str]],
     department: str | None = None,
     resend: bool = False,
@@ -142,8 +142,8 @@ def plan_run(
     """Decide every email of this run from plain data (the DAG fetches ``sent``, ``requested_before`` and
     ``evidenced`` from the database; tests pass them in).
 
-    ``sent``: dedupe keys already in the request log; ``requested_before``: departments whose request went
-    out in an earlier run; ``evidenced``: department id -> elements with current evidence this year.
+    ``sent``: dedupe keys already in the request log; ``requested_before``: (department id, contact email)
+    whose request went out in an earlier run; ``evidenced``: department id -> elements with current evidence.
     """
     year = org.assessment.year
     notes: list[str] = []
@@ -177,14 +177,14 @@ def plan_run(
                 ]
             elif not open_ids:
                 continue  # fully evidenced: no reminder, no escalation
-            elif d.id not in requested_before:
+            elif not any((d.id, c.email) in requested_before for c in d.evidence_contacts):
                 notes.append(f"{d.id}: no {st.label} because its request was not sent by an earlier run")
             elif st.kind == "reminder":
-                item.sends += [
-                    Send("reminder", key, c.email, st.number)
-                    for c in d.evidence_contacts
-                    if (key := reminder_key(st.number, year, d.id, c.email)) not in sent
-                ]
+                for c in d.evidence_contacts:
+                    if (d.id, c.email) not in requested_before:
+                        notes.append(f"{d.id}: no {st.label} to {c.email}: the request to them was not sent by an earlier run")
+                    elif (key := reminder_key(st.number, year, d.id, c.email)) not in sent:
+                        item.sends.append(Send("reminder", key, c.email, st.number))
             elif (key := escalation_key(year, d.id)) not in sent:
                 item.sends.append(Send("escalation", key))
         if item.sends:

@@ -92,20 +92,19 @@ def sent_keys(engine: Engine, assessment_year: int) -> dict[str, dict]:
         return {r.dedupe_key: dict(r._mapping) for r in conn.execute(query)}
 
 
-def requested_departments_before(engine: Engine, assessment_year: int, run_id: str) -> set[str]:
-    """Departments whose request (or a resend) went out in an earlier run: only they get reminders."""
+def requested_before(engine: Engine, assessment_year: int, run_id: str) -> set[tuple[str, str]]:
+    """(department id, contact email) whose request (or a resend) went out in an earlier run.
+
+    Only they get reminders, so a contact added late gets the request first and follow-ups on later days.
+    """
     c = outbound_message.c
-    query = (
-        select(c.department_id)
-        .where(
-            and_(
-                c.assessment_year == assessment_year,
-                c.kind.in_(("request", "resend")),
-                c.status == "sent",
-                (c.run_id != run_id) | c.run_id.is_(None),
-            )
+    query = select(c.department_id, c.dedupe_key).where(
+        and_(
+            c.assessment_year == assessment_year,
+            c.kind.in_(("request", "resend")),
+            c.status == "sent",
+            (c.run_id != run_id) | c.run_id.is_(None),
         )
-        .distinct()
     )
     with engine.connect() as conn:
-        return {d for (d,) in conn.execute(query) if d}
+        return {(d, key.rsplit(":", 1)[1]) for d, key in conn.execute(query) if d}
