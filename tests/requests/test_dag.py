@@ -44,6 +44,8 @@ def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine
     run = run_dag("evidence_requests", T_REQUESTS)
     print(f"\nrequest run (12 departments, 13 emails): {time.perf_counter() - started:.1f}s")
     assert run.state == "success"
+    mapped = [ti for ti in run.get_task_instances() if ti.task_id == "send_department"]
+    assert sorted(ti.rendered_map_index for ti in mapped) == sorted(d.id for d in org.departments)  # named in the UI
     messages = outbox.messages()
     assert len(messages) == 13  # one per evidence contact
     assert sorted(addresses(m, "To")[0] for m in messages) == sorted(contacts)
