@@ -138,6 +138,24 @@ def test_last_assessment_is_shown_per_element(org, workbooks, demo_org):
     assert f"not fully met ({partial}" in cover or f", {partial}" in cover
 
 
+def test_prefilled_dates_inside_the_window_are_kept_older_ones_asked_for(org):
+    from datetime import date
+
+    from reaccreditation.requests.workbook import PrefilledEvidence, RequestWorkbook
+
+    d = org.department("digital")
+    window = org.assessment.evidence_window_start
+    items = [
+        PrefilledEvidence(d.elements[0], "Fresh", "Document", evidence_date=window),
+        PrefilledEvidence(d.elements[0], "Old", "Document", evidence_date=date(2025, 6, 30), notes="Board paper"),
+    ]
+    rows = [r for r in RequestWorkbook(org, d, prefilled=items).rows() if r.get("prefill_note")]
+    assert rows[0]["evidence_date"] == window and rows[0]["notes"] is None
+    assert rows[1]["evidence_date"] is None
+    assert rows[1]["notes"] == ("Last year's copy is dated 30/06/2025, before this year's evidence window: "
+                                "enter the date of the current version. Board paper")
+
+
 def test_text_that_looks_like_a_formula_stays_text(org):
     from reaccreditation.requests.workbook import PrefilledEvidence, RequestWorkbook
 
@@ -200,4 +218,6 @@ def test_libreoffice_opens_the_workbook(org, workbooks, tmp_path):
     prefilled = [r for r in rows[1:] if r and r[HEADERS.index("Pre-filled")] == layout.PREFILL_NOTE]
     expected = workbooks[0][d.id].prefilled
     assert [r[HEADERS.index("Evidence title")] for r in prefilled] == [p.evidence_title for p in expected]
-    assert {r[HEADERS.index("Date of evidence")] for r in prefilled} == {f"{p.evidence_date:%d/%m/%Y}" for p in expected}
+    # last year's dates are all before this year's window: blank, with the old date in the note
+    assert {r[HEADERS.index("Date of evidence")] for r in prefilled} == {""}
+    assert [r[HEADERS.index("Notes")][:36] for r in prefilled] == [f"Last year's copy is dated {p.evidence_date:%d/%m/%Y}" for p in expected]

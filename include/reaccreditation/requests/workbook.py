@@ -97,15 +97,26 @@ class RequestWorkbook:
                         "evidence_title": item.evidence_title,
                         "evidence_type": item.evidence_type,
                         "link": item.link,
-                        "evidence_date": item.evidence_date,
                         "owner": item.owner,
                         "self_rating": item.self_rating,
                         "cplus_claim": "Yes" if item.cplus_claim else "No",
                         "cplus_justification": item.cplus_justification,
-                        "notes": item.notes,
-                    }
+                    } | self._prefill_date(item)
                 rows.append(row)
         return rows
+
+    def _prefill_date(self, item: PrefilledEvidence) -> dict[str, Any]:
+        """Last year's date when it is still inside this year's window; otherwise a blank date and a note.
+
+        Intake rejects dates before the window, so pre-filling an old date would set up a rejection for
+        a department that simply confirms the row: it is asked for the date of the current version instead.
+        """
+        window = self.organisation.assessment.evidence_window_start
+        if item.evidence_date is None or item.evidence_date >= window:
+            return {"evidence_date": item.evidence_date, "notes": item.notes}
+        note = (f"Last year's copy is dated {item.evidence_date:%d/%m/%Y}, before this year's evidence window: "
+                "enter the date of the current version.")
+        return {"evidence_date": None, "notes": f"{note} {item.notes}" if item.notes else note}
 
     def _last_assessment(self, element_id: str) -> str | None:
         rating = self.last_ratings.get(element_id)
@@ -263,7 +274,7 @@ class RequestWorkbook:
         steps = [
             "Open the 'Evidence' sheet. Grey columns describe each element and are locked; fill the white columns.",
             "Give at least one piece of evidence per element: a title, its type, a link or file name, its date and a self-rating.",
-            "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and choose 'Replaced'.",
+            "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and choose 'Replaced'. An empty date means last year's copy is too old: enter the date of the current version.",
             "More than one item for an element? Use the spare rows at the bottom: pick the element id, then fill the row.",
             "Claiming Compliance Plus? Answer Yes and say why in the justification column.",
             "Keep dates inside the evidence window; links must start with https:// or be the name of a file you send with the workbook.",
