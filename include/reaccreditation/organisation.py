@@ -139,6 +139,18 @@ class QualityTeam(_Model):
     members: tuple[Person, ...] = Field(min_length=1)
 
 
+class Approvals(_Model):
+    """Sign-off in the Airflow UI (docs/approvals.md): how long a request waits before it lapses unsent."""
+
+    timeout: timedelta = Field(default=timedelta(days=3), description="e.g. 3 days as 'P3D' or seconds; unanswered: not sent, quality team alerted")
+
+    @model_validator(mode="after")
+    def _positive(self) -> Approvals:
+        if self.timeout <= timedelta(0):
+            raise ValueError("approvals.timeout: must be longer than zero")
+        return self
+
+
 class OrganisationInfo(_Model):
     name: Name
     short_name: Name
@@ -155,6 +167,7 @@ class Organisation(_Model):
     sites: tuple[Site, ...] = ()
     travel: tuple[Travel, ...] = ()
     timetable: TimetableConfig | None = None  # the assessment timetable (docs/timetable.md)
+    approvals: Approvals = Approvals()  # sign-off in the Airflow UI (docs/approvals.md)
 
     @model_validator(mode="after")
     def _unique(self) -> Organisation:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -217,4 +218,30 @@ timetable_session = Table(
     Column("run_id", String(250)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("assessment_year", "session_key", name="uq_timetable_session_year_key"),
+)
+
+# --- approvals stage (migration 0005) -----------------------------------------------------------------
+# Every sign-off in the Airflow UI beside the item it approved: who answered, what, when and why.
+# One row per approval task of a DAG run (a rerun of the recording task updates it, never duplicates).
+approval = Table(
+    "approval",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer, nullable=False),
+    Column("item_kind", String(40), nullable=False),  # timetable | readiness_pack | assessment_outcome
+    Column("item_ref", Text, nullable=False),  # the file or folder that was approved
+    Column("subject", Text, nullable=False),
+    Column("dag_id", String(250), nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("task_id", String(250), nullable=False),
+    Column("decision", String(20), nullable=False),  # approved | rejected | replan | timed_out | entered
+    Column("chosen_option", String(80)),
+    Column("responded_by", String(250)),  # the Airflow user id; NULL when the request timed out
+    Column("responded_by_name", Text),
+    Column("responded_at", DateTime(timezone=True)),
+    Column("comment", Text),
+    Column("params", JSON, nullable=False),  # the form as answered
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("dag_id", "run_id", "task_id", name="uq_approval_task"),
+    Index("ix_approval_item", "assessment_year", "item_kind"),
 )
