@@ -60,3 +60,11 @@ def test_failed_delivery_releases_the_claim_so_a_retry_sends(project_db, outbox)
         send_once(engine, down, build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request")
     assert send_once(engine, airflow_adapter.smtp_transport(), build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request")
     assert len(outbox.messages()) == 1
+
+
+def test_a_long_subject_reads_back_exactly():
+    import email
+
+    subject = "Kestrel Vale: evidence request for Libraries, Leisure and Culture (REQ-2027-libraries)"
+    raw = build_message(_draft(subject=subject)).as_bytes()
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject

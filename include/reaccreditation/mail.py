@@ -12,10 +12,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+# Fold header lines only past RFC 5322's hard limit: the default (78) folds a 70-character subject right
+# after "Subject:", which some parsers (Python's included) then read back with a leading space.
+POLICY = policy.default.clone(max_line_length=998)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -63,7 +67,7 @@ class Draft:
 
 
 def build_message(draft: Draft, domain: str = "reaccreditation.local") -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["Subject"] = one_line(draft.subject, 250)
     if draft.sender is not None:
         msg["From"] = draft.sender
