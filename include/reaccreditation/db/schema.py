@@ -245,3 +245,52 @@ approval = Table(
     UniqueConstraint("dag_id", "run_id", "task_id", name="uq_approval_task"),
     Index("ix_approval_item", "assessment_year", "item_kind"),
 )
+
+# --- mailbox stage (migration 0006) -------------------------------------------------------------------
+# Every message read from the quality mailbox, claimed by its Message-ID before anything is done with it,
+# so a rerun, a retry or two overlapping runs never handle (or answer) one message twice.
+mailbox_message = Table(
+    "mailbox_message",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_key", String(255), nullable=False, unique=True),  # Message-ID (or a digest of a message without one)
+    Column("folder", String(255), nullable=False),
+    Column("uid", Integer),
+    Column("uidvalidity", String(40)),
+    Column("sender", Text),
+    Column("subject", Text),
+    Column("in_reply_to", Text),
+    Column("references", Text),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("raw_sha256", String(64), nullable=False),
+    Column("eml_path", Text),  # archive/mail/<sha[:2]>/<sha>.eml, content-addressed
+    Column("department_id", String(100)),
+    Column("request_reference", String(100)),
+    Column("status", String(20), nullable=False),  # claimed | done
+    Column("handling", String(30)),  # evidence | no_workbook | stranger | automatic | own_message | unreadable
+    Column("reason", Text),
+    Column("answer_key", String(255)),  # outbox dedupe key of our direct answer, if one is owed
+    Column("details", JSON),
+    Column("run_id", String(250)),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+# Every attachment of those messages (nested and zipped ones included) with what happened to it.
+mailbox_attachment = Table(
+    "mailbox_attachment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mailbox_message_id", ForeignKey("mailbox_message.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("content_type", String(255)),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", Integer, nullable=False),
+    Column("container", Text),  # "zip:<name>" or "message:<subject>" when found inside another part
+    Column("handling", String(20), nullable=False),  # intake | quarantined | not_evidence | refused
+    Column("inbox_name", Text),  # the file handed to the intake sweep
+    Column("written_at", DateTime(timezone=True)),  # its modification time = the receipt's received_at
+    Column("receipt_id", ForeignKey("intake_receipt.id")),  # set once the sweep recorded it
+    UniqueConstraint("mailbox_message_id", "position", name="uq_mailbox_attachment_position"),
+)
