@@ -22,10 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def main() -> int:
     ledger = Path(tempfile.mkdtemp()) / "ledger.json"
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/hardening"],
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=6", "tests/hardening"],
                             cwd=ROOT, env=os.environ | {"HARDENING_LEDGER": str(ledger)}, capture_output=True, text=True)
     took = time.monotonic() - started
-    tail = [line for line in result.stdout.splitlines() if " passed" in line or " failed" in line]
+    lines = result.stdout.splitlines()
+    tail = [line for line in lines if " passed" in line or " failed" in line]
+    slowest = [line for line in lines if line.split(" ")[0].endswith("s") and (" call " in line or " setup " in line)]
     cases = json.loads(ledger.read_text()) if ledger.exists() else []
     groups: dict[str, list[dict]] = defaultdict(list)
     for c in cases:
@@ -36,7 +38,8 @@ def main() -> int:
         print(f"| {name} | {len(items)} | {sum(c['survived'] for c in items)} | {sum(c['rows_lost'] for c in items)} | {sum(c['duplicate_emails'] for c in items)} |")
     total = (len(cases), sum(c["survived"] for c in cases), sum(c["rows_lost"] for c in cases), sum(c["duplicate_emails"] for c in cases))
     print(f"| **all** | **{total[0]}** | **{total[1]}** | **{total[2]}** | **{total[3]}** |")
-    print(f"\npytest: {tail[-1] if tail else 'no summary'} (wall {took:.0f} s)")
+    print(f"\npytest: {tail[-1] if tail else 'no summary'} (wall {took:.0f} s); slowest:")
+    print("\n".join(f"    {line}" for line in slowest))
     if result.returncode != 0:
         print(result.stdout[-4000:])
         print("a failing test records no ledger entry for its case: fewer cases tried = something broke", file=sys.stderr)
