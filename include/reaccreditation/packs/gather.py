@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from reaccreditation.organisation import Organisation
-from reaccreditation.packs.schedule import CLOSING, PackDate
+from reaccreditation.packs.schedule import CLOSING, READINESS, PackDate, pack_dates
 from reaccreditation.packs.sources import Sources
 
 PLUS, COMPLIANCE, PARTIAL, NON = "Compliance Plus", "Compliance", "Partial Compliance", "Non-Compliance"
@@ -89,7 +89,8 @@ def _criteria(org: Organisation, src: Sources, last_year: int | None, elements: 
             continue
         row: dict[str, Any] = {"key": criterion.id, "title": criterion.title, "elements": len(ids)}
         last_ratings = Counter(last[i] for i in ids if i in last)
-        row["last_year"] = {"compliance_plus": last_ratings.get(PLUS, 0), "partials": last_ratings.get(PARTIAL, 0) + last_ratings.get(NON, 0)}
+        row["last_year"] = ({"compliance_plus": last_ratings.get(PLUS, 0), "partials": last_ratings.get(PARTIAL, 0) + last_ratings.get(NON, 0)}
+                            if last_year else None)
         if by_element:
             mine = [by_element[i] for i in ids if i in by_element]
             ratings = Counter(e["forecast"] for e in mine)
@@ -106,7 +107,7 @@ def _criteria(org: Organisation, src: Sources, last_year: int | None, elements: 
                 "partial_limit_exceeded": limit,
                 "max_partials": roll.get("max_partials"),
             }
-            row["change_partials_vs_last_year"] = row["partials"] - row["last_year"]["partials"] if last_year else None
+            row["change_partials_vs_last_year"] = row["partials"] - row["last_year"]["partials"] if row["last_year"] else None
             before = previous.get(criterion.id)
             row["previous_rag"] = before.get("rag") if before else None
             row["change_gaps_since_pack"] = _delta(row["gaps"], before.get("gaps")) if before else None
@@ -123,7 +124,23 @@ def _element_owners(org: Organisation, element_id: str) -> list[str]:
     return [d.name for d in org.owners(element_id)] or ["Quality team (no owner in the config)"]
 
 
-def top_gaps(org: Organisation, src: Sources, department_id: str | None = None) -> list[dict[str, Any]]:
+def next_pack_date(org: Organisation, today: date) -> date:
+    """The next readiness pack after today (leadership reviews open gaps there), else the first day."""
+    later = [p.pack_date for p in pack_dates(org) if p.kind == READINESS and p.pack_date > today]
+    return later[0] if later else org.assessment.first_day
+
+
+def due_text(due: str | None, today: date) -> str:
+    """A due date as a reader needs it: 'due 20 Feb 2027', 'due today', 'overdue since 24 Jan 2027'."""
+    if not due:
+        return ""
+    when = date.fromisoformat(due[:10])
+    if when < today:
+        return f"overdue since {nice_date(when)}"
+    return "due today" if when == today else f"due {nice_date(when)}"
+
+
+def top_gaps(org: Organisation, src: Sources, department_id: str | None = None, today: date | None = None) -> list[dict[str, Any]]:
     """One row per element short of Compliance: the reason, who owns it and when it is due; worst first."""
     if not src.gaps:
         return []
@@ -144,6 +161,8 @@ def top_gaps(org: Organisation, src: Sources, department_id: str | None = None) 
             row["owners"].append(g["department"])
         if g["contact"] and g["contact"] not in row["contacts"]:
             row["contacts"].append(g["contact"])
+    for row in rows.values():
+        row["due_text"] = due_text(row["due_date"], today) if today else f"due {nice_date(row['due_date'])}"
     order = {NON: 0, PARTIAL: 1}
     return sorted(rows.values(), key=lambda r: (order.get(r["forecast"], 2), not r["in_focus"], r["element_id"]))
 
@@ -268,10 +287,13 @@ def actions(org: Organisation, pack: dict[str, Any]) -> list[str]:
     gaps = pack["top_gaps"]
     if gaps:
         non = [g for g in gaps if g["forecast"] == NON]
-        due = gaps[0]["due_date"]
-        out.append(f"Close {len(gaps)} gap{'s' if len(gaps) != 1 else ''} by {nice_date(due)}"
-                   + (f" ({len(non)} would be Non-Compliance today: {', '.join(g['element_id'] for g in non[:6])}{'…' if len(non) > 6 else ''})" if non else "")
-                   + ". Owners are listed under Top gaps.")
+        today, due = date.fromisoformat(pack["today"]), date.fromisoformat(gaps[0]["due_date"][:10])
+        nxt = next_pack_date(org, today)
+        check = "before the assessor arrives" if nxt == org.assessment.first_day else f"next check at the pack on {nice_date(nxt)}"
+        by = f"by {nice_date(due)}" if due > today else f"now ({due_text(gaps[0]['due_date'], today)}; {check})"
+        out.append(f"Close {len(gaps)} gap{'s' if len(gaps) != 1 else ''} {by}."
+                   + (f" {len(non)} would be Non-Compliance today: {', '.join(g['element_id'] for g in non[:6])}{'…' if len(non) > 6 else ''}." if non else "")
+                   + (" Details under Your gaps." if pack.get("department_id") else " Owners are listed under Top gaps."))
     late = pack["not_returned"]
     if late:
         word = "is overdue" if late[0]["status"] == "overdue" else f"is due by {nice_date(org.return_deadline)}"
@@ -291,14 +313,14 @@ def actions(org: Organisation, pack: dict[str, Any]) -> list[str]:
         out.append(f"Add a justification to {n} Compliance Plus claim{'s' if n != 1 else ''} or withdraw {'them' if n != 1 else 'it'} "
                    f"({', '.join(c['element_id'] for c in cp['unjustified'])}).")
     t = pack["timetable"]
-    if t:
-        first, last = t["days"][0]["date"], t["days"][-1]["date"]
-        out.append(f"Keep diaries free: {t['people']} people in {t['sessions']} sessions, {nice_date(first, True)} to {nice_date(last, True)}"
+    if t and t["sessions"]:
+        busy = [d["date"] for d in t["days"] if d["sessions"]] or [t["days"][0]["date"]]
+        first, last = busy[0], busy[-1]
+        when = nice_date(first, True) if first == last else f"{nice_date(first, True)} to {nice_date(last, True)}"
+        out.append(f"Keep diaries free: {t['people']} people in {t['sessions']} session{'s' if t['sessions'] != 1 else ''}, {when}"
                    + (f", including {', '.join(p['name'] for p in t['leaders_needed'])}" if t["leaders_needed"] else "") + ".")
     if pack["missing"]:
-        n = len(pack["missing"])
-        out.append(f"Quality team: fill the {n} gap{'s' if n != 1 else ''} in this pack's own data (see Missing from this pack) "
-                   "before the next pack.")
+        out.append("Quality team: run what is listed under Missing from this pack, so the next pack is complete.")
     return out
 
 
@@ -348,7 +370,7 @@ def gather(org: Organisation, src: Sources, pack_date: PackDate, today: date) ->
         "last_year_counts": last_trend,
         "criteria": criteria,
         "trend": trend(org, src),
-        "top_gaps": top_gaps(org, src),
+        "top_gaps": top_gaps(org, src, today=today),
         "not_returned": not_returned(org, src, today),
         "last_year_partials": last_year_partials(org, src, last_year),
         "compliance_plus": compliance_plus(org, src),
@@ -377,8 +399,9 @@ def department_pack(org: Organisation, src: Sources, pack: dict[str, Any], depar
         "rag": rag, "rag_word": RAG_WORD[rag], "rollup": rollup, "criteria": criteria,
         "verdict": verdict(rag, {"ratings": rollup["ratings"], "at_risk": rollup["at_risk"]} if rollup else None, pack["days_to_go"]),
         "returned": d.id in src.returned,
-        "top_gaps": top_gaps(org, src, d.id),
-        "risks": [g for g in pack["gap_rows"] if g["department_id"] == d.id and g["severity"] == "risk"],
+        "top_gaps": top_gaps(org, src, d.id, today),
+        "risks": [g for g in pack["gap_rows"] if g["department_id"] == d.id and g["severity"] == "risk"
+                  and not any(t["element_id"] == g["element_id"] for t in top_gaps(org, src, d.id))],
         "last_year_partials": last_year_partials(org, src, pack["last_year"], mine),
         "compliance_plus": compliance_plus(org, src, mine),
         "timetable": timetable_summary(org, src, d.id),

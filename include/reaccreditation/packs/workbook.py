@@ -60,7 +60,7 @@ def _cover(wb: Workbook, pack: dict[str, Any]) -> None:
     for c in pack["criteria"]:
         row += 1
         values = [f"{c['key']}. {c['title']}", c["rag"].title(), c.get("ready"), c.get("at_risk"), c.get("gaps"), c.get("partials"),
-                  c["last_year"]["partials"]]
+                  c["last_year"]["partials"] if c["last_year"] else None]
         for n, value in enumerate(values, 1):
             set_text(ws.cell(row=row, column=n), value)
         ws.cell(row=row, column=2).fill = PatternFill("solid", fgColor=RAG_FILL[c["rag"]])
