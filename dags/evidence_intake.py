@@ -30,6 +30,26 @@ from reaccreditation.assets import EVIDENCE_REGISTER
 )
 def evidence_intake():
     @task
+    def fetch_mailbox() -> dict:
+        """Evidence by email: workbooks in replies to the quality mailbox go to the inbox (docs/mailbox.md).
+
+        Without an ``imap_default`` connection this does nothing and the inbox folder alone is swept.
+        """
+        from reaccreditation import airflow_adapter
+        from reaccreditation.mailbox.imap import Mailbox, MailboxSettings
+        from reaccreditation.mailbox.process import Context, collect, own_addresses, send_answers
+        from reaccreditation.settings import data_paths
+
+        with airflow_adapter.imap_mailbox() as opened:
+            if opened is None:
+                return {"mailbox": "not configured"}
+            client, extra = opened
+            org = airflow_adapter.organisation(airflow_adapter.run_today())
+            ctx = Context(org, airflow_adapter.engine(), data_paths(), airflow_adapter.run_id(), own_addresses(org))
+            counts = collect(Mailbox(client, MailboxSettings.from_extra(extra)), ctx)
+        return counts | {"answers_sent": send_answers(ctx, airflow_adapter.smtp_transport())}
+
+    @task
     def sweep_inbox() -> dict:
         """Process every file waiting in the inbox; one bad file never stops the others."""
         from reaccreditation import airflow_adapter
@@ -55,10 +75,12 @@ def evidence_intake():
         """
         from reaccreditation import airflow_adapter
         from reaccreditation.intake.replies import send_replies
+        from reaccreditation.mailbox.answers import threader
 
         engine = airflow_adapter.engine()
-        return send_replies(engine, airflow_adapter.organisation(), airflow_adapter.smtp_transport(), result["replies"],
-                            run_id=airflow_adapter.run_id())
+        org = airflow_adapter.organisation()
+        return send_replies(engine, org, airflow_adapter.smtp_transport(), result["replies"],
+                            run_id=airflow_adapter.run_id(), thread=threader(engine, org))
 
     @task(outlets=[Asset(EVIDENCE_REGISTER)])
     def publish_register(result: dict) -> str:
@@ -89,6 +111,7 @@ def evidence_intake():
         return str(path)
 
     result = sweep_inbox()
+    fetch_mailbox() >> result
     send_replies(result) >> publish_register(result)
 
 

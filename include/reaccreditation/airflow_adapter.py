@@ -5,8 +5,11 @@ Domain code in this package takes plain values (URLs, callables); DAG tasks get 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from functools import cache
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine
@@ -114,3 +117,27 @@ def organisation(today=None):  # type: ignore[no-untyped-def]
     from reaccreditation.settings import config_path
 
     return load_organisation(config_path(), today=today)
+
+
+IMAP_CONN_ID = "imap_default"
+
+
+@contextmanager
+def imap_mailbox(conn_id: str = IMAP_CONN_ID) -> Iterator[tuple[Any, dict] | None]:
+    """The quality mailbox's logged-in ``imaplib`` client and the connection's extras, or None when no
+    IMAP connection is configured (the mailbox is optional: the inbox folder alone works).
+
+    The IMAP provider's ``retrieve_mail_attachments`` drops the sender and headers, so callers read whole
+    messages through the hook's client; connection, SSL and login stay the provider's.
+    """
+    from airflow.providers.imap.hooks.imap import ImapHook
+    from airflow.sdk.bases.hook import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        yield None
+        return
+    with ImapHook(imap_conn_id=conn_id) as hook:
+        yield hook.mail_client, dict(conn.extra_dejson)

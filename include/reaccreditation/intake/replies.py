@@ -59,7 +59,7 @@ def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
         rows = conn.execute(
             select(intake_receipt.c.id.label("receipt_id"), intake_receipt.c.outcome, intake_receipt.c.original_name.label("name"), submission)
             .join(submission, intake_receipt.c.submission_id == submission.c.id)
-            .where(submission.c.source == "inbox")
+            .where(submission.c.source.in_(("inbox", "imap")))  # imap: a workbook that came by email, swept from the inbox
             .order_by(intake_receipt.c.id)
         ).all()
     owed = []
@@ -71,8 +71,12 @@ def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
     return owed
 
 
-def send_replies(engine: Engine, org: Organisation, transport: Callable[[Any], None], items: Sequence[dict[str, Any]], *, run_id: str | None = None) -> int:
-    """Answer this sweep's files and any owed from earlier runs; each at most once (outbox claim)."""
+def send_replies(engine: Engine, org: Organisation, transport: Callable[[Any], None], items: Sequence[dict[str, Any]], *, run_id: str | None = None,
+                 thread: Callable[[dict[str, Any], dict[str, Any], Reply], Reply] | None = None) -> int:
+    """Answer this sweep's files and any owed from earlier runs; each at most once (outbox claim).
+
+    ``thread`` may readdress a reply (a file that came by email is answered in the sender's thread).
+    """
     from reaccreditation.intake.register import submissions
     from reaccreditation.outbox import send_once
 
@@ -84,6 +88,8 @@ def send_replies(engine: Engine, org: Organisation, transport: Callable[[Any], N
         if sub is None:
             continue
         reply = build_reply(org, sub, status=item["status"], receipt_id=item["receipt_id"], file_name=item["name"])
+        if thread is not None:
+            reply = thread(item, sub, reply)
         sent += send_once(engine, transport, reply.message, dedupe_key=reply.dedupe_key, assessment_year=reply.assessment_year,
                           kind=reply.kind, department_id=reply.department_id, attachment=reply.attachment, run_id=run_id)
     return sent

@@ -1,0 +1,223 @@
+"""One pass over the quality mailbox: claim, archive, decide, hand workbooks to intake, answer.
+
+Per message, in this order: claim by Message-ID (else leave it: done or another run's), archive the
+raw ``.eml`` content-addressed, record why it is not answered (our own mail, auto-reply, bounce, list),
+decide who sent it, then either quarantine its attachments and tell the quality team (a stranger), or
+write its workbooks into the intake inbox (each recorded first, with the name and modification time
+the sweep will give its receipt) or prepare a specific answer (no workbook, zip refused). Only when
+the message's row says ``done`` is it flagged or moved on the server. Our own answers are sent last,
+from the database, each at most once (``mailbox:<digest>:<kind>`` in the outbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import Engine
+
+from reaccreditation.files import write_atomic
+from reaccreditation.mail import one_line
+from reaccreditation.mailbox import answers, store
+from reaccreditation.mailbox.imap import Mailbox
+from reaccreditation.mailbox.loops import automatic_reason
+from reaccreditation.mailbox.message import Incoming, Part, parse
+from reaccreditation.mailbox.parts import sort_parts
+from reaccreditation.mailbox.senders import decide
+from reaccreditation.organisation import Organisation
+from reaccreditation.settings import Paths
+
+log = logging.getLogger(__name__)
+OWN_MESSAGE_ID = re.compile(r"@reaccreditation\.local>$")  # mail.build_message's Message-ID domain
+
+
+@dataclass
+class Context:
+    org: Organisation
+    engine: Engine
+    paths: Paths
+    run_id: str | None = None
+    own_addresses: frozenset[str] = frozenset()
+
+
+def eml_path(paths: Paths, sha: str) -> Path:
+    return paths.archive / "mail" / sha[:2] / f"{sha}.eml"
+
+
+def collect(mailbox: Mailbox, ctx: Context) -> dict[str, Any]:
+    """Handle every waiting message; returns counts for the task log and XCom."""
+    counts: Counter[str] = Counter()
+    mailbox.open()
+    for uid in mailbox.waiting():
+        fetched = mailbox.fetch(uid)
+        if fetched is None:
+            continue
+        raw, arrived = fetched
+        incoming = parse(raw)
+        row_id, state = store.claim(ctx.engine, incoming, folder=mailbox.settings.folder, uid=uid, uidvalidity=mailbox.uidvalidity,
+                                    received_at=arrived or incoming.sent_at or datetime.now(UTC), run_id=ctx.run_id)
+        if row_id is None:
+            counts[f"already_{state}"] += 1
+            if state == "done":
+                mailbox.done(uid)  # handled by a run that stopped before marking it
+            continue
+        handling = handle(ctx, row_id, incoming, received_at=arrived or datetime.now(UTC))
+        counts[handling] += 1
+        mailbox.done(uid)
+    return dict(sorted(counts.items()))
+
+
+def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: datetime) -> str:
+    """Decide and record what happens to one claimed message; returns its handling."""
+    eml = eml_path(ctx.paths, incoming.raw_sha256)
+    if not eml.exists():
+        write_atomic(eml, incoming.raw)
+    common: dict[str, Any] = {"eml_path": str(eml)}
+    sender = incoming.sender
+    if (sender and sender in ctx.own_addresses) or (incoming.message_id and OWN_MESSAGE_ID.search(incoming.message_id)):
+        store.finish(ctx.engine, row_id, handling="own_message", reason="sent by this system or from the quality mailbox itself", **common)
+        return "own_message"
+    reason = automatic_reason(incoming.msg, sender)
+    if reason:
+        log.info("mailbox: %s from %s not answered: %s", incoming.message_key, sender, reason)
+        store.finish(ctx.engine, row_id, handling="automatic", reason=reason, **common)
+        return "automatic"
+    decision = decide(ctx.org, incoming, store.thread_departments(ctx.engine, incoming.in_reply_to + incoming.references))
+    common |= {"department_id": decision.department_id, "request_reference": decision.reference}
+    key = hashlib.sha256(incoming.message_key.encode()).hexdigest()[:40]
+    if not decision.authorised or not sender:
+        return _stranger(ctx, row_id, incoming, decision.reason, key, common)
+    sorted_parts = sort_parts(incoming.parts)
+    position = 0
+    for part in sorted_parts.workbooks:
+        position += 1
+        _to_intake(ctx, row_id, position, part)
+    for part in sorted_parts.other:
+        position += 1
+        _record(ctx, row_id, position, part, "not_evidence")
+    for part, _why in sorted_parts.refused:
+        position += 1
+        _record(ctx, row_id, position, part, "refused")
+    details: dict[str, Any] = {
+        "files": [_describe(p) + " (not read: not a workbook)" for p in sorted_parts.other]
+        + [f"{_describe(p)}: not opened, {why}" for p, why in sorted_parts.refused],
+        "found_by": decision.found_by, "role": decision.role, "forwarded": incoming.forwarded,
+    }
+    if sorted_parts.workbooks:
+        details["workbooks"] = [_describe(p) for p in sorted_parts.workbooks]
+        store.finish(ctx.engine, row_id, handling="evidence", reason=decision.reason, details=details, **common)
+        return "evidence"
+    if sorted_parts.refused:
+        details["headline"] = "We could not take evidence from your email: the attachment could not be opened."
+        details["advice"] = "Please reply again with the evidence workbook itself attached (the .xlsx file from your request email), not in a zip file."
+    elif incoming.parts:
+        details["headline"] = "We received your email, but none of its attachments is an evidence workbook, so no evidence was registered."
+        details["advice"] = "Please reply again with the evidence workbook from your request email (.xlsx, or .csv) attached. Other documents belong in the workbook as links or file names."
+    else:
+        details["headline"] = "We received your email, but nothing was attached, so no evidence was registered."
+        details["advice"] = "Please reply again with the completed evidence workbook from your request email attached (the .xlsx file)."
+    store.finish(ctx.engine, row_id, handling="no_workbook", reason=details["headline"], details=details,
+                 answer_key=f"mailbox:{key}:no_workbook", **common)
+    return "no_workbook"
+
+
+def _describe(part: Part) -> str:
+    where = f" (inside {part.container})" if part.container else ""
+    return f"{part.filename}{where}, {len(part.data):,} bytes"
+
+
+def _record(ctx: Context, row_id: int, position: int, part: Part, handling: str, **extra: Any) -> dict[str, Any]:
+    return store.add_attachment(ctx.engine, row_id, position, filename=part.filename, content_type=part.content_type[:255],
+                                sha256=part.sha256, size=len(part.data), container=part.container, handling=handling, **extra)
+
+
+def _stranger(ctx: Context, row_id: int, incoming: Incoming, reason: str, key: str, common: dict[str, Any]) -> str:
+    """Keep every attachment in quarantine, read nothing, tell the quality team, answer nobody."""
+    folder = ctx.paths.quarantine / f"mail-{incoming.raw_sha256[:12]}"
+    files = []
+    for position, part in enumerate(incoming.parts, 1):
+        write_atomic(folder / f"{position:02d}-{inbox_name(part.filename)}", part.data)
+        _record(ctx, row_id, position, part, "quarantined")
+        files.append(_describe(part))
+    write_atomic(folder / "REASON.txt", (f"{incoming.sender}: {reason}\nMessage-ID: {incoming.message_key}\nSubject: {incoming.subject}\n").encode())
+    details = {"files": files, "quarantine": str(folder),
+               "headline": f"{incoming.sender or 'an unknown sender'} sent {len(files)} attachment(s)" if files else f"{incoming.sender or 'an unknown sender'} wrote about evidence"}
+    store.finish(ctx.engine, row_id, handling="stranger", reason=reason, details=details, answer_key=f"mailbox:{key}:stranger", **common)
+    return "stranger"
+
+
+def inbox_name(filename: str) -> str:
+    """A safe file name for the intake inbox: no folders, no control characters, never hidden."""
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    name = re.sub(r"[\x00-\x1f\x7f/:*?\"<>|]+", "_", one_line(name, 150)).strip(" .")
+    return name.lstrip(".~$") or "attachment.xlsx"
+
+
+def _free_name(inbox: Path, name: str) -> str:
+    stem, suffix = os.path.splitext(name)
+    candidate, n = name, 1
+    while (inbox / candidate).exists():
+        n += 1
+        candidate = f"{stem} ({n}){suffix}"
+    return candidate
+
+
+def _to_intake(ctx: Context, row_id: int, position: int, part: Part) -> None:
+    """Hand one workbook to the intake sweep through the inbox folder, exactly once.
+
+    The row (name and modification time) is recorded before the file appears, so the sweep's receipt can
+    be tied back to this message; a retaken claim rewrites only a file that neither exists nor was received.
+    """
+    inbox = ctx.paths.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    row = store.attachment(ctx.engine, row_id, position)
+    if row is None:
+        written_ns = (time.time_ns() // 1000) * 1000  # whole microseconds: what the database keeps
+        row = _record(ctx, row_id, position, part, "intake", inbox_name=_free_name(inbox, inbox_name(part.filename)),
+                      written_at=datetime.fromtimestamp(written_ns / 1e9, UTC))
+    elif row["receipt_id"] is not None or (inbox / row["inbox_name"]).exists():
+        return
+    written = row["written_at"] if row["written_at"].tzinfo else row["written_at"].replace(tzinfo=UTC)
+    ns = int(round(written.timestamp() * 1e6)) * 1000
+    _write_with_mtime(inbox / row["inbox_name"], part.data, ns)
+
+
+def _write_with_mtime(path: Path, data: bytes, mtime_ns: int) -> None:
+    """Atomic write whose modification time is set before the file appears under its name."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mail-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.utime(tmp, ns=(mtime_ns, mtime_ns))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def send_answers(ctx: Context, transport: Callable[[Any], None]) -> int:
+    """Send every owed answer of our own (this run's and any a failed run left), each at most once."""
+    from reaccreditation.outbox import send_once
+
+    sent = 0
+    for mail in store.owed_answers(ctx.engine):
+        msg, kind, dept = answers.answer(ctx.org, mail)
+        sent += send_once(ctx.engine, transport, msg, dedupe_key=mail["answer_key"], assessment_year=ctx.org.assessment.year,
+                          kind=kind, department_id=dept, run_id=ctx.run_id)
+    return sent
+
+
+def own_addresses(org: Organisation, extra: Iterable[str] = ()) -> frozenset[str]:
+    return frozenset(a.lower() for a in [org.quality_team.mailbox, *extra] if a)
