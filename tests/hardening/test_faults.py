@@ -53,7 +53,8 @@ def counts(engine) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 
 def assert_intact(root: Path) -> None:
-    """Every archived original is whole (its name is its SHA-256) and nothing final is half-written."""
+    """Every archived original is whole (its name is its SHA-256), nothing final is half-written, no temporaries."""
+    assert [p for p in root.rglob(".*.tmp")] == []
     for p in (root / "archive").rglob("*"):
         if p.is_file() and p.parent.name != "duplicates" and not p.name.startswith("."):
             assert hashlib.sha256(p.read_bytes()).hexdigest() == p.name.split(".")[0], p
@@ -215,6 +216,8 @@ def test_worker_killed_mid_sweep_then_rerun(project_db, demo, org, outbox, point
         crashed = _worker(root, project_db, demo["config"], "--die", point, "--nth", str(nth))
         assert crashed.returncode == -9, crashed.stderr[-2000:]
     assert list((root / "inbox").iterdir())  # work was left over
+    if point == "mid_write":
+        assert list(root.rglob(".*.tmp"))  # the temporary file of the interrupted write
 
     rerun_sweep_and_send(org, root, engine)  # the rerun: in this process (a fresh worker would only add start-up time)
     assert list((root / "inbox").iterdir()) == []

@@ -145,7 +145,20 @@ class Sweep:
     def run(self, files: Sequence[Path]) -> list[Outcome]:
         """Process ``files`` (listed before the lock: some may be gone when it is ours)."""
         with SweepLock(self.paths.root):
+            self._remove_temporaries()
             return self._run(files)
+
+    def _remove_temporaries(self) -> None:
+        """Temporary files of a sweep that was killed mid-write (``write_atomic``); only intake writes here.
+
+        Safe under the lock: no other sweep is writing, so any ``.*.tmp`` left in these folders is dead.
+        """
+        folders = [self.paths.archive, self.paths.quarantine, *self.paths.output.glob("*/intake")]
+        for folder in folders:
+            for tmp in folder.rglob(".*.tmp") if folder.is_dir() else ():
+                if tmp.is_file() and not tmp.is_symlink():
+                    log.warning("intake: removing %s, left by a sweep that stopped mid-write", tmp)
+                    tmp.unlink(missing_ok=True)
 
     def _run(self, files: Sequence[Path]) -> list[Outcome]:
         done: list[Outcome] = []
