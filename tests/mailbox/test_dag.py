@@ -1,0 +1,87 @@
+"""A real evidence_intake run with replies in the mailbox: register filled, answers threaded, once."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from reaccreditation.db import make_engine
+from reaccreditation.db.schema import evidence, mailbox_message, submission
+
+from ..conftest import run_dag
+from .conftest import TODAY
+from .mails import contact, raw, reply, workbook
+
+STRANGER = ("Sam Stranger", "sam@elsewhere.example.net")
+
+
+def _plain(msg) -> str:  # type: ignore[no-untyped-def]
+    return msg.get_body(("plain",)).get_content()
+
+
+def test_replies_in_the_mailbox_are_registered_and_answered_in_their_threads(airflow_db, project_db, outbox, demo, gx_dir, imap, org):  # type: ignore[no-untyped-def]
+    engine = make_engine(project_db)
+    cs, housing = contact(org, "customer-services"), contact(org, "housing")
+    good_workbook = workbook(org, "customer-services")
+    good = reply(org, "customer-services", cs, attachments=[("customer-services-evidence-2027.xlsx", good_workbook)])
+    mistakes = reply(org, "housing", housing, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing", stale=True))])
+    stranger = reply(org, "housing", STRANGER, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing", seed=9))])
+    away = reply(org, "housing", housing, subject="Automatic reply: Evidence request", headers={"Auto-Submitted": "auto-replied"})
+    imap.append(*(raw(m) for m in (good, mistakes, stranger, away)))
+
+    run = run_dag("evidence_intake", TODAY)
+    assert run.state == "success"
+    messages = outbox.messages()
+    assert len(messages) == 3, [m["Subject"] for m in messages]
+    answer = {m["In-Reply-To"]: m for m in messages if m["In-Reply-To"]}
+
+    accepted = answer[good["Message-ID"]]
+    assert accepted["Subject"] == good["Subject"] and accepted["References"].split()[-1] == good["Message-ID"]
+    assert [a.addr_spec for a in accepted["To"].addresses] == [cs[1]]
+    n = len(org.department("customer-services").elements)
+    assert f"accepted: {n} evidence items for {n} elements" in _plain(accepted)
+
+    corrected = answer[mistakes["Message-ID"]]
+    assert corrected["Subject"] == mistakes["Subject"] and [a.addr_spec for a in corrected["To"].addresses] == [housing[1]]
+    assert "is older than the assessment window" in _plain(corrected)
+    [attachment] = list(corrected.iter_attachments())
+    wb = load_workbook(io.BytesIO(attachment.get_content()))
+    assert wb.sheetnames[0] == "Problems to fix"
+    assert any(c.comment is not None and "older than the assessment window" in c.comment.text for row in wb["Evidence"].iter_rows() for c in row)
+
+    [notice] = [m for m in messages if not m["In-Reply-To"]]
+    assert {a.addr_spec for a in notice["To"].addresses} == {m.email for m in org.quality_team.members}
+    assert STRANGER[1] in _plain(notice)
+    everyone = {a.addr_spec for m in messages for h in ("To", "Cc") if m[h] for a in m[h].addresses}
+    assert STRANGER[1] not in everyone
+
+    with engine.connect() as conn:
+        subs = {s.department_id: s for s in conn.execute(select(submission))}
+        current = conn.execute(select(evidence).where(evidence.c.is_current.is_(True))).all()
+        handled = {m.message_key: m.handling for m in conn.execute(select(mailbox_message))}
+    assert set(subs) == {"customer-services", "housing"} and {s.source for s in subs.values()} == {"imap"}
+    assert subs["housing"].status == "partial"
+    mail = subs["customer-services"].details["mail"]
+    assert mail["message_id"] == good["Message-ID"] and mail["sender"] == cs[1] and Path(mail["eml"]).exists()
+    assert sum(1 for r in current if r.department_id == "customer-services") == n
+    assert handled == {good["Message-ID"]: "evidence", mistakes["Message-ID"]: "evidence", stranger["Message-ID"]: "stranger",
+                       away["Message-ID"]: "automatic"}
+    register = (demo["data"] / "output" / "2027" / "intake" / "evidence_register.csv").read_text(encoding="utf-8-sig")
+    assert "customer-services-evidence-2027.xlsx" in register
+
+    # a second run: nothing new in the mailbox, nothing processed or answered again
+    outbox.clear()
+    assert run_dag("evidence_intake", TODAY).state == "success"
+    assert outbox.messages() == []
+
+    # the same workbook sent again in a new email: "already received", in that email's thread
+    resend = reply(org, "customer-services", cs, attachments=[("customer-services-evidence-2027.xlsx", good_workbook)])
+    imap.append(raw(resend))
+    assert run_dag("evidence_intake", TODAY).state == "success"
+    [again] = outbox.messages()
+    assert again["In-Reply-To"] == resend["Message-ID"] and "Already received" in _plain(again)
+    with engine.connect() as conn:
+        assert len(conn.execute(select(submission)).all()) == 2  # nothing registered twice
