@@ -84,13 +84,15 @@ def evidence_intake():
 
     @task(outlets=[Asset(EVIDENCE_REGISTER)])
     def publish_register(result: dict) -> str:
-        """Write the current register (CSV) and update the Asset, only when rows were registered."""
-        from airflow.sdk.exceptions import AirflowSkipException
+        """Write the current register (CSV) and update the Asset when it changed.
 
-        if not result["registered_rows"]:
-            raise AirflowSkipException("nothing new registered in this sweep")
+        It changes when this sweep registered rows, or when an earlier run committed rows and then failed
+        before publishing them (a mail or database outage): the next run publishes them.
+        """
         import csv
         import io
+
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from reaccreditation import airflow_adapter
         from reaccreditation.files import write_atomic
@@ -107,7 +109,10 @@ def evidence_intake():
         for row in rows:
             writer.writerow({k: _cell(row.get(k)) for k in columns})
         path = data_paths().output / str(org.assessment.year) / "intake" / "evidence_register.csv"
-        write_atomic(path, buf.getvalue().encode("utf-8-sig"))
+        content = buf.getvalue().encode("utf-8-sig")
+        if (path.read_bytes() == content) if path.exists() else not rows:
+            raise AirflowSkipException(f"the evidence register is unchanged ({len(rows)} current rows)")
+        write_atomic(path, content)
         return str(path)
 
     result = sweep_inbox()

@@ -104,6 +104,9 @@ def test_mail_outage_retries_then_every_reply_exactly_once(airflow_db, project_d
     assert len(flaky_sink.received) == len(files) == c["receipts"]
     assert max(ids.values()) == 1 and c["claims"] == {"sent": len(files)}
     lost = sum(n - c["rows_by_file"].get(name, 0) for name, n in files.items())
+    # the rows of run 2 (whose replies failed, so its publish step never ran) reached the register file
+    register = demo["data"] / "output" / "2027" / "intake" / "evidence_register.csv"
+    assert len(register.read_text(encoding="utf-8-sig").strip().splitlines()) == 1 + c["current_rows"] == 1 + sum(files.values())
     ledger.add("faults", "smtp 554/451 mid-batch, retried", survived=True)
     ledger.add("faults", "smtp refusing beyond retries, then stopped, then back", survived=True, rows_lost=lost,
                duplicate_emails=sum(ids.values()) - len(ids))
