@@ -19,12 +19,12 @@ from reaccreditation.airflow_adapter import default_args
 from reaccreditation.approvals import entry_operator
 
 FORM = {
-    "compliance_plus": Param("", type="string", title="Compliance Plus", description="element ids rated Compliance Plus, comma-separated, e.g. 1.1.3, 2.2.1"),
-    "partial": Param("", type="string", title="Partial Compliance", description="one per line or ';': element: the assessor's action, e.g. 3.2.1: publish the service standards"),
-    "non_compliance": Param("", type="string", title="Non-Compliance", description="as for partial (element: action)"),
+    "compliance_plus": Param(None, type=["null", "string"], title="Compliance Plus", description="element ids rated Compliance Plus, comma-separated, e.g. 1.1.3, 2.2.1"),
+    "partial": Param(None, type=["null", "string"], title="Partial Compliance", description="one per line or ';': element: the assessor's action, e.g. 3.2.1: publish the service standards"),
+    "non_compliance": Param(None, type=["null", "string"], title="Non-Compliance", description="as for partial (element: action)"),
     "rest_are_compliance": Param(False, type="boolean", title="Every other element is Compliance", description="tick to confirm"),
-    "report_path": Param("", type="string", title="Or: report file", description="path of an outcomes CSV/xlsx in the history format (instead of the lists)"),
-    "comment": Param("", type="string", title="Comment", description="kept with the record (e.g. the report's reference)"),
+    "report_path": Param(None, type=["null", "string"], title="Or: report file", description="path of an outcomes CSV/xlsx in the history format (instead of the lists)"),
+    "comment": Param(None, type=["null", "string"], title="Comment", description="kept with the record (e.g. the report's reference)"),
 }
 
 

@@ -10,14 +10,20 @@ charts, workbooks, ``manifest.json``) and returns the paths; ``send`` mails exac
 message at most once (dedupe key ``pack:<year>:<pack date>:[<department>:]<email>``), and records the
 pack's headline figures so the next pack can say what changed. A missing gap analysis or timetable
 does not stop the pack: it says what is missing. Details in docs/packs.md.
+
+Nothing is sent unseen: between ``render`` and ``send`` a quality team member approves the pack in the
+Airflow UI (docs/approvals.md). The page summarises it (readiness, RAG per criterion, top gaps,
+recipients) and links the rendered HTML and workbook; "Reject" with a comment, or no answer within
+``approvals.timeout``, sends nothing, records the reason and emails the quality team.
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from reaccreditation.airflow_adapter import default_args
+from reaccreditation.approvals import APPROVE, REJECT, operator
 from reaccreditation.assets import GAP_SNAPSHOT
 
 DAG_ID = "readiness_pack"
@@ -33,7 +39,7 @@ DAG_ID = "readiness_pack"
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
-    tags=["reaccreditation", "packs"],
+    tags=["reaccreditation", "packs", "approval"],
     doc_md=__doc__,
 )
 def readiness_pack():
@@ -66,7 +72,9 @@ def readiness_pack():
         from datetime import date
 
         from reaccreditation import airflow_adapter
+        from reaccreditation.approvals import pack_body
         from reaccreditation.packs import sources
+        from reaccreditation.packs.gather import top_gaps
         from reaccreditation.packs.render import render_pack
         from reaccreditation.packs.schedule import CLOSING, PackDate
         from reaccreditation.settings import data_paths
@@ -79,7 +87,10 @@ def readiness_pack():
         src = sources.load(org, airflow_adapter.engine(), output, pack_date.pack_date, closing=pack_date.kind == CLOSING)
         manifest = render_pack(org, src, pack_date, today, output)
         folder = manifest["folder"]
+        headline = manifest["headline"]
         return {
+            "approval_subject": f"Readiness pack {headline.get('label') or p['pack_date']}: {headline['rag']}, {len(manifest['messages'])} messages",
+            "approval_body": pack_body(manifest, top_gaps(org, src, today=today)),
             "folder": folder,
             "manifest": f"{folder}/manifest.json",
             "pack_date": p["pack_date"],
@@ -109,7 +120,41 @@ def readiness_pack():
                         assessment_year=manifest["assessment_year"], payload=manifest["headline"] | counts | {"folder": str(folder)})
         return counts
 
-    send(render(decide()))
+    approve = operator(
+        task_id="approve_pack",
+        subject="Approve the readiness pack",
+        body="(the pack summary is written by the render task)",
+        body_task="render",
+        item="readiness pack",
+        options=[APPROVE, REJECT],
+        defaults=[REJECT],
+        params={"comment": Param(None, type=["null", "string"], title="Comment", description="why, especially when rejecting (kept in the approval record and told to the quality team)")},
+    )
+
+    @task.branch
+    def decide_pack(result: dict, rendered: dict) -> list[str]:
+        """Record the answer beside the pack; Approve sends it, Reject or no answer holds it and tells the quality team."""
+        from airflow.sdk import conf, get_current_context
+
+        from reaccreditation import airflow_adapter
+        from reaccreditation.approvals import decision_from, held, record, required_actions_link
+
+        ctx = get_current_context()
+        org = airflow_adapter.organisation()
+        engine = airflow_adapter.engine()
+        d = decision_from(result)
+        run = (ctx["dag"].dag_id, ctx["run_id"])
+        record(engine, d, assessment_year=org.assessment.year, item_kind="readiness_pack", item_ref=rendered["folder"],
+               subject=rendered["approval_subject"], dag_id=run[0], run_id=run[1], task_id="approve_pack")
+        if d.go:
+            return ["send"]
+        link = required_actions_link(conf.get("api", "base_url", fallback=None), run[0], run[1], "approve_pack")
+        held(engine, airflow_adapter.smtp_transport(), org, d, item="readiness pack", run=run, task_id="approve_pack", link=link)
+        return []
+
+    rendered = render(decide())
+    rendered >> approve
+    decide_pack(approve.output, rendered) >> send(rendered)
 
 
 readiness_pack()

@@ -294,24 +294,67 @@ def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, repla
         for m in s["members"]:
             people.setdefault(m["email"], []).append(s["day"])
             names[m["email"]] = m["name"]
-    lines += ["", f"**Who is needed** ({len(people)} people):", ""]
-    for email in sorted(people, key=lambda e: (-len(people[e]), names[e])):
-        d = sorted(set(people[email]))
-        lines.append(f"- {md(names[email])}: {len(people[email])} session(s), day(s) {', '.join(map(str, d))}")
+    ordered = sorted(people, key=lambda e: (-len(people[e]), names[e]))
     lines += [
         "",
-        "**Files**",
+        f"**Who is needed** ({len(people)} people, sessions and days): "
+        + "; ".join(f"{md(names[e])} {len(people[e])} (day {', '.join(map(str, sorted(set(people[e]))))})" for e in ordered)
+        + ".",
         "",
-        f"- Workbook: `{folder / 'timetable.xlsx'}`",
-        *[f"- Day {n} picture: `{folder / f'timetable-day{n}.png'}`" for n in range(1, len(days) + 1)],
+        f"**Files**: workbook `{folder / 'timetable.xlsx'}`; day pictures "
+        + ", ".join(f"`{folder / f'timetable-day{n}.png'}`" for n in range(1, len(days) + 1))
+        + ".",
         "",
-        "Sessions (key: when, where):",
-        "",
-        *[f"- `{s['key']}`: day {s['day']} {_clock(s)}, {md(s['where'])}" for s in sorted(sessions, key=lambda s: (s["day"], s["start"]))],
+        "**Session keys** (for the Re-plan form): "
+        + ", ".join(f"`{s['key']}` d{s['day']} {s['start']}" for s in sorted(sessions, key=lambda s: (s["day"], s["start"])))
+        + ".",
         "",
         "**Approve** sends the invites. **Re-plan** solves again with the form's constraints and asks again "
         "(lock sessions by key; leave out people by email; leave out days by number; move sessions as `key=day`). "
         "**Reject** sends nothing. If nobody answers in time, nothing is sent and the quality team is emailed.",
+    ]
+    return "\n".join(lines)
+
+
+RAG_LABEL = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red", "grey": "⚪ no data"}
+
+
+def pack_body(manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *, limit: int = 8) -> str:
+    """The approval page for a readiness pack: readiness, RAG per criterion, top gaps, recipients, files."""
+    h = manifest["headline"]
+    folder = Path(manifest["folder"])
+    overall = h.get("overall") or {}
+    lines = [
+        f"**{md(h.get('label') or 'Readiness pack')}** for {h['pack_date']} ({md(h.get('kind') or '')}): overall "
+        f"**{RAG_LABEL.get(h.get('rag'), md(h.get('rag')))}**"
+        + (f", {overall.get('ready')} of {overall.get('elements')} elements ready ({overall.get('ready_pct')}%), "
+           f"{overall.get('at_risk')} at risk, {overall.get('gaps')} gaps" if overall.get("elements") else "")
+        + ".",
+        "",
+    ]
+    if h.get("missing"):
+        lines += ["Missing from this pack: " + "; ".join(md(m) for m in h["missing"]) + ".", ""]
+    if h.get("criteria"):
+        lines += ["| Criterion | RAG | Ready | At risk | Gaps |", "|---|---|---|---|---|"]
+        for key, c in h["criteria"].items():
+            lines.append(f"| {md(key)} | {RAG_LABEL.get(c.get('rag'), md(c.get('rag')))} | {c.get('ready')} | {c.get('at_risk')} | {c.get('gaps')} |")
+        lines.append("")
+    lines += [f"**Top gaps** ({len(gaps)}):", ""]
+    lines += [f"- {md(g['element_id'])} {md(g.get('title') or '')}: {md(g.get('forecast') or '')}; {md(g.get('reason') or '')}"
+              + (f" ({md(', '.join(g['owners']))})" if g.get("owners") else "") for g in list(gaps)[:limit]] or ["- none"]
+    if len(gaps) > limit:
+        lines.append(f"- … and {len(gaps) - limit} more (see the workbook)")
+    messages = list(manifest.get("messages") or [])
+    lines += ["", f"**Recipients** ({len(messages)} messages):", ""]
+    lines += [f"- {md(m['to']['name'])} <{md(m['to']['email'])}>" + (f" (department {md(m['department_id'])})" if m.get("department_id") else " (leadership)") for m in messages]
+    lines += ["", "**Files**", "", f"- Folder: `{folder}`"]
+    leader = next((m for m in messages if not m.get("department_id")), None)
+    if leader:
+        lines += [f"- Leadership email (HTML): `{folder / leader['html']}`", f"- Leadership workbook: `{folder / leader['attachment']}`"]
+    lines += [
+        "",
+        "**Approve** sends every message above once. **Reject** (say why in the comment) sends nothing and records the reason; "
+        "if nobody answers in time, nothing is sent and the quality team is emailed.",
     ]
     return "\n".join(lines)
 

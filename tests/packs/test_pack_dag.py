@@ -14,7 +14,9 @@ from reaccreditation.db import make_engine
 from reaccreditation.db.schema import outbound_message, run_record
 from reaccreditation.organisation import load_organisation
 
-from ..conftest import FIRST_DAY, run_dag
+from ..approvals.answer import Answer, answering
+from ..conftest import FIRST_DAY
+from ..conftest import run_dag as _run_dag
 from .conftest import T30, import_history, simulate_intake
 
 LEADERS = {"margaret.okafor@kestrelvale.example.org", "daniel.reeve@kestrelvale.example.org", "susan.pike@kestrelvale.example.org"}
@@ -28,6 +30,20 @@ def _parts(msg):  # type: ignore[no-untyped-def]
     return html, text, images, attachments
 
 
+def run_dag(dag_id, when):  # type: ignore[no-untyped-def]
+    """A pack waits for sign-off (docs/approvals.md): approve it as the quality team would."""
+    if dag_id != "readiness_pack":
+        return _run_dag(dag_id, when)
+    with answering(dag_id, Answer("approve_pack", "Approve")) as answers:
+        run = _run_dag(dag_id, when)
+    assert not answers.errors
+    return run
+
+
+def _pack_messages(outbox):  # type: ignore[no-untyped-def]
+    return [m for m in outbox.messages() if "Approval needed" not in m["Subject"]]
+
+
 def test_t30_pack_goes_to_leadership_and_heads_once(airflow_db, project_db, demo, outbox, place_timetable):
     engine = make_engine(project_db)
     import_history(engine, demo["history"])
@@ -39,7 +55,7 @@ def test_t30_pack_goes_to_leadership_and_heads_once(airflow_db, project_db, demo
 
     run = run_dag("readiness_pack", T30)
     assert run.state == "success"
-    messages = outbox.messages()
+    messages = _pack_messages(outbox)
     by_to = {m["To"].addresses[0].addr_spec: m for m in messages}
     heads = {d.head.email for d in org.departments}
     assert set(by_to) == LEADERS | heads and len(messages) == len(LEADERS | heads)
@@ -113,7 +129,7 @@ def test_pack_still_sends_and_says_what_is_missing(airflow_db, project_db, demo,
     """No gap snapshot, no timetable, no history: the T-30 pack still goes, saying so."""
     run = run_dag("readiness_pack", T30)
     assert run.state == "success"
-    messages = outbox.messages()
+    messages = _pack_messages(outbox)
     org = load_organisation(demo["config"])
     assert len(messages) == len(org.leadership) + len(org.departments)
     ceo = next(m for m in messages if m["To"].addresses[0].addr_spec == "margaret.okafor@kestrelvale.example.org")
