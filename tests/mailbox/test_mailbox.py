@@ -230,3 +230,49 @@ def test_no_imap_connection_means_no_mailbox(monkeypatch):  # type: ignore[no-un
     monkeypatch.delenv("AIRFLOW_CONN_IMAP_DEFAULT", raising=False)
     with airflow_adapter.imap_mailbox() as opened:
         assert opened is None
+
+
+def test_department_from_the_request_thread_and_csv_named_for_it(run, imap, org):  # type: ignore[no-untyped-def]
+    """A reply whose subject lost the reference is matched by the request it answers (our outbox log)."""
+    from reaccreditation.mail import Draft, address, build_message
+    from reaccreditation.outbox import send_once
+
+    request = build_message(Draft(to=[address("x", contact(org, "housing")[1])], subject="Evidence request", text="t", html="<p>t</p>"))
+    assert send_once(run.engine, lambda m: None, request, dedupe_key="request:test", assessment_year=2027, kind="request", department_id="housing")
+    who = contact(org, "housing")
+    msg = reply(org, None, who, subject="Our figures", in_reply_to=request["Message-ID"], attachments=[("figures.xlsx", workbook(org, "housing"))])
+    imap.append(raw(msg))
+    assert run() == {"answers_sent": 0, "evidence": 1}
+    [row] = _rows(run.engine, mailbox_message)
+    assert (row["department_id"], row["details"]["found_by"]) == ("housing", "thread")
+    assert [p.name for p in run.paths.inbox.iterdir()] == ["housing-figures.xlsx"]  # intake can identify it by name
+
+
+def test_a_dead_runs_claim_is_taken_over_a_live_one_is_not(project_db, org):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from reaccreditation.mailbox import store
+    from reaccreditation.mailbox.message import parse
+
+    engine = make_engine(project_db)
+    incoming = parse(raw(reply(org, "housing", contact(org, "housing"))))
+    start = datetime(2027, 1, 20, 9, 0, tzinfo=UTC)
+    kw = {"folder": "INBOX", "uid": 1, "uidvalidity": "1", "received_at": start}
+    row_id, state = store.claim(engine, incoming, run_id="a", now=start, **kw)
+    assert state == "new"
+    assert store.claim(engine, incoming, run_id="b", now=start + timedelta(minutes=5), **kw) == (None, "busy")
+    assert store.claim(engine, incoming, run_id="c", now=start + timedelta(minutes=31), **kw) == (row_id, "retaken")
+    assert store.claim(engine, incoming, run_id="d", now=start + timedelta(minutes=32), **kw) == (None, "busy")
+    store.finish(engine, row_id, handling="evidence")
+    assert store.claim(engine, incoming, run_id="e", now=start + timedelta(hours=2), **kw) == (None, "done")
+
+
+def test_their_subject_is_escaped_in_our_answer(run, imap, org):  # type: ignore[no-untyped-def]
+    """Whatever the subject says, our answer's headers stay single lines and the HTML escapes it."""
+    who = contact(org, "housing")
+    msg = reply(org, "housing", who, subject="Re: <script>alert(1)</script> [REQ-2027-housing]")
+    imap.append(raw(msg))
+    assert run() == {"answers_sent": 1, "no_workbook": 1}
+    [answer] = run.sent
+    assert "<script>" not in answer.get_body(("html",)).get_content() and "&lt;script&gt;" in answer.get_body(("html",)).get_content()
+    assert "\n" not in answer["Subject"]

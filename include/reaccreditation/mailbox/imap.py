@@ -46,9 +46,12 @@ def _quote(folder: str) -> str:
 
 
 class Mailbox:
-    def __init__(self, client: imaplib.IMAP4, settings: MailboxSettings) -> None:
+    def __init__(self, client: imaplib.IMAP4, settings: MailboxSettings, timeout: float = 120.0) -> None:
         self.client, self.settings = client, settings
         self.uidvalidity: str | None = None
+        sock = getattr(client, "sock", None)
+        if sock is not None:  # imaplib waits forever by default; a hung server must fail the task (it is retried)
+            sock.settimeout(timeout)
 
     def _ok(self, result: tuple[str, list[Any]], what: str) -> list[Any]:
         typ, data = result

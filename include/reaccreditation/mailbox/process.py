@@ -101,7 +101,7 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
     position = 0
     for part in sorted_parts.workbooks:
         position += 1
-        _to_intake(ctx, row_id, position, part)
+        _to_intake(ctx, row_id, position, part, decision.department_id)
     for part in sorted_parts.other:
         position += 1
         _record(ctx, row_id, position, part, "not_evidence")
@@ -172,18 +172,23 @@ def _free_name(inbox: Path, name: str) -> str:
     return candidate
 
 
-def _to_intake(ctx: Context, row_id: int, position: int, part: Part) -> None:
+def _to_intake(ctx: Context, row_id: int, position: int, part: Part, department_id: str | None) -> None:
     """Hand one workbook to the intake sweep through the inbox folder, exactly once.
 
     The row (name and modification time) is recorded before the file appears, so the sweep's receipt can
     be tied back to this message; a retaken claim rewrites only a file that neither exists nor was received.
+    A file whose name does not say the department (a CSV or the department's own workbook has no hidden
+    request details) gets the sender's department id in front, so intake can identify it by name.
     """
     inbox = ctx.paths.inbox
     inbox.mkdir(parents=True, exist_ok=True)
     row = store.attachment(ctx.engine, row_id, position)
     if row is None:
         written_ns = (time.time_ns() // 1000) * 1000  # whole microseconds: what the database keeps
-        row = _record(ctx, row_id, position, part, "intake", inbox_name=_free_name(inbox, inbox_name(part.filename)),
+        name = inbox_name(part.filename)
+        if department_id and not re.search(rf"(?<![a-z0-9]){re.escape(department_id)}(?![a-z0-9])", name.lower()):
+            name = f"{department_id}-{name}"
+        row = _record(ctx, row_id, position, part, "intake", inbox_name=_free_name(inbox, name),
                       written_at=datetime.fromtimestamp(written_ns / 1e9, UTC))
     elif row["receipt_id"] is not None or (inbox / row["inbox_name"]).exists():
         return
