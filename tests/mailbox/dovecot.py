@@ -67,6 +67,7 @@ class Dovecot:
         return "\n".join(lines) + "\n"
 
     def start(self) -> Dovecot:
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.folder.chmod(0o755)  # the auth and mail processes (unprivileged users) must reach it
         for sub in ("run", "state", "home"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
