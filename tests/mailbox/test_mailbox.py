@@ -276,3 +276,24 @@ def test_their_subject_is_escaped_in_our_answer(run, imap, org):  # type: ignore
     [answer] = run.sent
     assert "<script>" not in answer.get_body(("html",)).get_content() and "&lt;script&gt;" in answer.get_body(("html",)).get_content()
     assert "\n" not in answer["Subject"]
+
+
+def test_a_message_we_fail_on_goes_to_the_quality_team_and_the_rest_go_on(run, imap, org, monkeypatch):  # type: ignore[no-untyped-def]
+    from reaccreditation.mailbox import process
+
+    real = process.sort_parts
+
+    def flaky(parts):  # type: ignore[no-untyped-def]
+        if any(p.filename == "odd.xlsx" for p in parts):
+            raise ValueError("something nobody foresaw")
+        return real(parts)
+
+    monkeypatch.setattr(process, "sort_parts", flaky)
+    who = contact(org, "housing")
+    imap.append(raw(reply(org, "housing", who, attachments=[("odd.xlsx", b"PK")])),
+                raw(reply(org, "housing", who, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing"))])))
+    assert run() == {"answers_sent": 1, "evidence": 1, "unreadable": 1}
+    [notice] = run.sent
+    assert {a.addr_spec for a in notice["To"].addresses} == {m.email for m in org.quality_team.members}
+    assert "something nobody foresaw" in notice.get_body(("plain",)).get_content()
+    assert all("$Reaccreditation" in f for f in imap.flags())

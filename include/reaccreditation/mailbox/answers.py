@@ -92,11 +92,11 @@ def answer(org: Organisation, mail: dict[str, Any]) -> tuple[EmailMessage, str, 
         "quarantine": details.get("quarantine"),
     }
     short = org.organisation.short_name
-    if mail["handling"] == "stranger":
-        draft = Draft(to=[address(m.name, m.email) for m in org.quality_team.members],
-                      subject=f"{short}: evidence email from someone who is not a contact: {ctx['subject']}",
+    if mail["handling"] in ("stranger", "unreadable"):
+        what = "evidence email from someone who is not a contact" if mail["handling"] == "stranger" else "an email could not be handled"
+        draft = Draft(to=[address(m.name, m.email) for m in org.quality_team.members], subject=f"{short}: {what}: {ctx['subject']}",
                       text=render("mailbox_quality.txt", a=ctx), html=render("mailbox_quality.html", a=ctx))
-        return build_message(draft), "mailbox_stranger", None
+        return build_message(draft), f"mailbox_{mail['handling']}", None
     to, cc = _recipients(org, mail)
     ctx["name"] = to[0].display_name or mail["sender"]
     draft = Draft(to=to, cc=cc, subject=ctx["subject"], text=render("mailbox_answer.txt", a=ctx), html=render("mailbox_answer.html", a=ctx),

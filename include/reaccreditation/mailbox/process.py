@@ -11,6 +11,7 @@ from the database, each at most once (``mailbox:<digest>:<kind>`` in the outbox)
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -63,7 +64,7 @@ def collect(mailbox: Mailbox, ctx: Context) -> dict[str, Any]:
         if fetched is None:
             continue
         raw, arrived = fetched
-        incoming = parse(raw)
+        incoming = _parse(raw)
         row_id, state = store.claim(ctx.engine, incoming, folder=mailbox.settings.folder, uid=uid, uidvalidity=mailbox.uidvalidity,
                                     received_at=arrived or incoming.sent_at or datetime.now(UTC), run_id=ctx.run_id)
         if row_id is None:
@@ -71,10 +72,52 @@ def collect(mailbox: Mailbox, ctx: Context) -> dict[str, Any]:
             if state == "done":
                 mailbox.done(uid)  # handled by a run that stopped before marking it
             continue
-        handling = handle(ctx, row_id, incoming, received_at=arrived or datetime.now(UTC))
+        try:
+            handling = handle(ctx, row_id, incoming, received_at=arrived or datetime.now(UTC))
+        except Exception as exc:  # noqa: BLE001 - one bad message never stops the others
+            if _infrastructure(exc):
+                raise
+            log.exception("mailbox: %s could not be handled", incoming.message_key)
+            handling = _unreadable(ctx, row_id, incoming, exc)
         counts[handling] += 1
         mailbox.done(uid)
     return dict(sorted(counts.items()))
+
+
+def _parse(raw: bytes) -> Incoming:
+    """The parsed message; one Python's parser gives up on is kept as bytes (and goes to the quality team)."""
+    try:
+        return parse(raw)
+    except Exception:  # noqa: BLE001
+        log.exception("mailbox: a message could not be parsed")
+        from email.message import EmailMessage
+
+        return Incoming(raw=raw, msg=EmailMessage(), message_id=None, sender=None, sender_name="", subject="(message could not be read)",
+                        in_reply_to=[], references=[], sent_at=None)
+
+
+def _infrastructure(exc: BaseException) -> bool:
+    """Our database, disk or mail server failing: fail the task (retried), never blame the message."""
+    import imaplib
+    import socket
+
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+
+    if isinstance(exc, DBAPIError) and not isinstance(exc, (IntegrityError, DataError)):
+        return True
+    if isinstance(exc, (imaplib.IMAP4.abort, socket.timeout, ConnectionError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO)
+
+
+def _unreadable(ctx: Context, row_id: int, incoming: Incoming, exc: Exception) -> str:
+    key = hashlib.sha256(incoming.message_key.encode()).hexdigest()[:40]
+    eml = eml_path(ctx.paths, incoming.raw_sha256)
+    if not eml.exists():
+        write_atomic(eml, incoming.raw)
+    store.finish(ctx.engine, row_id, handling="unreadable", reason=f"could not be handled ({type(exc).__name__}: {exc})"[:500], eml_path=str(eml),
+                 details={"headline": "a message could not be handled and needs a person", "files": []}, answer_key=f"mailbox:{key}:unreadable")
+    return "unreadable"
 
 
 def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: datetime) -> str:
