@@ -208,7 +208,7 @@ def test_worker_killed_mid_sweep_then_rerun(project_db, demo, org, outbox, point
     engine = make_engine(project_db)
     if point == "external":  # a real SIGKILL from outside, as soon as the first original is archived
         env = os.environ | {"PYTHONPATH": str(ROOT) + os.pathsep + str(ROOT / "include")}
-        child = subprocess.Popen([sys.executable, str(WORKER), str(root), project_db, str(demo["config"])], env=env,
+        child = subprocess.Popen([sys.executable, str(WORKER), str(root), project_db, str(demo["config"]), "--slow", "0.5"], env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while not any(p.is_file() and not p.name.startswith(".") for p in (root / "archive").rglob("*")) and time.monotonic() < deadline:

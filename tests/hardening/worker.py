@@ -73,6 +73,20 @@ def arm(point: str, nth: int) -> None:
         raise SystemExit(f"unknown point {point!r}")
 
 
+def slow_commits(seconds: float) -> None:
+    import time
+
+    from reaccreditation.intake import register
+
+    original_record = register.record
+
+    def record(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(seconds)
+        return original_record(*args, **kwargs)
+
+    register.record = record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("data_root", type=Path)
@@ -81,8 +95,11 @@ def main() -> None:
     parser.add_argument("--die", default="none")
     parser.add_argument("--nth", type=int, default=2)
     parser.add_argument("--send", action="store_true")
+    parser.add_argument("--slow", type=float, default=0.0, help="seconds of delay before each commit (a slow database)")
     args = parser.parse_args()
     arm(args.die, args.nth)
+    if args.slow:
+        slow_commits(args.slow)
 
     from reaccreditation.db import make_engine
     from reaccreditation.intake.pipeline import Sweep, inbox_files
