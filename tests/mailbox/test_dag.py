@@ -85,3 +85,41 @@ def test_replies_in_the_mailbox_are_registered_and_answered_in_their_threads(air
     assert again["In-Reply-To"] == resend["Message-ID"] and "Already received" in _plain(again)
     with engine.connect() as conn:
         assert len(conn.execute(select(submission)).all()) == 2  # nothing registered twice
+
+
+def test_mail_server_down_still_sweeps_the_inbox_folder(airflow_db, project_db, outbox, demo, gx_dir, imap, org):  # type: ignore[no-untyped-def]
+    """IMAP unreachable: fetch_mailbox fails (retried, then alerted); the dropped file is still answered."""
+    import json
+    import os
+    import socket
+    from datetime import timedelta
+
+    import pendulum
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.settings import Session
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    os.environ["AIRFLOW_CONN_IMAP_DEFAULT"] = json.dumps({"conn_type": "imap", "host": "127.0.0.1", "port": closed, "login": "x",
+                                                          "password": "y", "extra": {"use_ssl": False}})
+    inbox = demo["data"] / "inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "customer-services-evidence-2027.xlsx").write_bytes(workbook(org, "customer-services"))
+    from ..conftest import ROOT
+
+    dag = DagBag(dag_folder=str(ROOT / "dags" / "evidence_intake.py")).get_dag("evidence_intake")
+    dag.get_task("fetch_mailbox").retries = 0
+    dag.get_task("fetch_mailbox").retry_delay = timedelta(seconds=1)
+    run = dag.test(logical_date=pendulum.datetime(TODAY.year, TODAY.month, TODAY.day, 12, tz="UTC"))
+    with Session() as session:
+        states = {ti.task_id: str(ti.state) for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)}
+    assert states["fetch_mailbox"] == "failed" and states["sweep_inbox"] == "success" and states["send_replies"] == "success"
+    messages = outbox.messages()
+    [answer] = [m for m in messages if "accepted:" in _plain(m)]
+    assert sorted(a.addr_spec for a in answer["To"].addresses) == sorted(c.email for c in org.department("customer-services").evidence_contacts)
+    assert answer["In-Reply-To"] is None  # a dropped file: not threaded
+    assert list(inbox.iterdir()) == []
+    [alert] = [m for m in messages if m is not answer]  # the failed task's alert to the quality team
+    assert "fetch_mailbox" in _plain(alert)
