@@ -64,12 +64,19 @@ def smtp_transport(conn_id: str = SMTP_CONN_ID):  # type: ignore[no-untyped-def]
 
 
 def run_today():  # type: ignore[no-untyped-def]
-    """The run's logical date as a date: 'today' for schedule decisions, so backfills replay the past."""
+    """The run's logical date as a date in the organisation's time zone: 'today' for schedule decisions.
+
+    Backfills replay the past. The date is taken in local time (REACCREDITATION_TIMEZONE, default
+    Europe/London): between 00:00 and 01:00 UK summer time the UTC date would still be yesterday.
+    """
+    import os
+    from zoneinfo import ZoneInfo
+
     from airflow.sdk import get_current_context
 
     ctx = get_current_context()
     when = ctx.get("logical_date") or ctx.get("data_interval_end") or ctx["dag_run"].run_after
-    return when.date()
+    return when.astimezone(ZoneInfo(os.environ.get("REACCREDITATION_TIMEZONE", "Europe/London"))).date()
 
 
 def run_id() -> str:

@@ -283,8 +283,6 @@ def test_year_boundary_and_evidence_window_edges(airflow_db, project_db, demo, o
     ledger.add("clock", "31 Dec / 1 Jan and the window edges", survived=True)
 
 
-@pytest.mark.xfail(strict=True, reason="run_today() takes the UTC date of the logical date: between 00:00 and 01:00 UK summer "
-                   "time a sweep's 'today' is yesterday (fix: airflow_adapter.run_today converts to Europe/London first)")
 def test_summer_time_midnight_is_today_in_the_uk(airflow_db, project_db, demo, org, gx_dir, outbox):  # type: ignore[no-untyped-def]
     """At 00:30 BST on 1 July 2026 (23:30 UTC on 30 June) evidence dated 1 July is not 'in the future'."""
     import pendulum
