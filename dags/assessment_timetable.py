@@ -33,7 +33,7 @@ REPLAN_FORM = {
     "lock_sessions": Param(None, type=["null", "string"], title="Lock sessions", description="session keys to keep exactly where they are, comma-separated"),
     "exclude_people": Param(None, type=["null", "string"], title="Leave out people", description="emails (or names) who cannot attend, comma-separated"),
     "exclude_days": Param(None, type=["null", "string"], title="Leave out days", description="assessment day numbers to keep free, e.g. 2"),
-    "move_sessions": Param(None, type=["null", "string"], title="Move sessions", description="session=day, e.g. site-visit-depot=3 (site visits to another day)"),
+    "move_sessions": Param(None, type=["null", "string"], title="Move sessions", description="session=day, e.g. depot-visit=3 (site visits to another day)"),
     "comment": Param(None, type=["null", "string"], title="Comment", description="why (kept in the approval record)"),
 }
 

@@ -69,7 +69,7 @@ class Replan:
         for item in _items(form.get("move_sessions")):
             key, sep, day = item.partition("=")
             if not sep or not day.strip().isdigit() or not key.strip():
-                problems.append(f"move_sessions: {item!r} should look like 'session-key=day', e.g. 'site-visit-depot=3'")
+                problems.append(f"move_sessions: {item!r} should look like 'session-key=day', e.g. 'depot-visit=3'")
             else:
                 moves.append((key.strip(), int(day)))
         if problems:
