@@ -123,3 +123,50 @@ def test_mail_server_down_still_sweeps_the_inbox_folder(airflow_db, project_db, 
     assert list(inbox.iterdir()) == []
     [alert] = [m for m in messages if m is not answer]  # the failed task's alert to the quality team
     assert "fetch_mailbox" in _plain(alert)
+
+
+def test_a_contact_presses_reply_on_the_real_request_email(airflow_db, project_db, outbox, demo, gx_dir, imap, org):  # type: ignore[no-untyped-def]
+    """Round trip: evidence_requests sends the request; the contact fills its workbook and replies the way a
+    mail client does (Re:, In-Reply-To/References, quoted text); evidence_intake answers in that thread."""
+    import random
+    from datetime import timedelta
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
+    from reaccreditation.demo.returns import fill, good_rows
+    from reaccreditation.mail import POLICY
+
+    from ..conftest import FIRST_DAY
+
+    assert run_dag("evidence_requests", FIRST_DAY - timedelta(days=120)).state == "success"
+    name, address = contact(org, "housing")
+    [request] = [m for m in outbox.messages() if any(a.addr_spec == address for a in m["To"].addresses)]
+    assert request["Reply-To"].addresses[0].addr_spec == org.quality_team.mailbox
+    [attached] = list(request.iter_attachments())
+    rows = good_rows(org, org.department("housing"), random.Random(3), partial_share=0.0)
+    filled = fill(attached.get_content(), rows)
+
+    answer = EmailMessage(policy=POLICY)  # what pressing Reply produces: no reference header, only the thread
+    answer["From"] = f"{name} <{address}>"
+    answer["To"] = str(request["Reply-To"])
+    answer["Subject"] = "RE: " + request["Subject"]
+    answer["Date"] = formatdate()
+    answer["Message-ID"] = make_msgid(domain="mail.kestrelvale.example.org")
+    answer["In-Reply-To"] = request["Message-ID"]
+    answer["References"] = request["Message-ID"]
+    answer.set_content("Here is our return.\n\n> " + request.get_body(("plain",)).get_content()[:300].replace("\n", "\n> "))
+    answer.add_attachment(filled, maintype="application", subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          filename=attached.get_filename())
+    imap.append(raw(answer))
+    outbox.clear()
+
+    assert run_dag("evidence_intake", TODAY).state == "success"
+    [verdict] = outbox.messages()
+    assert verdict["In-Reply-To"] == answer["Message-ID"] and verdict["References"].split() == [request["Message-ID"], answer["Message-ID"]]
+    assert verdict["Subject"] == answer["Subject"]
+    assert [a.addr_spec for a in verdict["To"].addresses] == [address]
+    # the contact filled new rows but did not confirm last year's pre-filled ones: the corrections come back in the thread
+    assert "need correcting" in _plain(verdict) and "last year's evidence must be confirmed" in _plain(verdict)
+    [to_correct] = list(verdict.iter_attachments())
+    assert to_correct.get_filename().endswith("-to-correct.xlsx")
+    assert load_workbook(io.BytesIO(to_correct.get_content())).sheetnames[0] == "Problems to fix"
