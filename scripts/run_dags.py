@@ -28,6 +28,22 @@ def resolve(when: str) -> datetime:
     return datetime(day.year, day.month, day.day, 12)
 
 
+def _test(dag, when):  # type: ignore[no-untyped-def]
+    """dag.test(); a DAG that asks for sign-off (docs/approvals.md) is approved by the first configured approver."""
+    if not any(hasattr(t, "assigned_users") for t in dag.tasks):
+        return dag.test(logical_date=when)
+    from reaccreditation import airflow_adapter
+    from reaccreditation.approvals import APPROVE, approvers
+    from reaccreditation.local_answer import Answer, answering
+
+    who = approvers(airflow_adapter.organisation())[0]
+    with answering(dag.dag_id, Answer("*", APPROVE, user=(who["id"], who["name"]))) as answers:
+        run = dag.test(logical_date=when)
+    for seen in answers.seen:
+        print(f"  demo: {who['id']} approved {dag.dag_id}.{seen['task_id']}: {seen['subject']}", flush=True)
+    return run
+
+
 def main(specs: list[str]) -> int:
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
@@ -46,7 +62,7 @@ def main(specs: list[str]) -> int:
             return 1
         when = pendulum.instance(resolve(day), tz="UTC") if day else pendulum.now("UTC")
         started = time.monotonic()
-        run = dag.test(logical_date=when)
+        run = _test(dag, when)
         state = str(getattr(run, "state", "unknown"))
         print(f"{dag_id} @ {when.date()}: {state} in {time.monotonic() - started:.1f}s", flush=True)
         if not state.endswith("success"):
