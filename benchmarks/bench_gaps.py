@@ -16,6 +16,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from measure import load, peak_rss_mib, rss_line
+
 from reaccreditation.demo import build_config, build_history
 from reaccreditation.gaps import analyse
 from reaccreditation.gaps.register import write_register
@@ -70,6 +72,7 @@ def best(fn, repeat: int) -> tuple[float, object]:
 
 
 def main() -> None:
+    print(load())
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--departments", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -92,3 +95,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print(f"whole benchmark process {rss_line(peak_rss_mib())}")
+    print(load())

@@ -18,6 +18,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from measure import load, peak_rss_mib, rss_line
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import insert
 
@@ -67,6 +68,7 @@ def naive(files: list[Path], url: str) -> float:
 
 
 def main() -> None:
+    print(load())
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--rows", type=int, default=200)
@@ -119,3 +121,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print(f"whole benchmark process {rss_line(peak_rss_mib())}")
+    print(load())

@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "include"))
 
+from measure import load, peak_rss_mib, rss_line  # noqa: E402
+
 from reaccreditation.demo import generate  # noqa: E402
 from reaccreditation.organisation import load_organisation  # noqa: E402
 from reaccreditation.timetable.checker import check  # noqa: E402
@@ -54,6 +56,7 @@ def scaled(base: Problem, copies: int) -> Problem:
 
 
 def main() -> None:
+    print(load())
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=4)
@@ -74,3 +77,5 @@ def _hundred(base: Problem) -> Problem:
 
 if __name__ == "__main__":
     main()
+    print(f"whole benchmark process {rss_line(peak_rss_mib())}")
+    print(load())
