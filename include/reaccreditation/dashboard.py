@@ -433,7 +433,7 @@ def gather(
     }
     if engine is None:
         down = section(BROKEN, "the project database could not be reached")
-        out |= {"departments": down, "gaps": down, "history": down}
+        out |= {"departments": down, "gaps": down, "history": down, "approvals": down}
         return out
     gaps, source = latest_gaps(engine, output, year)
     rows = department_rows(engine, org, today, gaps)
@@ -451,7 +451,20 @@ def gather(
         out["gaps"] = section(OK, "", source=source, as_of=_day(gaps.get("as_of")), counts=readiness_counts(gaps), **element_rows(org, gaps, readiness=readiness, criterion=criterion, text=text))
     points = readiness_history(engine, year) or history_from_gaps(gaps)
     out["history"] = section(OK, "", points=points, chart=chart(points)) if points else section(NOT_RUN, "Readiness over time appears after the first gap analysis run")
+    out["approvals"] = approvals_section(engine, year)
     return out
+
+
+def approvals_section(engine: Engine, year: int, limit: int = 20) -> dict[str, Any]:
+    """Sign-offs of timetables, packs and outcomes (who answered, what, when, comment), newest first."""
+    from reaccreditation.approvals import recent_approvals
+
+    if _table(engine, "approval") is None:
+        return section(NOT_RUN, "No sign-off asked for yet (the approval table is not created: run the database upgrade)")
+    rows = recent_approvals(engine, limit=limit, assessment_year=year)
+    if not rows:
+        return section(NOT_RUN, "No timetable, pack or outcome has been signed off yet")
+    return section(OK, "", rows=rows)
 
 
 def as_json(data: Any) -> Any:

@@ -25,12 +25,12 @@ def test_a_new_season_shows_not_run_yet_everywhere(demo, project_db):
     org = load_organisation(demo["config"], date(2026, 11, 1))
     data = dashboard.gather(make_engine(project_db), org, date(2026, 11, 1), demo["data"] / "output", runs=[])
     assert data["assessment"]["days_to_go"] == 134
-    for key in ("departments", "gaps", "history", "timetable", "runs"):
+    for key in ("departments", "gaps", "history", "timetable", "runs", "approvals"):
         assert data[key]["status"] == "not_run", key
     assert "No gap analysis for 2027 yet" in data["gaps"]["message"]
     assert all(r["request_sent"] is None and r["open_source"] == "no evidence yet" for r in data["departments"]["rows"])
     html = render("dashboard.html", d=data)
-    assert html.count("Not run yet.") == 5
+    assert html.count("Not run yet.") == 6
     assert "134" in html and "days until the assessment" in html
 
 
@@ -106,3 +106,23 @@ def test_a_broken_config_page_names_the_problem_as_text():
     html = render("dashboard_error.html", message="organisation.yaml: 1 problem(s):\n  - departments[0].name: <img src=x onerror=alert(1)>")
     assert "departments[0].name: &lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert "cannot be used" in html
+
+
+def test_sign_offs_are_shown_with_who_what_when_and_comment(demo, project_db):
+    from datetime import UTC, datetime
+
+    from reaccreditation.approvals import Decision, record
+
+    org = load_organisation(demo["config"])
+    engine = make_engine(project_db)
+    page = render("dashboard.html", d=dashboard.gather(engine, org, date(2027, 2, 13), demo["data"] / "output", runs=[]))
+    assert "No timetable, pack or outcome has been signed off yet" in page
+    when = datetime(2027, 2, 13, 9, 30, tzinfo=UTC)
+    common = dict(assessment_year=2027, dag_id="readiness_pack", task_id="approve_pack", item_kind="readiness_pack", item_ref="packs/2027-02-13")
+    record(engine, Decision("rejected", "Reject", "priya.raman", "Priya Raman", when, "Top gaps <b>wrong</b>"), subject="Readiness pack T-30", run_id="r1", **common)
+    record(engine, Decision("timed_out", None, None, None, None, None), subject="Readiness pack T-23", run_id="r2", **common)
+    data = dashboard.gather(engine, org, date(2027, 2, 20), demo["data"] / "output", runs=[])
+    assert data["approvals"]["status"] == "ok" and len(data["approvals"]["rows"]) == 2
+    page = render("dashboard.html", d=data)
+    assert "Readiness pack T-30" in page and "Priya Raman" in page and "Top gaps &lt;b&gt;wrong&lt;/b&gt;" in page
+    assert "nobody (no answer in time)" in page
