@@ -80,7 +80,9 @@ def write_returns(cfg: dict[str, Any], requests: str, inbox: str, items: int) ->
     rows_total = 0
     for dept in org.departments:
         rows = []
-        base = good_rows(org, dept, rng)  # one self-rating per element (an intake rule), several items each
+        # One self-rating per element (an intake rule), several items each. An element is only as ready as its
+        # weakest department, and ~100 departments share each one: 1 in 200 self-rates partial, not the demo's 15%.
+        base = good_rows(org, dept, rng, partial_share=0.005)
         for k in range(items):
             for row in base:
                 rows.append(row | {"evidence_title": f"{row['evidence_title'][:150]} #{k + 1}",
