@@ -277,7 +277,7 @@ def load_organisation(path: Path | str, today: date | None = None) -> Organisati
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (set REACCREDITATION_CONFIG or run scripts/run to make the demo)") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 7x faster, read once per task
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     return parse_organisation(data, source=str(path), today=today)
