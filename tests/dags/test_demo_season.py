@@ -1,0 +1,71 @@
+"""The demo season end to end through the real DAGs: the gap analysis finds exactly what the demo planted.
+
+requests (T-120) -> the demo departments' returns (some silent, some self-rated Partial, some mistakes)
+-> intake -> gap analysis (T-100). Every planted problem shows up as its gap reason, naming the right
+department, and no department is blamed for something the demo did not plant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import timedelta
+
+import pytest
+
+from reaccreditation.demo.returns import write_returns
+from reaccreditation.organisation import load_organisation
+
+from ..conftest import FIRST_DAY, ROOT, run_dag
+
+
+@pytest.fixture
+def gx_copy(tmp_path):
+    target = tmp_path / "great_expectations"
+    shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
+    old = os.environ.get("REACCREDITATION_GX_DIR")
+    os.environ["REACCREDITATION_GX_DIR"] = str(target)
+    yield target
+    if old is None:
+        os.environ.pop("REACCREDITATION_GX_DIR", None)
+    else:
+        os.environ["REACCREDITATION_GX_DIR"] = old
+
+
+def _reasons(gaps: dict, code: str) -> set[tuple[str, str]]:
+    """(element, department) pairs named by reasons of one code."""
+    return {(e["element_id"], d) for e in gaps["elements"] for r in e["reasons"] if r["code"] == code for d in r["departments"]}
+
+
+def test_gap_register_lists_exactly_what_the_demo_planted(airflow_db, project_db, outbox, demo, gx_copy):
+    org = load_organisation(demo["config"])
+    assert run_dag("evidence_requests", FIRST_DAY - timedelta(days=120)).state == "success"
+    planted = write_returns(org, demo["data"] / "inbox")
+    assert run_dag("evidence_intake", FIRST_DAY - timedelta(days=100)).state == "success"
+    assert run_dag("gap_analysis", FIRST_DAY - timedelta(days=100)).state == "success"
+    gaps = json.loads((demo["data"] / "output" / "2027" / "gaps" / "gaps.json").read_text())
+
+    silent = set(planted["not_returned"])
+    assert silent
+    expected_late = {(e, d.id) for d in org.departments if d.id in silent for e in d.elements}
+    assert _reasons(gaps, "workbook_not_returned") == expected_late
+
+    # Self-rated Partial, except where intake rejected that very row (a planted mistake on the same element).
+    rejected = {(m["element_id"], d) for d, entry in planted["departments"].items() for m in entry["mistakes"]}
+    expected_partial = {(e, d) for d, entry in planted["departments"].items() for e in entry["partial_self_ratings"]} - rejected
+    assert expected_partial and _reasons(gaps, "self_rated_partial") == expected_partial
+
+    # An element with no evidence at all: every owner is silent or had its only row there rejected (planted mistake).
+    for e in gaps["elements"]:
+        if any(r["code"] == "no_evidence" for r in e["reasons"]):
+            assert all(o in silent or (e["element_id"], o) in rejected for o in e["owners"]), e["element_id"]
+
+    # Last year's partials are in the assessor's focus, with their open action.
+    history = json.loads(demo["planted"].read_text())
+    for element_id in history["last_year_partials"]:
+        element = next(x for x in gaps["elements"] if x["element_id"] == element_id)
+        assert element["in_focus"] and element["last_rating"] == "Partial Compliance"
+
+    # The register xlsx is written beside it, one row per gap reason.
+    assert (demo["data"] / "output" / "2027" / "gaps" / "gap_register.xlsx").stat().st_size > 5_000
