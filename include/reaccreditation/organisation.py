@@ -279,5 +279,10 @@ def load_organisation(path: Path | str, today: date | None = None) -> Organisati
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 7x faster, read once per task
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        message = str(exc)
+        try:  # the pure-Python loader's message also quotes the offending line
+            yaml.safe_load(text)
+        except yaml.YAMLError as detailed:
+            message = str(detailed)
+        raise ConfigError(f"{path}: not valid YAML: {message}") from None
     return parse_organisation(data, source=str(path), today=today)
