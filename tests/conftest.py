@@ -145,6 +145,22 @@ def demo(tmp_path: Path) -> Iterator[dict[str, Path]]:
     os.environ["REACCREDITATION_CONFIG"], os.environ["REACCREDITATION_DATA"] = old
 
 
+@pytest.fixture
+def gx_dir(tmp_path: Path) -> Iterator[Path]:
+    """The committed GX context copied aside, so validation results and Data Docs stay in the test's folder."""
+    import shutil
+
+    target = tmp_path / "great_expectations"
+    shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
+    old = os.environ.get("REACCREDITATION_GX_DIR")
+    os.environ["REACCREDITATION_GX_DIR"] = str(target)
+    yield target
+    if old is None:
+        os.environ.pop("REACCREDITATION_GX_DIR", None)
+    else:
+        os.environ["REACCREDITATION_GX_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """A real PostgreSQL server (started by scripts/test); in CI its absence is a failure, not a skip."""

@@ -8,29 +8,12 @@ department, and no department is blamed for something the demo did not plant.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from datetime import timedelta
-
-import pytest
 
 from reaccreditation.demo.returns import write_returns
 from reaccreditation.organisation import load_organisation
 
-from ..conftest import FIRST_DAY, ROOT, run_dag
-
-
-@pytest.fixture
-def gx_copy(tmp_path):
-    target = tmp_path / "great_expectations"
-    shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
-    old = os.environ.get("REACCREDITATION_GX_DIR")
-    os.environ["REACCREDITATION_GX_DIR"] = str(target)
-    yield target
-    if old is None:
-        os.environ.pop("REACCREDITATION_GX_DIR", None)
-    else:
-        os.environ["REACCREDITATION_GX_DIR"] = old
+from ..conftest import FIRST_DAY, run_dag
 
 
 def _reasons(gaps: dict, code: str) -> set[tuple[str, str]]:
@@ -38,7 +21,7 @@ def _reasons(gaps: dict, code: str) -> set[tuple[str, str]]:
     return {(e["element_id"], d) for e in gaps["elements"] for r in e["reasons"] if r["code"] == code for d in r["departments"]}
 
 
-def test_gap_register_lists_exactly_what_the_demo_planted(airflow_db, project_db, outbox, demo, gx_copy):
+def test_gap_register_lists_exactly_what_the_demo_planted(airflow_db, project_db, outbox, demo, gx_dir):
     org = load_organisation(demo["config"])
     assert run_dag("evidence_requests", FIRST_DAY - timedelta(days=120)).state == "success"
     planted = write_returns(org, demo["data"] / "inbox")

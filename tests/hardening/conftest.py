@@ -10,7 +10,6 @@ import email
 import importlib.util
 import json
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from email import policy
@@ -53,18 +52,6 @@ def ledger() -> Iterator[Ledger]:
         Path(target).write_text(json.dumps(book.cases, indent=2))
 
 
-@pytest.fixture
-def gx_dir(tmp_path: Path) -> Iterator[Path]:
-    """The committed GX context copied aside (validation results stay in the test's folder)."""
-    target = tmp_path / "great_expectations"
-    shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
-    old = os.environ.get("REACCREDITATION_GX_DIR")
-    os.environ["REACCREDITATION_GX_DIR"] = str(target)
-    yield target
-    if old is None:
-        os.environ.pop("REACCREDITATION_GX_DIR", None)
-    else:
-        os.environ["REACCREDITATION_GX_DIR"] = old
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -23,18 +20,6 @@ def load_make_corpus():  # type: ignore[no-untyped-def]
     return module
 
 
-@pytest.fixture
-def gx_dir(tmp_path: Path) -> Iterator[Path]:
-    """The committed GX context copied aside, so validation results and Data Docs stay in the test's folder."""
-    target = tmp_path / "great_expectations"
-    shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
-    old = os.environ.get("REACCREDITATION_GX_DIR")
-    os.environ["REACCREDITATION_GX_DIR"] = str(target)
-    yield target
-    if old is None:
-        os.environ.pop("REACCREDITATION_GX_DIR", None)
-    else:
-        os.environ["REACCREDITATION_GX_DIR"] = old
 
 
 @pytest.fixture

@@ -103,15 +103,3 @@ def org(demo):  # type: ignore[no-untyped-def]
     return load_organisation(demo["config"], today=TODAY)
 
 
-@pytest.fixture
-def gx_dir(tmp_path: Path) -> Iterator[Path]:
-    """The committed GX context copied aside (as in tests/intake), so Data Docs stay in the test's folder."""
-    target = tmp_path / "great_expectations"
-    shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
-    old = os.environ.get("REACCREDITATION_GX_DIR")
-    os.environ["REACCREDITATION_GX_DIR"] = str(target)
-    yield target
-    if old is None:
-        os.environ.pop("REACCREDITATION_GX_DIR", None)
-    else:
-        os.environ["REACCREDITATION_GX_DIR"] = old
