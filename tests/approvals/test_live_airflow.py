@@ -30,6 +30,7 @@ DAG = "assessment_timetable"
 PASSWORDS = {"priya.raman": "priya-pass-1", "tom.hollis": "tom-pass-1", "intruder": "intruder-pass-1"}
 TIMEOUT_SECONDS = 40  # approvals.timeout in the live config
 # Test runs write the screenshot to a temporary file; UPDATE_DOCS=1 refreshes docs/approval.png.
+ANSWER_AFTER_SECONDS = 5
 SCREENSHOT = ROOT / "docs" / "approval.png" if os.environ.get("UPDATE_DOCS") else Path(tempfile.gettempdir()) / "reaccreditation-approval.png"
 
 
@@ -171,7 +172,13 @@ class Api:
         return r.json()
 
     def answer(self, run_id: str, task_id: str, option: str, params: dict[str, Any]) -> httpx.Response:
-        """What the Required Actions page sends: the chosen option and the whole form."""
+        """What the Required Actions page sends: the chosen option and the whole form.
+
+        A person never answers within a second of the page appearing; a script can, and then Airflow
+        3.3.2 may resume the task before the scheduler has processed the executor's pause event ("TI was
+        not in a state where it could be marked as running"), sending it up for retry. Answer as a person would.
+        """
+        time.sleep(ANSWER_AFTER_SECONDS)
         detail = self.detail(run_id, task_id)
         form = {k: v["value"] for k, v in detail["params"].items()} | params
         return httpx.patch(self.hitl_url(run_id, task_id), json={"chosen_options": [option], "params_input": form}, headers=self.headers, timeout=30)
