@@ -6,50 +6,22 @@ the key and what was expected, because the people editing it are not programmers
 
 from __future__ import annotations
 
-import re
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from reaccreditation.config_types import Email, Name, Slug
 from reaccreditation.standards import Standard, StandardError, load_standard
 from reaccreditation.timetable.config import TimetableConfig
-
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-# Text that ends up in mail headers or file names must be one line.
-_ONE_LINE = re.compile(r"^[^\r\n\x00]*$")
 
 
 class ConfigError(ValueError):
     """The organisation config is not usable; the message says where and why."""
 
 
-def _email(value: str) -> str:
-    value = value.strip()
-    if not _EMAIL.match(value):
-        raise ValueError(f"{value!r} is not a valid email address")
-    return value.lower()
-
-
-def _slug(value: str) -> str:
-    if not _SLUG.match(value):
-        raise ValueError(f"{value!r} is not a valid id: use lower-case letters, digits and hyphens (e.g. 'adult-social-care')")
-    return value
-
-
-def _one_line(value: str) -> str:
-    value = value.strip()
-    if not value or not _ONE_LINE.match(value):
-        raise ValueError("must be a single non-empty line of text")
-    return value
-
-
-Email = Annotated[str, AfterValidator(_email)]
-Slug = Annotated[str, AfterValidator(_slug)]
-Name = Annotated[str, AfterValidator(_one_line)]
 
 
 class _Model(BaseModel):

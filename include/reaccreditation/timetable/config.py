@@ -7,42 +7,15 @@ organisation in :func:`reaccreditation.timetable.problem.check_references`.
 
 from __future__ import annotations
 
-import re
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+from reaccreditation.config_types import Email, Name, Slug
 
 SessionMode = Literal["site_visit", "face_to_face", "virtual"]
 GroupKind = Literal["staff", "partner", "customer", "leadership"]
-
-
-def _email(value: str) -> str:
-    value = value.strip()
-    if not _EMAIL.match(value):
-        raise ValueError(f"{value!r} is not a valid email address")
-    return value.lower()
-
-
-def _slug(value: str) -> str:
-    if not _SLUG.match(value):
-        raise ValueError(f"{value!r} is not a valid id: use lower-case letters, digits and hyphens")
-    return value
-
-
-def _one_line(value: str) -> str:
-    value = value.strip()
-    if not value or any(c in value for c in "\r\n\x00"):
-        raise ValueError("must be a single non-empty line of text")
-    return value
-
-
-Email = Annotated[str, AfterValidator(_email)]
-Slug = Annotated[str, AfterValidator(_slug)]
-Name = Annotated[str, AfterValidator(_one_line)]
 
 
 class _Model(BaseModel):
