@@ -29,13 +29,22 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = 180.0
 # What scripts/run runs after set-up, in its order (stage label, command).
 STAGES: list[tuple[str, str]] = [
-    ("1. config check, history, requests (T-120)", 'python scripts/run_dags.py organisation_summary assessment_history evidence_requests@T-120'),
+    (
+        "1. config check, history, requests (T-120)",
+        "python scripts/run_dags.py organisation_summary assessment_history evidence_requests@T-120",
+    ),
     ("2. departments return workbooks", "python -m reaccreditation.demo.returns"),
-    ("3. intake, gaps (T-100), reminders (T-90)", "python scripts/run_dags.py evidence_intake@T-100 gap_analysis@T-100 evidence_requests@T-90"),
+    (
+        "3. intake, gaps (T-100), reminders (T-90)",
+        "python scripts/run_dags.py evidence_intake@T-100 gap_analysis@T-100 evidence_requests@T-90",
+    ),
     ("4. timetable (T-40), readiness pack (T-30)", "python scripts/run_dags.py assessment_timetable@T-40 readiness_pack@T-30"),
 ]
 SETUP = [
-    ("set-up: demo council", 'mkdir -p "$VAR/logs" "$REACCREDITATION_OUTBOX" && python -m reaccreditation.demo --out "$(dirname "$REACCREDITATION_CONFIG")"'),
+    (
+        "set-up: demo council",
+        'mkdir -p "$VAR/logs" "$REACCREDITATION_OUTBOX" && python -m reaccreditation.demo --out "$(dirname "$REACCREDITATION_CONFIG")"',
+    ),
     ("set-up: airflow db migrate", "airflow db migrate"),
     ("set-up: project db upgrade", "python -m reaccreditation.db upgrade"),
 ]
@@ -50,8 +59,11 @@ def free_port() -> int:
 
 
 def environment(var: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in SHARED and not k.startswith(("REACCREDITATION_", "AIRFLOW__DATABASE__", "AIRFLOW__CORE__SQL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in SHARED and not k.startswith(("REACCREDITATION_", "AIRFLOW__DATABASE__", "AIRFLOW__CORE__SQL"))
+    }
     return env | {"VAR": str(var), "SMTP_SINK_PORT": str(port)}
 
 
@@ -59,7 +71,9 @@ def shell(command: str, env: dict[str, str], log: Path) -> tuple[float, float, i
     """Run ``command`` after sourcing scripts/env.sh; (wall seconds, peak RSS MiB of it and its children, rc, output)."""
     started = time.perf_counter()
     with log.open("w") as out:
-        proc = subprocess.Popen(["bash", "-c", f'source scripts/env.sh && {command}'], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            ["bash", "-c", f"source scripts/env.sh && {command}"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return time.perf_counter() - started, usage.ru_maxrss / 1024.0, proc.returncode, log.read_text(errors="replace")
@@ -77,8 +91,13 @@ def main() -> None:
     outbox.mkdir(parents=True)
     (var / "logs").mkdir()
     print(f"isolated VAR {var}, SMTP sink on 127.0.0.1:{port}")
-    sink = subprocess.Popen(["bash", "-c", f'source scripts/env.sh && exec python -m reaccreditation.smtp_sink --dir "{outbox}" --port {port}'],
-                            cwd=ROOT, env=env, stdout=(var / "logs" / "smtp-sink.log").open("w"), stderr=subprocess.STDOUT)
+    sink = subprocess.Popen(
+        ["bash", "-c", f'source scripts/env.sh && exec python -m reaccreditation.smtp_sink --dir "{outbox}" --port {port}'],
+        cwd=ROOT,
+        env=env,
+        stdout=(var / "logs" / "smtp-sink.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     rows: list[tuple[str, float, float]] = []
     started = time.perf_counter()
     failed = None
@@ -102,7 +121,9 @@ def main() -> None:
     emails = len(list(outbox.glob("*.eml")))
     print(f"{'set-up (demo, migrations)':46} {sum(s for label, s, _ in rows if label.startswith('set-up')):7.1f} s")
     print(f"{'chain (stages 1-4)':46} {chain:7.1f} s")
-    print(f"{'total wall time':46} {total:7.1f} s (target < {TARGET:.0f} s: {'met' if total < TARGET and not failed else 'NOT MET'})")
+    print(
+        f"{'total wall time':46} {total:7.1f} s (target < {TARGET:.0f} s: {'met' if total < TARGET and not failed else 'NOT MET'})"
+    )
     print(f"emails delivered to the sink: {emails}; largest stage {rss_line(max(r for _, _, r in rows))}")
     if failed:
         print(f"FAILED at: {failed} (logs in {var}/logs)")

@@ -53,11 +53,24 @@ def synthetic(departments: int, seed: int = 7):
             when = window - timedelta(days=rng.randint(1, 300)) if roll < 0.07 else window + timedelta(days=rng.randint(1, 250))
             rating = "Partial Compliance" if rng.random() < 0.03 else "Compliance"
             claim = rng.random() < 0.01
-            evidence.append({"department_id": d.id, "element_id": e, "title": "Evidence", "evidence_type": "Document",
-                             "evidence_date": when, "self_rating": rating, "cplus_claim": claim,
-                             "cplus_justification": "Exceptional" if claim and rng.random() < 0.7 else None, "is_current": True})
-    submissions = [{"department_id": d.id, "assessment_year": FIRST_DAY.year, "status": "accepted"}
-                   for d in org.departments if rng.random() < 0.9]
+            evidence.append(
+                {
+                    "department_id": d.id,
+                    "element_id": e,
+                    "title": "Evidence",
+                    "evidence_type": "Document",
+                    "evidence_date": when,
+                    "self_rating": rating,
+                    "cplus_claim": claim,
+                    "cplus_justification": "Exceptional" if claim and rng.random() < 0.7 else None,
+                    "is_current": True,
+                }
+            )
+    submissions = [
+        {"department_id": d.id, "assessment_year": FIRST_DAY.year, "status": "accepted"}
+        for d in org.departments
+        if rng.random() < 0.9
+    ]
     outcomes = build_history(FIRST_DAY)
     return org, evidence, submissions, outcomes
 
@@ -80,8 +93,10 @@ def main() -> None:
 
     started = time.perf_counter()
     org, evidence, submissions, outcomes = synthetic(args.departments)
-    print(f"setup: {args.departments} departments x {len(org.standard.elements)} elements, {len(evidence):,} evidence rows, "
-          f"{len(submissions)} returned workbooks, {len(outcomes)} outcomes ({time.perf_counter() - started:.2f} s)")
+    print(
+        f"setup: {args.departments} departments x {len(org.standard.elements)} elements, {len(evidence):,} evidence rows, "
+        f"{len(submissions)} returned workbooks, {len(outcomes)} outcomes ({time.perf_counter() - started:.2f} s)"
+    )
     seconds, snapshot = best(lambda: analyse(org, evidence, submissions, outcomes, TODAY), args.repeat)
     o = snapshot.overall  # type: ignore[attr-defined]
     print(f"analyse(): {seconds:.3f} s (target < 2 s) -> ready {o.ready}, at risk {o.at_risk}, gap {o.gaps}, score {o.score}")

@@ -41,9 +41,19 @@ def workbook(org: Organisation, dept_index: int, n_rows: int, seed: int) -> byte
     ws.append([layout.COLUMN_BY_KEY[k].header for k in KEYS])
     start = org.assessment.evidence_window_start
     for i in range(n_rows):
-        ws.append([dept.elements[i % len(dept.elements)], f"Evidence item {i} for {dept.name}", rng.choice(layout.EVIDENCE_TYPES),
-                   f"https://intranet.example.org/{dept.id}/{i}", start + timedelta(days=rng.randrange(1, 200)),
-                   "A. Person", "Compliance", "No", "Benchmark row"])
+        ws.append(
+            [
+                dept.elements[i % len(dept.elements)],
+                f"Evidence item {i} for {dept.name}",
+                rng.choice(layout.EVIDENCE_TYPES),
+                f"https://intranet.example.org/{dept.id}/{i}",
+                start + timedelta(days=rng.randrange(1, 200)),
+                "A. Person",
+                "Compliance",
+                "No",
+                "Benchmark row",
+            ]
+        )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -56,14 +66,41 @@ def naive(files: list[Path], url: str) -> float:
     for n, path in enumerate(files):
         ws = load_workbook(path)[layout.EVIDENCE_SHEET]
         with engine.begin() as conn:
-            sub = conn.execute(insert(submission).values(sha256=f"naive{n}", original_name=path.name, source="bench", received_at=datetime.now(UTC),
-                                                         status="accepted", rows_total=0, rows_accepted=0, rows_rejected=0, version=1)).inserted_primary_key[0]
+            sub = conn.execute(
+                insert(submission).values(
+                    sha256=f"naive{n}",
+                    original_name=path.name,
+                    source="bench",
+                    received_at=datetime.now(UTC),
+                    status="accepted",
+                    rows_total=0,
+                    rows_accepted=0,
+                    rows_rejected=0,
+                    version=1,
+                )
+            ).inserted_primary_key[0]
             for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), 2):
                 v = dict(zip(KEYS, row, strict=False))
-                conn.execute(insert(evidence).values(
-                    assessment_year=2027, department_id="bench", element_id=v["element_id"], title=v["evidence_title"], evidence_type=v["evidence_type"],
-                    link=v["link"], evidence_date=v["evidence_date"].date(), owner=v["owner"], self_rating=v["self_rating"], cplus_claim=False,
-                    notes=v["notes"], submission_id=sub, sheet="Evidence", row_number=r, is_current=True, created_at=datetime.now(UTC)))
+                conn.execute(
+                    insert(evidence).values(
+                        assessment_year=2027,
+                        department_id="bench",
+                        element_id=v["element_id"],
+                        title=v["evidence_title"],
+                        evidence_type=v["evidence_type"],
+                        link=v["link"],
+                        evidence_date=v["evidence_date"].date(),
+                        owner=v["owner"],
+                        self_rating=v["self_rating"],
+                        cplus_claim=False,
+                        notes=v["notes"],
+                        submission_id=sub,
+                        sheet="Evidence",
+                        row_number=r,
+                        is_current=True,
+                        created_at=datetime.now(UTC),
+                    )
+                )
     return time.perf_counter() - t
 
 
@@ -79,14 +116,18 @@ def main() -> None:
         source = work / "source"
         source.mkdir()
         for i in range(args.files):
-            (source / f"{org.departments[i % len(org.departments)].id}-bench-{i:03d}.xlsx").write_bytes(workbook(org, i, args.rows, i))
+            (source / f"{org.departments[i % len(org.departments)].id}-bench-{i:03d}.xlsx").write_bytes(
+                workbook(org, i, args.rows, i)
+            )
         files = sorted(source.iterdir())
         total_rows = args.files * args.rows
 
         from reaccreditation.intake.gx_validation import Validator
         from reaccreditation.intake.pipeline import Sweep, inbox_files
 
-        shutil.copytree(Path(__file__).resolve().parents[1] / "great_expectations", work / "gx", ignore=shutil.ignore_patterns("uncommitted"))
+        shutil.copytree(
+            Path(__file__).resolve().parents[1] / "great_expectations", work / "gx", ignore=shutil.ignore_patterns("uncommitted")
+        )
         t = time.perf_counter()
         validator = Validator(work / "gx")
         gx_import = time.perf_counter() - t
@@ -110,10 +151,14 @@ def main() -> None:
 
         print(f"intake: {args.files} workbooks x {args.rows} rows = {total_rows} rows")
         print(f"  GX context open (import + checkpoint, once per task): {gx_import:.1f} s")
-        print(f"  sweep (safety + calamine + GX + rules + register + archive): {elapsed:.1f} s "
-              f"= {args.files / elapsed:.1f} files/s, {total_rows / elapsed:,.0f} rows/s (target < 30 s: {'met' if elapsed < 30 else 'MISSED'})")
-        print(f"  naive baseline (openpyxl read + row-by-row insert, no checks): {baseline:.1f} s "
-              f"= {args.files / baseline:.1f} files/s, {total_rows / baseline:,.0f} rows/s")
+        print(
+            f"  sweep (safety + calamine + GX + rules + register + archive): {elapsed:.1f} s "
+            f"= {args.files / elapsed:.1f} files/s, {total_rows / elapsed:,.0f} rows/s (target < 30 s: {'met' if elapsed < 30 else 'MISSED'})"
+        )
+        print(
+            f"  naive baseline (openpyxl read + row-by-row insert, no checks): {baseline:.1f} s "
+            f"= {args.files / baseline:.1f} files/s, {total_rows / baseline:,.0f} rows/s"
+        )
         print(f"  ratio naive / intake: {baseline / elapsed:.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)

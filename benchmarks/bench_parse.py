@@ -28,9 +28,16 @@ def _parse(path: str) -> dict:
     started = time.perf_counter()
     bag = DagBag(dag_folder=path)
     wall = time.perf_counter() - started
-    stats = {Path(s.file).name: (s.duration.total_seconds() if hasattr(s.duration, "total_seconds") else float(s.duration), s.dag_num)
-             for s in bag.dagbag_stats}
-    return {"wall": wall, "stats": stats, "errors": {Path(k).name: v for k, v in bag.import_errors.items()}, "rss": peak_rss_mib()}
+    stats = {
+        Path(s.file).name: (s.duration.total_seconds() if hasattr(s.duration, "total_seconds") else float(s.duration), s.dag_num)
+        for s in bag.dagbag_stats
+    }
+    return {
+        "wall": wall,
+        "stats": stats,
+        "errors": {Path(k).name: v for k, v in bag.import_errors.items()},
+        "rss": peak_rss_mib(),
+    }
 
 
 def parse(path: Path, repeat: int) -> dict:
@@ -66,10 +73,14 @@ def main() -> None:
             print(f"  import error in {name}: {err.splitlines()[-1]}")
     folder = parse(ROOT / "dags", args.repeat)
     total = sum(s for s, _ in folder["stats"].values())
-    print(f"{'whole dags/ folder':32} {total:9.3f} {folder['wall']:7.3f} {sum(d for _, d in folder['stats'].values()):5d} "
-          f"{'met' if folder['wall'] < 1 else 'NOT MET':>13} (target 1 s)")
-    print(f"files: {len(files)}; worst file {worst:.3f} s (target 0.2 s: {'met' if worst < 0.2 else 'NOT MET'}); "
-          f"folder {folder['wall']:.3f} s wall (target 1 s: {'met' if folder['wall'] < 1 else 'NOT MET'})")
+    print(
+        f"{'whole dags/ folder':32} {total:9.3f} {folder['wall']:7.3f} {sum(d for _, d in folder['stats'].values()):5d} "
+        f"{'met' if folder['wall'] < 1 else 'NOT MET':>13} (target 1 s)"
+    )
+    print(
+        f"files: {len(files)}; worst file {worst:.3f} s (target 0.2 s: {'met' if worst < 0.2 else 'NOT MET'}); "
+        f"folder {folder['wall']:.3f} s wall (target 1 s: {'met' if folder['wall'] < 1 else 'NOT MET'})"
+    )
     print(f"parser child {rss_line(max(rss, folder['rss']))}")
     print(load())
 

@@ -45,8 +45,13 @@ def main() -> None:
     cfg = config(args.departments, args.elements)
     (demo / "organisation.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, width=120), encoding="utf-8")
     write_evidence_history(demo, cfg, build_history(FIRST_DAY))
-    sink = subprocess.Popen(["bash", "-c", f'source scripts/env.sh && exec python -m reaccreditation.smtp_sink --dir "{outbox}" --port {port}'],
-                            cwd=ROOT, env=env, stdout=(var / "logs" / "smtp-sink.log").open("w"), stderr=subprocess.STDOUT)
+    sink = subprocess.Popen(
+        ["bash", "-c", f'source scripts/env.sh && exec python -m reaccreditation.smtp_sink --dir "{outbox}" --port {port}'],
+        cwd=ROOT,
+        env=env,
+        stdout=(var / "logs" / "smtp-sink.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     failed = False
     try:
         for n, command in enumerate(("airflow db migrate", "python -m reaccreditation.db upgrade")):
@@ -63,8 +68,10 @@ def main() -> None:
         emails = len(list(outbox.glob("*.eml")))
         workbooks = len(list((var / "data" / "output").rglob("*.xlsx")))
         print(f"{args.departments} departments x {args.elements} elements: {dag_line}")
-        print(f"  process wall time {seconds:.1f} s (Airflow import and DAG parse included); {emails} emails delivered, "
-              f"{workbooks} request workbooks written; {seconds / max(args.departments, 1):.2f} s per department")
+        print(
+            f"  process wall time {seconds:.1f} s (Airflow import and DAG parse included); {emails} emails delivered, "
+            f"{workbooks} request workbooks written; {seconds / max(args.departments, 1):.2f} s per department"
+        )
         print(f"  {rss_line(rss)}")
         if failed:
             print(output[-3000:])

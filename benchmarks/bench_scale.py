@@ -85,8 +85,13 @@ def write_returns(cfg: dict[str, Any], requests: str, inbox: str, items: int) ->
         base = good_rows(org, dept, rng, partial_share=0.005)
         for k in range(items):
             for row in base:
-                rows.append(row | {"evidence_title": f"{row['evidence_title'][:150]} #{k + 1}",
-                                   "evidence_date": start + timedelta(days=rng.randrange(1, (today - start).days))})
+                rows.append(
+                    row
+                    | {
+                        "evidence_title": f"{row['evidence_title'][:150]} #{k + 1}",
+                        "evidence_date": start + timedelta(days=rng.randrange(1, (today - start).days)),
+                    }
+                )
         request = (Path(requests) / f"{dept.id}.xlsx").read_bytes()
         write_atomic(Path(inbox) / f"{dept.id}-evidence-{org.assessment.year}.xlsx", fill(request, rows))
         rows_total += len(rows)
@@ -109,13 +114,21 @@ def sweep(cfg: dict[str, Any], work: str) -> dict[str, Any]:
     validator = Validator(Path(work) / "gx")
     gx = time.perf_counter() - t
     t = time.perf_counter()
-    outcomes = Sweep(org, make_engine(url), paths, lambda: validator, today=org.return_deadline, run_id="bench-scale").run(inbox_files(paths.inbox))
+    outcomes = Sweep(org, make_engine(url), paths, lambda: validator, today=org.return_deadline, run_id="bench-scale").run(
+        inbox_files(paths.inbox)
+    )
     seconds = time.perf_counter() - t
     statuses: dict[str, int] = {}
     for o in outcomes:
         statuses[str(o.status)] = statuses.get(str(o.status), 0) + 1
-    return {"gx_open": gx, "sweep": seconds, "files": len(outcomes), "rows_accepted": sum(o.rows_accepted for o in outcomes),
-            "rows_rejected": sum(o.rows_rejected for o in outcomes), "statuses": statuses}
+    return {
+        "gx_open": gx,
+        "sweep": seconds,
+        "files": len(outcomes),
+        "rows_accepted": sum(o.rows_accepted for o in outcomes),
+        "rows_rejected": sum(o.rows_rejected for o in outcomes),
+        "statuses": statuses,
+    }
 
 
 def gaps(cfg: dict[str, Any], work: str) -> dict[str, Any]:
@@ -139,8 +152,17 @@ def gaps(cfg: dict[str, Any], work: str) -> dict[str, Any]:
     write_register(Path(work) / "gap_register.xlsx", payload)
     written = time.perf_counter() - t
     o = snapshot.overall
-    return {"rows": len(inputs["evidence"]), "load": loaded, "analyse": analysed, "write": written, "gap_rows": len(payload["gaps"]),
-            "ready": o.ready, "at_risk": o.at_risk, "gaps": o.gaps, "score": o.score}
+    return {
+        "rows": len(inputs["evidence"]),
+        "load": loaded,
+        "analyse": analysed,
+        "write": written,
+        "gap_rows": len(payload["gaps"]),
+        "ready": o.ready,
+        "at_risk": o.at_risk,
+        "gaps": o.gaps,
+        "score": o.score,
+    }
 
 
 def main() -> None:
@@ -158,33 +180,43 @@ def main() -> None:
         requests.mkdir()
         inbox.mkdir(parents=True)
         shutil.copytree(ROOT / "great_expectations", work / "gx", ignore=shutil.ignore_patterns("uncommitted"))
-        print(f"{args.departments} departments x {args.elements} elements x {args.items} items "
-              f"= {args.departments * args.elements * args.items:,} evidence rows expected")
+        print(
+            f"{args.departments} departments x {args.elements} elements x {args.items} items "
+            f"= {args.departments * args.elements * args.items:,} evidence rows expected"
+        )
         print(f"{'stage':44} {'seconds':>8} {'peak RSS MiB':>13}")
         peaks = []
 
         result, seconds, rss = in_child(write_requests, cfg, str(requests))
         peaks.append(rss)
-        print(f"{'1. request workbooks':44} {seconds:8.1f} {rss:13,.0f}  {result['workbooks']} workbooks, "
-              f"{result['bytes'] / 1e6:.1f} MB, {seconds / result['workbooks'] * 1000:.0f} ms each")
+        print(
+            f"{'1. request workbooks':44} {seconds:8.1f} {rss:13,.0f}  {result['workbooks']} workbooks, "
+            f"{result['bytes'] / 1e6:.1f} MB, {seconds / result['workbooks'] * 1000:.0f} ms each"
+        )
 
         result, seconds, rss = in_child(write_returns, cfg, str(requests), str(inbox), args.items)
-        print(f"{'   (preparation: departments fill them)':44} {seconds:8.1f} {rss:13,.0f}  {result['files']} files, {result['rows']:,} rows")
+        print(
+            f"{'   (preparation: departments fill them)':44} {seconds:8.1f} {rss:13,.0f}  {result['files']} files, {result['rows']:,} rows"
+        )
         rows = result["rows"]
 
         result, seconds, rss = in_child(sweep, cfg, str(work))
         peaks.append(rss)
-        print(f"{'2. intake sweep (incl. GX context open)':44} {seconds:8.1f} {rss:13,.0f}  GX open {result['gx_open']:.1f} s, sweep "
-              f"{result['sweep']:.1f} s = {result['rows_accepted'] / result['sweep']:,.0f} rows/s; {result['files']} files "
-              f"{result['statuses']}, {result['rows_accepted']:,} rows accepted, {result['rows_rejected']} rejected")
+        print(
+            f"{'2. intake sweep (incl. GX context open)':44} {seconds:8.1f} {rss:13,.0f}  GX open {result['gx_open']:.1f} s, sweep "
+            f"{result['sweep']:.1f} s = {result['rows_accepted'] / result['sweep']:,.0f} rows/s; {result['files']} files "
+            f"{result['statuses']}, {result['rows_accepted']:,} rows accepted, {result['rows_rejected']} rejected"
+        )
         if result["rows_accepted"] != rows:
             print(f"   WARNING: {rows - result['rows_accepted']} rows not registered")
 
         result, seconds, rss = in_child(gaps, cfg, str(work))
         peaks.append(rss)
-        print(f"{'3. gap analysis (load, analyse, register)':44} {seconds:8.1f} {rss:13,.0f}  {result['rows']:,} register rows: load "
-              f"{result['load']:.2f} s, analyse {result['analyse']:.2f} s, to_dict + xlsx {result['write']:.2f} s; "
-              f"{result['gap_rows']:,} gap rows; ready {result['ready']}, at risk {result['at_risk']}, gap {result['gaps']}, score {result['score']}")
+        print(
+            f"{'3. gap analysis (load, analyse, register)':44} {seconds:8.1f} {rss:13,.0f}  {result['rows']:,} register rows: load "
+            f"{result['load']:.2f} s, analyse {result['analyse']:.2f} s, to_dict + xlsx {result['write']:.2f} s; "
+            f"{result['gap_rows']:,} gap rows; ready {result['ready']}, at risk {result['at_risk']}, gap {result['gaps']}, score {result['score']}"
+        )
         print(f"largest stage {rss_line(max(peaks))}")
         print(load())
     finally:

@@ -67,12 +67,16 @@ def main() -> None:
     for name, p in (("40", base), ("100", _hundred(base)), ("200", scaled(base, 5))):
         limit = 10.0 if name == "40" else args.seconds
         t = solve(p, seconds=limit, workers=args.workers)
-        print(f"{len(p.sessions):>8} {len(p.days):>4} {t.status:>9} {t.seconds:>8.2f} {t.objective:>9.0f} {t.bound:>9.0f} {t.gap:>7.1%}  {len(check(p, t))}")
+        print(
+            f"{len(p.sessions):>8} {len(p.days):>4} {t.status:>9} {t.seconds:>8.2f} {t.objective:>9.0f} {t.bound:>9.0f} {t.gap:>7.1%}  {len(check(p, t))}"
+        )
     # The solver uses its whole limit to improve a feasible timetable; how soon is there one at all?
     for p in (_hundred(base), scaled(base, 5)):
         t = solve(p, seconds=args.early, workers=args.workers)
-        print(f"{len(p.sessions):>8} sessions with a {args.early:g} s limit: {t.status} in {t.seconds:.2f} s, gap {t.gap:.1%}, "
-              f"{len(check(p, t))} violations")
+        print(
+            f"{len(p.sessions):>8} sessions with a {args.early:g} s limit: {t.status} in {t.seconds:.2f} s, gap {t.gap:.1%}, "
+            f"{len(check(p, t))} violations"
+        )
 
 
 def _hundred(base: Problem) -> Problem:

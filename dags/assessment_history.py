@@ -25,8 +25,11 @@ def _args() -> dict:
     args = default_args()
     args["retry_policy"].rules.insert(
         0,
-        RetryRule(exception=["reaccreditation.history.HistoryError"], action=RetryAction.FAIL,
-                  reason="the outcomes file is wrong: fix the rows named in the log, then trigger again"),
+        RetryRule(
+            exception=["reaccreditation.history.HistoryError"],
+            action=RetryAction.FAIL,
+            reason="the outcomes file is wrong: fix the rows named in the log, then trigger again",
+        ),
     )
     return args
 
@@ -66,8 +69,14 @@ def assessment_history():
         today = airflow_adapter.run_today()
         result = asdict(import_outcomes(airflow_adapter.engine(), path, today))
         org = airflow_adapter.organisation()
-        save_run_record(airflow_adapter.engine(), kind="assessment_history", dag_id=DAG_ID, run_id=airflow_adapter.run_id(),
-                        assessment_year=org.assessment.year, payload=result)
+        save_run_record(
+            airflow_adapter.engine(),
+            kind="assessment_history",
+            dag_id=DAG_ID,
+            run_id=airflow_adapter.run_id(),
+            assessment_year=org.assessment.year,
+            payload=result,
+        )
         return result
 
     import_history()

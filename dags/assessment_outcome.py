@@ -19,12 +19,31 @@ from reaccreditation.airflow_adapter import default_args
 from reaccreditation.approvals import entry_operator
 
 FORM = {
-    "compliance_plus": Param(None, type=["null", "string"], title="Compliance Plus", description="element ids rated Compliance Plus, comma-separated, e.g. 1.1.3, 2.2.1"),
-    "partial": Param(None, type=["null", "string"], title="Partial Compliance", description="one per line or ';': element: the assessor's action, e.g. 3.2.1: publish the service standards"),
-    "non_compliance": Param(None, type=["null", "string"], title="Non-Compliance", description="as for partial (element: action)"),
+    "compliance_plus": Param(
+        None,
+        type=["null", "string"],
+        title="Compliance Plus",
+        description="element ids rated Compliance Plus, comma-separated, e.g. 1.1.3, 2.2.1",
+    ),
+    "partial": Param(
+        None,
+        type=["null", "string"],
+        title="Partial Compliance",
+        description="one per line or ';': element: the assessor's action, e.g. 3.2.1: publish the service standards",
+    ),
+    "non_compliance": Param(
+        None, type=["null", "string"], title="Non-Compliance", description="as for partial (element: action)"
+    ),
     "rest_are_compliance": Param(False, type="boolean", title="Every other element is Compliance", description="tick to confirm"),
-    "report_path": Param(None, type=["null", "string"], title="Or: report file", description="path of an outcomes CSV/xlsx in the history format (instead of the lists)"),
-    "comment": Param(None, type=["null", "string"], title="Comment", description="kept with the record (e.g. the report's reference)"),
+    "report_path": Param(
+        None,
+        type=["null", "string"],
+        title="Or: report file",
+        description="path of an outcomes CSV/xlsx in the history format (instead of the lists)",
+    ),
+    "comment": Param(
+        None, type=["null", "string"], title="Comment", description="kept with the record (e.g. the report's reference)"
+    ),
 }
 
 
@@ -49,7 +68,11 @@ def assessment_outcome():
         last = [r for r in load_outcomes(airflow_adapter.engine()) if r["assessment_year"] == a.year - 1]
         standard = org.standard
         plus = [r["element_id"] for r in last if r["rating"] == standard.rating("compliance_plus").label]
-        partial = [f"{r['element_id']} ({md(r['action'] or 'no action recorded')})" for r in last if r["rating"] in (standard.rating("partial").label, standard.rating("non_compliance").label)]
+        partial = [
+            f"{r['element_id']} ({md(r['action'] or 'no action recorded')})"
+            for r in last
+            if r["rating"] in (standard.rating("partial").label, standard.rating("non_compliance").label)
+        ]
         lines = [
             f"Enter the assessor's outcome for **{md(org.organisation.name)}**, {standard.short_name} {a.type} assessment "
             f"{a.first_day} to {a.last_day} ({len(standard.elements)} elements).",
@@ -59,7 +82,11 @@ def assessment_outcome():
             "",
             f"Last year ({a.year - 1}): Compliance Plus {', '.join(plus) or 'none'}; partial {', '.join(partial) or 'none'}.",
         ]
-        return {"approval_subject": f"Assessment outcome {a.year}: enter the assessor's ratings", "approval_body": "\n".join(lines), "assessment_year": a.year}
+        return {
+            "approval_subject": f"Assessment outcome {a.year}: enter the assessor's ratings",
+            "approval_body": "\n".join(lines),
+            "assessment_year": a.year,
+        }
 
     enter = entry_operator(
         task_id="enter_outcome",
@@ -105,10 +132,23 @@ def assessment_outcome():
         if a.year not in imported.years:
             raise AirflowFailException(f"The outcome was not stored for {a.year}: {path} holds years {imported.years}")
         record(
-            engine, d, assessment_year=a.year, item_kind="assessment_outcome", item_ref=str(path), subject=f"Assessment outcome {a.year}",
-            dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"], task_id="enter_outcome",
+            engine,
+            d,
+            assessment_year=a.year,
+            item_kind="assessment_outcome",
+            item_ref=str(path),
+            subject=f"Assessment outcome {a.year}",
+            dag_id=ctx["dag"].dag_id,
+            run_id=ctx["run_id"],
+            task_id="enter_outcome",
         )
-        return {"file": str(path), "rows": imported.rows, "inserted": imported.inserted, "updated": imported.updated, "by": d.user_id}
+        return {
+            "file": str(path),
+            "rows": imported.rows,
+            "inserted": imported.inserted,
+            "updated": imported.updated,
+            "by": d.user_id,
+        }
 
     prepare() >> enter
     store(enter.output)

@@ -30,10 +30,27 @@ from reaccreditation.airflow_adapter import default_args
 from reaccreditation.approvals import APPROVE, REJECT, REPLAN, operator
 
 REPLAN_FORM = {
-    "lock_sessions": Param(None, type=["null", "string"], title="Lock sessions", description="session keys to keep exactly where they are, comma-separated"),
-    "exclude_people": Param(None, type=["null", "string"], title="Leave out people", description="emails (or names) who cannot attend, comma-separated"),
-    "exclude_days": Param(None, type=["null", "string"], title="Leave out days", description="assessment day numbers to keep free, e.g. 2"),
-    "move_sessions": Param(None, type=["null", "string"], title="Move sessions", description="session=day, e.g. depot-visit=3 (site visits to another day)"),
+    "lock_sessions": Param(
+        None,
+        type=["null", "string"],
+        title="Lock sessions",
+        description="session keys to keep exactly where they are, comma-separated",
+    ),
+    "exclude_people": Param(
+        None,
+        type=["null", "string"],
+        title="Leave out people",
+        description="emails (or names) who cannot attend, comma-separated",
+    ),
+    "exclude_days": Param(
+        None, type=["null", "string"], title="Leave out days", description="assessment day numbers to keep free, e.g. 2"
+    ),
+    "move_sessions": Param(
+        None,
+        type=["null", "string"],
+        title="Move sessions",
+        description="session=day, e.g. depot-visit=3 (site visits to another day)",
+    ),
     "comment": Param(None, type=["null", "string"], title="Comment", description="why (kept in the approval record)"),
 }
 
@@ -53,12 +70,21 @@ def _publish(planned: dict) -> dict:
     engine = airflow_adapter.engine()
     folder = data_paths().output / str(org.assessment.year) / "timetable"
     summary = pipeline.publish(org, engine, planned, folder, airflow_adapter.run_id())
-    save_run_record(engine, kind="assessment_timetable", dag_id="assessment_timetable", run_id=airflow_adapter.run_id(), assessment_year=org.assessment.year, payload=summary)
+    save_run_record(
+        engine,
+        kind="assessment_timetable",
+        dag_id="assessment_timetable",
+        run_id=airflow_adapter.run_id(),
+        assessment_year=org.assessment.year,
+        payload=summary,
+    )
     data = json.loads((folder / "timetable.json").read_text(encoding="utf-8"))
     replan = Replan.from_dict(planned.get("replan")).describe()
     days = len(data["days"])
     summary["pending"] = pending_invites(engine, org.assessment.year)
-    summary["approval_subject"] = f"Timetable {org.assessment.year}: {days} days, {len(data['sessions'])} sessions" + (" (re-planned)" if replan else "")
+    summary["approval_subject"] = f"Timetable {org.assessment.year}: {days} days, {len(data['sessions'])} sessions" + (
+        " (re-planned)" if replan else ""
+    )
     summary["approval_body"] = timetable_body(data, summary, replan=replan)
     return summary
 
@@ -78,13 +104,32 @@ def _decide(result: dict, summary: dict, task_id: str, go: str, replan: str | No
     dag_id, run_id = ctx["dag"].dag_id, ctx["run_id"]
     item_ref = str(data_paths().output / str(org.assessment.year) / "timetable" / "timetable.xlsx")
     subject = summary.get("approval_subject", "timetable")
-    record(engine, d, assessment_year=org.assessment.year, item_kind="timetable", item_ref=item_ref, subject=subject, dag_id=dag_id, run_id=run_id, task_id=task_id)
+    record(
+        engine,
+        d,
+        assessment_year=org.assessment.year,
+        item_kind="timetable",
+        item_ref=item_ref,
+        subject=subject,
+        dag_id=dag_id,
+        run_id=run_id,
+        task_id=task_id,
+    )
     if d.decision == "approved":
         return [go]
     if d.decision == "replan" and replan:
         return [replan]
     link = required_actions_link(conf.get("api", "base_url", fallback=None), dag_id, run_id, task_id)
-    held(engine, airflow_adapter.smtp_transport(), org, d, item="timetable invites", run=(dag_id, run_id), task_id=task_id, link=link)
+    held(
+        engine,
+        airflow_adapter.smtp_transport(),
+        org,
+        d,
+        item="timetable invites",
+        run=(dag_id, run_id),
+        task_id=task_id,
+        link=link,
+    )
     return []
 
 
@@ -95,7 +140,14 @@ def _send(summary: dict) -> dict:
     from reaccreditation.timetable import pipeline
 
     org = airflow_adapter.organisation()
-    return pipeline.send(org, airflow_adapter.engine(), airflow_adapter.smtp_transport(), summary, Path(summary["folder"]), airflow_adapter.run_id())
+    return pipeline.send(
+        org,
+        airflow_adapter.engine(),
+        airflow_adapter.smtp_transport(),
+        summary,
+        Path(summary["folder"]),
+        airflow_adapter.run_id(),
+    )
 
 
 @dag(

@@ -61,8 +61,14 @@ def evidence_intake():
         if not files:
             return summary([]) | {"data_docs": None}
         today = airflow_adapter.run_today()
-        sweep = Sweep(airflow_adapter.organisation(today), airflow_adapter.engine(), data_paths(), Validator,
-                      today=today, run_id=airflow_adapter.run_id())
+        sweep = Sweep(
+            airflow_adapter.organisation(today),
+            airflow_adapter.engine(),
+            data_paths(),
+            Validator,
+            today=today,
+            run_id=airflow_adapter.run_id(),
+        )
         outcomes = sweep.run(files)
         docs = sweep.validator().build_data_docs() if sweep.validated else None
         return summary(outcomes) | {"data_docs": docs}
@@ -79,8 +85,14 @@ def evidence_intake():
 
         engine = airflow_adapter.engine()
         org = airflow_adapter.organisation()
-        return send_replies(engine, org, airflow_adapter.smtp_transport(), result["replies"],
-                            run_id=airflow_adapter.run_id(), thread=threader(engine, org))
+        return send_replies(
+            engine,
+            org,
+            airflow_adapter.smtp_transport(),
+            result["replies"],
+            run_id=airflow_adapter.run_id(),
+            thread=threader(engine, org),
+        )
 
     @task(outlets=[Asset(EVIDENCE_REGISTER)])
     def publish_register(result: dict) -> str:
@@ -102,8 +114,26 @@ def evidence_intake():
         org = airflow_adapter.organisation()
         rows = current_register(airflow_adapter.engine(), org.assessment.year)
         buf = io.StringIO()
-        columns = ["department_id", "element_id", "title", "evidence_type", "link", "evidence_date", "owner", "self_rating",
-                   "cplus_claim", "cplus_justification", "confirm", "sheet", "row_number", "original_name", "sha256", "submitter", "received_at", "version"]
+        columns = [
+            "department_id",
+            "element_id",
+            "title",
+            "evidence_type",
+            "link",
+            "evidence_date",
+            "owner",
+            "self_rating",
+            "cplus_claim",
+            "cplus_justification",
+            "confirm",
+            "sheet",
+            "row_number",
+            "original_name",
+            "sha256",
+            "submitter",
+            "received_at",
+            "version",
+        ]
         writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:

@@ -50,10 +50,18 @@ def _args() -> dict:
     tags=["reaccreditation", "requests"],
     doc_md=__doc__,
     params={
-        "department": Param(None, type=["null", "string"], title="Department id",
-                            description="Only this department (its request is sent now if it has not been). Empty: all departments."),
-        "resend": Param(False, type="boolean", title="Resend the request",
-                        description="Send this department's request again, with a fresh workbook. Needs a department."),
+        "department": Param(
+            None,
+            type=["null", "string"],
+            title="Department id",
+            description="Only this department (its request is sent now if it has not been). Empty: all departments.",
+        ),
+        "resend": Param(
+            False,
+            type="boolean",
+            title="Resend the request",
+            description="Send this department's request again, with a fresh workbook. Needs a department.",
+        ),
     },
 )
 def evidence_requests():

@@ -78,8 +78,14 @@ def gap_analysis():
             "gap_rows": len(payload["gaps"]),
             "register": str(folder / "gap_register.xlsx"),
         }
-        save_run_record(airflow_adapter.engine(), kind="gap_analysis", dag_id=DAG_ID, run_id=airflow_adapter.run_id(),
-                        assessment_year=year, payload=summary)
+        save_run_record(
+            airflow_adapter.engine(),
+            kind="gap_analysis",
+            dag_id=DAG_ID,
+            run_id=airflow_adapter.run_id(),
+            assessment_year=year,
+            payload=summary,
+        )
         return summary
 
     publish(analyse_and_store())

@@ -31,7 +31,9 @@ def overdue_digest():
 
         today = airflow_adapter.run_today()
         org = airflow_adapter.organisation(today)
-        return send_overdue_digest(airflow_adapter.engine(), airflow_adapter.smtp_transport(), org, today, airflow_adapter.run_id())
+        return send_overdue_digest(
+            airflow_adapter.engine(), airflow_adapter.smtp_transport(), org, today, airflow_adapter.run_id()
+        )
 
     email_overdue_departments()
 

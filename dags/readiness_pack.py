@@ -97,8 +97,15 @@ def readiness_pack():
             "kind": p["kind"],
             "rag": manifest["headline"]["rag"],
             "missing": manifest["headline"]["missing"],
-            "messages": [{"to": m["to"]["email"], "html": f"{folder}/{m['html']}", "text": f"{folder}/{m['text']}",
-                          "attachment": f"{folder}/{m['attachment']}"} for m in manifest["messages"]],
+            "messages": [
+                {
+                    "to": m["to"]["email"],
+                    "html": f"{folder}/{m['html']}",
+                    "text": f"{folder}/{m['text']}",
+                    "attachment": f"{folder}/{m['attachment']}",
+                }
+                for m in manifest["messages"]
+            ],
         }
 
     @task
@@ -116,8 +123,14 @@ def readiness_pack():
         engine = airflow_adapter.engine()
         counts = send_pack(engine, airflow_adapter.smtp_transport(), folder, airflow_adapter.run_id())
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        save_run_record(engine, kind=RECORD_KIND, dag_id=DAG_ID, run_id=airflow_adapter.run_id(),
-                        assessment_year=manifest["assessment_year"], payload=manifest["headline"] | counts | {"folder": str(folder)})
+        save_run_record(
+            engine,
+            kind=RECORD_KIND,
+            dag_id=DAG_ID,
+            run_id=airflow_adapter.run_id(),
+            assessment_year=manifest["assessment_year"],
+            payload=manifest["headline"] | counts | {"folder": str(folder)},
+        )
         return counts
 
     approve = operator(
@@ -128,7 +141,14 @@ def readiness_pack():
         item="readiness pack",
         options=[APPROVE, REJECT],
         defaults=[REJECT],
-        params={"comment": Param(None, type=["null", "string"], title="Comment", description="why, especially when rejecting (kept in the approval record and told to the quality team)")},
+        params={
+            "comment": Param(
+                None,
+                type=["null", "string"],
+                title="Comment",
+                description="why, especially when rejecting (kept in the approval record and told to the quality team)",
+            )
+        },
     )
 
     @task.branch
@@ -144,8 +164,17 @@ def readiness_pack():
         engine = airflow_adapter.engine()
         d = decision_from(result)
         run = (ctx["dag"].dag_id, ctx["run_id"])
-        record(engine, d, assessment_year=org.assessment.year, item_kind="readiness_pack", item_ref=rendered["folder"],
-               subject=rendered["approval_subject"], dag_id=run[0], run_id=run[1], task_id="approve_pack")
+        record(
+            engine,
+            d,
+            assessment_year=org.assessment.year,
+            item_kind="readiness_pack",
+            item_ref=rendered["folder"],
+            subject=rendered["approval_subject"],
+            dag_id=run[0],
+            run_id=run[1],
+            task_id="approve_pack",
+        )
         if d.go:
             return ["send"]
         link = required_actions_link(conf.get("api", "base_url", fallback=None), run[0], run[1], "approve_pack")

@@ -46,7 +46,9 @@ def _runs(request: Any, session: Any, user: Any) -> list[dict[str, Any]] | None:
     try:
         readable = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
         dag_ids = session.scalars(
-            select(DagModel.dag_id).join(DagTag, DagTag.dag_id == DagModel.dag_id).where(DagTag.name == TAG, DagModel.is_stale.is_(False))
+            select(DagModel.dag_id)
+            .join(DagTag, DagTag.dag_id == DagModel.dag_id)
+            .where(DagTag.name == TAG, DagModel.is_stale.is_(False))
         ).all()
         root = _airflow_root(request)
         rows: list[dict[str, Any]] = []
@@ -77,7 +79,9 @@ def _local(when: datetime | None) -> str | None:
     return when.astimezone(LOCAL).strftime("%d %b %Y %H:%M") if when else None
 
 
-def _gather(request: Any, session: Any, user: Any, readiness: str | None, criterion: str | None, text: str | None) -> dict[str, Any]:
+def _gather(
+    request: Any, session: Any, user: Any, readiness: str | None, criterion: str | None, text: str | None
+) -> dict[str, Any]:
     from reaccreditation import airflow_adapter, dashboard
     from reaccreditation.db import make_engine
     from reaccreditation.settings import data_paths
@@ -94,7 +98,14 @@ def _gather(request: Any, session: Any, user: Any, readiness: str | None, criter
         engine = None
     try:
         return dashboard.gather(
-            engine, org, today, data_paths().output, _runs(request, session, user), readiness=readiness or None, criterion=criterion or None, text=text or None
+            engine,
+            org,
+            today,
+            data_paths().output,
+            _runs(request, session, user),
+            readiness=readiness or None,
+            criterion=criterion or None,
+            text=text or None,
         )
     finally:
         if engine is not None:
@@ -123,7 +134,12 @@ def build_app():  # type: ignore[no-untyped-def]
 
     @app.get("/", response_class=HTMLResponse)
     def page(
-        request: Request, session: SessionDep, user: GetUserDep, readiness: str = readiness_query, criterion: str = criterion_query, q: str = text_query
+        request: Request,
+        session: SessionDep,
+        user: GetUserDep,
+        readiness: str = readiness_query,
+        criterion: str = criterion_query,
+        q: str = text_query,
     ) -> HTMLResponse:
         from reaccreditation.render import render
 
@@ -134,7 +150,12 @@ def build_app():  # type: ignore[no-untyped-def]
 
     @app.get("/api/dashboard")
     def api(
-        request: Request, session: SessionDep, user: GetUserDep, readiness: str = readiness_query, criterion: str = criterion_query, q: str = text_query
+        request: Request,
+        session: SessionDep,
+        user: GetUserDep,
+        readiness: str = readiness_query,
+        criterion: str = criterion_query,
+        q: str = text_query,
     ) -> JSONResponse:
         from reaccreditation.dashboard import as_json
 
@@ -180,4 +201,3 @@ class ReaccreditationPlugin(AirflowPlugin):
             "nav_top_level": True,
         }
     ]
-

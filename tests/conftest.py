@@ -53,7 +53,12 @@ os.environ.update(
                 "conn_type": "smtp",
                 "host": "127.0.0.1",
                 "port": SMTP_PORT,
-                "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "quality@kestrelvale.example.org", "retry_limit": 0},
+                "extra": {
+                    "disable_ssl": True,
+                    "disable_tls": True,
+                    "from_email": "quality@kestrelvale.example.org",
+                    "retry_limit": 0,
+                },
             }
         ),
         "AIRFLOW_CONN_REACCREDITATION_DB": sqlite_conn(_VAR / "reaccreditation.db"),

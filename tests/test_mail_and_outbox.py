@@ -19,7 +19,9 @@ def _draft(**kw):
 
 
 def test_header_injection_through_names_and_subjects_is_neutralised():
-    msg = build_message(_draft(to=[address("Joe\r\nBcc: all@evil.example", "joe@kestrelvale.example.org")], subject="Hi\nBcc: x@evil.example"))
+    msg = build_message(
+        _draft(to=[address("Joe\r\nBcc: all@evil.example", "joe@kestrelvale.example.org")], subject="Hi\nBcc: x@evil.example")
+    )
     raw = msg.as_string()
     assert "\nBcc:" not in raw
     assert msg["Subject"] == "Hi Bcc: x@evil.example"
@@ -58,7 +60,9 @@ def test_failed_delivery_releases_the_claim_so_a_retry_sends(project_db, outbox)
 
     with pytest.raises(ConnectionRefusedError):
         send_once(engine, down, build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request")
-    assert send_once(engine, airflow_adapter.smtp_transport(), build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request")
+    assert send_once(
+        engine, airflow_adapter.smtp_transport(), build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request"
+    )
     assert len(outbox.messages()) == 1
 
 

@@ -109,7 +109,12 @@ def default_args() -> dict:
                     reason="the organisation config or a standard file is wrong: fix the file, then rerun",
                 ),
                 RetryRule(
-                    exception=["smtplib.SMTPException", "builtins.ConnectionError", "builtins.TimeoutError", "sqlalchemy.exc.OperationalError"],
+                    exception=[
+                        "smtplib.SMTPException",
+                        "builtins.ConnectionError",
+                        "builtins.TimeoutError",
+                        "sqlalchemy.exc.OperationalError",
+                    ],
                     action=RetryAction.RETRY,
                     reason="mail server or database unavailable: retrying with backoff",
                 ),

@@ -62,7 +62,11 @@ def _raw_quality_team() -> tuple[Address, ...]:
     try:
         data = yaml.safe_load(config_path().read_text(encoding="utf-8")) or {}
         team = data.get("quality_team") or {}
-        people = [(str(m.get("name") or m["email"]), str(m["email"]).strip()) for m in team.get("members") or [] if isinstance(m, Mapping) and m.get("email")]
+        people = [
+            (str(m.get("name") or m["email"]), str(m["email"]).strip())
+            for m in team.get("members") or []
+            if isinstance(m, Mapping) and m.get("email")
+        ]
         if not people and team.get("mailbox"):
             people = [("Quality team", str(team["mailbox"]).strip())]
         return tuple(address(name, email) for name, email in people if "@" in email)
@@ -174,10 +178,19 @@ def lateness_alert(interval: timedelta, *, reference: Any = None, name: str | No
     )
 
 
-def late_draft(run: Mapping[str, Any], deadline: Mapping[str, Any], who: Audience, what: str, allowed_minutes: int | None) -> Draft:
+def late_draft(
+    run: Mapping[str, Any], deadline: Mapping[str, Any], who: Audience, what: str, allowed_minutes: int | None
+) -> Draft:
     from reaccreditation.render import render
 
-    ctx = {"run": run, "deadline": deadline, "what": what, "allowed_minutes": allowed_minutes, "organisation": who.organisation, "url": _run_url(run)}
+    ctx = {
+        "run": run,
+        "deadline": deadline,
+        "what": what,
+        "allowed_minutes": allowed_minutes,
+        "organisation": who.organisation,
+        "url": _run_url(run),
+    }
     return Draft(
         to=list(who.recipients),
         subject=f"{who.organisation}: reaccreditation run is late: {run.get('dag_id')} {run.get('run_id')}",
@@ -260,7 +273,9 @@ def digest_draft(org: Organisation, today: date, overdue: Sequence[Mapping[str, 
     )
 
 
-def send_overdue_digest(engine: Engine, transport: Transport, org: Organisation, today: date, run_id: str | None = None) -> dict[str, Any]:
+def send_overdue_digest(
+    engine: Engine, transport: Transport, org: Organisation, today: date, run_id: str | None = None
+) -> dict[str, Any]:
     """Email today's list of departments past the return deadline without a returned workbook, once a day.
 
     Nothing is sent before the deadline, after the assessment's last day, or when every department has
@@ -286,4 +301,9 @@ def send_overdue_digest(engine: Engine, transport: Transport, org: Organisation,
         kind="overdue_digest",
         run_id=run_id,
     )
-    return {"sent": sent, "overdue": len(overdue), "departments": [r["id"] for r in overdue], "why": "sent" if sent else "already sent today"}
+    return {
+        "sent": sent,
+        "overdue": len(overdue),
+        "departments": [r["id"] for r in overdue],
+        "why": "sent" if sent else "already sent today",
+    }

@@ -28,7 +28,13 @@ if TYPE_CHECKING:  # DAG files import this module at parse time: heavy imports s
 
 APPROVE, REPLAN, REJECT = "Approve", "Re-plan", "Reject"
 DECISIONS = {APPROVE: "approved", REPLAN: "replan", REJECT: "rejected"}
-LABELS = {"approved": "Approved", "replan": "Re-plan requested", "rejected": "Rejected", "timed_out": "No answer in time", "entered": "Entered"}
+LABELS = {
+    "approved": "Approved",
+    "replan": "Re-plan requested",
+    "rejected": "Rejected",
+    "timed_out": "No answer in time",
+    "entered": "Entered",
+}
 
 
 # --- Who answers ----------------------------------------------------------------------------------------
@@ -121,6 +127,7 @@ def record(
 
     from reaccreditation.db.schema import approval
     from reaccreditation.mail import one_line
+
     values = {
         "assessment_year": assessment_year,
         "item_kind": item_kind,
@@ -143,11 +150,14 @@ def record(
             conn.execute(insert(approval).values(**values, dag_id=dag_id, run_id=run_id, task_id=task_id))
 
 
-def recent_approvals(engine: Engine, limit: int = 20, assessment_year: int | None = None, item_kind: str | None = None) -> list[dict[str, Any]]:
+def recent_approvals(
+    engine: Engine, limit: int = 20, assessment_year: int | None = None, item_kind: str | None = None
+) -> list[dict[str, Any]]:
     """Newest sign-offs first, for the dashboard: item, decision, who, when, comment."""
     from sqlalchemy import select
 
     from reaccreditation.db.schema import approval
+
     query = select(approval).order_by(approval.c.recorded_at.desc(), approval.c.id.desc()).limit(limit)
     if assessment_year is not None:
         query = query.where(approval.c.assessment_year == assessment_year)
@@ -220,11 +230,27 @@ def notify(
         html=render("approval_alert.html", **ctx),
         sender=sender,
     )
-    return send_once(engine, transport, build_message(draft), dedupe_key=dedupe_key, assessment_year=org.assessment.year, kind=kind, run_id=run[1])
+    return send_once(
+        engine,
+        transport,
+        build_message(draft),
+        dedupe_key=dedupe_key,
+        assessment_year=org.assessment.year,
+        kind=kind,
+        run_id=run[1],
+    )
 
 
 def held(
-    engine: Engine, transport: Transport, org: Organisation, d: Decision, *, item: str, run: tuple[str, str], task_id: str, link: str | None
+    engine: Engine,
+    transport: Transport,
+    org: Organisation,
+    d: Decision,
+    *,
+    item: str,
+    run: tuple[str, str],
+    task_id: str,
+    link: str | None,
 ) -> bool:
     """Tell the quality team that an item was not sent (rejected, re-plan refused, or nobody answered)."""
     if d.decision == "timed_out":
@@ -278,7 +304,10 @@ def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, repla
     if replan:
         lines += ["Re-planned with: " + "; ".join(md(r) for r in replan) + ".", ""]
     if summary.get("moved") or summary.get("cancelled"):
-        lines += [f"Moved since the last timetable: {len(summary.get('moved') or [])}; cancelled: {len(summary.get('cancelled') or [])}.", ""]
+        lines += [
+            f"Moved since the last timetable: {len(summary.get('moved') or [])}; cancelled: {len(summary.get('cancelled') or [])}.",
+            "",
+        ]
     lines += ["| Day | Date | Sessions | First | Last | Site visits | Virtual |", "|---|---|---|---|---|---|---|"]
     for n, day in enumerate(days, 1):
         today = sorted((s for s in sessions if s["day"] == n), key=lambda s: s["start"])
@@ -287,7 +316,9 @@ def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, repla
             continue
         visits = sum(s["mode"] == "site_visit" for s in today)
         virtual = sum(s["mode"] == "virtual" for s in today)
-        lines.append(f"| {n} | {day} | {len(today)} | {md(today[0]['title'])} {today[0]['start']} | {md(today[-1]['title'])} {today[-1]['end']} | {visits} | {virtual} |")
+        lines.append(
+            f"| {n} | {day} | {len(today)} | {md(today[0]['title'])} {today[0]['start']} | {md(today[-1]['title'])} {today[-1]['end']} | {visits} | {virtual} |"
+        )
     people: dict[str, list[int]] = {}
     names: dict[str, str] = {}
     for s in sessions:
@@ -327,8 +358,12 @@ def pack_body(manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *,
     lines = [
         f"**{md(h.get('label') or 'Readiness pack')}** for {h['pack_date']} ({md(h.get('kind') or '')}): overall "
         f"**{RAG_LABEL.get(h.get('rag'), md(h.get('rag')))}**"
-        + (f", {overall.get('ready')} of {overall.get('elements')} elements ready ({overall.get('ready_pct')}%), "
-           f"{overall.get('at_risk')} at risk, {overall.get('gaps')} gaps" if overall.get("elements") else "")
+        + (
+            f", {overall.get('ready')} of {overall.get('elements')} elements ready ({overall.get('ready_pct')}%), "
+            f"{overall.get('at_risk')} at risk, {overall.get('gaps')} gaps"
+            if overall.get("elements")
+            else ""
+        )
         + ".",
         "",
     ]
@@ -337,20 +372,32 @@ def pack_body(manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *,
     if h.get("criteria"):
         lines += ["| Criterion | RAG | Ready | At risk | Gaps |", "|---|---|---|---|---|"]
         for key, c in h["criteria"].items():
-            lines.append(f"| {md(key)} | {RAG_LABEL.get(c.get('rag'), md(c.get('rag')))} | {c.get('ready')} | {c.get('at_risk')} | {c.get('gaps')} |")
+            lines.append(
+                f"| {md(key)} | {RAG_LABEL.get(c.get('rag'), md(c.get('rag')))} | {c.get('ready')} | {c.get('at_risk')} | {c.get('gaps')} |"
+            )
         lines.append("")
     lines += [f"**Top gaps** ({len(gaps)}):", ""]
-    lines += [f"- {md(g['element_id'])} {md(g.get('title') or '')}: {md(g.get('forecast') or '')}; {md(g.get('reason') or '')}"
-              + (f" ({md(', '.join(g['owners']))})" if g.get("owners") else "") for g in list(gaps)[:limit]] or ["- none"]
+    lines += [
+        f"- {md(g['element_id'])} {md(g.get('title') or '')}: {md(g.get('forecast') or '')}; {md(g.get('reason') or '')}"
+        + (f" ({md(', '.join(g['owners']))})" if g.get("owners") else "")
+        for g in list(gaps)[:limit]
+    ] or ["- none"]
     if len(gaps) > limit:
         lines.append(f"- … and {len(gaps) - limit} more (see the workbook)")
     messages = list(manifest.get("messages") or [])
     lines += ["", f"**Recipients** ({len(messages)} messages):", ""]
-    lines += [f"- {md(m['to']['name'])} <{md(m['to']['email'])}>" + (f" (department {md(m['department_id'])})" if m.get("department_id") else " (leadership)") for m in messages]
+    lines += [
+        f"- {md(m['to']['name'])} <{md(m['to']['email'])}>"
+        + (f" (department {md(m['department_id'])})" if m.get("department_id") else " (leadership)")
+        for m in messages
+    ]
     lines += ["", "**Files**", "", f"- Folder: `{folder}`"]
     leader = next((m for m in messages if not m.get("department_id")), None)
     if leader:
-        lines += [f"- Leadership email (HTML): `{folder / leader['html']}`", f"- Leadership workbook: `{folder / leader['attachment']}`"]
+        lines += [
+            f"- Leadership email (HTML): `{folder / leader['html']}`",
+            f"- Leadership workbook: `{folder / leader['attachment']}`",
+        ]
     lines += [
         "",
         "**Approve** sends every message above once. **Reject** (say why in the comment) sends nothing and records the reason; "
@@ -364,7 +411,11 @@ def pending_invites(engine: Engine, year: int) -> list[str]:
     from reaccreditation.outbox import already_sent
     from reaccreditation.timetable.store import stored_sessions
 
-    return [r["session_key"] for r in stored_sessions(engine, year) if r["attendees"] and not already_sent(engine, f"timetable:{year}:{r['uid']}:{r['sequence']}")]
+    return [
+        r["session_key"]
+        for r in stored_sessions(engine, year)
+        if r["attendees"] and not already_sent(engine, f"timetable:{year}:{r['uid']}:{r['sequence']}")
+    ]
 
 
 # --- The Airflow operator -------------------------------------------------------------------------------
@@ -415,7 +466,9 @@ def _operator_class(entry: bool = False) -> type:
             )
             return super().execute(context)
 
-    ConfiguredHITLOperator.__name__ = ConfiguredHITLOperator.__qualname__ = "ConfiguredHITLEntryOperator" if entry else "ConfiguredHITLOperator"
+    ConfiguredHITLOperator.__name__ = ConfiguredHITLOperator.__qualname__ = (
+        "ConfiguredHITLEntryOperator" if entry else "ConfiguredHITLOperator"
+    )
     ConfiguredHITLOperator.__module__ = __name__
     return ConfiguredHITLOperator
 
@@ -427,7 +480,10 @@ def _retry_policy() -> Any:
     from reaccreditation.airflow_adapter import default_args
 
     lapsed = RetryRule(
-        exception=["airflow.providers.standard.exceptions.HITLTimeoutError", "airflow.providers.standard.exceptions.HITLTriggerEventError"],
+        exception=[
+            "airflow.providers.standard.exceptions.HITLTimeoutError",
+            "airflow.providers.standard.exceptions.HITLTriggerEventError",
+        ],
         action=RetryAction.FAIL,
         reason="nobody answered in time: nothing was stored or sent; trigger the DAG again to ask again",
     )

@@ -111,7 +111,9 @@ def evidenced_elements(engine: Engine, year: int) -> dict[str, set[str]]:
     return out
 
 
-def department_rows(engine: Engine, org: Organisation, today: date, gaps: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def department_rows(
+    engine: Engine, org: Organisation, today: date, gaps: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """One row per configured department: requests, reminders, last submission, rows, open elements.
 
     Open elements come from the latest gap snapshot when there is one (an owned element that is not
@@ -192,7 +194,9 @@ def latest_gaps(engine: Engine, output: Path, year: int) -> tuple[dict[str, Any]
     snap, elements = _table(engine, "gap_snapshot"), _table(engine, "gap_element")
     if snap is not None and elements is not None:
         with engine.connect() as conn:
-            head = conn.execute(select(snap).where(snap.c.assessment_year == year).order_by(snap.c.as_of.desc(), snap.c.id.desc()).limit(1)).first()
+            head = conn.execute(
+                select(snap).where(snap.c.assessment_year == year).order_by(snap.c.as_of.desc(), snap.c.id.desc()).limit(1)
+            ).first()
             if head is not None:
                 rows = conn.execute(select(elements).where(elements.c.snapshot_id == head.id).order_by(elements.c.id)).all()
                 summary = dict(head.summary or {}) if isinstance(head.summary, Mapping) else {}
@@ -238,13 +242,20 @@ def element_rows(
                 "forecast": str(found.get("forecast") or "") if found else "",
                 "in_focus": bool(found.get("in_focus")) if found else False,
                 "reasons": [_reason_text(r) for r in (found.get("reasons") or [])] if found else [],
-                "owners": [names.get(o, o) for o in (found.get("owners") if found and found.get("owners") else [d.id for d in org.owners(el.id)])],
+                "owners": [
+                    names.get(o, o)
+                    for o in (found.get("owners") if found and found.get("owners") else [d.id for d in org.owners(el.id)])
+                ],
             }
             if readiness and row["readiness"] != readiness:
                 continue
             if criterion and c.id != criterion:
                 continue
-            if needle and needle not in " ".join([row["id"], row["title"], *row["owners"], *(r["message"] for r in row["reasons"])]).lower():
+            if (
+                needle
+                and needle
+                not in " ".join([row["id"], row["title"], *row["owners"], *(r["message"] for r in row["reasons"])]).lower()
+            ):
                 continue
             items.append(row)
         shown += len(items)
@@ -266,14 +277,25 @@ def readiness_history(engine: Engine, year: int) -> list[dict[str, Any]]:
     table = _table(engine, "gap_snapshot")
     if table is None:
         return []
-    query = select(table.c.as_of, table.c.elements, table.c.ready, table.c.at_risk, table.c.gaps).where(table.c.assessment_year == year).order_by(table.c.as_of, table.c.id)
+    query = (
+        select(table.c.as_of, table.c.elements, table.c.ready, table.c.at_risk, table.c.gaps)
+        .where(table.c.assessment_year == year)
+        .order_by(table.c.as_of, table.c.id)
+    )
     points: dict[date, dict[str, Any]] = {}
     with engine.connect() as conn:
         for as_of, elements, ready, at_risk, gaps in conn.execute(query):
             day = _day(as_of)
             if day is None:
                 continue
-            points[day] = {"as_of": day, "elements": elements, "ready": ready, "at_risk": at_risk, "gaps": gaps, "ready_pct": round(100 * ready / elements, 1) if elements else 0.0}
+            points[day] = {
+                "as_of": day,
+                "elements": elements,
+                "ready": ready,
+                "at_risk": at_risk,
+                "gaps": gaps,
+                "ready_pct": round(100 * ready / elements, 1) if elements else 0.0,
+            }
     return list(points.values())
 
 
@@ -286,7 +308,14 @@ def history_from_gaps(gaps: Mapping[str, Any] | None) -> list[dict[str, Any]]:
             continue
         ready, at_risk, gap = (int(p.get(k) or 0) for k in ("ready", "at_risk", "gaps"))
         total = ready + at_risk + gap
-        points[day] = {"as_of": day, "elements": total, "ready": ready, "at_risk": at_risk, "gaps": gap, "ready_pct": round(100 * ready / total, 1) if total else 0.0}
+        points[day] = {
+            "as_of": day,
+            "elements": total,
+            "ready": ready,
+            "at_risk": at_risk,
+            "gaps": gap,
+            "ready_pct": round(100 * ready / total, 1) if total else 0.0,
+        }
     return [points[d] for d in sorted(points)]
 
 
@@ -307,7 +336,14 @@ def chart(points: Sequence[Mapping[str, Any]], width: int = 640, height: int = 2
     for key, label, colour in (("ready", "Ready", "#00703c"), ("at_risk", "At risk", "#f47738"), ("gaps", "Gap", "#d4351c")):
         coords = [(x(i), y(p[key])) for i, p in enumerate(points)]
         series.append(
-            {"key": key, "label": label, "colour": colour, "points": " ".join(f"{a},{b}" for a, b in coords), "dots": coords, "last": points[-1][key] if points else 0}
+            {
+                "key": key,
+                "label": label,
+                "colour": colour,
+                "points": " ".join(f"{a},{b}" for a, b in coords),
+                "dots": coords,
+                "last": points[-1][key] if points else 0,
+            }
         )
     ticks = sorted({0, top_value // 2, top_value})
     step = max(1, n // 6)
@@ -389,7 +425,9 @@ def run_section(runs: Sequence[Mapping[str, Any]] | None, last: int = 5) -> dict
         return section(NOT_RUN, "No DAG tagged 'reaccreditation' is known to Airflow yet")
     dags = []
     for dag_id in sorted(by_dag):
-        items = sorted((r for r in by_dag[dag_id] if r.get("run_id")), key=lambda r: str(r.get("run_after") or ""), reverse=True)[:last]
+        items = sorted((r for r in by_dag[dag_id] if r.get("run_id")), key=lambda r: str(r.get("run_after") or ""), reverse=True)[
+            :last
+        ]
         items = [{"state": "", "date": None, "end": None, "url": None, "run_after": None} | r for r in items]
         dags.append({"dag_id": dag_id, "url": by_dag[dag_id][0].get("dag_url"), "runs": items})
     return section(OK, "", dags=dags)
@@ -427,7 +465,10 @@ def gather(
         },
         "key_dates": key_dates(org),
         "filter": {"readiness": readiness or "", "criterion": criterion or "", "text": text or ""},
-        "filter_choices": {"readiness": list(READINESS) + ["not assessed"], "criteria": [{"id": c.id, "title": c.title} for c in org.standard.criteria]},
+        "filter_choices": {
+            "readiness": list(READINESS) + ["not assessed"],
+            "criteria": [{"id": c.id, "title": c.title} for c in org.standard.criteria],
+        },
         "runs": run_section(runs),
         "timetable": timetable(output, year, {d.id: d.name for d in org.departments}),
     }
@@ -448,9 +489,20 @@ def gather(
     if gaps is None:
         out["gaps"] = section(BROKEN if "could not be read" in source else NOT_RUN, source)
     else:
-        out["gaps"] = section(OK, "", source=source, as_of=_day(gaps.get("as_of")), counts=readiness_counts(gaps), **element_rows(org, gaps, readiness=readiness, criterion=criterion, text=text))
+        out["gaps"] = section(
+            OK,
+            "",
+            source=source,
+            as_of=_day(gaps.get("as_of")),
+            counts=readiness_counts(gaps),
+            **element_rows(org, gaps, readiness=readiness, criterion=criterion, text=text),
+        )
     points = readiness_history(engine, year) or history_from_gaps(gaps)
-    out["history"] = section(OK, "", points=points, chart=chart(points)) if points else section(NOT_RUN, "Readiness over time appears after the first gap analysis run")
+    out["history"] = (
+        section(OK, "", points=points, chart=chart(points))
+        if points
+        else section(NOT_RUN, "Readiness over time appears after the first gap analysis run")
+    )
     out["approvals"] = approvals_section(engine, year)
     return out
 

@@ -87,7 +87,9 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
             raise HistoryError(f"{path.name}: not a readable xlsx workbook ({exc.__class__.__name__}: {exc})") from None
         try:
             if not wb.sheetnames:
-                raise HistoryError(f"{path.name}: the workbook has no sheets (a Strict Open XML file?); save it as a normal .xlsx")
+                raise HistoryError(
+                    f"{path.name}: the workbook has no sheets (a Strict Open XML file?); save it as a normal .xlsx"
+                )
             name = "outcomes" if "outcomes" in wb.sheetnames else wb.sheetnames[0]
             ws = wb[name]
             if (ws.max_row or 0) > MAX_ROWS + 1:
@@ -156,7 +158,11 @@ def check_rows(where: str, rows: list[tuple[int, dict[str, str]]], today: date |
             ok = False
         kind = values.get("assessment_type", "").lower()
         if kind not in ASSESSMENT_TYPES:
-            bad(number, "assessment_type", f"{values.get('assessment_type')!r} is not an assessment type; expected full or surveillance")
+            bad(
+                number,
+                "assessment_type",
+                f"{values.get('assessment_type')!r} is not an assessment type; expected full or surveillance",
+            )
             ok = False
         element_id = values.get("element_id", "")
         if standard is not None and not standard.has_element(element_id):
@@ -177,7 +183,9 @@ def check_rows(where: str, rows: list[tuple[int, dict[str, str]]], today: date |
                 bad(number, "element_id", f"element {element_id} for {year} is already on row {first}")
                 ok = False
         if ok and year is not None and label is not None:
-            out.append(OutcomeRow(year, framework, kind, element_id, label, values.get("action") or None, f"{where} row {number}"))
+            out.append(
+                OutcomeRow(year, framework, kind, element_id, label, values.get("action") or None, f"{where} row {number}")
+            )
     if problems:
         shown = problems[:MAX_PROBLEMS]
         more = f"\n  ... and {len(problems) - MAX_PROBLEMS} more" if len(problems) > MAX_PROBLEMS else ""
@@ -189,7 +197,9 @@ def import_outcomes(engine: Engine, path: Path | str, today: date | None = None)
     """Check the whole file, then upsert its outcomes by (year, element) in one transaction."""
     path = Path(path)
     if not path.is_file():
-        raise HistoryError(f"{path}: file not found (the history file sits beside the organisation config, e.g. history/outcomes.csv)")
+        raise HistoryError(
+            f"{path}: file not found (the history file sits beside the organisation config, e.g. history/outcomes.csv)"
+        )
     where, raw = read_table(path)
     rows = check_rows(where, raw, today)
     result = ImportResult(file=str(path), rows=len(rows), years=sorted({r.assessment_year for r in rows}))
@@ -197,9 +207,7 @@ def import_outcomes(engine: Engine, path: Path | str, today: date | None = None)
     with engine.begin() as conn:
         existing = {
             (row.assessment_year, row.element_id): row
-            for row in conn.execute(
-                select(assessment_outcome).where(assessment_outcome.c.assessment_year.in_(result.years))
-            )
+            for row in conn.execute(select(assessment_outcome).where(assessment_outcome.c.assessment_year.in_(result.years)))
             if (row.assessment_year, row.element_id) in keys
         }
         fresh = []
@@ -211,7 +219,9 @@ def import_outcomes(engine: Engine, path: Path | str, today: date | None = None)
             elif any(getattr(old, k) != v for k, v in values.items()):
                 conn.execute(
                     update(assessment_outcome)
-                    .where(assessment_outcome.c.assessment_year == r.assessment_year, assessment_outcome.c.element_id == r.element_id)
+                    .where(
+                        assessment_outcome.c.assessment_year == r.assessment_year, assessment_outcome.c.element_id == r.element_id
+                    )
                     .values(**values, source=r.source)
                 )
                 result.updated += 1
@@ -225,4 +235,6 @@ def import_outcomes(engine: Engine, path: Path | str, today: date | None = None)
 
 def load_outcomes(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(assessment_outcome).order_by(assessment_outcome.c.assessment_year)).mappings()]
+        return [
+            dict(r) for r in conn.execute(select(assessment_outcome).order_by(assessment_outcome.c.assessment_year)).mappings()
+        ]

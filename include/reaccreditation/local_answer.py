@@ -54,7 +54,16 @@ class Answerer:
             if ti is None:
                 return False
             detail = session.scalars(select(HITLDetail).where(HITLDetail.ti_id == ti.id)).one()
-            self.seen.append({"task_id": ti.task_id, "subject": detail.subject, "body": detail.body, "options": list(detail.options), "assigned": detail.assigned_users, "params": dict(detail.params or {})})
+            self.seen.append(
+                {
+                    "task_id": ti.task_id,
+                    "subject": detail.subject,
+                    "body": detail.body,
+                    "options": list(detail.options),
+                    "assigned": detail.assigned_users,
+                    "params": dict(detail.params or {}),
+                }
+            )
             assigned = {u["id"] for u in detail.assigned_users}
             if assigned and answer.user[0] not in assigned:
                 self.errors.append(f"{answer.user[0]} is not a respondent for {ti.task_id}")

@@ -22,8 +22,6 @@ class ConfigError(ValueError):
     """The organisation config is not usable; the message says where and why."""
 
 
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -114,7 +112,9 @@ class QualityTeam(_Model):
 class Approvals(_Model):
     """Sign-off in the Airflow UI (docs/approvals.md): how long a request waits before it lapses unsent."""
 
-    timeout: timedelta = Field(default=timedelta(days=3), description="e.g. 3 days as 'P3D' or seconds; unanswered: not sent, quality team alerted")
+    timeout: timedelta = Field(
+        default=timedelta(days=3), description="e.g. 3 days as 'P3D' or seconds; unanswered: not sent, quality team alerted"
+    )
 
     @model_validator(mode="after")
     def _positive(self) -> Approvals:

@@ -35,18 +35,24 @@ def _with_actions(field: str, text: Any) -> list[tuple[str, str]]:
     for item in (t.strip() for t in re.split(r"[;\n]+", str(text or "")) if t.strip()):
         element, sep, action = item.partition(":")
         if not sep or not action.strip():
-            raise OutcomeFormError(f"{field}: {item!r} needs the assessor's action, e.g. '{element.strip() or '3.2.1'}: publish the service standards'")
+            raise OutcomeFormError(
+                f"{field}: {item!r} needs the assessor's action, e.g. '{element.strip() or '3.2.1'}: publish the service standards'"
+            )
         out.append((element.strip(), " ".join(action.split())))
     return out
 
 
-def rows_from_form(form: Mapping[str, Any], standard: Standard, *, year: int, assessment_type: str, framework: str) -> list[dict[str, str]]:
+def rows_from_form(
+    form: Mapping[str, Any], standard: Standard, *, year: int, assessment_type: str, framework: str
+) -> list[dict[str, str]]:
     """One row per element of the standard; every element not listed is Compliance (if confirmed)."""
     plus = _ids(form.get("compliance_plus"))
     partial = _with_actions("partial", form.get("partial"))
     non = _with_actions("non_compliance", form.get("non_compliance"))
     if not form.get("rest_are_compliance"):
-        raise OutcomeFormError("rest_are_compliance: tick it to confirm every element not listed is Compliance (or give a report_path)")
+        raise OutcomeFormError(
+            "rest_are_compliance: tick it to confirm every element not listed is Compliance (or give a report_path)"
+        )
     known = {e.id for e in standard.elements}
     seen: dict[str, str] = {}
     problems = []

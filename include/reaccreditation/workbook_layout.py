@@ -46,20 +46,53 @@ COLUMNS: tuple[Column, ...] = (
     Column("typical_evidence", "Typical evidence", 40, False),
     Column("last_assessment", "Last assessment", 26, False, aliases=("last rating", "last year")),  # rating and action
     Column("prefill_note", "Pre-filled", 22, False),
-    Column("confirm", "Confirm (pre-filled rows)", 16, True, choices=CONFIRM_CHOICES,
-           help="For last year's evidence: 'Still current' keeps it; 'Replaced' means you changed the row"),
-    Column("evidence_title", "Evidence title", 35, True, True, aliases=("title", "evidence name"),
-           help="A short name the assessor will recognise"),
+    Column(
+        "confirm",
+        "Confirm (pre-filled rows)",
+        16,
+        True,
+        choices=CONFIRM_CHOICES,
+        help="For last year's evidence: 'Still current' keeps it; 'Replaced' means you changed the row",
+    ),
+    Column(
+        "evidence_title",
+        "Evidence title",
+        35,
+        True,
+        True,
+        aliases=("title", "evidence name"),
+        help="A short name the assessor will recognise",
+    ),
     Column("evidence_type", "Evidence type", 14, True, True, choices=EVIDENCE_TYPES, aliases=("type",)),
-    Column("link", "Link or file name", 35, True, True, aliases=("link", "url", "file name", "location"),
-           help="A web address (https://...) or the name of a file you attach with the workbook"),
-    Column("evidence_date", "Date of evidence", 14, True, True, aliases=("date", "evidence date"),
-           help="When the evidence was produced; it must fall inside the assessment window"),
+    Column(
+        "link",
+        "Link or file name",
+        35,
+        True,
+        True,
+        aliases=("link", "url", "file name", "location"),
+        help="A web address (https://...) or the name of a file you attach with the workbook",
+    ),
+    Column(
+        "evidence_date",
+        "Date of evidence",
+        14,
+        True,
+        True,
+        aliases=("date", "evidence date"),
+        help="When the evidence was produced; it must fall inside the assessment window",
+    ),
     Column("owner", "Evidence owner", 20, True, aliases=("owner",)),
     Column("self_rating", "Self-rating", 18, True, True, choices=RATINGS, aliases=("rating", "self rating")),
     Column("cplus_claim", "Compliance Plus claim", 12, True, choices=YES_NO, aliases=("c+ claim", "compliance plus")),
-    Column("cplus_justification", "Compliance Plus justification", 40, True,
-           aliases=("c+ justification", "justification"), help="Required when you claim Compliance Plus"),
+    Column(
+        "cplus_justification",
+        "Compliance Plus justification",
+        40,
+        True,
+        aliases=("c+ justification", "justification"),
+        help="Required when you claim Compliance Plus",
+    ),
     Column("notes", "Notes", 30, True),
 )
 
@@ -67,7 +100,15 @@ COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 INPUT_COLUMNS = tuple(c for c in COLUMNS if c.input)
 
 # Keys of the hidden _meta sheet (column A key, column B value).
-META_KEYS = ("layout_version", "organisation", "department_id", "department_name", "assessment_year", "request_reference", "generated_at")
+META_KEYS = (
+    "layout_version",
+    "organisation",
+    "department_id",
+    "department_name",
+    "assessment_year",
+    "request_reference",
+    "generated_at",
+)
 
 
 def normalise_header(text: object) -> str:

@@ -53,7 +53,9 @@ def write_rows(ws: Worksheet, rows: Iterable[Sequence[Any]], start_row: int = 2,
     return r
 
 
-def table_sheet(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None = None) -> None:
+def table_sheet(
+    ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None = None
+) -> None:
     """A filterable table: header row, frozen, autofilter over the data."""
     write_header(ws, headers, widths)
     last = write_rows(ws, rows)

@@ -31,7 +31,11 @@ PASSWORDS = {"priya.raman": "priya-pass-1", "tom.hollis": "tom-pass-1", "intrude
 TIMEOUT_SECONDS = 40  # approvals.timeout in the live config
 # Test runs write the screenshot to a temporary file; UPDATE_DOCS=1 refreshes docs/approval.png.
 ANSWER_AFTER_SECONDS = 5
-SCREENSHOT = ROOT / "docs" / "approval.png" if os.environ.get("UPDATE_DOCS") else Path(tempfile.gettempdir()) / "reaccreditation-approval.png"
+SCREENSHOT = (
+    ROOT / "docs" / "approval.png"
+    if os.environ.get("UPDATE_DOCS")
+    else Path(tempfile.gettempdir()) / "reaccreditation-approval.png"
+)
 
 
 def _free_port() -> int:
@@ -50,7 +54,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("approvals-live")
     paths = generate(tmp / "demo", FIRST_DAY)
     config = paths["config"]
-    config.write_text(config.read_text().replace("solver_seconds: 10", "solver_seconds: 4") + f"approvals:\n  timeout: {TIMEOUT_SECONDS}\n")
+    config.write_text(
+        config.read_text().replace("solver_seconds: 10", "solver_seconds: 4") + f"approvals:\n  timeout: {TIMEOUT_SECONDS}\n"
+    )
     db = tmp / "reaccreditation.db"
     upgrade(f"sqlite:///{db}")
     dags = tmp / "dags"
@@ -82,7 +88,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port, "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "quality@kestrelvale.example.org", "retry_limit": 0}}
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": smtp_port,
+                "extra": {
+                    "disable_ssl": True,
+                    "disable_tls": True,
+                    "from_email": "quality@kestrelvale.example.org",
+                    "retry_limit": 0,
+                },
+            }
         ),
         "AIRFLOW_CONN_REACCREDITATION_DB": sqlite_conn(db),
         "REACCREDITATION_CONFIG": str(config),
@@ -91,9 +107,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
     procs = []
-    for name, args in (("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port)]), ("scheduler", ["scheduler"]), ("dag-processor", ["dag-processor"])):
+    for name, args in (
+        ("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port)]),
+        ("scheduler", ["scheduler"]),
+        ("dag-processor", ["dag-processor"]),
+    ):
         log = (tmp / f"{name}.log").open("w")
-        procs.append((subprocess.Popen([sys.executable, "-m", "airflow", *args], env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        procs.append(
+            (subprocess.Popen([sys.executable, "-m", "airflow", *args], env=env, stdout=log, stderr=subprocess.STDOUT), log)
+        )
     try:
         deadline = time.monotonic() + 150
         tokens: dict[str, str] = {}
@@ -106,7 +128,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                         r = httpx.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=10)
                         assert r.status_code == 201, r.text
                         tokens[user] = r.json()["access_token"]
-                if httpx.get(f"{base}/api/v2/dags/{DAG}", headers={"Authorization": f"Bearer {tokens['priya.raman']}"}, timeout=10).status_code == 200:
+                if (
+                    httpx.get(
+                        f"{base}/api/v2/dags/{DAG}", headers={"Authorization": f"Bearer {tokens['priya.raman']}"}, timeout=10
+                    ).status_code
+                    == 200
+                ):
                     break
             except httpx.HTTPError:
                 pass
@@ -135,7 +162,12 @@ class Api:
         return Api(self.live, user)
 
     def trigger(self, logical_date: str) -> str:
-        r = httpx.post(f"{self.base}/api/v2/dags/{DAG}/dagRuns", json={"logical_date": logical_date, "conf": {}}, headers=self.headers, timeout=30)
+        r = httpx.post(
+            f"{self.base}/api/v2/dags/{DAG}/dagRuns",
+            json={"logical_date": logical_date, "conf": {}},
+            headers=self.headers,
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
         return r.json()["dag_run_id"]
 
@@ -181,7 +213,12 @@ class Api:
         time.sleep(ANSWER_AFTER_SECONDS)
         detail = self.detail(run_id, task_id)
         form = {k: v["value"] for k, v in detail["params"].items()} | params
-        return httpx.patch(self.hitl_url(run_id, task_id), json={"chosen_options": [option], "params_input": form}, headers=self.headers, timeout=30)
+        return httpx.patch(
+            self.hitl_url(run_id, task_id),
+            json={"chosen_options": [option], "params_input": form},
+            headers=self.headers,
+            timeout=30,
+        )
 
 
 def _kinds(live: dict[str, Any]) -> list[str]:
@@ -258,7 +295,12 @@ def test_replan_then_approve_sends_the_invites_once(live):
     api = Api(live)
     run = api.trigger("2026-11-25T06:00:00Z")
     api.wait_task(run, "approve_timetable", {"awaiting_input"})
-    r = api.answer(run, "approve_timetable", "Re-plan", {"move_sessions": "depot-visit=2", "exclude_people": "paul.ingram@greenway.example.com", "comment": "depot on Tuesday"})
+    r = api.answer(
+        run,
+        "approve_timetable",
+        "Re-plan",
+        {"move_sessions": "depot-visit=2", "exclude_people": "paul.ingram@greenway.example.com", "comment": "depot on Tuesday"},
+    )
     assert r.status_code == 200, r.text
     api.wait_task(run, "approve_replanned", {"awaiting_input"})
     assert "depot\\-visit to day 2" in api.detail(run, "approve_replanned")["body"]
@@ -266,7 +308,9 @@ def test_replan_then_approve_sends_the_invites_once(live):
     assert api.wait_run(run) == "success"
     outbox = live["outbox"]
     invites = _invites(outbox)
-    assert len(invites) == 40 and "paul.ingram@greenway.example.com" not in {a.addr_spec for m in invites for a in m["To"].addresses}
+    assert len(invites) == 40 and "paul.ingram@greenway.example.com" not in {
+        a.addr_spec for m in invites for a in m["To"].addresses
+    }
     depot = next(m for m in invites if "Depot" in m["Subject"] or "depot" in m["Subject"].lower())
     assert "Tue 16 Mar" in depot["Subject"]
     decisions = [(a["task_id"], a["decision"], a["responded_by"]) for a in _approvals(live)[:2]]
@@ -289,7 +333,9 @@ def _screenshot(live: dict[str, Any], run_id: str) -> None:
         browser.evaluate("document.querySelector('button[type=submit]').click()")
         browser.wait_for("!location.pathname.includes('/auth/login')")
         browser.open(f"{base}/dags/{DAG}/runs/{run_id}/tasks/approve_timetable/required_actions")
-        browser.wait_for("document.body.innerText.includes('Who is needed') && document.body.innerText.includes('Lock sessions')", timeout=60)
+        browser.wait_for(
+            "document.body.innerText.includes('Who is needed') && document.body.innerText.includes('Lock sessions')", timeout=60
+        )
         time.sleep(1)
         browser.screenshot(SCREENSHOT, full_page=False)
     finally:

@@ -38,7 +38,12 @@ def test_the_form_is_stored_as_outcomes_with_who_entered_it(council):
     assert rows["3.2.1"]["rating"] == "Partial Compliance" and rows["3.2.1"]["action"] == "publish the service standards"
     assert sum(r["rating"] == "Compliance" for r in rows.values()) == 53
     [audit] = recent_approvals(engine)
-    assert (audit["decision"], audit["responded_by"], audit["comment"], audit["item_kind"]) == ("entered", "tom.hollis", "report ref KV-2027", "assessment_outcome")
+    assert (audit["decision"], audit["responded_by"], audit["comment"], audit["item_kind"]) == (
+        "entered",
+        "tom.hollis",
+        "report ref KV-2027",
+        "assessment_outcome",
+    )
     assert audit["item_ref"].endswith("outcome-2027.csv")
 
 

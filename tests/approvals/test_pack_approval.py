@@ -32,19 +32,29 @@ def test_approval_page_summarises_the_pack_and_approve_sends_it(council):
     sent = [m for m in council["outbox"].messages() if m["Subject"].startswith("[")]  # packs: "[Red] Readiness pack ..."
     assert len(sent) > 10
     [row] = recent_approvals(make_engine(council["url"]))
-    assert (row["item_kind"], row["decision"], row["responded_by"], row["comment"]) == ("readiness_pack", "approved", "priya.raman", "ok to go")
+    assert (row["item_kind"], row["decision"], row["responded_by"], row["comment"]) == (
+        "readiness_pack",
+        "approved",
+        "priya.raman",
+        "ok to go",
+    )
     assert row["item_ref"] in paths[0]
 
 
 def test_a_rejected_pack_is_not_sent_and_the_reason_is_kept(council):
-    with answering("readiness_pack", Answer("approve_pack", "Reject", {"comment": "wait for the gap analysis"}, ("tom.hollis", "Tom Hollis"))) as answers:
+    with answering(
+        "readiness_pack", Answer("approve_pack", "Reject", {"comment": "wait for the gap analysis"}, ("tom.hollis", "Tom Hollis"))
+    ) as answers:
         run = run_dag("readiness_pack", T30)
     assert run.state == "success" and not answers.errors
     assert {ti.task_id: ti.state for ti in run.get_task_instances()}["send"] == "skipped"
     messages = council["outbox"].messages()
     assert [m for m in messages if m["Subject"].startswith("[")] == []  # no pack ("[Red] Readiness pack ...")
     [held] = [m for m in messages if "not sent" in m["Subject"]]
-    assert "wait for the gap analysis" in held.get_body(("plain",)).get_content() and "Tom Hollis" in held.get_body(("plain",)).get_content()
+    assert (
+        "wait for the gap analysis" in held.get_body(("plain",)).get_content()
+        and "Tom Hollis" in held.get_body(("plain",)).get_content()
+    )
     engine = make_engine(council["url"])
     [row] = recent_approvals(engine)
     assert (row["decision"], row["responded_by"], row["comment"]) == ("rejected", "tom.hollis", "wait for the gap analysis")

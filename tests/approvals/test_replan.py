@@ -12,7 +12,11 @@ from ..timetable.conftest import problem, session
 
 def _three_days():  # type: ignore[no-untyped-def]
     return problem(
-        [session("a", days=3, members=["ann@x.org"]), session("b", days=3, members=["ann@x.org", "bob@x.org"]), session("visit", days=3, members=["cat@x.org"])],
+        [
+            session("a", days=3, members=["ann@x.org"]),
+            session("b", days=3, members=["ann@x.org", "bob@x.org"]),
+            session("visit", days=3, members=["cat@x.org"]),
+        ],
         days=3,
     )
 
@@ -20,7 +24,9 @@ def _three_days():  # type: ignore[no-untyped-def]
 def test_each_field_constrains_the_solution():
     p = _three_days()
     first = solve(p)
-    r = Replan.from_form({"lock_sessions": "a", "exclude_people": "bob@x.org", "exclude_days": "3", "move_sessions": "visit=2", "comment": "x"})
+    r = Replan.from_form(
+        {"lock_sessions": "a", "exclude_people": "bob@x.org", "exclude_days": "3", "move_sessions": "visit=2", "comment": "x"}
+    )
     assert r.describe() == ["lock a where it is", "leave out bob@x.org", "no sessions on day 3", "move visit to day 2"]
     q = apply(p, r, first)
     again = solve(q)

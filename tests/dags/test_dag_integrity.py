@@ -11,7 +11,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
-HEAVY = ("pandas", "great_expectations", "openpyxl", "ortools", "matplotlib", "numpy", "sqlalchemy", "python_calamine", "icalendar")
+HEAVY = (
+    "pandas",
+    "great_expectations",
+    "openpyxl",
+    "ortools",
+    "matplotlib",
+    "numpy",
+    "sqlalchemy",
+    "python_calamine",
+    "icalendar",
+)
 
 
 @pytest.fixture(scope="module")

@@ -159,11 +159,23 @@ def gaps_payload(org, shift: timedelta = timedelta(0)) -> dict[str, Any]:  # typ
             readiness, reasons = "ready", []
         elif i % 5 == 0:
             readiness = "at risk"
-            reasons = [{"code": "stale_evidence", "severity": "risk", "message": "Newest evidence is older than the evidence window", "departments": owners}]
+            reasons = [
+                {
+                    "code": "stale_evidence",
+                    "severity": "risk",
+                    "message": "Newest evidence is older than the evidence window",
+                    "departments": owners,
+                }
+            ]
         else:
             readiness = "gap"
             reasons = [
-                {"code": "no_evidence", "severity": "gap", "message": f"No current evidence from {org.department(o).name}", "departments": [o]}
+                {
+                    "code": "no_evidence",
+                    "severity": "gap",
+                    "message": f"No current evidence from {org.department(o).name}",
+                    "departments": [o],
+                }
                 for o in owners
             ] or [{"code": "unowned", "severity": "gap", "message": "No department owns this element", "departments": []}]
         elements.append(
@@ -179,14 +191,47 @@ def gaps_payload(org, shift: timedelta = timedelta(0)) -> dict[str, Any]:  # typ
                 "in_focus": i % 7 == 0,
             }
         )
-    return {"schema": "reaccreditation.gaps/1", "organisation": org.organisation.name, "assessment_year": YEAR, "as_of": (date(2026, 12, 15) + shift).isoformat(), "elements": elements}
+    return {
+        "schema": "reaccreditation.gaps/1",
+        "organisation": org.organisation.name,
+        "assessment_year": YEAR,
+        "as_of": (date(2026, 12, 15) + shift).isoformat(),
+        "elements": elements,
+    }
 
 
 TIMETABLE = {
     "sessions": [
-        {"date": "2027-03-15", "start": "09:30", "end": "10:30", "title": "Opening meeting with leadership", "room_name": "Council Chamber", "mode": "face_to_face", "departments": ["Chief Executive's Office"], "elements": ["2.1.1"]},
-        {"date": "2027-03-15", "start": "11:00", "end": "12:00", "title": f"Policy team: {HOSTILE}", "room_name": "Room 2", "mode": "virtual", "departments": [HOSTILE], "elements": ["1.1.1", "1.1.2"]},
-        {"date": "2027-03-16", "start": "09:30", "end": "11:00", "title": "Site visit: Customer Service Centre", "room_name": "Front desk", "mode": "site_visit", "departments": ["Customer Services"], "elements": ["4.1.1"]},
+        {
+            "date": "2027-03-15",
+            "start": "09:30",
+            "end": "10:30",
+            "title": "Opening meeting with leadership",
+            "room_name": "Council Chamber",
+            "mode": "face_to_face",
+            "departments": ["Chief Executive's Office"],
+            "elements": ["2.1.1"],
+        },
+        {
+            "date": "2027-03-15",
+            "start": "11:00",
+            "end": "12:00",
+            "title": f"Policy team: {HOSTILE}",
+            "room_name": "Room 2",
+            "mode": "virtual",
+            "departments": [HOSTILE],
+            "elements": ["1.1.1", "1.1.2"],
+        },
+        {
+            "date": "2027-03-16",
+            "start": "09:30",
+            "end": "11:00",
+            "title": "Site visit: Customer Service Centre",
+            "room_name": "Front desk",
+            "mode": "site_visit",
+            "departments": ["Customer Services"],
+            "elements": ["4.1.1"],
+        },
     ]
 }
 

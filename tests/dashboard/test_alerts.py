@@ -81,13 +81,21 @@ def test_lateness_alert_is_a_deadline_alert_that_emails_once(project_db, outbox,
 
     [stored] = DagSerialization.serialize_dag(late_candidate())["deadline"]
     assert stored["reference"] == {"reference_type": "DagRunQueuedAtDeadline"}
-    assert stored["callback"]["__data__"] == {"path": "reaccreditation.alerts.notify_late", "kwargs": {"what": "evidence intake", "allowed_minutes": 120}}
+    assert stored["callback"]["__data__"] == {
+        "path": "reaccreditation.alerts.notify_late",
+        "kwargs": {"what": "evidence intake", "allowed_minutes": 120},
+    }
 
     import asyncio
 
     context = {
         # what the scheduler passes: DAGRunResponse(...).model_dump(mode="json") and the deadline
-        "dag_run": {"dag_id": "evidence_intake", "dag_run_id": "scheduled__2027-01-02", "state": "running", "logical_date": "2027-01-02T07:00:00Z"},
+        "dag_run": {
+            "dag_id": "evidence_intake",
+            "dag_run_id": "scheduled__2027-01-02",
+            "state": "running",
+            "logical_date": "2027-01-02T07:00:00Z",
+        },
         "deadline": {"id": "0192", "deadline_time": "2027-01-02T09:00:00Z"},
     }
     assert asyncio.run(alerts.notify_late(context=context, **alert.callback.kwargs)) is True
@@ -116,6 +124,8 @@ def test_overdue_digest_runs_daily_after_the_deadline_and_emails_once_a_day(airf
     assert run_dag("overdue_digest", date(2027, 1, 26)).state == "success"  # a second run the same day
     assert outbox.messages() == []
     with season["engine"].connect() as conn:
-        keys = conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.kind == "overdue_digest")).scalars().all()
+        keys = (
+            conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.kind == "overdue_digest")).scalars().all()
+        )
     assert keys == ["overdue:2027:2027-01-26"]
     json.dumps(keys)

@@ -15,8 +15,22 @@ from . import season as s
 
 RUNS = [
     {"dag_id": "organisation_summary", "dag_url": "/dags/organisation_summary", "run_id": None},
-    {"dag_id": "organisation_summary", "dag_url": "/dags/organisation_summary", "run_id": "manual__1", "state": "success", "run_after": "2026-12-01T09:00:00", "url": "/dags/organisation_summary/runs/manual__1"},
-    {"dag_id": "organisation_summary", "dag_url": "/dags/organisation_summary", "run_id": "manual__2", "state": "failed", "run_after": "2026-12-02T09:00:00", "url": "/dags/organisation_summary/runs/manual__2"},
+    {
+        "dag_id": "organisation_summary",
+        "dag_url": "/dags/organisation_summary",
+        "run_id": "manual__1",
+        "state": "success",
+        "run_after": "2026-12-01T09:00:00",
+        "url": "/dags/organisation_summary/runs/manual__1",
+    },
+    {
+        "dag_id": "organisation_summary",
+        "dag_url": "/dags/organisation_summary",
+        "run_id": "manual__2",
+        "state": "failed",
+        "run_after": "2026-12-02T09:00:00",
+        "url": "/dags/organisation_summary/runs/manual__2",
+    },
     {"dag_id": "gap_analysis", "dag_url": "/dags/gap_analysis", "run_id": None},
 ]
 
@@ -103,7 +117,9 @@ def test_page_escapes_names_and_draws_the_chart(season):
 
 
 def test_a_broken_config_page_names_the_problem_as_text():
-    html = render("dashboard_error.html", message="organisation.yaml: 1 problem(s):\n  - departments[0].name: <img src=x onerror=alert(1)>")
+    html = render(
+        "dashboard_error.html", message="organisation.yaml: 1 problem(s):\n  - departments[0].name: <img src=x onerror=alert(1)>"
+    )
     assert "departments[0].name: &lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert "cannot be used" in html
 
@@ -118,8 +134,20 @@ def test_sign_offs_are_shown_with_who_what_when_and_comment(demo, project_db):
     page = render("dashboard.html", d=dashboard.gather(engine, org, date(2027, 2, 13), demo["data"] / "output", runs=[]))
     assert "No timetable, pack or outcome has been signed off yet" in page
     when = datetime(2027, 2, 13, 9, 30, tzinfo=UTC)
-    common = dict(assessment_year=2027, dag_id="readiness_pack", task_id="approve_pack", item_kind="readiness_pack", item_ref="packs/2027-02-13")
-    record(engine, Decision("rejected", "Reject", "priya.raman", "Priya Raman", when, "Top gaps <b>wrong</b>"), subject="Readiness pack T-30", run_id="r1", **common)
+    common = dict(
+        assessment_year=2027,
+        dag_id="readiness_pack",
+        task_id="approve_pack",
+        item_kind="readiness_pack",
+        item_ref="packs/2027-02-13",
+    )
+    record(
+        engine,
+        Decision("rejected", "Reject", "priya.raman", "Priya Raman", when, "Top gaps <b>wrong</b>"),
+        subject="Readiness pack T-30",
+        run_id="r1",
+        **common,
+    )
     record(engine, Decision("timed_out", None, None, None, None, None), subject="Readiness pack T-23", run_id="r2", **common)
     data = dashboard.gather(engine, org, date(2027, 2, 20), demo["data"] / "output", runs=[])
     assert data["approvals"]["status"] == "ok" and len(data["approvals"]["rows"]) == 2

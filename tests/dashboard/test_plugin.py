@@ -29,7 +29,11 @@ from .browser import Browser, chromium_binary
 from .conftest import run_test_dag
 
 # Test runs write the screenshot to a temporary file; UPDATE_DOCS=1 refreshes docs/dashboard.png.
-SCREENSHOT = ROOT / "docs" / "dashboard.png" if os.environ.get("UPDATE_DOCS") else Path(tempfile.gettempdir()) / "reaccreditation-dashboard.png"
+SCREENSHOT = (
+    ROOT / "docs" / "dashboard.png"
+    if os.environ.get("UPDATE_DOCS")
+    else Path(tempfile.gettempdir()) / "reaccreditation-dashboard.png"
+)
 USER, PASSWORD = "officer", "officer-password-1"
 
 
@@ -78,7 +82,10 @@ def server(airflow_db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     started = time.monotonic()
     log = (tmp / "api-server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -145,7 +152,10 @@ def test_api_with_a_real_token(server, token):
     assert run["state"] == "success" and run["url"] == "/dags/dashboard_check_ok/runs/" + quote(server["run_id"], safe="")
 
     filtered = httpx.get(
-        f"{server['base']}/reaccreditation/api/dashboard", params={"readiness": "at risk", "criterion": "2"}, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        f"{server['base']}/reaccreditation/api/dashboard",
+        params={"readiness": "at risk", "criterion": "2"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
     ).json()
     shown = [e for c in filtered["gaps"]["criteria"] for e in c["elements"]]
     assert shown and {e["readiness"] for e in shown} == {"at risk"} and all(e["id"].startswith("2.") for e in shown)
@@ -155,7 +165,9 @@ def test_plugin_is_registered_with_a_nav_entry(server, token):
     r = httpx.get(f"{server['base']}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     [plugin] = [p for p in r.json()["plugins"] if p["name"] == "reaccreditation"]
     assert plugin["fastapi_apps"][0]["url_prefix"] == "/reaccreditation"
-    assert {"name": "Reaccreditation", "href": "reaccreditation/", "url_route": "reaccreditation"}.items() <= plugin["external_views"][0].items()
+    assert {"name": "Reaccreditation", "href": "reaccreditation/", "url_route": "reaccreditation"}.items() <= plugin[
+        "external_views"
+    ][0].items()
 
 
 @pytest.mark.skipif(chromium_binary() is None and not os.environ.get("CI"), reason="Chromium missing: scripts/install-browser")
@@ -170,8 +182,11 @@ def test_quality_officer_logs_in_and_reads_the_page_in_chromium(server):
         browser.evaluate("document.querySelector('button[type=submit]').click()")
         browser.wait_for("location.pathname.endsWith('/plugin/reaccreditation')")
         # Airflow's UI frames the page under its "Reaccreditation" nav entry.
-        browser.wait_for("document.querySelector('iframe') && document.querySelector('iframe').contentDocument"
-                         " && document.querySelector('iframe').contentDocument.body.innerText.includes('Departments')", timeout=60)
+        browser.wait_for(
+            "document.querySelector('iframe') && document.querySelector('iframe').contentDocument"
+            " && document.querySelector('iframe').contentDocument.body.innerText.includes('Departments')",
+            timeout=60,
+        )
         assert "Reaccreditation" in browser.evaluate("document.body.innerText")
 
         browser.open(f"{base}/reaccreditation/")
@@ -186,7 +201,9 @@ def test_quality_officer_logs_in_and_reads_the_page_in_chromium(server):
 
         browser.open(f"{base}/reaccreditation/?readiness=gap&q=Customer")
         text = browser.wait_for("document.querySelector('#shown') && document.body.innerText")
-        assert "Showing" in text and "at risk" not in browser.evaluate("Array.from(document.querySelectorAll('.badge')).map(b => b.innerText).join('|')").split("|")
+        assert "Showing" in text and "at risk" not in browser.evaluate(
+            "Array.from(document.querySelectorAll('.badge')).map(b => b.innerText).join('|')"
+        ).split("|")
     finally:
         browser.close()
     assert SCREENSHOT.stat().st_size > 20_000

@@ -51,4 +51,6 @@ def test_page_shows_the_real_gap_snapshot_history_and_timetable(airflow_db, seas
     (output / "2027" / "gaps" / "gaps.json").unlink()
     again = dashboard.gather(engine, org, today, output, runs=[])
     assert again["gaps"]["source"].startswith("gap snapshot of run ") and again["gaps"]["counts"] == data["gaps"]["counts"]
-    assert [e["reasons"] for c in again["gaps"]["criteria"] for e in c["elements"]] == [e["reasons"] for c in data["gaps"]["criteria"] for e in c["elements"]]
+    assert [e["reasons"] for c in again["gaps"]["criteria"] for e in c["elements"]] == [
+        e["reasons"] for c in data["gaps"]["criteria"] for e in c["elements"]
+    ]

@@ -90,7 +90,9 @@ class Stack:
         return create_engine(self.env["STACK_PROJECT_DB_URL"])
 
     def outbox(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in read_outbox(Path(self.env["STACK_OUTBOX"]))]
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in read_outbox(Path(self.env["STACK_OUTBOX"]))
+        ]
 
 
 def _read_env(path: Path) -> dict[str, str]:
@@ -108,7 +110,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not (ROOT / ".venv" / "bin" / "airflow").exists():
         _missing_prerequisite("no .venv with Airflow: run scripts/setup")
     if os.geteuid() != 0:  # scripts/stack installs PostgreSQL and Redis with apt-get, as root
-        for what, found in (("redis-server", shutil.which("redis-server")), ("PostgreSQL", list(Path("/usr/lib/postgresql").glob("*/bin")))):
+        for what, found in (
+            ("redis-server", shutil.which("redis-server")),
+            ("PostgreSQL", list(Path("/usr/lib/postgresql").glob("*/bin"))),
+        ):
             if not found:
                 _missing_prerequisite(f"{what} is not installed and this user cannot install it")
     folder = tmp_path_factory.mktemp("stack")
@@ -116,7 +121,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env.pop("REACCREDITATION_CONFIG", None)  # the stack generates its own demo council
     started = time.monotonic()
     try:
-        result = subprocess.run([str(STACK), "start", str(folder)], env=env, capture_output=True, text=True, timeout=START_TIMEOUT)
+        result = subprocess.run(
+            [str(STACK), "start", str(folder)], env=env, capture_output=True, text=True, timeout=START_TIMEOUT
+        )
         if result.returncode != 0:
             pytest.fail(f"scripts/stack start failed ({result.returncode}):\n{result.stderr[-4000:]}")
         stack = Stack(folder, _read_env(folder / "stack.env"))

@@ -20,7 +20,14 @@ SERVICES = COMPOSE["services"]
 COMMON = COMPOSE["x-airflow-common"]
 COMMON_ENV = COMMON["environment"]
 
-AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker", "airflow-init"]
+AIRFLOW_SERVICES = [
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+    "airflow-init",
+]
 LONG_RUNNING = ["postgres", "redis", *AIRFLOW_SERVICES[:-1]]
 PROJECT_DIRS = ["dags", "plugins", "include", "great_expectations", "config"]
 VAR = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])[^}]*)?\}")
@@ -94,8 +101,13 @@ def test_celery_executor_with_postgres_metadata_and_redis_broker() -> None:
 
 
 def test_secrets_come_from_env_and_are_required() -> None:
-    for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY",
-                "AIRFLOW_CONN_SMTP_DEFAULT", "AIRFLOW_CONN_REACCREDITATION_DB"):
+    for key in (
+        "AIRFLOW__CORE__FERNET_KEY",
+        "AIRFLOW__API_AUTH__JWT_SECRET",
+        "AIRFLOW__API__SECRET_KEY",
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        "AIRFLOW_CONN_REACCREDITATION_DB",
+    ):
         assert re.fullmatch(r"\$\{" + key + r":\?[^}]+\}", COMMON_ENV[key]), f"{key} must be ${{{key}:?...}}"
     for url_key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND"):
         assert "${POSTGRES_PASSWORD:?" in COMMON_ENV[url_key]
@@ -150,7 +162,12 @@ def test_init_job_migrates_both_databases_and_postgres_creates_the_project_datab
     assert sql_scripts and all(os.access(p, os.X_OK) for p in sql_scripts)
     assert 'db="${REACCREDITATION_DB_NAME:-reaccreditation}"' in sql_scripts[0].read_text()
     conn = json.loads(ENV_EXAMPLE["AIRFLOW_CONN_REACCREDITATION_DB"])
-    assert (conn["conn_type"], conn["host"], conn["schema"], conn["login"]) == ("postgres", "postgres", "reaccreditation", "reaccreditation")
+    assert (conn["conn_type"], conn["host"], conn["schema"], conn["login"]) == (
+        "postgres",
+        "postgres",
+        "reaccreditation",
+        "reaccreditation",
+    )
     assert conn["password"] == ENV_EXAMPLE["REACCREDITATION_DB_PASSWORD"]
 
 
@@ -164,7 +181,9 @@ def test_dockerfile_extends_the_official_image_with_the_lock() -> None:
         assert f"\n{needed}" in lock, f"{needed} missing from requirements.txt (needed by the Celery stack)"
     assert "COPY --chown=airflow:0 requirements.txt" in dockerfile
     assert re.search(r"^RUN (uv )?pip install .*-r /opt/airflow/requirements\.txt", dockerfile, re.M)
-    ignore = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    ignore = [
+        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
     assert ignore[0] == "*", ".dockerignore must be an allowlist (secrets in .env stay out of the image)"
     assert not {"!.env", "!.venv", "!.git", "!var"} & set(ignore)
 

@@ -25,7 +25,9 @@ def make_org(framework: str = "cse", assessment_type: str | None = None, **asses
     return parse_organisation(config, source="test")
 
 
-def ev(department_id: str, element_id: str, when: date | None = FRESH, rating: str | None = "Compliance", **extra: Any) -> dict[str, Any]:
+def ev(
+    department_id: str, element_id: str, when: date | None = FRESH, rating: str | None = "Compliance", **extra: Any
+) -> dict[str, Any]:
     """One evidence register row, as intake would store it."""
     return {
         "department_id": department_id,
@@ -51,8 +53,14 @@ def returned(org: Organisation, status: str = "accepted", year: int = FIRST_DAY.
 
 
 def outcome(year: int, element_id: str, rating: str, action: str | None = None, framework: str = "cse") -> dict[str, Any]:
-    return {"assessment_year": year, "framework": framework, "assessment_type": "full", "element_id": element_id, "rating": rating,
-            "action": action}
+    return {
+        "assessment_year": year,
+        "framework": framework,
+        "assessment_type": "full",
+        "element_id": element_id,
+        "rating": rating,
+        "action": action,
+    }
 
 
 def insert_submission(engine: Engine, department_id: str, status: str = "accepted", year: int = FIRST_DAY.year) -> int:
@@ -80,8 +88,14 @@ def insert_evidence(engine: Engine, submission_id: int, rows: list[dict[str, Any
         conn.execute(
             insert(evidence),
             [
-                r | {"assessment_year": year, "submission_id": submission_id, "sheet": "Evidence", "row_number": i + 2,
-                     "created_at": datetime.now(UTC)}
+                r
+                | {
+                    "assessment_year": year,
+                    "submission_id": submission_id,
+                    "sheet": "Evidence",
+                    "row_number": i + 2,
+                    "created_at": datetime.now(UTC),
+                }
                 for i, r in enumerate(rows)
             ],
         )

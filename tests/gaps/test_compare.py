@@ -21,9 +21,13 @@ def test_demo_planted_history_is_found_and_a_missing_gap_is_reported(tmp_path):
     rows = [r for r in covered(org) if r["element_id"] != "2.2.1"]
     snap = analyse(org, rows, returned(org), outcomes, TODAY)
 
-    planted["gaps"] = [{"element_id": "2.2.1", "reason": "no_evidence", "department_id": "people-od"},
-                       {"element_id": "3.1.1", "reason": "stale_evidence"}]
+    planted["gaps"] = [
+        {"element_id": "2.2.1", "reason": "no_evidence", "department_id": "people-od"},
+        {"element_id": "3.1.1", "reason": "stale_evidence"},
+    ]
     report = planted_gaps(snap, planted)
     assert report["missing"] == ["3.1.1 stale_evidence"]
     assert report["found"][0] == "2.2.1 no_evidence (people-od)"
-    assert len(report["found"]) == 1 + len(planted["last_year_partials"]) + len(planted["last_year_compliance_plus"]) == 1 + 3 + 12
+    assert (
+        len(report["found"]) == 1 + len(planted["last_year_partials"]) + len(planted["last_year_compliance_plus"]) == 1 + 3 + 12
+    )

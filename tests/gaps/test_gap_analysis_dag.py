@@ -56,7 +56,11 @@ def test_history_then_gap_analysis_stores_a_snapshot_and_writes_the_register(air
     payload = json.loads((folder / "gaps.json").read_text())
     assert payload["schema"] == "reaccreditation.gaps/1"
     assert (payload["assessment_year"], payload["assessment_type"], payload["as_of"], payload["due_date"]) == (
-        2027, "surveillance", "2026-12-01", "2027-01-24")
+        2027,
+        "surveillance",
+        "2026-12-01",
+        "2027-01-24",
+    )
     elements = {e["element_id"]: e for e in payload["elements"]}
     assert [r["code"] for r in elements["1.1.1"]["reasons"]][:2] == ["no_evidence", "workbook_not_returned"]
     assert {r["code"] for r in elements[partial_last_year]["reasons"]} >= {"stale_evidence", "open_action"}
@@ -71,13 +75,18 @@ def test_history_then_gap_analysis_stores_a_snapshot_and_writes_the_register(air
         snap = snaps[0]
         assert (snap["dag_id"], snap["assessment_year"], snap["as_of"], snap["elements"]) == ("gap_analysis", 2027, TODAY, 57)
         assert (snap["ready"], snap["at_risk"], snap["gaps"]) == (
-            payload["overall"]["ready"], payload["overall"]["at_risk"], payload["overall"]["gaps"])
+            payload["overall"]["ready"],
+            payload["overall"]["at_risk"],
+            payload["overall"]["gaps"],
+        )
         assert snap["gaps"] >= 4 and snap["ready"] > 0
         stored = {r.element_id: r for r in conn.execute(select(gap_element).where(gap_element.c.snapshot_id == snap["id"]))}
         assert len(stored) == 57
         assert stored["1.1.1"].readiness == "gap" and stored["1.1.1"].forecast == "Non-Compliance"
         assert stored["1.1.1"].reasons[0]["contacts"][0]["email"] == "joe.barker@kestrelvale.example.org"
-        assert conn.execute(select(run_record.c.kind).where(run_record.c.dag_id == "gap_analysis")).scalars().all() == ["gap_analysis"]
+        assert conn.execute(select(run_record.c.kind).where(run_record.c.dag_id == "gap_analysis")).scalars().all() == [
+            "gap_analysis"
+        ]
 
     html = (folder / "gaps.html").read_text()
     assert "Kestrel Vale Borough Council: readiness for the 2027 surveillance assessment" in html
@@ -96,7 +105,10 @@ def test_history_then_gap_analysis_stores_a_snapshot_and_writes_the_register(air
     no_evidence = [r for r in rows if r["element_id"] == "1.1.1" and r["reason_code"] == "no_evidence"]
     assert [(r["department"], r["contact"]) for r in no_evidence] == [
         ("Customer Services", "Joe Barker <joe.barker@kestrelvale.example.org>"),
-        (org.department("policy-insight").name, "Laura Chen <laura.chen@kestrelvale.example.org>; Owen Price <owen.price@kestrelvale.example.org>"),
+        (
+            org.department("policy-insight").name,
+            "Laura Chen <laura.chen@kestrelvale.example.org>; Owen Price <owen.price@kestrelvale.example.org>",
+        ),
     ]
     assert no_evidence[0]["due_date"] == datetime(2027, 1, 24) and no_evidence[0]["criterion_id"] == "1"
     self_rated = [r for r in rows if r["reason_code"] == "self_rated_partial"]

@@ -39,22 +39,32 @@ def test_demo_history_imports_once_and_reimport_changes_nothing(project_db, demo
     assert count(engine) == 285
     with engine.connect() as conn:
         row = conn.execute(
-            select(assessment_outcome).where(assessment_outcome.c.assessment_year == 2026, assessment_outcome.c.rating == "Partial Compliance")
+            select(assessment_outcome).where(
+                assessment_outcome.c.assessment_year == 2026, assessment_outcome.c.rating == "Partial Compliance"
+            )
         ).first()
     assert row.action.startswith("Show how the action plan for") and row.source.startswith("outcomes.csv row ")
 
 
 def test_corrected_file_updates_only_the_rows_it_changes(project_db, tmp_path):
     engine = make_engine(project_db)
-    path = write_csv(tmp_path / "o.csv", [[2026, "cse", "full", "1.1.1", "Partial Compliance", "Profile"], [2026, "cse", "full", "1.1.2", "C", ""]])
+    path = write_csv(
+        tmp_path / "o.csv",
+        [[2026, "cse", "full", "1.1.1", "Partial Compliance", "Profile"], [2026, "cse", "full", "1.1.2", "C", ""]],
+    )
     import_outcomes(engine, path, TODAY)
     # the short form and id are accepted and stored as the standard's label
-    path = write_csv(tmp_path / "o.csv", [[2026, "cse", "full", "1.1.1", "compliance", ""], [2026, "CSE", "Full", "1.1.2", "C", ""]])
+    path = write_csv(
+        tmp_path / "o.csv", [[2026, "cse", "full", "1.1.1", "compliance", ""], [2026, "CSE", "Full", "1.1.2", "C", ""]]
+    )
     result = import_outcomes(engine, path, TODAY)
     assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
     with engine.connect() as conn:
-        rows = conn.execute(select(assessment_outcome.c.element_id, assessment_outcome.c.rating, assessment_outcome.c.action)
-                            .order_by(assessment_outcome.c.element_id)).all()
+        rows = conn.execute(
+            select(assessment_outcome.c.element_id, assessment_outcome.c.rating, assessment_outcome.c.action).order_by(
+                assessment_outcome.c.element_id
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [("1.1.1", "Compliance", None), ("1.1.2", "Compliance", None)]
 
 
@@ -90,9 +100,16 @@ def test_bad_rows_are_all_named_and_nothing_is_imported(project_db, tmp_path):
 
 def test_missing_column_and_empty_file(project_db, tmp_path):
     engine = make_engine(project_db)
-    path = write_csv(tmp_path / "outcomes.csv", [[2026, "cse", "1.1.1", "Compliance"]], header=["assessment_year", "framework", "element", "rating"])
-    with pytest.raises(HistoryError, match=r"^outcomes.csv: row 1: missing column\(s\) assessment_type, element_id; "
-                                           r"the header has assessment_year, framework, element, rating$"):
+    path = write_csv(
+        tmp_path / "outcomes.csv",
+        [[2026, "cse", "1.1.1", "Compliance"]],
+        header=["assessment_year", "framework", "element", "rating"],
+    )
+    with pytest.raises(
+        HistoryError,
+        match=r"^outcomes.csv: row 1: missing column\(s\) assessment_type, element_id; "
+        r"the header has assessment_year, framework, element, rating$",
+    ):
         import_outcomes(engine, path, TODAY)
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(HistoryError, match="^empty.csv: the file is empty"):
@@ -115,7 +132,10 @@ def test_xlsx_file_imports_and_names_the_sheet_in_errors(project_db, tmp_path):
     result = import_outcomes(engine, tmp_path / "history.xlsx", TODAY)
     assert (result.inserted, result.years) == (2, [2025])
     with engine.connect() as conn:
-        assert conn.execute(select(assessment_outcome.c.rating).where(assessment_outcome.c.element_id == "2.1.2")).scalar() == "Partial Compliance"
+        assert (
+            conn.execute(select(assessment_outcome.c.rating).where(assessment_outcome.c.element_id == "2.1.2")).scalar()
+            == "Partial Compliance"
+        )
 
     ws.append([2025, "cse", "surveillance", "2.1.9", "Compliance", None])
     wb.save(tmp_path / "history.xlsx")
@@ -138,5 +158,7 @@ def test_sheet_declaring_a_million_rows_is_rejected_before_reading(project_db, t
     wb.save(tmp_path / "bomb.xlsx")
     with pytest.raises(HistoryError) as err:
         import_outcomes(make_engine(project_db), tmp_path / "bomb.xlsx", TODAY)
-    assert str(err.value) == ("bomb.xlsx sheet 'Sheet': the sheet declares 1,048,576 rows; an outcomes file has at most 10,000 "
-                              "(delete the empty rows below the data, or save the sheet as CSV)")
+    assert str(err.value) == (
+        "bomb.xlsx sheet 'Sheet': the sheet declares 1,048,576 rows; an outcomes file has at most 10,000 "
+        "(delete the empty rows below the data, or save the sheet as CSV)"
+    )

@@ -20,7 +20,9 @@ def org():
 
 
 def without(rows, element_id=E, department_id=None):
-    return [r for r in rows if not (r["element_id"] == element_id and (department_id is None or r["department_id"] == department_id))]
+    return [
+        r for r in rows if not (r["element_id"] == element_id and (department_id is None or r["department_id"] == department_id))
+    ]
 
 
 def test_everything_fresh_and_returned_is_ready(org):
@@ -66,7 +68,11 @@ def test_self_rating_below_compliance_names_only_that_department(org, rating, co
     rows = without(covered(org), department_id="policy-insight") + [ev("policy-insight", E, FRESH, rating)]
     e = analyse(org, rows, returned(org), [], TODAY).element(E)
     (reason,) = e.reasons
-    assert (reason.code, reason.departments, [c.name for c in reason.contacts]) == (code, ("policy-insight",), ["Laura Chen", "Owen Price"])
+    assert (reason.code, reason.departments, [c.name for c in reason.contacts]) == (
+        code,
+        ("policy-insight",),
+        ["Laura Chen", "Owen Price"],
+    )
     assert (e.readiness, e.forecast, e.forecast_because) == ("gap", forecast, (code,))
 
 
@@ -91,8 +97,10 @@ def test_older_partial_is_not_an_open_action(org):
 
 def test_owner_without_accepted_workbook_puts_the_element_at_risk(org):
     subs = [s for s in returned(org) if s["department_id"] != "policy-insight"]
-    subs += [{"department_id": "policy-insight", "assessment_year": 2027, "status": "rejected"},
-             {"department_id": "policy-insight", "assessment_year": 2026, "status": "accepted"}]
+    subs += [
+        {"department_id": "policy-insight", "assessment_year": 2027, "status": "rejected"},
+        {"department_id": "policy-insight", "assessment_year": 2026, "status": "accepted"},
+    ]
     e = analyse(org, covered(org), subs, [], TODAY).element(E)
     (reason,) = e.reasons
     assert (reason.code, reason.severity, reason.departments) == ("workbook_not_returned", "risk", ("policy-insight",))
@@ -106,7 +114,9 @@ def test_owner_without_accepted_workbook_puts_the_element_at_risk(org):
 
 def test_compliance_plus_candidate_unjustified_and_lapsing(org):
     base = without(covered(org), department_id="customer-services")
-    claim = ev("customer-services", E, FRESH, "Compliance Plus", cplus_claim=True, cplus_justification="Sector-leading segmentation")
+    claim = ev(
+        "customer-services", E, FRESH, "Compliance Plus", cplus_claim=True, cplus_justification="Sector-leading segmentation"
+    )
     e = analyse(org, base + [claim], returned(org), [], TODAY).element(E)
     assert [r.code for r in e.reasons] == ["cplus_candidate"] and e.reasons[0].severity == "info"
     assert (e.forecast, e.readiness, e.score, e.forecast_because) == ("Compliance Plus", "ready", 3, ("cplus_candidate",))
@@ -165,12 +175,21 @@ def test_cse_has_no_partial_limit(org):
 
 def test_surveillance_focuses_on_last_years_partials_actions_risks_and_claims():
     surveillance, full = make_org(assessment_type="surveillance"), make_org(assessment_type="full")
-    outcomes = [outcome(2026, "2.1.1", "Partial Compliance", "Train all staff"), outcome(2026, "3.1.1", "Compliance Plus"),
-                outcome(2026, "4.1.1", "Compliance", "Refresh the complaints leaflet"), outcome(2026, "5.1.1", "Compliance")]
+    outcomes = [
+        outcome(2026, "2.1.1", "Partial Compliance", "Train all staff"),
+        outcome(2026, "3.1.1", "Compliance Plus"),
+        outcome(2026, "4.1.1", "Compliance", "Refresh the complaints leaflet"),
+        outcome(2026, "5.1.1", "Compliance"),
+    ]
     rows = [r for r in covered(surveillance) if r["element_id"] not in ("1.2.1", "5.2.1")]
-    rows += [ev("communications", "1.2.1", FRESH, cplus_claim=True, cplus_justification="Award-winning"),
-             ev("revenues-benefits", "5.2.1", FRESH, "Partial Compliance")]
-    rows += [ev("people-od", "2.1.1", FRESH), ev("digital", "3.1.1", FRESH, cplus_claim=True, cplus_justification="Still leading")]
+    rows += [
+        ev("communications", "1.2.1", FRESH, cplus_claim=True, cplus_justification="Award-winning"),
+        ev("revenues-benefits", "5.2.1", FRESH, "Partial Compliance"),
+    ]
+    rows += [
+        ev("people-od", "2.1.1", FRESH),
+        ev("digital", "3.1.1", FRESH, cplus_claim=True, cplus_justification="Still leading"),
+    ]
     subs = returned(surveillance)
 
     s = analyse(surveillance, rows, subs, outcomes, TODAY)

@@ -38,9 +38,19 @@ class Ledger:
     def __init__(self) -> None:
         self.cases: list[dict[str, Any]] = []
 
-    def add(self, group: str, case: str, *, survived: bool, rows_lost: int = 0, duplicate_emails: int = 0, note: str = "") -> None:
-        self.cases.append({"group": group, "case": case, "survived": survived, "rows_lost": rows_lost,
-                           "duplicate_emails": duplicate_emails, "note": note})
+    def add(
+        self, group: str, case: str, *, survived: bool, rows_lost: int = 0, duplicate_emails: int = 0, note: str = ""
+    ) -> None:
+        self.cases.append(
+            {
+                "group": group,
+                "case": case,
+                "survived": survived,
+                "rows_lost": rows_lost,
+                "duplicate_emails": duplicate_emails,
+                "note": note,
+            }
+        )
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +60,6 @@ def ledger() -> Iterator[Ledger]:
     target = os.environ.get("HARDENING_LEDGER")
     if target:
         Path(target).write_text(json.dumps(book.cases, indent=2))
-
-
 
 
 @pytest.fixture
@@ -87,7 +95,10 @@ class FlakySink:
     def _auth(self, server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
         from aiosmtpd.smtp import AuthResult
 
-        ok = getattr(auth_data, "login", b"") == (self.login or "").encode() and getattr(auth_data, "password", b"") == (self.password or "").encode()
+        ok = (
+            getattr(auth_data, "login", b"") == (self.login or "").encode()
+            and getattr(auth_data, "password", b"") == (self.password or "").encode()
+        )
         return AuthResult(success=ok)
 
     def start(self) -> None:
@@ -111,8 +122,18 @@ class FlakySink:
         return [str(m["Message-ID"]) for m in self.messages()]
 
     def connection(self, **extra: Any) -> str:
-        conn: dict[str, Any] = {"conn_type": "smtp", "host": "127.0.0.1", "port": self.port,
-                                "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "quality@kestrelvale.example.org", "retry_limit": 0, **extra}}
+        conn: dict[str, Any] = {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": self.port,
+            "extra": {
+                "disable_ssl": True,
+                "disable_tls": True,
+                "from_email": "quality@kestrelvale.example.org",
+                "retry_limit": 0,
+                **extra,
+            },
+        }
         if self.login:
             conn |= {"login": self.login, "password": self.password}
         return json.dumps(conn)

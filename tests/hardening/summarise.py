@@ -22,8 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def main() -> int:
     ledger = Path(tempfile.mkdtemp()) / "ledger.json"
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=6", "tests/hardening"],
-                            cwd=ROOT, env=os.environ | {"HARDENING_LEDGER": str(ledger)}, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=6", "tests/hardening"],
+        cwd=ROOT,
+        env=os.environ | {"HARDENING_LEDGER": str(ledger)},
+        capture_output=True,
+        text=True,
+    )
     took = time.monotonic() - started
     lines = result.stdout.splitlines()
     tail = [line for line in lines if " passed" in line or " failed" in line]
@@ -35,8 +40,15 @@ def main() -> int:
     print("| group | cases tried | survived | rows lost | duplicate emails |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, items in groups.items():
-        print(f"| {name} | {len(items)} | {sum(c['survived'] for c in items)} | {sum(c['rows_lost'] for c in items)} | {sum(c['duplicate_emails'] for c in items)} |")
-    total = (len(cases), sum(c["survived"] for c in cases), sum(c["rows_lost"] for c in cases), sum(c["duplicate_emails"] for c in cases))
+        print(
+            f"| {name} | {len(items)} | {sum(c['survived'] for c in items)} | {sum(c['rows_lost'] for c in items)} | {sum(c['duplicate_emails'] for c in items)} |"
+        )
+    total = (
+        len(cases),
+        sum(c["survived"] for c in cases),
+        sum(c["rows_lost"] for c in cases),
+        sum(c["duplicate_emails"] for c in cases),
+    )
     print(f"| **all** | **{total[0]}** | **{total[1]}** | **{total[2]}** | **{total[3]}** |")
     print(f"\npytest: {tail[-1] if tail else 'no summary'} (wall {took:.0f} s); slowest:")
     print("\n".join(f"    {line}" for line in slowest))

@@ -45,8 +45,16 @@ def counts(engine) -> dict[str, object]:  # type: ignore[no-untyped-def]
         return {
             "submissions": conn.execute(select(func.count()).select_from(submission)).scalar(),
             "receipts": conn.execute(select(func.count()).select_from(intake_receipt)).scalar(),
-            "current_rows": conn.execute(select(func.count()).select_from(evidence).where(evidence.c.is_current.is_(True))).scalar(),
-            "rows_by_file": dict(conn.execute(select(submission.c.original_name, func.count(evidence.c.id)).join(evidence, isouter=True).group_by(submission.c.id)).all()),
+            "current_rows": conn.execute(
+                select(func.count()).select_from(evidence).where(evidence.c.is_current.is_(True))
+            ).scalar(),
+            "rows_by_file": dict(
+                conn.execute(
+                    select(submission.c.original_name, func.count(evidence.c.id))
+                    .join(evidence, isouter=True)
+                    .group_by(submission.c.id)
+                ).all()
+            ),
             "statuses": Counter(conn.execute(select(submission.c.status)).scalars()),
             "claims": Counter(conn.execute(select(outbound_message.c.status)).scalars()),
         }
@@ -65,6 +73,7 @@ def assert_intact(root: Path) -> None:
 
 
 # -- mail server refusing, down, back ---------------------------------------------------------------
+
 
 def test_mail_outage_retries_then_every_reply_exactly_once(airflow_db, project_db, demo, org, gx_dir, flaky_sink, ledger):  # type: ignore[no-untyped-def]
     inbox = demo["data"] / "inbox"
@@ -108,14 +117,22 @@ def test_mail_outage_retries_then_every_reply_exactly_once(airflow_db, project_d
     register = demo["data"] / "output" / "2027" / "intake" / "evidence_register.csv"
     assert len(register.read_text(encoding="utf-8-sig").strip().splitlines()) == 1 + c["current_rows"] == 1 + sum(files.values())
     ledger.add("faults", "smtp 554/451 mid-batch, retried", survived=True)
-    ledger.add("faults", "smtp refusing beyond retries, then stopped, then back", survived=True, rows_lost=lost,
-               duplicate_emails=sum(ids.values()) - len(ids))
+    ledger.add(
+        "faults",
+        "smtp refusing beyond retries, then stopped, then back",
+        survived=True,
+        rows_lost=lost,
+        duplicate_emails=sum(ids.values()) - len(ids),
+    )
     assert lost == 0
 
 
 # -- project database gone ---------------------------------------------------------------------------
 
-def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(airflow_db, project_db, demo, org, gx_dir, outbox, monkeypatch, tmp_path, ledger):  # type: ignore[no-untyped-def]
+
+def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(
+    airflow_db, project_db, demo, org, gx_dir, outbox, monkeypatch, tmp_path, ledger
+):  # type: ignore[no-untyped-def]
     from reaccreditation import airflow_adapter
 
     inbox = demo["data"] / "inbox"
@@ -124,7 +141,9 @@ def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(airflow
     for task in dag.tasks:
         task.retries, task.retry_delay = 1, timedelta(seconds=1)
     good = os.environ["AIRFLOW_CONN_REACCREDITATION_DB"]
-    monkeypatch.setenv("AIRFLOW_CONN_REACCREDITATION_DB", '{"conn_type": "sqlite", "host": "%s"}' % (tmp_path / "gone" / "db.sqlite"))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_REACCREDITATION_DB", '{"conn_type": "sqlite", "host": "%s"}' % (tmp_path / "gone" / "db.sqlite")
+    )
     airflow_adapter.engine.cache_clear()
     run = run_loaded(dag, load_make_hostile().RUN_DAY)
     assert run.state == "failed" and task_states(run)["sweep_inbox"] == ("failed", 2)  # retried by the policy, then failed
@@ -137,8 +156,13 @@ def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(airflow
     c = counts(make_engine(project_db))
     assert c["receipts"] == len(files) and len(outbox.messages()) == len(files)
     lost = sum(n - c["rows_by_file"].get(name, 0) for name, n in files.items())
-    ledger.add("faults", "project database unreachable for a whole run", survived=True, rows_lost=lost,
-               duplicate_emails=len(outbox.messages()) - len({m["Message-ID"] for m in outbox.messages()}))
+    ledger.add(
+        "faults",
+        "project database unreachable for a whole run",
+        survived=True,
+        rows_lost=lost,
+        duplicate_emails=len(outbox.messages()) - len({m["Message-ID"] for m in outbox.messages()}),
+    )
     assert lost == 0
 
 
@@ -184,6 +208,7 @@ def test_database_lost_mid_sweep(project_db, demo, org, tmp_path, ledger):  # ty
 
 # -- a worker killed mid-task ------------------------------------------------------------------------
 
+
 def rerun_sweep_and_send(org, root: Path, engine) -> None:  # type: ignore[no-untyped-def]
     from reaccreditation import airflow_adapter
     from reaccreditation.intake.pipeline import Sweep, inbox_files, summary
@@ -198,7 +223,9 @@ def rerun_sweep_and_send(org, root: Path, engine) -> None:  # type: ignore[no-un
 
 def _worker(root: Path, db_url: str, config: Path, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {"PYTHONPATH": str(ROOT) + os.pathsep + str(ROOT / "include")}
-    return subprocess.run([sys.executable, str(WORKER), str(root), db_url, str(config), *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(WORKER), str(root), db_url, str(config), *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 @pytest.mark.parametrize(("point", "nth"), [("in_transaction", 2), ("after_commit", 3), ("mid_write", 3), ("external", 0)])
@@ -208,10 +235,17 @@ def test_worker_killed_mid_sweep_then_rerun(project_db, demo, org, outbox, point
     engine = make_engine(project_db)
     if point == "external":  # a real SIGKILL from outside, as soon as the first original is archived
         env = os.environ | {"PYTHONPATH": str(ROOT) + os.pathsep + str(ROOT / "include")}
-        child = subprocess.Popen([sys.executable, str(WORKER), str(root), project_db, str(demo["config"]), "--slow", "0.5"], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [sys.executable, str(WORKER), str(root), project_db, str(demo["config"]), "--slow", "0.5"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 120
-        while not any(p.is_file() and not p.name.startswith(".") for p in (root / "archive").rglob("*")) and time.monotonic() < deadline:
+        while (
+            not any(p.is_file() and not p.name.startswith(".") for p in (root / "archive").rglob("*"))
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.005)
         child.kill()
         assert child.wait() == -9
@@ -236,6 +270,7 @@ def test_worker_killed_mid_sweep_then_rerun(project_db, demo, org, outbox, point
 
 # -- two sweeps at once ------------------------------------------------------------------------------
 
+
 def test_two_sweeps_at_once_register_and_answer_each_file_once(project_db, demo, org, outbox, ledger):  # type: ignore[no-untyped-def]
     root = demo["data"]
     files = drop_returns(org, root / "inbox", GOOD[:5])
@@ -247,13 +282,20 @@ def test_two_sweeps_at_once_register_and_answer_each_file_once(project_db, demo,
     c = counts(make_engine(project_db))
     ids = Counter(m["Message-ID"] for m in outbox.messages())
     lost = sum(n - c["rows_by_file"].get(name, 0) for name, n in files.items())
-    ledger.add("concurrency", "two intake processes on one inbox", survived=True, rows_lost=lost, duplicate_emails=sum(ids.values()) - len(ids))
+    ledger.add(
+        "concurrency",
+        "two intake processes on one inbox",
+        survived=True,
+        rows_lost=lost,
+        duplicate_emails=sum(ids.values()) - len(ids),
+    )
     assert c["submissions"] == c["receipts"] == len(files), c
     assert len(outbox.messages()) == len(files) and lost == 0
     assert c["current_rows"] == sum(files.values())
 
 
 # -- the clock at the edges --------------------------------------------------------------------------
+
 
 def test_year_boundary_and_evidence_window_edges(airflow_db, project_db, demo, org, gx_dir, outbox, ledger):  # type: ignore[no-untyped-def]
     """31 Dec 23:59 and 1 Jan 00:01: the same 2027 workbook; evidence dated 1 Jan is 'future' only on 31 Dec.
@@ -269,14 +311,26 @@ def test_year_boundary_and_evidence_window_edges(airflow_db, project_db, demo, o
     dag = load_dag("evidence_intake")
     engine = make_engine(project_db)
     results = {}
-    for label, when in (("31 Dec 23:59", pendulum.datetime(2026, 12, 31, 23, 59, tz="UTC")), ("1 Jan 00:01", pendulum.datetime(2027, 1, 1, 0, 1, tz="UTC"))):
+    for label, when in (
+        ("31 Dec 23:59", pendulum.datetime(2026, 12, 31, 23, 59, tz="UTC")),
+        ("1 Jan 00:01", pendulum.datetime(2027, 1, 1, 0, 1, tz="UTC")),
+    ):
         dated = [start - timedelta(days=1), start, date(2026, 12, 31), date(2027, 1, 1)]
-        body = make.good(org, "housing", lambda r, d=dated, lbl=label: [x | {"evidence_date": d[i], "notes": lbl} if i < 4 else x for i, x in enumerate(r)])
+        body = make.good(
+            org,
+            "housing",
+            lambda r, d=dated, lbl=label: [x | {"evidence_date": d[i], "notes": lbl} if i < 4 else x for i, x in enumerate(r)],
+        )
         (inbox / f"housing-evidence-{label[:2]}.xlsx").write_bytes(body)
         assert dag.test(logical_date=when).state == "success"
         with engine.connect() as conn:
             sub = conn.execute(select(submission).order_by(submission.c.id.desc())).first()
-        results[label] = (sub.assessment_year, sub.rows_rejected, [i["row"] for i in sub.details["issues"]], sub.details["issues"])
+        results[label] = (
+            sub.assessment_year,
+            sub.rows_rejected,
+            [i["row"] for i in sub.details["issues"]],
+            sub.details["issues"],
+        )
     assert results["31 Dec 23:59"][:2] == (2027, 2)  # the day before the window and 1 January (future on 31 Dec)
     assert results["1 Jan 00:01"][:2] == (2027, 1)  # only the day before the window
     assert "older than the assessment window" in results["1 Jan 00:01"][3][0]["problem"]
@@ -290,7 +344,13 @@ def test_summer_time_midnight_is_today_in_the_uk(airflow_db, project_db, demo, o
     make = load_make_hostile()
     inbox = demo["data"] / "inbox"
     inbox.mkdir(parents=True)
-    (inbox / "housing-evidence.xlsx").write_bytes(make.good(org, "housing", lambda r: [r[0] | {"evidence_date": date(2026, 7, 1)}, *(x | {"evidence_date": date(2026, 6, 1)} for x in r[1:])]))
+    (inbox / "housing-evidence.xlsx").write_bytes(
+        make.good(
+            org,
+            "housing",
+            lambda r: [r[0] | {"evidence_date": date(2026, 7, 1)}, *(x | {"evidence_date": date(2026, 6, 1)} for x in r[1:])],
+        )
+    )
     assert load_dag("evidence_intake").test(logical_date=pendulum.datetime(2026, 6, 30, 23, 30, tz="UTC")).state == "success"
     with make_engine(project_db).connect() as conn:
         sub = conn.execute(select(submission)).one()

@@ -61,8 +61,14 @@ def test_hostile_corpus_through_the_dag(airflow_db, project_db, outbox, demo, gx
     assert run.state == "success"
     # the paths outside the inbox, handed to a sweep: refused before anything is read
     outside = [paths["outside_relative"], paths["outside_absolute"]]
-    refused = Sweep(org, engine, data_paths(), lambda: (_ for _ in ()).throw(AssertionError("nothing may be validated")),
-                    today=make.RUN_DAY, run_id="outside").run(outside)
+    refused = Sweep(
+        org,
+        engine,
+        data_paths(),
+        lambda: (_ for _ in ()).throw(AssertionError("nothing may be validated")),
+        today=make.RUN_DAY,
+        run_id="outside",
+    ).run(outside)
     assert refused == [] and all(p.exists() for p in outside)
 
     assert [p.name for p in (root / "inbox").iterdir()] == []
@@ -131,7 +137,9 @@ def test_hostile_corpus_through_the_dag(airflow_db, project_db, outbox, demo, gx
     # names with CR/LF never reach a header; the envelope only ever holds our own recipients
     for raw in outbox.files():
         head = raw.read_bytes().split(b"\r\n\r\n", 1)[0]
-        assert b"attacker@evil.example" not in b"".join(line for line in head.split(b"\r\n") if line.startswith((b"X-Envelope-To", b"To", b"Cc", b"Bcc")))
+        assert b"attacker@evil.example" not in b"".join(
+            line for line in head.split(b"\r\n") if line.startswith((b"X-Envelope-To", b"To", b"Cc", b"Bcc"))
+        )
         assert {line.split(b": ", 1)[1].decode() for line in head.split(b"\r\n") if line.startswith(b"X-Envelope-To")} <= allowed
     html_reply = next(m for m in messages.values() if "script" in m.get_body(("plain",)).get_content())
     assert "&lt;script&gt;alert(1)&lt;script&gt;-parks.xlsx" in html_reply.get_body(("html",)).get_content()

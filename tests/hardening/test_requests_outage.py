@@ -41,6 +41,8 @@ def test_requests_outage_then_each_contact_exactly_once(airflow_db, project_db, 
     with make_engine(project_db).connect() as conn:
         log = conn.execute(select(outbound_message.c.kind, outbound_message.c.status)).all()
     duplicates = sum(n - 1 for n in delivered.values())
-    ledger.add("faults", "evidence requests: refused beyond retries, server stopped, back", survived=True, duplicate_emails=duplicates)
+    ledger.add(
+        "faults", "evidence requests: refused beyond retries, server stopped, back", survived=True, duplicate_emails=duplicates
+    )
     assert sorted(delivered) == contacts and duplicates == 0
     assert Counter(log) == Counter({("request", "sent"): len(contacts)})

@@ -116,7 +116,9 @@ def main() -> None:
         from reaccreditation.intake.pipeline import summary
         from reaccreditation.intake.replies import send_replies
 
-        sent = send_replies(engine, org, airflow_adapter.smtp_transport(), summary(outcomes)["replies"], run_id=f"worker-{os.getpid()}")
+        sent = send_replies(
+            engine, org, airflow_adapter.smtp_transport(), summary(outcomes)["replies"], run_id=f"worker-{os.getpid()}"
+        )
         print(f"sent {sent}", flush=True)
 
 

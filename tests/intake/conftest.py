@@ -20,8 +20,6 @@ def load_make_corpus():  # type: ignore[no-untyped-def]
     return module
 
 
-
-
 @pytest.fixture
 def org(demo):  # type: ignore[no-untyped-def]
     from reaccreditation.organisation import load_organisation

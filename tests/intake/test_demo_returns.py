@@ -35,8 +35,12 @@ def test_demo_returns_match_what_was_planted(tmp_path, gx_dir):  # type: ignore[
         if dept_id in mistaken:
             assert o.status == "partial" and o.rows_rejected == 1, (dept_id, o.message)
             [issue] = o.details["issues"]
-            assert {"stale_date": "older than the assessment window", "unknown_element": "is not an element of the standard",
-                    "cplus_without_justification": "needs a justification", "missing_type": "is required"}[mistaken[dept_id]["kind"]] in issue["problem"]
+            assert {
+                "stale_date": "older than the assessment window",
+                "unknown_element": "is not an element of the standard",
+                "cplus_without_justification": "needs a justification",
+                "missing_type": "is required",
+            }[mistaken[dept_id]["kind"]] in issue["problem"]
         else:
             assert o.status == "accepted" and o.rows_accepted == entry["rows"], (dept_id, o.message)
 

@@ -49,13 +49,20 @@ def test_intake_over_the_corpus(airflow_db, project_db, outbox, demo, gx_dir, co
                 assert sub.original_name != name
             else:
                 sub = subs[name]
-                assert (sub.status, sub.rows_accepted, sub.rows_rejected) == (e["status"], int(e["rows_accepted"]), int(e["rows_rejected"])), name
+                assert (sub.status, sub.rows_accepted, sub.rows_rejected) == (
+                    e["status"],
+                    int(e["rows_accepted"]),
+                    int(e["rows_rejected"]),
+                ), name
                 assert e["message_contains"] in sub.message, (name, sub.message)
                 archived = demo["data"] / "archive" / sub.sha256[:2] / (sub.sha256 + "." + name.rsplit(".", 1)[-1].lower())
                 assert archived.exists()
                 if sub.status in ("rejected", "quarantined"):
                     assert e["message_contains"] in (demo["data"] / "quarantine" / sub.sha256[:12] / "REASON.txt").read_text()
-            to = sorted(a.split("<")[-1].rstrip(">") for a in str([m for m in messages if name in m.get_body(("plain",)).get_content()][0]["To"]).split(", "))
+            to = sorted(
+                a.split("<")[-1].rstrip(">")
+                for a in str([m for m in messages if name in m.get_body(("plain",)).get_content()][0]["To"]).split(", ")
+            )
             assert to == (quality if e["reply"] == "quality" else contacts[e["reply"]]), name
 
         if sweep == 1:
@@ -68,7 +75,10 @@ def test_intake_over_the_corpus(airflow_db, project_db, outbox, demo, gx_dir, co
             ws = wb["Evidence"]
             header = {c.value: c.column for c in ws[1]}
             stale = ws.cell(row=2, column=header["Date of evidence"])
-            assert stale.comment.text == "Sheet Evidence, row 2, column 'Date of evidence': 2019-03-01 is older than the assessment window (from 2026-03-15)"
+            assert (
+                stale.comment.text
+                == "Sheet Evidence, row 2, column 'Date of evidence': 2019-03-01 is older than the assessment window (from 2026-03-15)"
+            )
             assert ws.cell(row=3, column=header["Link or file name"]).comment is not None
             assert wb.sheetnames[0] == "Problems to fix"
             accepted = next(m for m in messages if "customer-services-evidence-2027.xlsx" in m.get_body(("plain",)).get_content())
@@ -79,10 +89,14 @@ def test_intake_over_the_corpus(airflow_db, project_db, outbox, demo, gx_dir, co
 
     with engine.connect() as conn:
         current = conn.execute(select(evidence).where(evidence.c.is_current.is_(True))).all()
-        housing = conn.execute(select(evidence.c.is_current, submission.c.version, submission.c.original_name)
-                               .join(submission, evidence.c.submission_id == submission.c.id)
-                               .where(evidence.c.department_id == "housing")).all()
-        cs = conn.execute(select(evidence).where(evidence.c.department_id == "customer-services").order_by(evidence.c.row_number)).all()
+        housing = conn.execute(
+            select(evidence.c.is_current, submission.c.version, submission.c.original_name)
+            .join(submission, evidence.c.submission_id == submission.c.id)
+            .where(evidence.c.department_id == "housing")
+        ).all()
+        cs = conn.execute(
+            select(evidence).where(evidence.c.department_id == "customer-services").order_by(evidence.c.row_number)
+        ).all()
         kinds = conn.execute(select(outbound_message.c.kind)).scalars().all()
     # customer-services 15 + policy 11 + people-od 11 + communications 12 + waste 4 + libraries 7 + housing v2 10
     assert len(current) == 70

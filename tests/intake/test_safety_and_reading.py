@@ -32,7 +32,12 @@ def test_hostile_files_are_refused_before_parsing(shared_corpus, name, message):
 
 def test_the_dimension_guard_is_needed_calamine_aborts_the_process(shared_corpus):  # type: ignore[no-untyped-def]
     code = "import sys, python_calamine as c; wb = c.CalamineWorkbook.from_path(sys.argv[1]); wb.get_sheet_by_name('Evidence').to_python(skip_empty_area=False); print('survived')"
-    result = subprocess.run([sys.executable, "-c", code, str(shared_corpus[1]["libraries-culture-evidence.xlsx"])], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(shared_corpus[1]["libraries-culture-evidence.xlsx"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0 and "survived" not in result.stdout
 
 
@@ -65,7 +70,15 @@ def test_missing_columns_are_listed(shared_corpus):  # type: ignore[no-untyped-d
     from reaccreditation.intake.reading import _from_grid
 
     with pytest.raises(Unreadable, match="missing the required column\\(s\\): 'Evidence type', 'Link or file name'"):
-        _from_grid("x.xlsx", "xlsx", "Evidence", [["Element", "Evidence title", "Date", "Rating"], ["1.1.1", "t", "01/04/2026", "Compliance"]], (1, 1), {}, [])
+        _from_grid(
+            "x.xlsx",
+            "xlsx",
+            "Evidence",
+            [["Element", "Evidence title", "Date", "Rating"], ["1.1.1", "t", "01/04/2026", "Compliance"]],
+            (1, 1),
+            {},
+            [],
+        )
 
 
 def test_cp1252_csv_is_read_with_a_note(shared_corpus):  # type: ignore[no-untyped-def]
@@ -85,8 +98,15 @@ def test_dates_in_uk_order_serials_and_nonsense():  # type: ignore[no-untyped-de
 
 
 def test_python_rules_use_the_shared_issue_format():  # type: ignore[no-untyped-def]
-    base = {"file_key": 0, "element_id": "1.1.1", "self_rating": "Compliance", "cplus_claim": "No", "cplus_justification": None,
-            "prefill_note": None, "confirm": None}
+    base = {
+        "file_key": 0,
+        "element_id": "1.1.1",
+        "self_rating": "Compliance",
+        "cplus_claim": "No",
+        "cplus_justification": None,
+        "prefill_note": None,
+        "confirm": None,
+    }
     recs = [
         base | {"row_number": 2},
         base | {"row_number": 3, "self_rating": "Compliance Plus", "cplus_claim": "Yes"},
@@ -100,13 +120,25 @@ def test_python_rules_use_the_shared_issue_format():  # type: ignore[no-untyped-
         (4, "confirm", "prefill_confirmed"),
         (3, "self_rating", "one_rating_per_element"),
     }
-    assert issues[0].located("Evidence", "Element").startswith("Sheet Evidence, row 4, column 'Element': element 2.1.1 is not owned by Housing")
+    assert (
+        issues[0]
+        .located("Evidence", "Element")
+        .startswith("Sheet Evidence, row 4, column 'Element': element 2.1.1 is not owned by Housing")
+    )
 
 
 def test_choices_are_matched_case_insensitively(shared_corpus):  # type: ignore[no-untyped-def]
     from reaccreditation.intake.reading import ReturnedFile, Row
 
-    returned = ReturnedFile("x", "xlsx", "Evidence", {}, {}, 1, [Row(2, {"self_rating": "partial compliance", "cplus_claim": "y", "evidence_type": "web PAGE"})])
+    returned = ReturnedFile(
+        "x",
+        "xlsx",
+        "Evidence",
+        {},
+        {},
+        1,
+        [Row(2, {"self_rating": "partial compliance", "cplus_claim": "y", "evidence_type": "web PAGE"})],
+    )
     rec = frame.records([(0, returned)])[0]
     assert (rec["self_rating"], rec["cplus_claim"], rec["evidence_type"]) == ("Partial Compliance", "Yes", "Web page")
 
@@ -117,12 +149,16 @@ def test_committed_suite_matches_the_code():  # type: ignore[no-untyped-def]
     from reaccreditation.intake.gx_validation import EXPECTATIONS, gx_dir
 
     committed = json.loads((gx_dir() / "expectations" / "evidence_rows.json").read_text())
+
     def norm(kw):  # type: ignore[no-untyped-def]
         return json.dumps({k: v for k, v in kw.items() if k != "meta"}, sort_keys=True)
+
     code = sorted((__import__("re").sub(r"(?<!^)([A-Z])", r"_\1", cls).lower(), norm(kw)) for cls, kw in EXPECTATIONS)
     stored = sorted((e["type"], norm(e["kwargs"])) for e in committed["expectations"])
     assert stored == code
-    assert (gx_dir() / "checkpoints" / "evidence_rows.json").exists() and (gx_dir() / "validation_definitions" / "evidence_rows.json").exists()
+    assert (gx_dir() / "checkpoints" / "evidence_rows.json").exists() and (
+        gx_dir() / "validation_definitions" / "evidence_rows.json"
+    ).exists()
 
 
 def test_formula_text_stays_text_and_formulas_never_go_back():  # type: ignore[no-untyped-def]
@@ -138,9 +174,13 @@ def test_formula_text_stays_text_and_formulas_never_go_back():  # type: ignore[n
     wb = Workbook()
     ws = wb.active
     ws.title = "Evidence"
-    for c, h in enumerate(["Element", "Evidence title", "Evidence type", "Link or file name", "Date of evidence", "Self-rating", "Notes"], 1):
+    for c, h in enumerate(
+        ["Element", "Evidence title", "Evidence type", "Link or file name", "Date of evidence", "Self-rating", "Notes"], 1
+    ):
         ws.cell(1, c, h)
-    for c, v in enumerate(["1.1.1", '=HYPERLINK("https://evil.example","x")', "Document", "a.pdf", "01/04/2026", "Compliance", "@SUM(A1)"], 1):
+    for c, v in enumerate(
+        ["1.1.1", '=HYPERLINK("https://evil.example","x")', "Document", "a.pdf", "01/04/2026", "Compliance", "@SUM(A1)"], 1
+    ):
         set_text(ws.cell(2, c), v)
     ws.cell(3, 1, "1.1.2")
     ws.cell(3, 2, "a real formula below")
@@ -168,6 +208,14 @@ def test_a_csv_return_is_answered_with_an_annotated_xlsx():  # type: ignore[no-u
 
     data = b"Element,Evidence title,Evidence type,Link or file name,Date of evidence,Self-rating\n1.1.1,Profile,Document,a.pdf,01/03/2019,Compliance\n"
     returned = read_return("housing.csv", data, check_file("housing.csv", data))
-    out = annotate(data, returned, [Issue(0, 2, "evidence_date", "2019-03-01 is older than the assessment window (from 2026-03-15)", "test")], "utf-8-sig")
+    out = annotate(
+        data,
+        returned,
+        [Issue(0, 2, "evidence_date", "2019-03-01 is older than the assessment window (from 2026-03-15)", "test")],
+        "utf-8-sig",
+    )
     ws = load_workbook(io.BytesIO(out))["CSV"]
-    assert ws["E2"].comment.text == "Sheet CSV, row 2, column 'Date of evidence': 2019-03-01 is older than the assessment window (from 2026-03-15)"
+    assert (
+        ws["E2"].comment.text
+        == "Sheet CSV, row 2, column 'Date of evidence': 2019-03-01 is older than the assessment window (from 2026-03-15)"
+    )

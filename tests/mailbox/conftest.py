@@ -27,7 +27,9 @@ def dovecot() -> Iterator[Dovecot]:
     if dovecot_binary() is None:
         result = subprocess.run([str(ROOT / "scripts" / "install-dovecot")], capture_output=True, text=True)
         if dovecot_binary() is None:
-            message = f"dovecot-imapd is not installed and scripts/install-dovecot failed: {result.stdout[-500:]}{result.stderr[-500:]}"
+            message = (
+                f"dovecot-imapd is not installed and scripts/install-dovecot failed: {result.stdout[-500:]}{result.stderr[-500:]}"
+            )
             if os.environ.get("CI"):
                 pytest.fail(message)
             pytest.skip(message)
@@ -79,8 +81,16 @@ class ImapBox:
             c.logout()
 
     def connection(self, **extra: object) -> str:
-        return json.dumps({"conn_type": "imap", "host": "127.0.0.1", "port": self.server.port, "login": self.login,
-                           "password": self.password, "extra": {"use_ssl": False, **extra}})
+        return json.dumps(
+            {
+                "conn_type": "imap",
+                "host": "127.0.0.1",
+                "port": self.server.port,
+                "login": self.login,
+                "password": self.password,
+                "extra": {"use_ssl": False, **extra},
+            }
+        )
 
 
 @pytest.fixture
@@ -101,5 +111,3 @@ def org(demo):  # type: ignore[no-untyped-def]
     from reaccreditation.organisation import load_organisation
 
     return load_organisation(demo["config"], today=TODAY)
-
-

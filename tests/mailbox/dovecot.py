@@ -62,8 +62,12 @@ class Dovecot:
             "service pop3-login {\n  inet_listener pop3 {\n    port = 0\n  }\n  inet_listener pop3s {\n    port = 0\n  }\n}",
         ]
         if os.getuid() != 0:  # unprivileged: everything runs as this user, no chroot
-            lines += [f"default_login_user = {me}", f"default_internal_user = {me}",
-                      "service imap-login {\n  chroot =\n}", "service auth {\n  user = $default_internal_user\n}"]
+            lines += [
+                f"default_login_user = {me}",
+                f"default_internal_user = {me}",
+                "service imap-login {\n  chroot =\n}",
+                "service auth {\n  user = $default_internal_user\n}",
+            ]
         return "\n".join(lines) + "\n"
 
     def start(self) -> Dovecot:
@@ -73,14 +77,20 @@ class Dovecot:
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         os.chown(self.folder / "home", self.uid, self.gid)
         # All users up front: Dovecot notices a changed passwd file by its mtime (seconds), too coarse for tests.
-        self.passwd.write_text("".join(f"{login}:{{PLAIN}}{password}::::::\n" for login, password in map(self._account, range(1, USERS + 1))))
+        self.passwd.write_text(
+            "".join(f"{login}:{{PLAIN}}{password}::::::\n" for login, password in map(self._account, range(1, USERS + 1)))
+        )
         conf = self.folder / "dovecot.conf"
         conf.write_text(self.config())
-        self.process = subprocess.Popen([dovecot_binary(), "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [dovecot_binary(), "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("dovecot stopped: " + (self.process.stdout.read().decode() if self.process.stdout else "") + self.log())
+                raise RuntimeError(
+                    "dovecot stopped: " + (self.process.stdout.read().decode() if self.process.stdout else "") + self.log()
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                     if s.recv(100).startswith(b"* OK"):

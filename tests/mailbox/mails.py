@@ -29,9 +29,17 @@ def request_subject(org: Organisation, dept_id: str) -> str:
     return f"Evidence request {org.assessment.year}: {dept.name}, reply by {org.return_deadline:%d %B %Y} [REQ-{org.assessment.year}-{dept_id}]"
 
 
-def reply(org: Organisation, dept_id: str | None, sender: tuple[str, str], *, attachments: list[tuple[str, bytes]] = (),
-          subject: str | None = None, headers: dict[str, str] | None = None, body: str = "Please find our evidence attached.",
-          in_reply_to: str | None = None) -> EmailMessage:
+def reply(
+    org: Organisation,
+    dept_id: str | None,
+    sender: tuple[str, str],
+    *,
+    attachments: list[tuple[str, bytes]] = (),
+    subject: str | None = None,
+    headers: dict[str, str] | None = None,
+    body: str = "Please find our evidence attached.",
+    in_reply_to: str | None = None,
+) -> EmailMessage:
     msg = EmailMessage(policy=POLICY)
     msg["From"] = f"{sender[0]} <{sender[1]}>"
     msg["To"] = org.quality_team.mailbox

@@ -22,7 +22,9 @@ def _plain(msg) -> str:  # type: ignore[no-untyped-def]
     return msg.get_body(("plain",)).get_content()
 
 
-def test_replies_in_the_mailbox_are_registered_and_answered_in_their_threads(airflow_db, project_db, outbox, demo, gx_dir, imap, org):  # type: ignore[no-untyped-def]
+def test_replies_in_the_mailbox_are_registered_and_answered_in_their_threads(
+    airflow_db, project_db, outbox, demo, gx_dir, imap, org
+):  # type: ignore[no-untyped-def]
     engine = make_engine(project_db)
     cs, housing = contact(org, "customer-services"), contact(org, "housing")
     good_workbook = workbook(org, "customer-services")
@@ -50,7 +52,11 @@ def test_replies_in_the_mailbox_are_registered_and_answered_in_their_threads(air
     [attachment] = list(corrected.iter_attachments())
     wb = load_workbook(io.BytesIO(attachment.get_content()))
     assert wb.sheetnames[0] == "Problems to fix"
-    assert any(c.comment is not None and "older than the assessment window" in c.comment.text for row in wb["Evidence"].iter_rows() for c in row)
+    assert any(
+        c.comment is not None and "older than the assessment window" in c.comment.text
+        for row in wb["Evidence"].iter_rows()
+        for c in row
+    )
 
     [notice] = [m for m in messages if not m["In-Reply-To"]]
     assert {a.addr_spec for a in notice["To"].addresses} == {m.email for m in org.quality_team.members}
@@ -67,8 +73,12 @@ def test_replies_in_the_mailbox_are_registered_and_answered_in_their_threads(air
     mail = subs["customer-services"].details["mail"]
     assert mail["message_id"] == good["Message-ID"] and mail["sender"] == cs[1] and Path(mail["eml"]).exists()
     assert sum(1 for r in current if r.department_id == "customer-services") == n
-    assert handled == {good["Message-ID"]: "evidence", mistakes["Message-ID"]: "evidence", stranger["Message-ID"]: "stranger",
-                       away["Message-ID"]: "automatic"}
+    assert handled == {
+        good["Message-ID"]: "evidence",
+        mistakes["Message-ID"]: "evidence",
+        stranger["Message-ID"]: "stranger",
+        away["Message-ID"]: "automatic",
+    }
     register = (demo["data"] / "output" / "2027" / "intake" / "evidence_register.csv").read_text(encoding="utf-8-sig")
     assert "customer-services-evidence-2027.xlsx" in register
 
@@ -102,8 +112,9 @@ def test_mail_server_down_still_sweeps_the_inbox_folder(airflow_db, project_db, 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
-    os.environ["AIRFLOW_CONN_IMAP_DEFAULT"] = json.dumps({"conn_type": "imap", "host": "127.0.0.1", "port": closed, "login": "x",
-                                                          "password": "y", "extra": {"use_ssl": False}})
+    os.environ["AIRFLOW_CONN_IMAP_DEFAULT"] = json.dumps(
+        {"conn_type": "imap", "host": "127.0.0.1", "port": closed, "login": "x", "password": "y", "extra": {"use_ssl": False}}
+    )
     inbox = demo["data"] / "inbox"
     inbox.mkdir(parents=True)
     (inbox / "customer-services-evidence-2027.xlsx").write_bytes(workbook(org, "customer-services"))
@@ -114,11 +125,16 @@ def test_mail_server_down_still_sweeps_the_inbox_folder(airflow_db, project_db, 
     dag.get_task("fetch_mailbox").retry_delay = timedelta(seconds=1)
     run = dag.test(logical_date=pendulum.datetime(TODAY.year, TODAY.month, TODAY.day, 12, tz="UTC"))
     with Session() as session:
-        states = {ti.task_id: str(ti.state) for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)}
+        states = {
+            ti.task_id: str(ti.state)
+            for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)
+        }
     assert states["fetch_mailbox"] == "failed" and states["sweep_inbox"] == "success" and states["send_replies"] == "success"
     messages = outbox.messages()
     [answer] = [m for m in messages if "accepted:" in _plain(m)]
-    assert sorted(a.addr_spec for a in answer["To"].addresses) == sorted(c.email for c in org.department("customer-services").evidence_contacts)
+    assert sorted(a.addr_spec for a in answer["To"].addresses) == sorted(
+        c.email for c in org.department("customer-services").evidence_contacts
+    )
     assert answer["In-Reply-To"] is None  # a dropped file: not threaded
     assert list(inbox.iterdir()) == []
     [alert] = [m for m in messages if m is not answer]  # the failed task's alert to the quality team
@@ -155,14 +171,21 @@ def test_a_contact_presses_reply_on_the_real_request_email(airflow_db, project_d
     answer["In-Reply-To"] = request["Message-ID"]
     answer["References"] = request["Message-ID"]
     answer.set_content("Here is our return.\n\n> " + request.get_body(("plain",)).get_content()[:300].replace("\n", "\n> "))
-    answer.add_attachment(filled, maintype="application", subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          filename=attached.get_filename())
+    answer.add_attachment(
+        filled,
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=attached.get_filename(),
+    )
     imap.append(raw(answer))
     outbox.clear()
 
     assert run_dag("evidence_intake", TODAY).state == "success"
     [verdict] = outbox.messages()
-    assert verdict["In-Reply-To"] == answer["Message-ID"] and verdict["References"].split() == [request["Message-ID"], answer["Message-ID"]]
+    assert verdict["In-Reply-To"] == answer["Message-ID"] and verdict["References"].split() == [
+        request["Message-ID"],
+        answer["Message-ID"],
+    ]
     assert verdict["Subject"] == answer["Subject"]
     assert [a.addr_spec for a in verdict["To"].addresses] == [address]
     # the contact filled new rows but did not confirm last year's pre-filled ones: the corrections come back in the thread

@@ -62,12 +62,21 @@ def test_good_reply_reaches_intake_once(run, imap, org):  # type: ignore[no-unty
     imap.append(raw(msg))
     assert run() == {"answers_sent": 0, "evidence": 1}
     [row] = _rows(run.engine, mailbox_message)
-    assert (row["message_key"], row["department_id"], row["request_reference"], row["status"]) == (msg["Message-ID"], "housing", "REQ-2027-housing", "done")
+    assert (row["message_key"], row["department_id"], row["request_reference"], row["status"]) == (
+        msg["Message-ID"],
+        "housing",
+        "REQ-2027-housing",
+        "done",
+    )
     eml = Path(row["eml_path"])
     assert eml == run.paths.archive / "mail" / row["raw_sha256"][:2] / f"{row['raw_sha256']}.eml"
     assert hashlib.sha256(eml.read_bytes()).hexdigest() == row["raw_sha256"]
     [att] = _rows(run.engine, mailbox_attachment)
-    assert (att["handling"], att["sha256"], att["inbox_name"]) == ("intake", hashlib.sha256(data).hexdigest(), "housing-evidence-2027.xlsx")
+    assert (att["handling"], att["sha256"], att["inbox_name"]) == (
+        "intake",
+        hashlib.sha256(data).hexdigest(),
+        "housing-evidence-2027.xlsx",
+    )
     dropped = run.paths.inbox / "housing-evidence-2027.xlsx"
     assert dropped.read_bytes() == data
     written = att["written_at"].replace(tzinfo=UTC)
@@ -79,8 +88,10 @@ def test_good_reply_reaches_intake_once(run, imap, org):  # type: ignore[no-unty
 
 def test_stranger_is_quarantined_and_quality_told(run, imap, org):  # type: ignore[no-untyped-def]
     other = contact(org, "finance") if any(d.id == "finance" for d in org.departments) else contact(org, org.departments[-1].id)
-    imap.append(raw(reply(org, "housing", STRANGER, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing"))])),
-                raw(reply(org, "housing", other, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing", seed=2))])))
+    imap.append(
+        raw(reply(org, "housing", STRANGER, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing"))])),
+        raw(reply(org, "housing", other, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing", seed=2))])),
+    )
     assert run() == {"answers_sent": 2, "stranger": 2}
     assert not run.paths.inbox.exists() or list(run.paths.inbox.iterdir()) == []
     quality = {m.email for m in org.quality_team.members}
@@ -90,7 +101,9 @@ def test_stranger_is_quarantined_and_quality_told(run, imap, org):  # type: igno
     senders = {STRANGER[1], other[1]}
     assert not any(a.addr_spec in senders for m in run.sent for a in m["To"].addresses)
     folders = sorted((run.paths.quarantine).glob("mail-*"))
-    assert len(folders) == 2 and all((f / "REASON.txt").exists() and (f / "01-housing-evidence-2027.xlsx").exists() for f in folders)
+    assert len(folders) == 2 and all(
+        (f / "REASON.txt").exists() and (f / "01-housing-evidence-2027.xlsx").exists() for f in folders
+    )
     assert {a["handling"] for a in _rows(run.engine, mailbox_attachment)} == {"quarantined"}
 
 
@@ -145,8 +158,16 @@ def test_several_zipped_nested_and_forwarded_workbooks(run, imap, org):  # type:
     import zipfile
 
     who = contact(org, "housing")
-    two = reply(org, "housing", who, attachments=[("housing-part-1.xlsx", workbook(org, "housing", seed=3)),
-                                                 ("housing-part-2.xlsx", workbook(org, "housing", seed=4)), ("cover.pdf", b"%PDF")])
+    two = reply(
+        org,
+        "housing",
+        who,
+        attachments=[
+            ("housing-part-1.xlsx", workbook(org, "housing", seed=3)),
+            ("housing-part-2.xlsx", workbook(org, "housing", seed=4)),
+            ("cover.pdf", b"%PDF"),
+        ],
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("returns/housing-zipped.xlsx", workbook(org, "housing", seed=5))
@@ -159,19 +180,34 @@ def test_several_zipped_nested_and_forwarded_workbooks(run, imap, org):  # type:
     inner = reply(org, "housing", who, attachments=[("housing-inner.xlsx", workbook(org, "housing", seed=6))])
     outer = reply(org, "housing", who, subject="Re: our evidence (see attached message)")
     outer.add_attachment(inner)  # message/rfc822, as "attach as item" does
-    original = reply(org, "housing", contact(org, "housing", -1), attachments=[("housing-fwd.xlsx", workbook(org, "housing", seed=7))])
+    original = reply(
+        org, "housing", contact(org, "housing", -1), attachments=[("housing-fwd.xlsx", workbook(org, "housing", seed=7))]
+    )
     forwarded = reply(org, None, who, subject="Fwd: from my colleague", body="Forwarding our return.")
     forwarded.add_attachment(original)
     imap.append(*(raw(m) for m in (two, zipped, no_wb_zip, outer, forwarded)))
     assert run() == {"answers_sent": 1, "evidence": 4, "no_workbook": 1}
     names = sorted(p.name for p in run.paths.inbox.iterdir())
-    assert names == ["housing-fwd.xlsx", "housing-inner.xlsx", "housing-part-1.xlsx", "housing-part-2.xlsx", "housing-zipped.xlsx"]
+    assert names == [
+        "housing-fwd.xlsx",
+        "housing-inner.xlsx",
+        "housing-part-1.xlsx",
+        "housing-part-2.xlsx",
+        "housing-zipped.xlsx",
+    ]
     atts = _rows(run.engine, mailbox_attachment)
-    assert {(a["filename"], a["handling"]) for a in atts} >= {("cover.pdf", "not_evidence"), ("readme.txt", "not_evidence"), ("evidence.zip", "refused")}
+    assert {(a["filename"], a["handling"]) for a in atts} >= {
+        ("cover.pdf", "not_evidence"),
+        ("readme.txt", "not_evidence"),
+        ("evidence.zip", "refused"),
+    }
     assert next(a for a in atts if a["filename"] == "housing-zipped.xlsx")["container"] == "zip: evidence.zip"
     assert next(a for a in atts if a["filename"] == "housing-fwd.xlsx")["container"].startswith("message: Re: Evidence request")
     [answer] = run.sent
-    assert "evidence.zip" in answer.get_body(("plain",)).get_content() and "contains no workbook" in answer.get_body(("plain",)).get_content()
+    assert (
+        "evidence.zip" in answer.get_body(("plain",)).get_content()
+        and "contains no workbook" in answer.get_body(("plain",)).get_content()
+    )
 
 
 def test_resend_of_the_same_file_is_handed_on_with_its_own_message(run, imap, org):  # type: ignore[no-untyped-def]
@@ -190,7 +226,9 @@ def test_resend_of_the_same_file_is_handed_on_with_its_own_message(run, imap, or
 
 def test_two_runs_at_once_handle_each_message_once(run, imap, org):  # type: ignore[no-untyped-def]
     who = contact(org, "housing")
-    messages = [reply(org, "housing", who, attachments=[(f"housing-{i}.xlsx", workbook(org, "housing", seed=10 + i))]) for i in range(6)]
+    messages = [
+        reply(org, "housing", who, attachments=[(f"housing-{i}.xlsx", workbook(org, "housing", seed=10 + i))]) for i in range(6)
+    ]
     messages += [reply(org, "housing", who, body=f"forgot it {i}") for i in range(4)]
     messages += [reply(org, "housing", STRANGER, body=f"hello {i}") for i in range(2)]
     imap.append(*(raw(m) for m in messages))
@@ -237,10 +275,27 @@ def test_department_from_the_request_thread_and_csv_named_for_it(run, imap, org)
     from reaccreditation.mail import Draft, address, build_message
     from reaccreditation.outbox import send_once
 
-    request = build_message(Draft(to=[address("x", contact(org, "housing")[1])], subject="Evidence request", text="t", html="<p>t</p>"))
-    assert send_once(run.engine, lambda m: None, request, dedupe_key="request:test", assessment_year=2027, kind="request", department_id="housing")
+    request = build_message(
+        Draft(to=[address("x", contact(org, "housing")[1])], subject="Evidence request", text="t", html="<p>t</p>")
+    )
+    assert send_once(
+        run.engine,
+        lambda m: None,
+        request,
+        dedupe_key="request:test",
+        assessment_year=2027,
+        kind="request",
+        department_id="housing",
+    )
     who = contact(org, "housing")
-    msg = reply(org, None, who, subject="Our figures", in_reply_to=request["Message-ID"], attachments=[("figures.xlsx", workbook(org, "housing"))])
+    msg = reply(
+        org,
+        None,
+        who,
+        subject="Our figures",
+        in_reply_to=request["Message-ID"],
+        attachments=[("figures.xlsx", workbook(org, "housing"))],
+    )
     imap.append(raw(msg))
     assert run() == {"answers_sent": 0, "evidence": 1}
     [row] = _rows(run.engine, mailbox_message)
@@ -274,7 +329,10 @@ def test_their_subject_is_escaped_in_our_answer(run, imap, org):  # type: ignore
     imap.append(raw(msg))
     assert run() == {"answers_sent": 1, "no_workbook": 1}
     [answer] = run.sent
-    assert "<script>" not in answer.get_body(("html",)).get_content() and "&lt;script&gt;" in answer.get_body(("html",)).get_content()
+    assert (
+        "<script>" not in answer.get_body(("html",)).get_content()
+        and "&lt;script&gt;" in answer.get_body(("html",)).get_content()
+    )
     assert "\n" not in answer["Subject"]
 
 
@@ -290,8 +348,10 @@ def test_a_message_we_fail_on_goes_to_the_quality_team_and_the_rest_go_on(run, i
 
     monkeypatch.setattr(process, "sort_parts", flaky)
     who = contact(org, "housing")
-    imap.append(raw(reply(org, "housing", who, attachments=[("odd.xlsx", b"PK")])),
-                raw(reply(org, "housing", who, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing"))])))
+    imap.append(
+        raw(reply(org, "housing", who, attachments=[("odd.xlsx", b"PK")])),
+        raw(reply(org, "housing", who, attachments=[("housing-evidence-2027.xlsx", workbook(org, "housing"))])),
+    )
     assert run() == {"answers_sent": 1, "evidence": 1, "unreadable": 1}
     [notice] = run.sent
     assert {a.addr_spec for a in notice["To"].addresses} == {m.email for m in org.quality_team.members}

@@ -28,7 +28,10 @@ T30 = FIRST_DAY - timedelta(days=30)  # 2027-02-13: the first pack date
 
 def import_history(engine: Engine, history_csv: Path) -> None:
     with history_csv.open() as f, engine.begin() as conn:
-        conn.execute(insert(assessment_outcome), [r | {"assessment_year": int(r["assessment_year"]), "source": "demo"} for r in csv.DictReader(f)])
+        conn.execute(
+            insert(assessment_outcome),
+            [r | {"assessment_year": int(r["assessment_year"]), "source": "demo"} for r in csv.DictReader(f)],
+        )
 
 
 def simulate_intake(engine: Engine, org: Organisation, partial_last_year: str, missing: str = "policy-insight") -> None:
@@ -43,7 +46,7 @@ def simulate_intake(engine: Engine, org: Organisation, partial_last_year: str, m
                 continue
             when = STALE if e in ("3.2.1", partial_last_year) else FRESH
             rating = "Partial Compliance" if e == "4.3.1" and d.id == "complaints-legal" else "Compliance"
-            rows.append(ev(d.id, e, when, rating, title="=HYPERLINK(\"http://x\")" if e == "2.1.1" else f"Evidence for {e}"))
+            rows.append(ev(d.id, e, when, rating, title='=HYPERLINK("http://x")' if e == "2.1.1" else f"Evidence for {e}"))
         insert_evidence(engine, insert_submission(engine, d.id), rows)
 
 
@@ -82,6 +85,11 @@ def close_gap(engine: Engine, department_id: str, element_id: str) -> None:
     from reaccreditation.db.schema import evidence
 
     with engine.begin() as conn:
-        conn.execute(update(evidence).where(evidence.c.department_id == department_id, evidence.c.element_id == element_id)
-                     .values(is_current=False))
-    insert_evidence(engine, insert_submission(engine, department_id, "partial"), [ev(department_id, element_id, FRESH, "Compliance")])
+        conn.execute(
+            update(evidence)
+            .where(evidence.c.department_id == department_id, evidence.c.element_id == element_id)
+            .values(is_current=False)
+        )
+    insert_evidence(
+        engine, insert_submission(engine, department_id, "partial"), [ev(department_id, element_id, FRESH, "Compliance")]
+    )

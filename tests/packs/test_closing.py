@@ -37,10 +37,21 @@ def test_closing_pack_compares_outcome_with_forecast(tmp_path):
     # the assessor: as forecast, except 1.1.1 (forecast Non-Compliance) rated Partial with an action
     outcome = {e: ("Partial Compliance" if e == "1.1.1" else f) for e, f in forecast.items()}
     with engine.begin() as conn:
-        conn.execute(insert(assessment_outcome), [
-            {"assessment_year": 2027, "framework": "cse", "assessment_type": "surveillance", "element_id": e, "rating": r,
-             "action": "Publish the customer profile with its data sources" if e == "1.1.1" else None, "source": "test"}
-            for e, r in outcome.items()])
+        conn.execute(
+            insert(assessment_outcome),
+            [
+                {
+                    "assessment_year": 2027,
+                    "framework": "cse",
+                    "assessment_type": "surveillance",
+                    "element_id": e,
+                    "rating": r,
+                    "action": "Publish the customer profile with its data sources" if e == "1.1.1" else None,
+                    "source": "test",
+                }
+                for e, r in outcome.items()
+            ],
+        )
 
     today = org.assessment.last_day + timedelta(days=5)
     pack_date = current_pack(org, today)
@@ -52,7 +63,10 @@ def test_closing_pack_compares_outcome_with_forecast(tmp_path):
     text = (folder / "leadership.txt").read_text()
     assert "closing pack" in text and "OUTCOME AGAINST FORECAST" in text
     assert f"{len(forecast) - 1} of {len(forecast)} elements as forecast" in text
-    assert "1.1.1 Profile of current and potential customers: Partial Compliance (forecast Non-Compliance), better than forecast" in text
+    assert (
+        "1.1.1 Profile of current and potential customers: Partial Compliance (forecast Non-Compliance), better than forecast"
+        in text
+    )
     assert "Publish the customer profile with its data sources" in text
     assert "No gap analysis yet" in text  # gaps.json was never written in this test: said, not hidden
     html = (folder / "leadership.html").read_text()

@@ -19,7 +19,11 @@ from ..conftest import FIRST_DAY
 from ..conftest import run_dag as _run_dag
 from .conftest import T30, import_history, simulate_intake
 
-LEADERS = {"margaret.okafor@kestrelvale.example.org", "daniel.reeve@kestrelvale.example.org", "susan.pike@kestrelvale.example.org"}
+LEADERS = {
+    "margaret.okafor@kestrelvale.example.org",
+    "daniel.reeve@kestrelvale.example.org",
+    "susan.pike@kestrelvale.example.org",
+}
 
 
 def _parts(msg):  # type: ignore[no-untyped-def]
@@ -100,9 +104,13 @@ def test_t30_pack_goes_to_leadership_and_heads_once(airflow_db, project_db, demo
     folder = demo["data"] / "output" / "2027" / "packs" / T30.isoformat()
     manifest = json.loads((folder / "manifest.json").read_text())
     assert len(manifest["messages"]) == len(messages)
-    assert (folder / "leadership.html").read_text().rstrip() == ceo.get_body(("html",)).get_content().replace("\r\n", "\n").rstrip()  # kept as sent
+    assert (folder / "leadership.html").read_text().rstrip() == ceo.get_body(("html",)).get_content().replace(
+        "\r\n", "\n"
+    ).rstrip()  # kept as sent
     with engine.connect() as conn:
-        keys = set(conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.kind == "readiness_pack")).scalars())
+        keys = set(
+            conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.kind == "readiness_pack")).scalars()
+        )
         record = conn.execute(select(run_record.c.payload).where(run_record.c.kind == "readiness_pack")).scalar_one()
     assert f"pack:2027:{T30.isoformat()}:margaret.okafor@kestrelvale.example.org" in keys and len(keys) == len(messages)
     assert record["label"] == "T-30 pack" and record["sent"] == len(messages) and record["overall"]["gaps"] >= 4

@@ -20,8 +20,13 @@ def org():  # type: ignore[no-untyped-def]
 def test_pack_dates_follow_the_config(org):
     dates = pack_dates(org)
     assert [(p.pack_date, p.label) for p in dates] == [
-        (date(2027, 2, 13), "T-30 pack"), (date(2027, 2, 20), "T-23 pack"), (date(2027, 2, 27), "T-16 pack"),
-        (date(2027, 3, 6), "T-9 pack"), (date(2027, 3, 12), "T-3 pack"), (date(2027, 3, 20), "closing pack")]
+        (date(2027, 2, 13), "T-30 pack"),
+        (date(2027, 2, 20), "T-23 pack"),
+        (date(2027, 2, 27), "T-16 pack"),
+        (date(2027, 3, 6), "T-9 pack"),
+        (date(2027, 3, 12), "T-3 pack"),
+        (date(2027, 3, 20), "closing pack"),
+    ]
     custom = make_org().model_copy(update={"schedule": org.schedule.model_copy(update={"packs_days_before": (14, 7)})})
     assert [p.days_before for p in pack_dates(custom)] == [14, 7, None]
 

@@ -39,7 +39,9 @@ def run_requests(logical_date: date, conf: dict | None = None):  # type: ignore[
     return dag.test(logical_date=when, run_conf=conf)
 
 
-def add_evidence(engine, year: int, rows: Iterable[tuple[str, str]], *, current: bool = True, name: str = "returned.xlsx") -> None:  # type: ignore[no-untyped-def]
+def add_evidence(
+    engine, year: int, rows: Iterable[tuple[str, str]], *, current: bool = True, name: str = "returned.xlsx"
+) -> None:  # type: ignore[no-untyped-def]
     """Insert accepted evidence rows (department id, element id) as the intake stage would."""
     from sqlalchemy import insert
 
@@ -50,17 +52,32 @@ def add_evidence(engine, year: int, rows: Iterable[tuple[str, str]], *, current:
     with engine.begin() as conn:
         sub = conn.execute(
             insert(submission).values(
-                sha256=f"{name}-{year}-{len(rows)}-{now.timestamp()}"[:64], original_name=name, assessment_year=year,
-                source="inbox", received_at=now, status="accepted", rows_total=len(rows), rows_accepted=len(rows),
+                sha256=f"{name}-{year}-{len(rows)}-{now.timestamp()}"[:64],
+                original_name=name,
+                assessment_year=year,
+                source="inbox",
+                received_at=now,
+                status="accepted",
+                rows_total=len(rows),
+                rows_accepted=len(rows),
             )
         ).inserted_primary_key[0]
         conn.execute(
             insert(evidence),
             [
                 {
-                    "assessment_year": year, "department_id": d, "element_id": e, "title": f"Evidence for {e}",
-                    "evidence_type": "Document", "link": "https://example.org/x", "evidence_date": date(year - 1, 6, 1),
-                    "submission_id": sub, "sheet": "Evidence", "row_number": i, "is_current": current, "created_at": now,
+                    "assessment_year": year,
+                    "department_id": d,
+                    "element_id": e,
+                    "title": f"Evidence for {e}",
+                    "evidence_type": "Document",
+                    "link": "https://example.org/x",
+                    "evidence_date": date(year - 1, 6, 1),
+                    "submission_id": sub,
+                    "sheet": "Evidence",
+                    "row_number": i,
+                    "is_current": current,
+                    "created_at": now,
                 }
                 for i, (d, e) in enumerate(rows, 2)
             ],

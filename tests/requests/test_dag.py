@@ -28,7 +28,9 @@ def log(engine) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     c = outbound_message.c
     with engine.connect() as conn:
         return conn.execute(
-            select(c.kind, c.dedupe_key, c.status).where(c.kind.in_(("request", "resend", "reminder", "escalation"))).order_by(c.id)
+            select(c.kind, c.dedupe_key, c.status)
+            .where(c.kind.in_(("request", "resend", "reminder", "escalation")))
+            .order_by(c.id)
         ).all()
 
 
@@ -38,7 +40,10 @@ def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine
     # before T-120 nothing is due: the run succeeds and sends nothing
     assert run_dag("evidence_requests", T_REQUESTS - timedelta(days=10)).state == "success"
     assert outbox.messages() == []
-    assert f"nothing is due on {T_REQUESTS - timedelta(days=10)}: the next stage is request on {T_REQUESTS} (10 days)" in capfd.readouterr().out
+    assert (
+        f"nothing is due on {T_REQUESTS - timedelta(days=10)}: the next stage is request on {T_REQUESTS} (10 days)"
+        in capfd.readouterr().out
+    )
 
     started = time.perf_counter()
     run = run_dag("evidence_requests", T_REQUESTS)
@@ -77,7 +82,9 @@ def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine
     done = ["housing", "digital", "waste-environment"]
     add_evidence(engine, 2027, [(d, e) for d in done for e in org.department(d).elements])
     add_evidence(engine, 2027, [("people-od", e) for e in org.department("people-od").elements[1:]])
-    add_evidence(engine, 2027, [("people-od", org.department("people-od").elements[0])], current=False)  # superseded: not evidence
+    add_evidence(
+        engine, 2027, [("people-od", org.department("people-od").elements[0])], current=False
+    )  # superseded: not evidence
     outbox.clear()
     assert run_dag("evidence_requests", FIRST_DAY - timedelta(days=90)).state == "success"
     reminders = outbox.messages()

@@ -18,8 +18,16 @@ def lines(org, department, ratings=None):  # type: ignore[no-untyped-def]
 def test_request_email_has_everything_a_contact_needs(org):
     d = org.department("policy-insight")
     contact = d.evidence_contacts[1]
-    draft = emails.request_draft(org, d, contact, workbook=b"PK..", file_name="Evidence request 2027 - Policy.xlsx",
-                                 open_elements=lines(org, d, {d.elements[0]: "Partial Compliance"}), prefilled=3, today=TODAY)
+    draft = emails.request_draft(
+        org,
+        d,
+        contact,
+        workbook=b"PK..",
+        file_name="Evidence request 2027 - Policy.xlsx",
+        open_elements=lines(org, d, {d.elements[0]: "Partial Compliance"}),
+        prefilled=3,
+        today=TODAY,
+    )
     msg = build_message(draft)
     assert msg["To"] == "Owen Price <owen.price@kestrelvale.example.org>"
     assert msg["Reply-To"] == "Kestrel Vale Quality Team <quality@kestrelvale.example.org>"
@@ -52,7 +60,9 @@ def test_names_from_the_config_are_escaped_in_html(org):
 def test_reminder_counts_open_elements_and_days_left(org):
     d = org.department("housing")
     open_lines = lines(org, d)[:4]
-    msg = build_message(emails.reminder_draft(org, d, d.evidence_contacts[0], number=2, open_elements=open_lines, today=date(2027, 1, 14)))
+    msg = build_message(
+        emails.reminder_draft(org, d, d.evidence_contacts[0], number=2, open_elements=open_lines, today=date(2027, 1, 14))
+    )
     assert msg["Subject"] == "Reminder: Housing Services evidence due 24 January 2027, 4 elements still open [REQ-2027-housing]"
     text = msg.get_body(("plain",)).get_content()
     assert "(10 days from now)" in text and f"4 of your {len(d.elements)} elements" in text

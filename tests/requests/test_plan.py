@@ -59,7 +59,9 @@ def test_reminders_only_for_open_elements_and_earlier_requests(org):
     assert "people-od" not in departments and any("people-od: no reminder 1" in n for n in plan.notes)
     assert all(k.startswith("reminder1:2027:") for k in keys(plan))
     # a missed reminder day is caught up until the next reminder opens, never twice
-    later = plan_run(org, day(75), run_id="r", sent=all_requests(org) | set(keys(plan)), requested_before=requested, evidenced=evidenced)
+    later = plan_run(
+        org, day(75), run_id="r", sent=all_requests(org) | set(keys(plan)), requested_before=requested, evidenced=evidenced
+    )
     assert later.work == []
     second = plan_run(org, day(60), run_id="r", sent=all_requests(org), requested_before=requested, evidenced=evidenced)
     assert keys(second) and all(k.startswith("reminder2:") for k in keys(second))
@@ -95,8 +97,16 @@ def test_resend_needs_a_department_and_uses_a_new_key(org):
         plan_run(org, day(100), run_id="m", sent=set(), requested_before=set(), evidenced={}, resend=True)
     with pytest.raises(PlanError, match="'nope' is not in the config; departments: customer-services, "):
         plan_run(org, day(100), run_id="m", sent=set(), requested_before=set(), evidenced={}, department="nope")
-    plan = plan_run(org, day(100), run_id="manual__1", sent=all_requests(org), requested_before=set(), evidenced={},
-                    department="policy-insight", resend=True)
+    plan = plan_run(
+        org,
+        day(100),
+        run_id="manual__1",
+        sent=all_requests(org),
+        requested_before=set(),
+        evidenced={},
+        department="policy-insight",
+        resend=True,
+    )
     assert keys(plan) == [
         "resend:2027:policy-insight:manual__1:laura.chen@kestrelvale.example.org",
         "resend:2027:policy-insight:manual__1:owen.price@kestrelvale.example.org",

@@ -20,7 +20,9 @@ def test_import_is_idempotent_and_feeds_the_prefill(org, engine, demo):
     assert [r.status for r in again] == ["already imported", "already imported"]
     assert history_count(engine, 2026) == n
     with engine.connect() as conn:
-        assert conn.execute(select(submission.c.source, submission.c.status, submission.c.assessment_year)).all() == [("history", "accepted", 2026)]
+        assert conn.execute(select(submission.c.source, submission.c.status, submission.c.assessment_year)).all() == [
+            ("history", "accepted", 2026)
+        ]
         assert conn.execute(select(func.count()).select_from(assessment_outcome)).scalar() == 5 * 57
     housing = org.department("housing")
     items = prefilled_evidence(engine, 2027, housing)
@@ -48,7 +50,9 @@ def test_absent_files_are_a_no_op(engine, tmp_path):
 def test_bad_rows_are_named(engine, tmp_path):
     path = tmp_path / "evidence_2026.csv"
     path.write_text("department_id,element_id,title,evidence_type,evidence_date\nhousing,4.1.1,Tenant survey,Survey,31/03/2026\n")
-    with pytest.raises(HistoryError, match=r"evidence_2026.csv: row 2, column evidence_date: '31/03/2026' is not a date like 2026-03-31"):
+    with pytest.raises(
+        HistoryError, match=r"evidence_2026.csv: row 2, column evidence_date: '31/03/2026' is not a date like 2026-03-31"
+    ):
         import_evidence(engine, path)
     path.write_text("department_id,element_id,title\nhousing,4.1.1,Tenant survey\n")
     with pytest.raises(HistoryError, match="missing column\\(s\\) evidence_type"):

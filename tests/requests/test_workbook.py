@@ -134,7 +134,9 @@ def test_last_assessment_is_shown_per_element(org, workbooks, demo_org):
     shown = {r[0]: r[HEADERS.index("Last assessment")] for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
     assert shown[partial].startswith("Partial Compliance (2026). Action: ")
     assert all(v for v in shown.values())
-    cover = "\n".join(str(v) for r in load_workbook(io.BytesIO(data[owner.id]))[layout.COVER_SHEET].iter_rows(values_only=True) for v in r if v)
+    cover = "\n".join(
+        str(v) for r in load_workbook(io.BytesIO(data[owner.id]))[layout.COVER_SHEET].iter_rows(values_only=True) for v in r if v
+    )
     assert f"not fully met ({partial}" in cover or f", {partial}" in cover
 
 
@@ -152,8 +154,10 @@ def test_prefilled_dates_inside_the_window_are_kept_older_ones_asked_for(org):
     rows = [r for r in RequestWorkbook(org, d, prefilled=items).rows() if r.get("prefill_note")]
     assert rows[0]["evidence_date"] == window and rows[0]["notes"] is None
     assert rows[1]["evidence_date"] is None
-    assert rows[1]["notes"] == ("Last year's copy is dated 30/06/2025, before this year's evidence window: "
-                                "enter the date of the current version. Board paper")
+    assert rows[1]["notes"] == (
+        "Last year's copy is dated 30/06/2025, before this year's evidence window: "
+        "enter the date of the current version. Board paper"
+    )
 
 
 def test_text_that_looks_like_a_formula_stays_text(org):
@@ -179,7 +183,9 @@ def test_long_element_lists_use_the_hidden_list():
     spare = [dv for dv in wb[layout.EVIDENCE_SHEET].data_validations.dataValidation if str(dv.sqref).startswith("A")]
     n = len(set(d.elements))
     assert spare[0].formula1 == f"'_meta'!$D$1:$D${n}"
-    assert [r[0] for r in wb[layout.META_SHEET].iter_rows(min_col=4, max_col=4, values_only=True)][:n] == RequestWorkbook(org, d).element_ids
+    assert [r[0] for r in wb[layout.META_SHEET].iter_rows(min_col=4, max_col=4, values_only=True)][:n] == RequestWorkbook(
+        org, d
+    ).element_ids
 
 
 @pytest.mark.parametrize(
@@ -205,9 +211,20 @@ def test_libreoffice_opens_the_workbook(org, workbooks, tmp_path):
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     # filter options: comma, quote, UTF-8, ..., token 9 = as shown (dd/mm/yyyy), token 12 = sheet 2 (Evidence)
     out = subprocess.run(
-        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
-         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,2", "--outdir", str(tmp_path / "csv"), str(path)],
-        capture_output=True, text=True, timeout=120, env=env,
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,2",
+            "--outdir",
+            str(tmp_path / "csv"),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert out.returncode == 0, out.stderr
     rows = list(csv.reader(next((tmp_path / "csv").glob("*.csv")).read_text(encoding="utf-8").splitlines()))
@@ -220,4 +237,6 @@ def test_libreoffice_opens_the_workbook(org, workbooks, tmp_path):
     assert [r[HEADERS.index("Evidence title")] for r in prefilled] == [p.evidence_title for p in expected]
     # last year's dates are all before this year's window: blank, with the old date in the note
     assert {r[HEADERS.index("Date of evidence")] for r in prefilled} == {""}
-    assert [r[HEADERS.index("Notes")][:36] for r in prefilled] == [f"Last year's copy is dated {p.evidence_date:%d/%m/%Y}" for p in expected]
+    assert [r[HEADERS.index("Notes")][:36] for r in prefilled] == [
+        f"Last year's copy is dated {p.evidence_date:%d/%m/%Y}" for p in expected
+    ]

@@ -9,7 +9,20 @@ from reaccreditation.timetable.problem import Problem, Room, Session, shortest_t
 MONDAY = date(2027, 3, 15)
 
 
-def session(key: str, minutes: int = 60, *, days: int = 1, windows=None, members=(), mode="face_to_face", site="hq", rooms=(), virtual_ok=True, elements=("1.1.1",), departments=()) -> Session:
+def session(
+    key: str,
+    minutes: int = 60,
+    *,
+    days: int = 1,
+    windows=None,
+    members=(),
+    mode="face_to_face",
+    site="hq",
+    rooms=(),
+    virtual_ok=True,
+    elements=("1.1.1",),
+    departments=(),
+) -> Session:
     return Session(
         key=key,
         group_id=key,
@@ -28,7 +41,18 @@ def session(key: str, minutes: int = 60, *, days: int = 1, windows=None, members
     )
 
 
-def problem(sessions, *, days: int = 1, assessors: int = 1, lunch=(12 * 60, 14 * 60, 45), rooms=(), travel=(), sites=("hq",), scope=(), **kw) -> Problem:
+def problem(
+    sessions,
+    *,
+    days: int = 1,
+    assessors: int = 1,
+    lunch=(12 * 60, 14 * 60, 45),
+    rooms=(),
+    travel=(),
+    sites=("hq",),
+    scope=(),
+    **kw,
+) -> Problem:
     return Problem(
         days=tuple(MONDAY + timedelta(days=d) for d in range(days)),
         day_start=9 * 60,

@@ -24,7 +24,9 @@ def _overlap(a, b) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_the_assessor_is_never_double_booked_and_the_checker_sees_it():
-    p = problem([session("a", windows=[(0, 9 * 60, 11 * 60)]), session("b", windows=[(0, 9 * 60, 11 * 60)])], lunch=(12 * 60, 14 * 60, 0))
+    p = problem(
+        [session("a", windows=[(0, 9 * 60, 11 * 60)]), session("b", windows=[(0, 9 * 60, 11 * 60)])], lunch=(12 * 60, 14 * 60, 0)
+    )
     t = _solve(p)
     a, b = t.placement("a"), t.placement("b")
     assert not _overlap(a, b)
@@ -34,11 +36,24 @@ def test_the_assessor_is_never_double_booked_and_the_checker_sees_it():
 
 def test_a_person_in_two_groups_is_never_double_booked_even_with_two_assessors():
     shared = "sam@example.org"
-    p = problem([session("a", members=[shared, "x@example.org"], mode="virtual"), session("b", members=[shared], mode="virtual"), session("c", mode="virtual")],
-                assessors=2, lunch=(12 * 60, 14 * 60, 0))
+    p = problem(
+        [
+            session("a", members=[shared, "x@example.org"], mode="virtual"),
+            session("b", members=[shared], mode="virtual"),
+            session("c", mode="virtual"),
+        ],
+        assessors=2,
+        lunch=(12 * 60, 14 * 60, 0),
+    )
     t = _solve(p)
     assert not _overlap(t.placement("a"), t.placement("b"))
-    bad = Timetable(placements=(t.placement("a"), replace(t.placement("b"), start=t.placement("a").start, end=t.placement("a").end, assessor="assessor1@example.org"), t.placement("c")))
+    bad = Timetable(
+        placements=(
+            t.placement("a"),
+            replace(t.placement("b"), start=t.placement("a").start, end=t.placement("a").end, assessor="assessor1@example.org"),
+            t.placement("c"),
+        )
+    )
     assert any("sam@example.org double-booked" in v for v in check(p, bad))
 
 
@@ -47,7 +62,10 @@ def test_availability_is_respected():
     t = _solve(p)
     a = t.placement("a")
     assert (a.day, a.start, a.end) == (2, 14 * 60, 15 * 60)
-    assert any("outside the group's availability" in v for v in check(p, Timetable(placements=(replace(a, day=1), t.placement("b")), lunches=t.lunches)))
+    assert any(
+        "outside the group's availability" in v
+        for v in check(p, Timetable(placements=(replace(a, day=1), t.placement("b")), lunches=t.lunches))
+    )
 
 
 def test_lunch_is_kept_free_and_the_day_length_holds():
@@ -61,8 +79,13 @@ def test_lunch_is_kept_free_and_the_day_length_holds():
 def test_travel_time_between_sites_is_left_for_site_visits():
     sites, travel = ("hq", "depot"), [("hq", "depot", 30)]
     p = problem(
-        [session("hq-team", 60, site="hq", virtual_ok=False), session("depot-visit", 60, mode="site_visit", site="depot", virtual_ok=False)],
-        sites=sites, travel=travel, lunch=(12 * 60, 14 * 60, 0),
+        [
+            session("hq-team", 60, site="hq", virtual_ok=False),
+            session("depot-visit", 60, mode="site_visit", site="depot", virtual_ok=False),
+        ],
+        sites=sites,
+        travel=travel,
+        lunch=(12 * 60, 14 * 60, 0),
     )
     t = _solve(p)
     first, second = sorted(t.placements, key=lambda pl: pl.start)
@@ -74,8 +97,13 @@ def test_travel_time_between_sites_is_left_for_site_visits():
 def test_a_session_goes_virtual_when_travel_would_not_fit():
     sites, travel = ("hq", "depot"), [("hq", "depot", 30)]
     p = problem(
-        [session("hq-team", 60, windows=[(0, 9 * 60, 10 * 60)], virtual_ok=False), session("depot-team", 60, site="depot", windows=[(0, 10 * 60, 11 * 60)])],
-        sites=sites, travel=travel, lunch=(12 * 60, 14 * 60, 0),
+        [
+            session("hq-team", 60, windows=[(0, 9 * 60, 10 * 60)], virtual_ok=False),
+            session("depot-team", 60, site="depot", windows=[(0, 10 * 60, 11 * 60)]),
+        ],
+        sites=sites,
+        travel=travel,
+        lunch=(12 * 60, 14 * 60, 0),
     )
     t = _solve(p)
     assert t.placement("depot-team").mode == "virtual" and t.placement("depot-team").site is None
@@ -84,7 +112,12 @@ def test_a_session_goes_virtual_when_travel_would_not_fit():
 
 def test_a_room_holds_one_session_at_a_time_and_seats_the_group():
     rooms = [room("small", capacity=4)]
-    p = problem([session(k, rooms=["small"], windows=[(0, 9 * 60, 11 * 60)], virtual_ok=False) for k in "ab"], assessors=2, rooms=rooms, lunch=(12 * 60, 14 * 60, 0))
+    p = problem(
+        [session(k, rooms=["small"], windows=[(0, 9 * 60, 11 * 60)], virtual_ok=False) for k in "ab"],
+        assessors=2,
+        rooms=rooms,
+        lunch=(12 * 60, 14 * 60, 0),
+    )
     t = _solve(p)
     assert not _overlap(t.placement("a"), t.placement("b"))
     crowded = replace(p, sessions=tuple(replace(s, people=6) for s in p.sessions))
@@ -105,7 +138,12 @@ def test_a_group_only_available_on_a_full_day_is_explained_by_the_precheck():
     with pytest.raises(TimetableInfeasible) as info:
         solve(problem(sessions, days=5))
     reason = info.value.reasons[0]
-    assert "can only meet on day 3 (Wed 17 Mar)" in reason and "that day is full" in reason and "450 minutes" in reason and "435 minutes" in reason
+    assert (
+        "can only meet on day 3 (Wed 17 Mar)" in reason
+        and "that day is full" in reason
+        and "450 minutes" in reason
+        and "435 minutes" in reason
+    )
 
 
 def test_a_conflict_the_arithmetic_cannot_see_is_explained_by_the_solver():
@@ -117,7 +155,8 @@ def test_a_conflict_the_arithmetic_cannot_see_is_explained_by_the_solver():
             session("depot-visit", 60, mode="site_visit", site="depot", windows=[(0, 10 * 60, 11 * 60)], virtual_ok=False),
             session("others", 60),
         ],
-        sites=sites, travel=travel,
+        sites=sites,
+        travel=travel,
     )
     with pytest.raises(TimetableInfeasible) as info:
         solve(p)
@@ -145,6 +184,11 @@ def test_a_previous_timetable_is_kept_when_nothing_changed():
     previous = {pl.key: pl for pl in first.placements}
     again = solve(p, previous, seconds=5)
     assert again.moved == () and again.placements == first.placements
-    pinned = replace(p, sessions=tuple(replace(s, windows=((1 - first.placement("a").day, 9 * 60, 17 * 60),)) if s.key == "a" else s for s in p.sessions))
+    pinned = replace(
+        p,
+        sessions=tuple(
+            replace(s, windows=((1 - first.placement("a").day, 9 * 60, 17 * 60),)) if s.key == "a" else s for s in p.sessions
+        ),
+    )
     moved = solve(pinned, previous, seconds=5)
     assert moved.moved == ("a",) and check(pinned, moved) == []

@@ -61,11 +61,23 @@ def test_demo_timetable_is_valid_complete_and_written(council):
     data = json.loads((council["out"] / "timetable.json").read_text())
     assert data["schema"] == "reaccreditation.timetable/1" and len(data["sessions"]) == 40
     opening = next(s for s in data["sessions"] if s["key"] == "opening-meeting")
-    assert (opening["date"], opening["uid"], opening["sequence"]) == ("2027-03-15", "cse-2027-opening-meeting@kestrelvale.example.org", 0)
+    assert (opening["date"], opening["uid"], opening["sequence"]) == (
+        "2027-03-15",
+        "cse-2027-opening-meeting@kestrelvale.example.org",
+        0,
+    )
     assert opening["starts_at"].startswith("2027-03-15T09:")
 
     wb = load_workbook(BytesIO((council["out"] / "timetable.xlsx").read_bytes()))
-    assert wb.sheetnames == ["Day 1 Mon 15 Mar", "Day 2 Tue 16 Mar", "Day 3 Wed 17 Mar", "Day 4 Thu 18 Mar", "Day 5 Fri 19 Mar", "Participants", "Coverage"]
+    assert wb.sheetnames == [
+        "Day 1 Mon 15 Mar",
+        "Day 2 Tue 16 Mar",
+        "Day 3 Wed 17 Mar",
+        "Day 4 Thu 18 Mar",
+        "Day 5 Fri 19 Mar",
+        "Participants",
+        "Coverage",
+    ]
     day1 = [r for r in wb["Day 1 Mon 15 Mar"].iter_rows(min_row=2, values_only=True)]
     assert sum(r[2] == "Lunch" for r in day1) == 1 and len(day1) == 1 + sum(pl.day == 0 for pl in t.placements)
     people = {r[1] for r in wb["Participants"].iter_rows(min_row=2, values_only=True)}
@@ -86,10 +98,14 @@ def test_an_availability_change_moves_few_sessions_and_bumps_only_their_sequence
     t1 = Timetable.from_dict(first["timetable"])
     housing = t1.placement("housing-managers")
     other_day = (housing.day + 2) % 5 + 1
-    text = council["paths"]["config"].read_text().replace(
-        "    departments:\n    - housing\n    members:",
-        f"    departments:\n    - housing\n    availability:\n    - day: {other_day}\n    members:",
-        1,
+    text = (
+        council["paths"]["config"]
+        .read_text()
+        .replace(
+            "    departments:\n    - housing\n    members:",
+            f"    departments:\n    - housing\n    availability:\n    - day: {other_day}\n    members:",
+            1,
+        )
     )
     assert text != council["paths"]["config"].read_text()
     council["paths"]["config"].write_text(text)
@@ -127,7 +143,9 @@ def test_a_change_sends_only_the_changed_sessions_and_a_dropped_group_is_cancell
     (event,) = cal.walk("VEVENT")
     assert str(cal["METHOD"]) == "CANCEL" and str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
     assert str(event["UID"]) == f"cse-2027-{dropped.id}@kestrelvale.example.org"
-    assessor_cal = Calendar.from_ical(next(p for p in sent[-1].iter_attachments() if p.get_filename() == "assessment-timetable.ics").get_content())
+    assessor_cal = Calendar.from_ical(
+        next(p for p in sent[-1].iter_attachments() if p.get_filename() == "assessment-timetable.ics").get_content()
+    )
     assert len(assessor_cal.walk("VEVENT")) == 39
 
 
@@ -147,7 +165,12 @@ def test_invites_parse_back_and_a_rerun_sends_nothing(council):
     assert int(event["SEQUENCE"]) == 0 and event.decoded("DTSTART").date() == date(2027, 3, 15)
     attendees = {str(a).removeprefix("mailto:") for a in event.get("ATTENDEE")}
     assert {"margaret.okafor@kestrelvale.example.org", "alan.wicks@northfield-cert.example.com"} <= attendees
-    assert pipeline.send(org, engine, sent.append, planned, council["out"], "run-2") == {"invites": 0, "cancellations": 0, "assessor": 0, "skipped": 40}
+    assert pipeline.send(org, engine, sent.append, planned, council["out"], "run-2") == {
+        "invites": 0,
+        "cancellations": 0,
+        "assessor": 0,
+        "skipped": 40,
+    }
     assert len(sent) == 41
 
 
@@ -160,7 +183,10 @@ def test_the_dag_delivers_invites_to_the_smtp_sink_once(airflow_db, project_db, 
     messages = [m for m in outbox.messages() if "Approval needed" not in m["Subject"]]
     assert len(messages) == 41
     assessor = [m for m in messages if m["To"].addresses[0].addr_spec == "alan.wicks@northfield-cert.example.com"]
-    assert len(assessor) == 1 and {p.get_filename() for p in assessor[0].iter_attachments()} == {"assessment-timetable.ics", "timetable.xlsx"}
+    assert len(assessor) == 1 and {p.get_filename() for p in assessor[0].iter_attachments()} == {
+        "assessment-timetable.ics",
+        "timetable.xlsx",
+    }
     folder = demo["data"] / "output" / "2027" / "timetable"
     assert {p.name for p in folder.iterdir()} >= {"timetable.json", "timetable.xlsx", "timetable.ics", "timetable-day1.png"}
 
@@ -175,8 +201,18 @@ def test_the_dag_delivers_invites_to_the_smtp_sink_once(airflow_db, project_db, 
 
 
 def test_an_impossible_config_fails_the_run_with_the_reason(airflow_db, project_db, outbox, demo):
-    text = demo["config"].read_text().replace("    departments:\n    - housing\n    members:", "    departments:\n    - housing\n    availability:\n    - day: 9\n    members:", 1)
+    text = (
+        demo["config"]
+        .read_text()
+        .replace(
+            "    departments:\n    - housing\n    members:",
+            "    departments:\n    - housing\n    availability:\n    - day: 9\n    members:",
+            1,
+        )
+    )
     demo["config"].write_text(text)
     run = run_dag("assessment_timetable", date(2026, 11, 25))
     assert run.state == "failed"
-    assert [m for m in outbox.messages() if "CSE assessment" in m["Subject"]] == []  # (a failure alert may go to the quality team)
+    assert [
+        m for m in outbox.messages() if "CSE assessment" in m["Subject"]
+    ] == []  # (a failure alert may go to the quality team)

@@ -85,7 +85,10 @@ def build_config(first_day: date, framework: str = "cse") -> dict[str, Any]:
             "return_days_before": 50,
             "packs_days_before": [30, 23, 16, 9, 3],
         },
-        "quality_team": {"mailbox": spec["quality_team"]["mailbox"], "members": [person(m) for m in spec["quality_team"]["members"]]},
+        "quality_team": {
+            "mailbox": spec["quality_team"]["mailbox"],
+            "members": [person(m) for m in spec["quality_team"]["members"]],
+        },
         "leadership": [person(p) for p in spec["leadership"]],
         "departments": departments,
         "sites": spec["sites"],
@@ -144,8 +147,17 @@ def build_history(first_day: date, framework: str = "cse", seed: int = 2008) -> 
 
 
 EVIDENCE_HISTORY_FIELDS = (
-    "department_id", "element_id", "title", "evidence_type", "link", "evidence_date", "owner",
-    "self_rating", "cplus_claim", "cplus_justification", "notes",
+    "department_id",
+    "element_id",
+    "title",
+    "evidence_type",
+    "link",
+    "evidence_date",
+    "owner",
+    "self_rating",
+    "cplus_claim",
+    "cplus_justification",
+    "notes",
 )
 _TYPES = ("Document", "Data/report", "Minutes", "Survey", "Web page", "Case study")
 
@@ -182,7 +194,9 @@ def build_evidence_history(config: dict[str, Any], history: list[dict[str, Any]]
                         "owner": d["evidence_contacts"][0]["name"],
                         "self_rating": rating,
                         "cplus_claim": "Yes" if rating == "Compliance Plus" and n == 1 else "No",
-                        "cplus_justification": "Recognised as exceptional practice by the assessor last year." if rating == "Compliance Plus" and n == 1 else "",
+                        "cplus_justification": "Recognised as exceptional practice by the assessor last year."
+                        if rating == "Compliance Plus" and n == 1
+                        else "",
                         "notes": "",
                     }
                 )
@@ -215,8 +229,12 @@ def generate(out: Path, first_day: date, framework: str = "cse", seed: int = 200
     last_year = first_day.year - 1
     planted = {
         "first_day": first_day.isoformat(),
-        "last_year_partials": sorted(r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Partial Compliance"),
-        "last_year_compliance_plus": sorted(r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Compliance Plus"),
+        "last_year_partials": sorted(
+            r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Partial Compliance"
+        ),
+        "last_year_compliance_plus": sorted(
+            r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Compliance Plus"
+        ),
     }
     evidence_path = write_evidence_history(out, config, history, seed)
     planted_path = out / "planted.json"

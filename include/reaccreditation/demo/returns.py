@@ -78,16 +78,18 @@ def good_rows(org: Organisation, dept: Department, rng: random.Random, partial_s
         element = standard.element(element_id)
         typical = element.evidence[0] if element.evidence else element.title
         rating = "Partial Compliance" if rng.random() < partial_share else "Compliance"
-        rows.append({
-            "element_id": element_id,
-            "evidence_title": f"{typical} ({dept.name})"[: layout.MAX_TITLE],
-            "evidence_type": rng.choice(("Document", "Data/report", "Minutes", "Web page")),
-            "link": f"https://intranet.example.org/{dept.id}/{element_id.replace('.', '-')}",
-            "evidence_date": start + timedelta(days=rng.randrange(5, span)),
-            "owner": dept.evidence_contacts[0].name,
-            "self_rating": rating,
-            "cplus_claim": "No",
-        })
+        rows.append(
+            {
+                "element_id": element_id,
+                "evidence_title": f"{typical} ({dept.name})"[: layout.MAX_TITLE],
+                "evidence_type": rng.choice(("Document", "Data/report", "Minutes", "Web page")),
+                "link": f"https://intranet.example.org/{dept.id}/{element_id.replace('.', '-')}",
+                "evidence_date": start + timedelta(days=rng.randrange(5, span)),
+                "owner": dept.evidence_contacts[0].name,
+                "self_rating": rating,
+                "cplus_claim": "No",
+            }
+        )
     return rows
 
 
@@ -106,9 +108,13 @@ def write_returns(org: Organisation, inbox_folder: Path, seed: int = 7) -> dict[
         if dept.id in silent:
             continue
         rows = good_rows(org, dept, rng)
-        entry: dict[str, Any] = {"file": f"{dept.id}-evidence-{org.assessment.year}.xlsx", "rows": len(rows), "mistakes": [],
-                                 "partial_self_ratings": sorted(r["element_id"] for r in rows if r["self_rating"] == "Partial Compliance"),
-                                 "stale": []}
+        entry: dict[str, Any] = {
+            "file": f"{dept.id}-evidence-{org.assessment.year}.xlsx",
+            "rows": len(rows),
+            "mistakes": [],
+            "partial_self_ratings": sorted(r["element_id"] for r in rows if r["self_rating"] == "Partial Compliance"),
+            "stale": [],
+        }
         if dept in mistaken:
             kind = MISTAKES[mistaken.index(dept) % len(MISTAKES)]
             target = rows[len(rows) // 2]

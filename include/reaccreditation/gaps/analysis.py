@@ -142,8 +142,9 @@ def criterion_partial_limit(standard: Standard, results: list[ElementResult]) ->
     return out
 
 
-def _rollup(standard: Standard, key: str, title: str, results: list[ElementResult], reasons: int = 0,
-            max_partials: int | None = None) -> Rollup:
+def _rollup(
+    standard: Standard, key: str, title: str, results: list[ElementResult], reasons: int = 0, max_partials: int | None = None
+) -> Rollup:
     n = len(results)
     compliant = standard.rating(COMPLIANCE).score
     ratings = {r.label: 0 for r in standard.ratings}
@@ -183,22 +184,36 @@ def rollups(org: Organisation, results: list[ElementResult]) -> dict[str, Any]:
                 reasons_by_dept[d] += 1
     return {
         "overall": _rollup(standard, standard.id, standard.name, results),
-        "criteria": tuple(_rollup(standard, c.id, c.title, by_crit[c.id], max_partials=c.max_partials) for c in standard.criteria),
+        "criteria": tuple(
+            _rollup(standard, c.id, c.title, by_crit[c.id], max_partials=c.max_partials) for c in standard.criteria
+        ),
         "sub_criteria": tuple(_rollup(standard, s.id, s.title, by_sub[s.id]) for s in standard.sub_criteria),
         "departments": tuple(_rollup(standard, d.id, d.name, by_dept[d.id], reasons_by_dept[d.id]) for d in org.departments),
     }
 
 
-def year_on_year(standard: Standard, outcomes: Iterable[Outcome], snapshot_elements: Iterable[ElementResult] = (),
-                 assessment_year: int | None = None, assessment_type: str | None = None) -> tuple[dict[str, Any], ...]:
+def year_on_year(
+    standard: Standard,
+    outcomes: Iterable[Outcome],
+    snapshot_elements: Iterable[ElementResult] = (),
+    assessment_year: int | None = None,
+    assessment_type: str | None = None,
+) -> tuple[dict[str, Any], ...]:
     """Ratings per year from the imported history (this framework), then this year's forecast for comparison."""
     labels = [r.label for r in standard.ratings]
     years: dict[int, dict[str, Any]] = {}
     for o in outcomes:
         if o.framework != standard.id:
             continue
-        row = years.setdefault(o.assessment_year, {"assessment_year": o.assessment_year, "kind": "outcome",
-                                                   "assessment_type": o.assessment_type, "ratings": dict.fromkeys(labels, 0)})
+        row = years.setdefault(
+            o.assessment_year,
+            {
+                "assessment_year": o.assessment_year,
+                "kind": "outcome",
+                "assessment_type": o.assessment_type,
+                "ratings": dict.fromkeys(labels, 0),
+            },
+        )
         try:
             row["ratings"][standard.rating(o.rating).label] += 1
         except KeyError:
@@ -209,7 +224,9 @@ def year_on_year(standard: Standard, outcomes: Iterable[Outcome], snapshot_eleme
         ratings = dict.fromkeys(labels, 0)
         for e in elements:
             ratings[e.forecast] += 1
-        out.append({"assessment_year": assessment_year, "kind": "forecast", "assessment_type": assessment_type, "ratings": ratings})
+        out.append(
+            {"assessment_year": assessment_year, "kind": "forecast", "assessment_type": assessment_type, "ratings": ratings}
+        )
     cplus, partial = standard.rating(COMPLIANCE_PLUS).label, standard.rating(PARTIAL).label
     for row in out:
         row["compliance_plus"] = row["ratings"][cplus]
@@ -304,4 +321,3 @@ def analyse(
         year_on_year=year_on_year(standard, history, results, year, org.assessment.type),
         **groups,
     )
-

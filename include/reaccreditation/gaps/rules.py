@@ -46,7 +46,9 @@ class ElementFacts:
 
     def __post_init__(self) -> None:
         start = self.window_start
-        object.__setattr__(self, "fresh", tuple(e for e in self.evidence if e.evidence_date is not None and e.evidence_date >= start))
+        object.__setattr__(
+            self, "fresh", tuple(e for e in self.evidence if e.evidence_date is not None and e.evidence_date >= start)
+        )
 
     def rating_id(self, text: str | None) -> str | None:
         """A rating written any way the standard knows (label, id or short form) -> its id; else None."""
@@ -63,8 +65,9 @@ class ElementFacts:
     def owner_ids(self) -> tuple[str, ...]:
         return tuple(o.department_id for o in self.owners)
 
-    def reason(self, code: str, severity: str, message: str, departments: Sequence[str] | None = None,
-               caps_at: str | None = None) -> Reason:
+    def reason(
+        self, code: str, severity: str, message: str, departments: Sequence[str] | None = None, caps_at: str | None = None
+    ) -> Reason:
         depts = self.owner_ids() if departments is None else tuple(departments)
         return Reason(code, severity, message, depts, self.contacts(depts), None if caps_at is None else self.label(caps_at))  # type: ignore[arg-type]
 
@@ -129,8 +132,10 @@ def open_action(f: ElementFacts) -> list[Reason]:
     if any(e.evidence_date is not None and e.evidence_date >= since for e in f.evidence):
         return []
     action = f": action was '{f.last.action}'" if f.last.action else ""
-    message = (f"{f.label(f.rating_id(f.last.rating) or PARTIAL)} at the {f.last.assessment_year} assessment and no evidence "
-               f"dated since {since.isoformat()}{action}")
+    message = (
+        f"{f.label(f.rating_id(f.last.rating) or PARTIAL)} at the {f.last.assessment_year} assessment and no evidence "
+        f"dated since {since.isoformat()}{action}"
+    )
     return [f.reason("open_action", "gap", message, caps_at=PARTIAL)]
 
 
@@ -151,11 +156,21 @@ def compliance_plus(f: ElementFacts) -> list[Reason]:
     out: list[Reason] = []
     if justified:
         departments = sorted({e.department_id for e in justified})
-        out.append(f.reason("cplus_candidate", "info", f"Compliance Plus claimed with justification by {', '.join(departments)}",
-                            departments))
+        out.append(
+            f.reason(
+                "cplus_candidate", "info", f"Compliance Plus claimed with justification by {', '.join(departments)}", departments
+            )
+        )
     elif bare:
-        out.append(f.reason("cplus_unjustified", "risk", f"Compliance Plus claimed without a justification by {', '.join(bare)}",
-                            bare, COMPLIANCE))
+        out.append(
+            f.reason(
+                "cplus_unjustified",
+                "risk",
+                f"Compliance Plus claimed without a justification by {', '.join(bare)}",
+                bare,
+                COMPLIANCE,
+            )
+        )
     if not justified and f.last is not None and f.rating_id(f.last.rating) == COMPLIANCE_PLUS:
         message = f"Compliance Plus at the {f.last.assessment_year} assessment; no fresh, justified evidence to keep it"
         out.append(f.reason("cplus_lapsing", "risk", message, caps_at=COMPLIANCE))

@@ -19,23 +19,44 @@ from reaccreditation.gaps.model import Snapshot
 def load_inputs(engine: Engine, assessment_year: int) -> dict[str, list[dict[str, Any]]]:
     """The register rows of the year (current only), the year's submissions and every past outcome."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(evidence).where(evidence.c.assessment_year == assessment_year, evidence.c.is_current.is_(True))
-        ).mappings().all()
-        subs = conn.execute(
-            select(submission.c.department_id, submission.c.assessment_year, submission.c.status).where(
-                submission.c.assessment_year == assessment_year
+        rows = (
+            conn.execute(select(evidence).where(evidence.c.assessment_year == assessment_year, evidence.c.is_current.is_(True)))
+            .mappings()
+            .all()
+        )
+        subs = (
+            conn.execute(
+                select(submission.c.department_id, submission.c.assessment_year, submission.c.status).where(
+                    submission.c.assessment_year == assessment_year
+                )
             )
-        ).mappings().all()
-        outcomes = conn.execute(select(assessment_outcome).where(assessment_outcome.c.assessment_year < assessment_year)).mappings().all()
+            .mappings()
+            .all()
+        )
+        outcomes = (
+            conn.execute(select(assessment_outcome).where(assessment_outcome.c.assessment_year < assessment_year))
+            .mappings()
+            .all()
+        )
     return {"evidence": [dict(r) for r in rows], "submissions": [dict(s) for s in subs], "outcomes": [dict(o) for o in outcomes]}
 
 
 def save_snapshot(engine: Engine, snapshot: Snapshot, *, dag_id: str, run_id: str) -> int:
     """Store (or, on a rerun of the same run, replace) the snapshot; returns its id."""
     data = snapshot.to_dict()
-    summary = {k: data[k] for k in ("overall", "criteria", "sub_criteria", "departments", "year_on_year", "due_date",
-                                    "last_assessment_year", "evidence_window_start")}
+    summary = {
+        k: data[k]
+        for k in (
+            "overall",
+            "criteria",
+            "sub_criteria",
+            "departments",
+            "year_on_year",
+            "due_date",
+            "last_assessment_year",
+            "evidence_window_start",
+        )
+    }
     key = (gap_snapshot.c.dag_id == dag_id) & (gap_snapshot.c.run_id == run_id)
     with engine.begin() as conn:
         old = conn.execute(select(gap_snapshot.c.id).where(key)).scalars().all()
@@ -81,10 +102,23 @@ def save_snapshot(engine: Engine, snapshot: Snapshot, *, dag_id: str, run_id: st
 
 def readiness_history(engine: Engine, assessment_year: int) -> list[dict[str, Any]]:
     """Every stored snapshot of the year, oldest first: how readiness moved over the season."""
-    cols = (gap_snapshot.c.id, gap_snapshot.c.run_id, gap_snapshot.c.as_of, gap_snapshot.c.ready, gap_snapshot.c.at_risk,
-            gap_snapshot.c.gaps, gap_snapshot.c.score)
+    cols = (
+        gap_snapshot.c.id,
+        gap_snapshot.c.run_id,
+        gap_snapshot.c.as_of,
+        gap_snapshot.c.ready,
+        gap_snapshot.c.at_risk,
+        gap_snapshot.c.gaps,
+        gap_snapshot.c.score,
+    )
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(*cols).where(gap_snapshot.c.assessment_year == assessment_year).order_by(gap_snapshot.c.as_of, gap_snapshot.c.id)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(*cols)
+                .where(gap_snapshot.c.assessment_year == assessment_year)
+                .order_by(gap_snapshot.c.as_of, gap_snapshot.c.id)
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]

@@ -53,10 +53,19 @@ def annotate(data: bytes, returned: ReturnedFile, issues: Sequence[Issue], encod
     if PROBLEMS_SHEET in wb.sheetnames:
         del wb[PROBLEMS_SHEET]
     problems = wb.create_sheet(PROBLEMS_SHEET, 0)
-    table_sheet(problems, ["Row", "Column", "Problem"],
-                [[row, ws.cell(row=returned.header_row, column=col).value or "", "\n".join(m)] for (row, col), m in sorted(by_cell.items())],
-                widths=[8, 28, 110])
-    set_text(problems.cell(row=len(by_cell) + 3, column=1), "Fix the highlighted cells on the evidence sheet (hover for the comment), then send the whole workbook again.").font = Font(italic=True)
+    table_sheet(
+        problems,
+        ["Row", "Column", "Problem"],
+        [
+            [row, ws.cell(row=returned.header_row, column=col).value or "", "\n".join(m)]
+            for (row, col), m in sorted(by_cell.items())
+        ],
+        widths=[8, 28, 110],
+    )
+    set_text(
+        problems.cell(row=len(by_cell) + 3, column=1),
+        "Fix the highlighted cells on the evidence sheet (hover for the comment), then send the whole workbook again.",
+    ).font = Font(italic=True)
     wb.active = 0
     buf = io.BytesIO()
     wb.save(buf)

@@ -14,8 +14,19 @@ from typing import Any
 from reaccreditation import workbook_layout as layout
 from reaccreditation.intake.reading import ReturnedFile, parse_date, text_value
 
-TEXT_KEYS = ("element_id", "confirm", "prefill_note", "evidence_title", "evidence_type", "link", "owner",
-             "self_rating", "cplus_claim", "cplus_justification", "notes")
+TEXT_KEYS = (
+    "element_id",
+    "confirm",
+    "prefill_note",
+    "evidence_title",
+    "evidence_type",
+    "link",
+    "owner",
+    "self_rating",
+    "cplus_claim",
+    "cplus_justification",
+    "notes",
+)
 FRAME_COLUMNS = ("file_key", "row_number", *TEXT_KEYS, "evidence_date", "evidence_date_text")
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}

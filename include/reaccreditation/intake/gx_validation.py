@@ -31,18 +31,30 @@ LINK_PATTERN = r"^(?:https?://[^\s/?#]+\.[^\s]+|[^\\/:*?\"<>|\r\n]+\.[A-Za-z0-9]
 
 # (expectation class, keyword arguments): the committed suite is built from exactly this.
 EXPECTATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
-    *(("ExpectColumnValuesToNotBeNull", {"column": k}) for k in ("element_id", "evidence_title", "evidence_type", "link", "evidence_date_text", "self_rating")),
+    *(
+        ("ExpectColumnValuesToNotBeNull", {"column": k})
+        for k in ("element_id", "evidence_title", "evidence_type", "link", "evidence_date_text", "self_rating")
+    ),
     ("ExpectColumnValuesToNotBeNull", {"column": "evidence_date", "meta": {"why": "the date must parse"}}),
     ("ExpectColumnValuesToBeInSet", {"column": "element_id", "value_set": {"$PARAMETER": "element_ids"}}),
     ("ExpectColumnValuesToBeInSet", {"column": "evidence_type", "value_set": list(layout.EVIDENCE_TYPES)}),
     ("ExpectColumnValuesToBeInSet", {"column": "self_rating", "value_set": list(layout.RATINGS)}),
     ("ExpectColumnValuesToBeInSet", {"column": "cplus_claim", "value_set": list(layout.YES_NO)}),
     ("ExpectColumnValuesToBeInSet", {"column": "confirm", "value_set": list(layout.CONFIRM_CHOICES)}),
-    ("ExpectColumnValuesToBeBetween", {"column": "evidence_date", "min_value": {"$PARAMETER": "window_start"}, "max_value": {"$PARAMETER": "window_end"}}),
+    (
+        "ExpectColumnValuesToBeBetween",
+        {"column": "evidence_date", "min_value": {"$PARAMETER": "window_start"}, "max_value": {"$PARAMETER": "window_end"}},
+    ),
     ("ExpectColumnValuesToMatchRegex", {"column": "link", "regex": LINK_PATTERN}),
     ("ExpectColumnValueLengthsToBeBetween", {"column": "evidence_title", "max_value": layout.MAX_TITLE}),
-    *(("ExpectColumnValueLengthsToBeBetween", {"column": k, "max_value": layout.MAX_TEXT}) for k in ("link", "owner", "cplus_justification", "notes")),
-    ("ExpectCompoundColumnsToBeUnique", {"column_list": ["file_key", "element_id", "evidence_title", "link", "evidence_date_text"]}),
+    *(
+        ("ExpectColumnValueLengthsToBeBetween", {"column": k, "max_value": layout.MAX_TEXT})
+        for k in ("link", "owner", "cplus_justification", "notes")
+    ),
+    (
+        "ExpectCompoundColumnsToBeUnique",
+        {"column_list": ["file_key", "element_id", "evidence_title", "link", "evidence_date_text"]},
+    ),
 )
 
 
@@ -52,7 +64,12 @@ def gx_dir() -> Path:
 
 def _import_gx():  # type: ignore[no-untyped-def]
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    for name in ("great_expectations", "great_expectations._docs_decorators", "great_expectations.core", "great_expectations.data_context"):
+    for name in (
+        "great_expectations",
+        "great_expectations._docs_decorators",
+        "great_expectations.core",
+        "great_expectations.data_context",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)
     import great_expectations as gx
 
@@ -133,7 +150,9 @@ class Validator:
                 if r.success:
                     continue
                 if r.exception_info and r.exception_info.get("raised_exception"):
-                    raise RuntimeError(f"GX expectation {r.expectation_config.type} failed to run: {r.exception_info.get('exception_message')}")
+                    raise RuntimeError(
+                        f"GX expectation {r.expectation_config.type} failed to run: {r.exception_info.get('exception_message')}"
+                    )
                 issues.extend(_issues(r.expectation_config.type, r.expectation_config.kwargs, r.result, window_start, window_end))
         typed = {(int(f), int(n)): t for f, n, t in zip(df["file_key"], df["row_number"], df["evidence_date_text"], strict=True)}
         return _resolve(issues, typed)
@@ -157,11 +176,27 @@ def _issues(kind: str, kwargs: dict[str, Any], result: dict[str, Any], start: da
             if group not in first:
                 first[group] = row
             else:
-                out.append(Issue(int(hit["file_key"]), row, None, f"repeats row {first[group]} (same element, title, link and date): remove the duplicate", kind))
+                out.append(
+                    Issue(
+                        int(hit["file_key"]),
+                        row,
+                        None,
+                        f"repeats row {first[group]} (same element, title, link and date): remove the duplicate",
+                        kind,
+                    )
+                )
         return out
     for hit in hits:
         value = hit.get(column) if column else None
-        out.append(Issue(int(hit["file_key"]), int(hit["row_number"]), _key(column), _message(kind, column, value, kwargs, start, end), kind))
+        out.append(
+            Issue(
+                int(hit["file_key"]),
+                int(hit["row_number"]),
+                _key(column),
+                _message(kind, column, value, kwargs, start, end),
+                kind,
+            )
+        )
     return out
 
 

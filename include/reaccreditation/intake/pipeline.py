@@ -71,7 +71,11 @@ def inbox_files(inbox: Path) -> list[Path]:
     """
     if not inbox.exists():
         return []
-    files = [p for p in inbox.iterdir() if (p.is_symlink() or p.is_file()) and not p.name.startswith(IGNORED_PREFIXES) and not p.name.endswith((".tmp", ".part"))]
+    files = [
+        p
+        for p in inbox.iterdir()
+        if (p.is_symlink() or p.is_file()) and not p.name.startswith(IGNORED_PREFIXES) and not p.name.endswith((".tmp", ".part"))
+    ]
     return sorted(files, key=lambda p: (p.lstat().st_mtime, p.name))
 
 
@@ -117,7 +121,16 @@ class SweepLock:
 class Sweep:
     """Process a list of inbox files for one organisation; ``validator`` is created on first need."""
 
-    def __init__(self, org: Organisation, engine: Engine, paths: Paths, validator_factory: Callable[[], Any], *, today: date, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        org: Organisation,
+        engine: Engine,
+        paths: Paths,
+        validator_factory: Callable[[], Any],
+        *,
+        today: date,
+        run_id: str | None = None,
+    ) -> None:
         self.org, self.engine, self.paths = org, engine, paths
         self.validator_factory = validator_factory
         self.today, self.run_id = today, run_id
@@ -245,11 +258,15 @@ class Sweep:
             if outcome.department_id not in self.departments:
                 unknown = outcome.department_id
                 outcome.department_id = None
-                raise Unidentified(f"the workbook says it comes from department {unknown!r}, which is not in the organisation config")
+                raise Unidentified(
+                    f"the workbook says it comes from department {unknown!r}, which is not in the organisation config"
+                )
         else:
             self._identify_by_name(outcome)
             if outcome.department_id is None:
-                raise Unidentified("no department could be identified (no hidden request details in the workbook and no department id in the file name)")
+                raise Unidentified(
+                    "no department could be identified (no hidden request details in the workbook and no department id in the file name)"
+                )
             m = re.search(r"REQ-(\d{4})-", outcome.original_name, re.IGNORECASE)
             year_text = m.group(1) if m else None
         year = self.org.assessment.year
@@ -260,7 +277,9 @@ class Sweep:
                 raise WrongYear(f"the workbook's assessment year {year_text!r} is not a year") from exc
             if found != year:
                 outcome.assessment_year = found
-                raise WrongYear(f"this workbook is for the {found} assessment; we are collecting evidence for {year}: use the {year} request workbook")
+                raise WrongYear(
+                    f"this workbook is for the {found} assessment; we are collecting evidence for {year}: use the {year} request workbook"
+                )
         outcome.assessment_year = year
         if not outcome.request_reference:
             outcome.request_reference = layout.request_reference(year, outcome.department_id)  # type: ignore[arg-type]
@@ -280,7 +299,10 @@ class Sweep:
         df = frame.evidence_frame(pairs)
         start, end = self.window
         found = self.validator().validate(
-            df, element_ids=self.standard_ids, window_start=start, window_end=end,
+            df,
+            element_ids=self.standard_ids,
+            window_start=start,
+            window_end=end,
             run_name=f"{self.run_id or 'intake'}: {len(prepared)} file(s)",
         )
         recs = frame.records(pairs)
@@ -311,12 +333,20 @@ class Sweep:
         ordered = sorted(issues, key=lambda i: (i.row, i.key or ""))
         outcome.details = {
             "issues": [
-                {"row": i.row, "column": returned.header_text(i.key) if i.key else "", "problem": i.message, "rule": i.rule,
-                 "text": i.located(returned.sheet, returned.header_text(i.key) if i.key else None)}
+                {
+                    "row": i.row,
+                    "column": returned.header_text(i.key) if i.key else "",
+                    "problem": i.message,
+                    "rule": i.rule,
+                    "text": i.located(returned.sheet, returned.header_text(i.key) if i.key else None),
+                }
                 for i in ordered[:MAX_ISSUES_KEPT]
             ],
             "issue_count": len(issues),
-            "notes": returned.notes + ([f"columns not recognised and ignored: {', '.join(returned.unknown_headers)}"] if returned.unknown_headers else []),
+            "notes": returned.notes
+            + (
+                [f"columns not recognised and ignored: {', '.join(returned.unknown_headers)}"] if returned.unknown_headers else []
+            ),
             "elements_without_evidence": [e for e in dept.elements if e not in covered],
             "elements": outcome.elements,
             "sheet": returned.sheet,
@@ -327,11 +357,18 @@ class Sweep:
         else:
             outcome.status = "partial" if accepted else "rejected"
             annotated = annotate(item.data, returned, issues, item.report.encoding)
-            target = self.paths.output / str(outcome.assessment_year) / "intake" / str(outcome.department_id) / f"{outcome.sha256[:12]}-{Path(safe_name(outcome.original_name)).stem}-annotated.xlsx"
+            target = (
+                self.paths.output
+                / str(outcome.assessment_year)
+                / "intake"
+                / str(outcome.department_id)
+                / f"{outcome.sha256[:12]}-{Path(safe_name(outcome.original_name)).stem}-annotated.xlsx"
+            )
             outcome.annotated_path = str(write_atomic(target, annotated))
             outcome.message = (
                 f"{len(accepted)} of {len(recs)} evidence rows accepted; {outcome.rows_rejected} row(s) need correcting ({len(issues)} problem(s))"
-                if accepted else f"not accepted: all {len(recs)} evidence rows have problems ({len(issues)} in total)"
+                if accepted
+                else f"not accepted: all {len(recs)} evidence rows have problems ({len(issues)} in total)"
             )
         return self._commit(item.path, item.data, outcome)
 
@@ -374,21 +411,43 @@ class Sweep:
             self._archive(data, sha, display_name(path))
         path.unlink(missing_ok=True)
         status = "duplicate" if receipt["outcome"] == "duplicate" else sub["status"]
-        log.warning("intake: %s was already recorded (receipt %s) by a run that stopped before removing it", display_name(path), receipt["id"])
-        return Outcome(sha, display_name(path), received, status=status, message=sub["message"] or "", department_id=sub["department_id"],
-                       assessment_year=sub["assessment_year"], submission_id=sub["id"], receipt_id=receipt["id"])
+        log.warning(
+            "intake: %s was already recorded (receipt %s) by a run that stopped before removing it",
+            display_name(path),
+            receipt["id"],
+        )
+        return Outcome(
+            sha,
+            display_name(path),
+            received,
+            status=status,
+            message=sub["message"] or "",
+            department_id=sub["department_id"],
+            assessment_year=sub["assessment_year"],
+            submission_id=sub["id"],
+            receipt_id=receipt["id"],
+        )
 
     def _duplicate(self, path: Path, data: bytes, sha: str) -> Outcome:
         first = register.known_submission(self.engine, sha)
         assert first is not None
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        outcome = Outcome(sha, display_name(path), received, status="duplicate",
-                          message=f"already received: {first['original_name']} (same content) was received on {first['received_at']:%d %B %Y} and {first['status']}",
-                          department_id=first["department_id"], assessment_year=first["assessment_year"], request_reference=first["request_reference"],
-                          submission_id=first["id"])
+        outcome = Outcome(
+            sha,
+            display_name(path),
+            received,
+            status="duplicate",
+            message=f"already received: {first['original_name']} (same content) was received on {first['received_at']:%d %B %Y} and {first['status']}",
+            department_id=first["department_id"],
+            assessment_year=first["assessment_year"],
+            request_reference=first["request_reference"],
+            submission_id=first["id"],
+        )
         stored = self.paths.archive / "duplicates" / f"{received:%Y%m%dT%H%M%S}-{sha[:12]}-{safe_name(display_name(path))}"
         write_atomic(stored, data)  # never a half-copied file, even if the worker dies here
-        outcome.receipt_id = register.record_duplicate(self.engine, outcome, first["id"], run_id=self.run_id, stored_path=str(stored))
+        outcome.receipt_id = register.record_duplicate(
+            self.engine, outcome, first["id"], run_id=self.run_id, stored_path=str(stored)
+        )
         path.unlink(missing_ok=True)
         return outcome
 
@@ -400,11 +459,19 @@ class Sweep:
             path.unlink()
             return self._duplicate_link(path, sha)
         name = display_name(path)
-        outcome = Outcome(sha, name, datetime.fromtimestamp(path.lstat().st_mtime, UTC), status="quarantined",
-                          message=f"{name}: is a link to another file, not a file; links are never followed or read (it was removed from the inbox)")
+        outcome = Outcome(
+            sha,
+            name,
+            datetime.fromtimestamp(path.lstat().st_mtime, UTC),
+            status="quarantined",
+            message=f"{name}: is a link to another file, not a file; links are never followed or read (it was removed from the inbox)",
+        )
         outcome.details = {"notes": ["the link pointed to a path outside the inbox; nothing at that path was read"]}
         folder = self.paths.quarantine / sha[:12]
-        write_atomic(folder / "REASON.txt", (outcome.message + "\nlink target (as text): " + os.fsencode(target).decode("utf-8", "replace") + "\n").encode())
+        write_atomic(
+            folder / "REASON.txt",
+            (outcome.message + "\nlink target (as text): " + os.fsencode(target).decode("utf-8", "replace") + "\n").encode(),
+        )
         outcome.quarantine_path = str(folder)
         register.record(self.engine, outcome, run_id=self.run_id)
         path.unlink()  # removes the link only, never its target
@@ -413,8 +480,14 @@ class Sweep:
     def _duplicate_link(self, path: Path, sha: str) -> Outcome:
         first = register.known_submission(self.engine, sha)
         assert first is not None
-        outcome = Outcome(sha, display_name(path), datetime.now(UTC), status="duplicate", message="the same link was sent again",
-                          submission_id=first["id"])
+        outcome = Outcome(
+            sha,
+            display_name(path),
+            datetime.now(UTC),
+            status="duplicate",
+            message="the same link was sent again",
+            submission_id=first["id"],
+        )
         outcome.receipt_id = register.record_duplicate(self.engine, outcome, first["id"], run_id=self.run_id)
         return outcome
 
@@ -424,8 +497,13 @@ class Sweep:
         sha = sha256_bytes(data)
         if register.known_submission(self.engine, sha) is not None:
             raise exc
-        outcome = Outcome(sha, display_name(path), datetime.now(UTC), status="quarantined",
-                          message=f"{display_name(path)}: could not be processed ({type(exc).__name__}); the quality team will look at it")
+        outcome = Outcome(
+            sha,
+            display_name(path),
+            datetime.now(UTC),
+            status="quarantined",
+            message=f"{display_name(path)}: could not be processed ({type(exc).__name__}); the quality team will look at it",
+        )
         outcome.details = {"internal_error": f"{type(exc).__name__}: {exc}"[:500]}
         return self._commit(path, data, outcome)
 
@@ -437,7 +515,13 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "registered_rows": sum(o.rows_accepted for o in outcomes if o.status in register.REGISTERING),
         "by_status": {s: sum(1 for o in outcomes if o.status == s) for s in sorted({o.status for o in outcomes})},
         "replies": [
-            {"submission_id": o.submission_id, "receipt_id": o.receipt_id, "status": o.status, "sha256": o.sha256, "name": o.original_name}
+            {
+                "submission_id": o.submission_id,
+                "receipt_id": o.receipt_id,
+                "status": o.status,
+                "sha256": o.sha256,
+                "name": o.original_name,
+            }
             for o in outcomes
         ],
     }

@@ -63,7 +63,9 @@ def read_return(name: str, data: bytes, report: SafetyReport) -> ReturnedFile:
     except (CalamineError, ValueError) as exc:
         if isinstance(exc, Unreadable):
             raise
-        raise Unreadable(f"the workbook could not be read ({' '.join(str(exc).split())[:200]}): open it in Excel and save it again as Excel Workbook (.xlsx)") from exc
+        raise Unreadable(
+            f"the workbook could not be read ({' '.join(str(exc).split())[:200]}): open it in Excel and save it again as Excel Workbook (.xlsx)"
+        ) from exc
     origin = (1, 1)
     info = report.sheet(sheet_name)
     if info is not None:
@@ -97,7 +99,9 @@ def _evidence_sheet(wb: Any, report: SafetyReport) -> str:
         if hits > best_hits:
             best, best_hits = name, hits
     if best is None or best_hits < 3:
-        raise Unreadable(f"no '{layout.EVIDENCE_SHEET}' sheet with the evidence columns was found (sheets: {', '.join(visible) or 'none'})")
+        raise Unreadable(
+            f"no '{layout.EVIDENCE_SHEET}' sheet with the evidence columns was found (sheets: {', '.join(visible) or 'none'})"
+        )
     return best
 
 
@@ -121,7 +125,9 @@ def _fill_merged(grid: list[list[Any]], merged: list[tuple[int, int, int, int]],
                     row[c] = value
 
 
-def _from_grid(name: str, kind: str, sheet: str, grid: list[list[Any]], origin: tuple[int, int], meta: dict[str, str], notes: list[str]) -> ReturnedFile:
+def _from_grid(
+    name: str, kind: str, sheet: str, grid: list[list[Any]], origin: tuple[int, int], meta: dict[str, str], notes: list[str]
+) -> ReturnedFile:
     if not any(any(v not in ("", None) for v in row) for row in grid):
         raise Unreadable(f"sheet '{sheet}' is empty: no header row and no evidence rows were found")
     header_index = max(range(min(HEADER_SEARCH_ROWS, len(grid))), key=lambda i: _header_hits(grid[i]))

@@ -59,7 +59,9 @@ def known_submission(engine: Engine, sha256: str) -> dict[str, Any] | None:
 def find_receipt(engine: Engine, sha256: str, original_name: str, received_at: datetime) -> dict[str, Any] | None:
     """The receipt of this very inbox file (content, name and time), if a sweep already recorded it."""
     with engine.connect() as conn:
-        rows = conn.execute(select(intake_receipt).where(and_(intake_receipt.c.sha256 == sha256, intake_receipt.c.original_name == original_name))).all()
+        rows = conn.execute(
+            select(intake_receipt).where(and_(intake_receipt.c.sha256 == sha256, intake_receipt.c.original_name == original_name))
+        ).all()
     for row in rows:
         when = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=UTC)
         if abs((when - received_at).total_seconds()) < 0.001:
@@ -70,7 +72,11 @@ def find_receipt(engine: Engine, sha256: str, original_name: str, received_at: d
 def _next_version(conn: Connection, department_id: str, year: int) -> int:
     current = conn.execute(
         select(func.max(submission.c.version)).where(
-            and_(submission.c.department_id == department_id, submission.c.assessment_year == year, submission.c.status.in_(REGISTERING))
+            and_(
+                submission.c.department_id == department_id,
+                submission.c.assessment_year == year,
+                submission.c.status.in_(REGISTERING),
+            )
         )
     ).scalar()
     return int(current or 0) + 1
@@ -108,27 +114,45 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
         if registering:
             conn.execute(
                 update(evidence)
-                .where(and_(evidence.c.department_id == outcome.department_id, evidence.c.assessment_year == outcome.assessment_year, evidence.c.is_current.is_(True)))
+                .where(
+                    and_(
+                        evidence.c.department_id == outcome.department_id,
+                        evidence.c.assessment_year == outcome.assessment_year,
+                        evidence.c.is_current.is_(True),
+                    )
+                )
                 .values(is_current=False)
             )
             if outcome.rows:
                 conn.execute(insert(evidence), [_evidence_row(r, outcome, sub_id, now) for r in outcome.rows])
         receipt_id = conn.execute(
             insert(intake_receipt).values(
-                sha256=outcome.sha256, original_name=outcome.original_name, received_at=outcome.received_at,
-                outcome="processed", submission_id=sub_id, run_id=run_id, stored_path=outcome.archive_path,
+                sha256=outcome.sha256,
+                original_name=outcome.original_name,
+                received_at=outcome.received_at,
+                outcome="processed",
+                submission_id=sub_id,
+                run_id=run_id,
+                stored_path=outcome.archive_path,
             )
         ).inserted_primary_key[0]
     outcome.submission_id, outcome.receipt_id, outcome.version = sub_id, receipt_id, version
     return outcome
 
 
-def record_duplicate(engine: Engine, outcome: Outcome, submission_id: int, *, run_id: str | None = None, stored_path: str | None = None) -> int:
+def record_duplicate(
+    engine: Engine, outcome: Outcome, submission_id: int, *, run_id: str | None = None, stored_path: str | None = None
+) -> int:
     with engine.begin() as conn:
         return conn.execute(
             insert(intake_receipt).values(
-                sha256=outcome.sha256, original_name=outcome.original_name, received_at=outcome.received_at,
-                outcome="duplicate", submission_id=submission_id, run_id=run_id, stored_path=stored_path,
+                sha256=outcome.sha256,
+                original_name=outcome.original_name,
+                received_at=outcome.received_at,
+                outcome="duplicate",
+                submission_id=submission_id,
+                run_id=run_id,
+                stored_path=stored_path,
             )
         ).inserted_primary_key[0]
 
@@ -164,8 +188,11 @@ def current_register(engine: Engine, assessment_year: int) -> list[dict[str, Any
     query = (
         select(
             evidence,
-            submission.c.sha256, submission.c.original_name, submission.c.submitter,
-            submission.c.received_at, submission.c.version,
+            submission.c.sha256,
+            submission.c.original_name,
+            submission.c.submitter,
+            submission.c.received_at,
+            submission.c.version,
         )
         .join(submission, evidence.c.submission_id == submission.c.id)
         .where(and_(evidence.c.assessment_year == assessment_year, evidence.c.is_current.is_(True)))

@@ -55,9 +55,16 @@ def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
     """
     ids = {d.id for d in org.departments}
     with engine.connect() as conn:
-        claimed = set(conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.dedupe_key.like("intake:%"))).scalars())
+        claimed = set(
+            conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.dedupe_key.like("intake:%"))).scalars()
+        )
         rows = conn.execute(
-            select(intake_receipt.c.id.label("receipt_id"), intake_receipt.c.outcome, intake_receipt.c.original_name.label("name"), submission)
+            select(
+                intake_receipt.c.id.label("receipt_id"),
+                intake_receipt.c.outcome,
+                intake_receipt.c.original_name.label("name"),
+                submission,
+            )
             .join(submission, intake_receipt.c.submission_id == submission.c.id)
             .where(submission.c.source.in_(("inbox", "imap")))  # imap: a workbook that came by email, swept from the inbox
             .order_by(intake_receipt.c.id)
@@ -71,8 +78,15 @@ def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
     return owed
 
 
-def send_replies(engine: Engine, org: Organisation, transport: Callable[[Any], None], items: Sequence[dict[str, Any]], *, run_id: str | None = None,
-                 thread: Callable[[dict[str, Any], dict[str, Any], Reply], Reply] | None = None) -> int:
+def send_replies(
+    engine: Engine,
+    org: Organisation,
+    transport: Callable[[Any], None],
+    items: Sequence[dict[str, Any]],
+    *,
+    run_id: str | None = None,
+    thread: Callable[[dict[str, Any], dict[str, Any], Reply], Reply] | None = None,
+) -> int:
     """Answer this sweep's files and any owed from earlier runs; each at most once (outbox claim).
 
     ``thread`` may readdress a reply (a file that came by email is answered in the sender's thread).
@@ -90,12 +104,23 @@ def send_replies(engine: Engine, org: Organisation, transport: Callable[[Any], N
         reply = build_reply(org, sub, status=item["status"], receipt_id=item["receipt_id"], file_name=item["name"])
         if thread is not None:
             reply = thread(item, sub, reply)
-        sent += send_once(engine, transport, reply.message, dedupe_key=reply.dedupe_key, assessment_year=reply.assessment_year,
-                          kind=reply.kind, department_id=reply.department_id, attachment=reply.attachment, run_id=run_id)
+        sent += send_once(
+            engine,
+            transport,
+            reply.message,
+            dedupe_key=reply.dedupe_key,
+            assessment_year=reply.assessment_year,
+            kind=reply.kind,
+            department_id=reply.department_id,
+            attachment=reply.attachment,
+            run_id=run_id,
+        )
     return sent
 
 
-def build_reply(org: Organisation, sub: dict[str, Any], *, status: str, receipt_id: int | None, file_name: str | None = None) -> Reply:
+def build_reply(
+    org: Organisation, sub: dict[str, Any], *, status: str, receipt_id: int | None, file_name: str | None = None
+) -> Reply:
     """The reply to one file; ``status`` is the sweep outcome (``duplicate`` for a re-sent copy)."""
     departments = {d.id: d for d in org.departments}
     dept = departments.get(sub["department_id"] or "")

@@ -90,17 +90,27 @@ def check_file(name: str, data: bytes) -> SafetyReport:
     if len(data) > MAX_FILE_BYTES:
         raise UnsafeFile(f"the file is {len(data) / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 1_000_000} MB")
     if data.startswith(OLE_MAGIC):
-        if "EncryptionInfo".encode("utf-16-le") in data or b"EncryptedPackage" in data or "EncryptedPackage".encode("utf-16-le") in data:
-            raise UnsafeFile("the workbook is password-protected: remove the password (File > Info > Protect Workbook) and send it again as .xlsx")
+        if (
+            "EncryptionInfo".encode("utf-16-le") in data
+            or b"EncryptedPackage" in data
+            or "EncryptedPackage".encode("utf-16-le") in data
+        ):
+            raise UnsafeFile(
+                "the workbook is password-protected: remove the password (File > Info > Protect Workbook) and send it again as .xlsx"
+            )
         raise UnsafeFile("this is an old-format Excel file (.xls): open it and use Save As > Excel Workbook (.xlsx)")
     if suffix == ".csv":
         return _check_csv(data)
     if suffix not in (".xlsx", ".xlsm", ".xls", ""):
-        raise UnsafeFile(f"'{suffix}' files are not accepted: send the evidence workbook as .xlsx (or a .csv export of the Evidence sheet)")
+        raise UnsafeFile(
+            f"'{suffix}' files are not accepted: send the evidence workbook as .xlsx (or a .csv export of the Evidence sheet)"
+        )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if suffix == ".xls":
             raise UnsafeFile("this is not an Excel workbook we can read: use Save As > Excel Workbook (.xlsx)")
-        raise UnsafeFile("the file is not a valid .xlsx workbook (it may be damaged or only partly saved): save it again as Excel Workbook (.xlsx)")
+        raise UnsafeFile(
+            "the file is not a valid .xlsx workbook (it may be damaged or only partly saved): save it again as Excel Workbook (.xlsx)"
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return _check_package(zf)
@@ -113,11 +123,15 @@ def check_file(name: str, data: bytes) -> SafetyReport:
 
 def _check_csv(data: bytes) -> SafetyReport:
     report = SafetyReport(kind="csv")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\x00" in data[:4096] and data[:4096].count(b"\x00") > len(data[:4096]) // 4):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        b"\x00" in data[:4096] and data[:4096].count(b"\x00") > len(data[:4096]) // 4
+    ):
         raise UnsafeFile("the .csv file contains binary data (perhaps UTF-16): save it as 'CSV UTF-8 (Comma delimited)'")
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise UnsafeFile(f"the .csv file contains NUL bytes (binary data), first on line {line}: open it in Excel and save it again as 'CSV UTF-8 (Comma delimited)'")
+        raise UnsafeFile(
+            f"the .csv file contains NUL bytes (binary data), first on line {line}: open it in Excel and save it again as 'CSV UTF-8 (Comma delimited)'"
+        )
     try:
         data.decode("utf-8-sig")
         report.encoding = "utf-8-sig"
@@ -141,7 +155,9 @@ def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
             raise UnsafeFile("the workbook is encrypted: remove the password and send it again")
         total += info.file_size
         if info.file_size > 1_000_000 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise UnsafeFile(f"the workbook part {info.filename} expands {info.file_size // max(info.compress_size, 1)}-fold: refused as a possible zip bomb")
+            raise UnsafeFile(
+                f"the workbook part {info.filename} expands {info.file_size // max(info.compress_size, 1)}-fold: refused as a possible zip bomb"
+            )
     if total > MAX_UNCOMPRESSED_BYTES:
         raise UnsafeFile(f"the workbook expands to {total / 1e6:.0f} MB; the limit is {MAX_UNCOMPRESSED_BYTES // 1_000_000} MB")
     names = {i.filename for i in infos}
@@ -149,7 +165,9 @@ def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
         raise UnsafeFile("the file is a zip archive but not an Excel workbook: send the evidence workbook as .xlsx")
     content_types = zf.read("[Content_Types].xml").decode("utf-8", "replace")
     if any(n.lower().endswith("vbaproject.bin") for n in names) or any(t in content_types for t in MACRO_TYPES):
-        raise UnsafeFile("the workbook contains macros, which we do not accept: use Save As > Excel Workbook (.xlsx), not a macro-enabled workbook")
+        raise UnsafeFile(
+            "the workbook contains macros, which we do not accept: use Save As > Excel Workbook (.xlsx), not a macro-enabled workbook"
+        )
     workbook_xml = zf.read("xl/workbook.xml")
     if STRICT_NS.encode() in workbook_xml[:4096]:
         raise UnsafeFile("the workbook is saved as 'Strict Open XML Spreadsheet': use Save As > Excel Workbook (.xlsx)")

@@ -93,15 +93,29 @@ def answer(org: Organisation, mail: dict[str, Any]) -> tuple[EmailMessage, str, 
     }
     short = org.organisation.short_name
     if mail["handling"] in ("stranger", "unreadable"):
-        what = "evidence email from someone who is not a contact" if mail["handling"] == "stranger" else "an email could not be handled"
-        draft = Draft(to=[address(m.name, m.email) for m in org.quality_team.members], subject=f"{short}: {what}: {ctx['subject']}",
-                      text=render("mailbox_quality.txt", a=ctx), html=render("mailbox_quality.html", a=ctx))
+        what = (
+            "evidence email from someone who is not a contact"
+            if mail["handling"] == "stranger"
+            else "an email could not be handled"
+        )
+        draft = Draft(
+            to=[address(m.name, m.email) for m in org.quality_team.members],
+            subject=f"{short}: {what}: {ctx['subject']}",
+            text=render("mailbox_quality.txt", a=ctx),
+            html=render("mailbox_quality.html", a=ctx),
+        )
         return build_message(draft), f"mailbox_{mail['handling']}", None
     to, cc = _recipients(org, mail)
     ctx["name"] = to[0].display_name or mail["sender"]
-    draft = Draft(to=to, cc=cc, subject=ctx["subject"], text=render("mailbox_answer.txt", a=ctx), html=render("mailbox_answer.html", a=ctx),
-                  reply_to=address(f"{short} quality team", org.quality_team.mailbox),
-                  headers={"X-Reaccreditation-Reference": ctx["reference"]})
+    draft = Draft(
+        to=to,
+        cc=cc,
+        subject=ctx["subject"],
+        text=render("mailbox_answer.txt", a=ctx),
+        html=render("mailbox_answer.html", a=ctx),
+        reply_to=address(f"{short} quality team", org.quality_team.mailbox),
+        headers={"X-Reaccreditation-Reference": ctx["reference"]},
+    )
     msg = build_message(draft)
     thread_headers(msg, mail)
     return msg, f"mailbox_{mail['handling']}", mail.get("department_id")

@@ -91,13 +91,21 @@ def parse(raw: bytes) -> Incoming:
     except (TypeError, ValueError):
         sent_at = None
     incoming = Incoming(
-        raw=raw, msg=msg, message_id=ids[0] if ids else None, sender=sender, sender_name=sender_name,
-        subject=one_line(_text(msg, "Subject"), 250), in_reply_to=message_ids(_text(msg, "In-Reply-To")),
-        references=message_ids(_text(msg, "References")), sent_at=sent_at,
+        raw=raw,
+        msg=msg,
+        message_id=ids[0] if ids else None,
+        sender=sender,
+        sender_name=sender_name,
+        subject=one_line(_text(msg, "Subject"), 250),
+        in_reply_to=message_ids(_text(msg, "In-Reply-To")),
+        references=message_ids(_text(msg, "References")),
+        sent_at=sent_at,
     )
     incoming.parts = list(_attachments(msg, None, incoming, 0))
     if not msg.is_multipart() and msg.get_filename():  # a message that is nothing but one attached file
-        incoming.parts = [Part(one_line(msg.get_filename() or "", 200), msg.get_content_type(), msg.get_payload(decode=True) or b"")]
+        incoming.parts = [
+            Part(one_line(msg.get_filename() or "", 200), msg.get_content_type(), msg.get_payload(decode=True) or b"")
+        ]
     return incoming
 
 

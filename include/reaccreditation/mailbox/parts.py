@@ -55,7 +55,9 @@ def workbook_name(part: Part) -> str:
     """A workbook without a usable extension gets the one its content type says."""
     if PurePosixPath(part.filename.lower()).suffix in WORKBOOK_SUFFIXES:
         return part.filename
-    return PurePosixPath(part.filename).stem + SPREADSHEET_TYPES.get(part.content_type.lower(), mimetypes.guess_extension(part.content_type) or "")
+    return PurePosixPath(part.filename).stem + SPREADSHEET_TYPES.get(
+        part.content_type.lower(), mimetypes.guess_extension(part.content_type) or ""
+    )
 
 
 def sort_parts(parts: list[Part]) -> Sorted:

@@ -65,8 +65,15 @@ def collect(mailbox: Mailbox, ctx: Context) -> dict[str, Any]:
             continue
         raw, arrived = fetched
         incoming = _parse(raw)
-        row_id, state = store.claim(ctx.engine, incoming, folder=mailbox.settings.folder, uid=uid, uidvalidity=mailbox.uidvalidity,
-                                    received_at=arrived or incoming.sent_at or datetime.now(UTC), run_id=ctx.run_id)
+        row_id, state = store.claim(
+            ctx.engine,
+            incoming,
+            folder=mailbox.settings.folder,
+            uid=uid,
+            uidvalidity=mailbox.uidvalidity,
+            received_at=arrived or incoming.sent_at or datetime.now(UTC),
+            run_id=ctx.run_id,
+        )
         if row_id is None:
             counts[f"already_{state}"] += 1
             if state == "done":
@@ -92,8 +99,17 @@ def _parse(raw: bytes) -> Incoming:
         log.exception("mailbox: a message could not be parsed")
         from email.message import EmailMessage
 
-        return Incoming(raw=raw, msg=EmailMessage(), message_id=None, sender=None, sender_name="", subject="(message could not be read)",
-                        in_reply_to=[], references=[], sent_at=None)
+        return Incoming(
+            raw=raw,
+            msg=EmailMessage(),
+            message_id=None,
+            sender=None,
+            sender_name="",
+            subject="(message could not be read)",
+            in_reply_to=[],
+            references=[],
+            sent_at=None,
+        )
 
 
 def _infrastructure(exc: BaseException) -> bool:
@@ -115,8 +131,15 @@ def _unreadable(ctx: Context, row_id: int, incoming: Incoming, exc: Exception) -
     eml = eml_path(ctx.paths, incoming.raw_sha256)
     if not eml.exists():
         write_atomic(eml, incoming.raw)
-    store.finish(ctx.engine, row_id, handling="unreadable", reason=f"could not be handled ({type(exc).__name__}: {exc})"[:500], eml_path=str(eml),
-                 details={"headline": "a message could not be handled and needs a person", "files": []}, answer_key=f"mailbox:{key}:unreadable")
+    store.finish(
+        ctx.engine,
+        row_id,
+        handling="unreadable",
+        reason=f"could not be handled ({type(exc).__name__}: {exc})"[:500],
+        eml_path=str(eml),
+        details={"headline": "a message could not be handled and needs a person", "files": []},
+        answer_key=f"mailbox:{key}:unreadable",
+    )
     return "unreadable"
 
 
@@ -128,7 +151,9 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
     common: dict[str, Any] = {"eml_path": str(eml)}
     sender = incoming.sender
     if (sender and sender in ctx.own_addresses) or (incoming.message_id and OWN_MESSAGE_ID.search(incoming.message_id)):
-        store.finish(ctx.engine, row_id, handling="own_message", reason="sent by this system or from the quality mailbox itself", **common)
+        store.finish(
+            ctx.engine, row_id, handling="own_message", reason="sent by this system or from the quality mailbox itself", **common
+        )
         return "own_message"
     reason = automatic_reason(incoming.msg, sender)
     if reason:
@@ -154,7 +179,9 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
     details: dict[str, Any] = {
         "files": [_describe(p) + " (not read: not a workbook)" for p in sorted_parts.other]
         + [f"{_describe(p)}: not opened, {why}" for p, why in sorted_parts.refused],
-        "found_by": decision.found_by, "role": decision.role, "forwarded": incoming.forwarded,
+        "found_by": decision.found_by,
+        "role": decision.role,
+        "forwarded": incoming.forwarded,
     }
     if sorted_parts.workbooks:
         details["workbooks"] = [_describe(p) for p in sorted_parts.workbooks]
@@ -162,15 +189,30 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
         return "evidence"
     if sorted_parts.refused:
         details["headline"] = "We could not take evidence from your email: the attachment could not be opened."
-        details["advice"] = "Please reply again with the evidence workbook itself attached (the .xlsx file from your request email), not in a zip file."
+        details["advice"] = (
+            "Please reply again with the evidence workbook itself attached (the .xlsx file from your request email), not in a zip file."
+        )
     elif incoming.parts:
-        details["headline"] = "We received your email, but none of its attachments is an evidence workbook, so no evidence was registered."
-        details["advice"] = "Please reply again with the evidence workbook from your request email (.xlsx, or .csv) attached. Other documents belong in the workbook as links or file names."
+        details["headline"] = (
+            "We received your email, but none of its attachments is an evidence workbook, so no evidence was registered."
+        )
+        details["advice"] = (
+            "Please reply again with the evidence workbook from your request email (.xlsx, or .csv) attached. Other documents belong in the workbook as links or file names."
+        )
     else:
         details["headline"] = "We received your email, but nothing was attached, so no evidence was registered."
-        details["advice"] = "Please reply again with the completed evidence workbook from your request email attached (the .xlsx file)."
-    store.finish(ctx.engine, row_id, handling="no_workbook", reason=details["headline"], details=details,
-                 answer_key=f"mailbox:{key}:no_workbook", **common)
+        details["advice"] = (
+            "Please reply again with the completed evidence workbook from your request email attached (the .xlsx file)."
+        )
+    store.finish(
+        ctx.engine,
+        row_id,
+        handling="no_workbook",
+        reason=details["headline"],
+        details=details,
+        answer_key=f"mailbox:{key}:no_workbook",
+        **common,
+    )
     return "no_workbook"
 
 
@@ -180,8 +222,18 @@ def _describe(part: Part) -> str:
 
 
 def _record(ctx: Context, row_id: int, position: int, part: Part, handling: str, **extra: Any) -> dict[str, Any]:
-    return store.add_attachment(ctx.engine, row_id, position, filename=part.filename, content_type=part.content_type[:255],
-                                sha256=part.sha256, size=len(part.data), container=part.container, handling=handling, **extra)
+    return store.add_attachment(
+        ctx.engine,
+        row_id,
+        position,
+        filename=part.filename,
+        content_type=part.content_type[:255],
+        sha256=part.sha256,
+        size=len(part.data),
+        container=part.container,
+        handling=handling,
+        **extra,
+    )
 
 
 def _stranger(ctx: Context, row_id: int, incoming: Incoming, reason: str, key: str, common: dict[str, Any]) -> str:
@@ -192,10 +244,20 @@ def _stranger(ctx: Context, row_id: int, incoming: Incoming, reason: str, key: s
         write_atomic(folder / f"{position:02d}-{inbox_name(part.filename)}", part.data)
         _record(ctx, row_id, position, part, "quarantined")
         files.append(_describe(part))
-    write_atomic(folder / "REASON.txt", (f"{incoming.sender}: {reason}\nMessage-ID: {incoming.message_key}\nSubject: {incoming.subject}\n").encode())
-    details = {"files": files, "quarantine": str(folder),
-               "headline": f"{incoming.sender or 'an unknown sender'} sent {len(files)} attachment(s)" if files else f"{incoming.sender or 'an unknown sender'} wrote about evidence"}
-    store.finish(ctx.engine, row_id, handling="stranger", reason=reason, details=details, answer_key=f"mailbox:{key}:stranger", **common)
+    write_atomic(
+        folder / "REASON.txt",
+        (f"{incoming.sender}: {reason}\nMessage-ID: {incoming.message_key}\nSubject: {incoming.subject}\n").encode(),
+    )
+    details = {
+        "files": files,
+        "quarantine": str(folder),
+        "headline": f"{incoming.sender or 'an unknown sender'} sent {len(files)} attachment(s)"
+        if files
+        else f"{incoming.sender or 'an unknown sender'} wrote about evidence",
+    }
+    store.finish(
+        ctx.engine, row_id, handling="stranger", reason=reason, details=details, answer_key=f"mailbox:{key}:stranger", **common
+    )
     return "stranger"
 
 
@@ -231,8 +293,15 @@ def _to_intake(ctx: Context, row_id: int, position: int, part: Part, department_
         name = inbox_name(part.filename)
         if department_id and not re.search(rf"(?<![a-z0-9]){re.escape(department_id)}(?![a-z0-9])", name.lower()):
             name = f"{department_id}-{name}"
-        row = _record(ctx, row_id, position, part, "intake", inbox_name=_free_name(inbox, name),
-                      written_at=datetime.fromtimestamp(written_ns / 1e9, UTC))
+        row = _record(
+            ctx,
+            row_id,
+            position,
+            part,
+            "intake",
+            inbox_name=_free_name(inbox, name),
+            written_at=datetime.fromtimestamp(written_ns / 1e9, UTC),
+        )
     elif row["receipt_id"] is not None or (inbox / row["inbox_name"]).exists():
         return
     written = row["written_at"] if row["written_at"].tzinfo else row["written_at"].replace(tzinfo=UTC)
@@ -262,8 +331,16 @@ def send_answers(ctx: Context, transport: Callable[[Any], None]) -> int:
     sent = 0
     for mail in store.owed_answers(ctx.engine):
         msg, kind, dept = answers.answer(ctx.org, mail)
-        sent += send_once(ctx.engine, transport, msg, dedupe_key=mail["answer_key"], assessment_year=ctx.org.assessment.year,
-                          kind=kind, department_id=dept, run_id=ctx.run_id)
+        sent += send_once(
+            ctx.engine,
+            transport,
+            msg,
+            dedupe_key=mail["answer_key"],
+            assessment_year=ctx.org.assessment.year,
+            kind=kind,
+            department_id=dept,
+            run_id=ctx.run_id,
+        )
     return sent
 
 

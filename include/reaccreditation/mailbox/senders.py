@@ -57,7 +57,10 @@ def decide(org: Organisation, incoming: Incoming, thread_departments: Iterable[s
         thread = [d for d in dict.fromkeys(thread_departments) if d in known]
         if len(thread) == 1:
             found, found_by = (thread[0], layout.request_reference(year, thread[0])), "thread"
-    for how, text in (("subject", incoming.subject), *(("forwarded", t) for t in incoming.nested_references + incoming.nested_subjects)):
+    for how, text in (
+        ("subject", incoming.subject),
+        *(("forwarded", t) for t in incoming.nested_references + incoming.nested_subjects),
+    ):
         if found:
             break
         found = _department_in(text, known)
@@ -68,14 +71,26 @@ def decide(org: Organisation, incoming: Incoming, thread_departments: Iterable[s
         if len(own) == 1:
             found, found_by = (own[0], layout.request_reference(year, own[0])), "sender"
     if not found:
-        return Decision(None, None, "none", False, None,
-                        f"{sender or 'the sender'} is not an evidence contact or head of any one department, and the message names no request reference")
+        return Decision(
+            None,
+            None,
+            "none",
+            False,
+            None,
+            f"{sender or 'the sender'} is not an evidence contact or head of any one department, and the message names no request reference",
+        )
     dept_id, reference = found
     role = _role(org, dept_id, sender)
     if role is None:
         dept = org.department(dept_id)
-        return Decision(dept_id, reference, found_by, False, None,
-                        f"{sender or 'the sender'} is not an evidence contact or the head of {dept.name}, the department {reference} names")
+        return Decision(
+            dept_id,
+            reference,
+            found_by,
+            False,
+            None,
+            f"{sender or 'the sender'} is not an evidence contact or the head of {dept.name}, the department {reference} names",
+        )
     return Decision(dept_id, reference, found_by, True, role, f"{sender} is {role} of {org.department(dept_id).name}")
 
 

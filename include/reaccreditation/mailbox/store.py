@@ -20,17 +20,38 @@ from reaccreditation.mailbox.message import Incoming
 STALE_CLAIM = timedelta(minutes=30)
 
 
-def claim(engine: Engine, incoming: Incoming, *, folder: str, uid: int | None, uidvalidity: str | None,
-          received_at: datetime, run_id: str | None, now: datetime | None = None) -> tuple[int | None, str]:
+def claim(
+    engine: Engine,
+    incoming: Incoming,
+    *,
+    folder: str,
+    uid: int | None,
+    uidvalidity: str | None,
+    received_at: datetime,
+    run_id: str | None,
+    now: datetime | None = None,
+) -> tuple[int | None, str]:
     """(row id, state): ``new`` claimed now, ``retaken`` from a dead run, or (None, ``done``/``busy``)."""
     now = now or datetime.now(UTC)
     try:
         with engine.begin() as conn:
-            row_id = conn.execute(insert(mailbox_message).values(
-                message_key=incoming.message_key, folder=folder, uid=uid, uidvalidity=uidvalidity, sender=incoming.sender,
-                subject=incoming.subject, in_reply_to=" ".join(incoming.in_reply_to), references=" ".join(incoming.references[-20:]),
-                received_at=received_at, raw_sha256=incoming.raw_sha256, status="claimed", run_id=run_id, claimed_at=now,
-            )).inserted_primary_key[0]
+            row_id = conn.execute(
+                insert(mailbox_message).values(
+                    message_key=incoming.message_key,
+                    folder=folder,
+                    uid=uid,
+                    uidvalidity=uidvalidity,
+                    sender=incoming.sender,
+                    subject=incoming.subject,
+                    in_reply_to=" ".join(incoming.in_reply_to),
+                    references=" ".join(incoming.references[-20:]),
+                    received_at=received_at,
+                    raw_sha256=incoming.raw_sha256,
+                    status="claimed",
+                    run_id=run_id,
+                    claimed_at=now,
+                )
+            ).inserted_primary_key[0]
         return row_id, "new"
     except IntegrityError:
         pass
@@ -41,21 +62,36 @@ def claim(engine: Engine, incoming: Incoming, *, folder: str, uid: int | None, u
         claimed_at = row.claimed_at if row.claimed_at.tzinfo else row.claimed_at.replace(tzinfo=UTC)
         if now - claimed_at < STALE_CLAIM:
             return None, "busy"
-        taken = conn.execute(update(mailbox_message).where(and_(mailbox_message.c.id == row.id, mailbox_message.c.status == "claimed",
-                                                                  mailbox_message.c.claimed_at == row.claimed_at))
-                             .values(claimed_at=now, run_id=run_id)).rowcount
+        taken = conn.execute(
+            update(mailbox_message)
+            .where(
+                and_(
+                    mailbox_message.c.id == row.id,
+                    mailbox_message.c.status == "claimed",
+                    mailbox_message.c.claimed_at == row.claimed_at,
+                )
+            )
+            .values(claimed_at=now, run_id=run_id)
+        ).rowcount
     return (row.id, "retaken") if taken == 1 else (None, "busy")
 
 
 def finish(engine: Engine, row_id: int, **values: Any) -> None:
     with engine.begin() as conn:
-        conn.execute(update(mailbox_message).where(mailbox_message.c.id == row_id).values(status="done", finished_at=datetime.now(UTC), **values))
+        conn.execute(
+            update(mailbox_message)
+            .where(mailbox_message.c.id == row_id)
+            .values(status="done", finished_at=datetime.now(UTC), **values)
+        )
 
 
 def attachment(engine: Engine, row_id: int, position: int) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        row = conn.execute(select(mailbox_attachment).where(and_(mailbox_attachment.c.mailbox_message_id == row_id,
-                                                                 mailbox_attachment.c.position == position))).first()
+        row = conn.execute(
+            select(mailbox_attachment).where(
+                and_(mailbox_attachment.c.mailbox_message_id == row_id, mailbox_attachment.c.position == position)
+            )
+        ).first()
     return dict(row._mapping) if row else None
 
 
@@ -87,25 +123,54 @@ def link_receipts(engine: Engine) -> int:
     """
     linked = 0
     with engine.begin() as conn:
-        todo = conn.execute(select(mailbox_attachment, mailbox_message.c.message_key, mailbox_message.c.sender,
-                                   mailbox_message.c.eml_path, mailbox_message.c.subject)
-                            .join(mailbox_message, mailbox_attachment.c.mailbox_message_id == mailbox_message.c.id)
-                            .where(and_(mailbox_attachment.c.handling == "intake", mailbox_attachment.c.receipt_id.is_(None)))).all()
+        todo = conn.execute(
+            select(
+                mailbox_attachment,
+                mailbox_message.c.message_key,
+                mailbox_message.c.sender,
+                mailbox_message.c.eml_path,
+                mailbox_message.c.subject,
+            )
+            .join(mailbox_message, mailbox_attachment.c.mailbox_message_id == mailbox_message.c.id)
+            .where(and_(mailbox_attachment.c.handling == "intake", mailbox_attachment.c.receipt_id.is_(None)))
+        ).all()
         for a in todo:
-            receipts = conn.execute(select(intake_receipt).where(and_(intake_receipt.c.sha256 == a.sha256,
-                                                                      intake_receipt.c.original_name == a.inbox_name))).all()
+            receipts = conn.execute(
+                select(intake_receipt).where(
+                    and_(intake_receipt.c.sha256 == a.sha256, intake_receipt.c.original_name == a.inbox_name)
+                )
+            ).all()
             written = a.written_at if a.written_at.tzinfo else a.written_at.replace(tzinfo=UTC)
-            match = next((r for r in receipts if abs(((r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)) - written).total_seconds()) < 0.001), None)
+            match = next(
+                (
+                    r
+                    for r in receipts
+                    if abs(
+                        ((r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=UTC)) - written).total_seconds()
+                    )
+                    < 0.001
+                ),
+                None,
+            )
             if match is None:
                 continue
             conn.execute(update(mailbox_attachment).where(mailbox_attachment.c.id == a.id).values(receipt_id=match.id))
             linked += 1
             if match.outcome == "processed" and match.submission_id:
                 sub = conn.execute(select(submission.c.details).where(submission.c.id == match.submission_id)).scalar()
-                mail = {"message_id": a.message_key, "sender": a.sender, "subject": a.subject, "eml": a.eml_path,
-                        "attachment": a.filename, "container": a.container}
-                conn.execute(update(submission).where(submission.c.id == match.submission_id)
-                             .values(source="imap", details=dict(sub or {}) | {"mail": mail}))
+                mail = {
+                    "message_id": a.message_key,
+                    "sender": a.sender,
+                    "subject": a.subject,
+                    "eml": a.eml_path,
+                    "attachment": a.filename,
+                    "container": a.container,
+                }
+                conn.execute(
+                    update(submission)
+                    .where(submission.c.id == match.submission_id)
+                    .values(source="imap", details=dict(sub or {}) | {"mail": mail})
+                )
     return linked
 
 
@@ -114,21 +179,33 @@ def mail_for_receipt(engine: Engine, receipt_id: int | None) -> dict[str, Any] |
     if receipt_id is None:
         return None
     with engine.connect() as conn:
-        row = conn.execute(select(mailbox_message).join(mailbox_attachment, mailbox_attachment.c.mailbox_message_id == mailbox_message.c.id)
-                           .where(mailbox_attachment.c.receipt_id == receipt_id)).first()
+        row = conn.execute(
+            select(mailbox_message)
+            .join(mailbox_attachment, mailbox_attachment.c.mailbox_message_id == mailbox_message.c.id)
+            .where(mailbox_attachment.c.receipt_id == receipt_id)
+        ).first()
     return dict(row._mapping) if row else None
 
 
 def owed_answers(engine: Engine) -> list[dict[str, Any]]:
     """Finished messages whose own answer (no workbook, stranger notice...) is not yet in the outbox."""
     with engine.connect() as conn:
-        claimed = set(conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.dedupe_key.like("mailbox:%"))).scalars())
-        rows = conn.execute(select(mailbox_message).where(and_(mailbox_message.c.status == "done", mailbox_message.c.answer_key.is_not(None)))
-                            .order_by(mailbox_message.c.id)).all()
+        claimed = set(
+            conn.execute(select(outbound_message.c.dedupe_key).where(outbound_message.c.dedupe_key.like("mailbox:%"))).scalars()
+        )
+        rows = conn.execute(
+            select(mailbox_message)
+            .where(and_(mailbox_message.c.status == "done", mailbox_message.c.answer_key.is_not(None)))
+            .order_by(mailbox_message.c.id)
+        ).all()
     return [dict(r._mapping) for r in rows if r.answer_key not in claimed]
 
 
 def attachments_of(engine: Engine, row_id: int) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        rows = conn.execute(select(mailbox_attachment).where(mailbox_attachment.c.mailbox_message_id == row_id).order_by(mailbox_attachment.c.position))
+        rows = conn.execute(
+            select(mailbox_attachment)
+            .where(mailbox_attachment.c.mailbox_message_id == row_id)
+            .order_by(mailbox_attachment.c.position)
+        )
         return [dict(r._mapping) for r in rows]

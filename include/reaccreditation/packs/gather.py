@@ -66,13 +66,30 @@ def trend(org: Organisation, src: Sources) -> list[dict[str, Any]]:
     for o in src.outcomes:
         per_year.setdefault(o["assessment_year"], Counter())[o["rating"]] += 1
         types[o["assessment_year"]] = o["assessment_type"]
-    rows = [{"year": y, "kind": "outcome", "type": types[y], "ratings": {r: c.get(r, 0) for r in RATING_ORDER},
-             "compliance_plus": c.get(PLUS, 0), "partials": c.get(PARTIAL, 0) + c.get(NON, 0)} for y, c in sorted(per_year.items())]
+    rows = [
+        {
+            "year": y,
+            "kind": "outcome",
+            "type": types[y],
+            "ratings": {r: c.get(r, 0) for r in RATING_ORDER},
+            "compliance_plus": c.get(PLUS, 0),
+            "partials": c.get(PARTIAL, 0) + c.get(NON, 0),
+        }
+        for y, c in sorted(per_year.items())
+    ]
     year = org.assessment.year
     if year not in per_year and src.gaps:
         counts = src.gaps["overall"]["ratings"]
-        rows.append({"year": year, "kind": "forecast", "type": org.assessment.type, "ratings": {r: counts.get(r, 0) for r in RATING_ORDER},
-                     "compliance_plus": counts.get(PLUS, 0), "partials": counts.get(PARTIAL, 0) + counts.get(NON, 0)})
+        rows.append(
+            {
+                "year": year,
+                "kind": "forecast",
+                "type": org.assessment.type,
+                "ratings": {r: counts.get(r, 0) for r in RATING_ORDER},
+                "compliance_plus": counts.get(PLUS, 0),
+                "partials": counts.get(PARTIAL, 0) + counts.get(NON, 0),
+            }
+        )
     return rows
 
 
@@ -89,8 +106,11 @@ def _criteria(org: Organisation, src: Sources, last_year: int | None, elements: 
             continue
         row: dict[str, Any] = {"key": criterion.id, "title": criterion.title, "elements": len(ids)}
         last_ratings = Counter(last[i] for i in ids if i in last)
-        row["last_year"] = ({"compliance_plus": last_ratings.get(PLUS, 0), "partials": last_ratings.get(PARTIAL, 0) + last_ratings.get(NON, 0)}
-                            if last_year else None)
+        row["last_year"] = (
+            {"compliance_plus": last_ratings.get(PLUS, 0), "partials": last_ratings.get(PARTIAL, 0) + last_ratings.get(NON, 0)}
+            if last_year
+            else None
+        )
         if by_element:
             mine = [by_element[i] for i in ids if i in by_element]
             ratings = Counter(e["forecast"] for e in mine)
@@ -112,9 +132,20 @@ def _criteria(org: Organisation, src: Sources, last_year: int | None, elements: 
             row["previous_rag"] = before.get("rag") if before else None
             row["change_gaps_since_pack"] = _delta(row["gaps"], before.get("gaps")) if before else None
         else:
-            row |= {"rag": "grey", "ready": None, "at_risk": None, "gaps": None, "non_compliance": None, "partials": None,
-                    "compliance_plus": None, "partial_limit_exceeded": False, "max_partials": None, "previous_rag": None,
-                    "change_gaps_since_pack": None, "change_partials_vs_last_year": None}
+            row |= {
+                "rag": "grey",
+                "ready": None,
+                "at_risk": None,
+                "gaps": None,
+                "non_compliance": None,
+                "partials": None,
+                "compliance_plus": None,
+                "partial_limit_exceeded": False,
+                "max_partials": None,
+                "previous_rag": None,
+                "change_gaps_since_pack": None,
+                "change_partials_vs_last_year": None,
+            }
         row["rag_word"] = RAG_WORD[row["rag"]]
         out.append(row)
     return out
@@ -140,7 +171,9 @@ def due_text(due: str | None, today: date) -> str:
     return "due today" if when == today else f"due {nice_date(when)}"
 
 
-def top_gaps(org: Organisation, src: Sources, department_id: str | None = None, today: date | None = None) -> list[dict[str, Any]]:
+def top_gaps(
+    org: Organisation, src: Sources, department_id: str | None = None, today: date | None = None
+) -> list[dict[str, Any]]:
     """One row per element short of Compliance: the reason, who owns it and when it is due; worst first."""
     if not src.gaps:
         return []
@@ -149,12 +182,22 @@ def top_gaps(org: Organisation, src: Sources, department_id: str | None = None, 
     for g in src.gaps["gaps"]:
         if g["severity"] != "gap" or (department_id and g["department_id"] != department_id):
             continue
-        row = rows.setdefault(g["element_id"], {
-            "element_id": g["element_id"], "title": g["element_title"], "forecast": g["forecast"],
-            "forecast_short": SHORT.get(g["forecast"], g["forecast"]), "reason": g["reason"], "reasons": [],
-            "owners": [], "contacts": [], "due_date": g["due_date"], "in_focus": g["in_focus"],
-            "last_rating": elements.get(g["element_id"], {}).get("last_rating"),
-        })
+        row = rows.setdefault(
+            g["element_id"],
+            {
+                "element_id": g["element_id"],
+                "title": g["element_title"],
+                "forecast": g["forecast"],
+                "forecast_short": SHORT.get(g["forecast"], g["forecast"]),
+                "reason": g["reason"],
+                "reasons": [],
+                "owners": [],
+                "contacts": [],
+                "due_date": g["due_date"],
+                "in_focus": g["in_focus"],
+                "last_rating": elements.get(g["element_id"], {}).get("last_rating"),
+            },
+        )
         if g["reason"] not in row["reasons"]:
             row["reasons"].append(g["reason"])
         if g["department"] and g["department"] not in row["owners"]:
@@ -169,19 +212,35 @@ def top_gaps(org: Organisation, src: Sources, department_id: str | None = None, 
 
 def not_returned(org: Organisation, src: Sources, today: date) -> list[dict[str, Any]]:
     late = today > org.return_deadline
-    return [{"department_id": d.id, "department": d.name, "head": d.head.name, "head_email": d.head.email,
-             "contacts": [f"{p.name} <{p.email}>" for p in d.evidence_contacts], "elements": len(d.elements),
-             "status": "overdue" if late else "due"} for d in org.departments if d.id not in src.returned]
+    return [
+        {
+            "department_id": d.id,
+            "department": d.name,
+            "head": d.head.name,
+            "head_email": d.head.email,
+            "contacts": [f"{p.name} <{p.email}>" for p in d.evidence_contacts],
+            "elements": len(d.elements),
+            "status": "overdue" if late else "due",
+        }
+        for d in org.departments
+        if d.id not in src.returned
+    ]
 
 
-def last_year_partials(org: Organisation, src: Sources, last_year: int | None, elements: set[str] | None = None) -> list[dict[str, Any]]:
+def last_year_partials(
+    org: Organisation, src: Sources, last_year: int | None, elements: set[str] | None = None
+) -> list[dict[str, Any]]:
     """Last year's Partial/Non-Compliance elements, the assessor's action and where it stands now."""
     if last_year is None:
         return []
     now = {e["element_id"]: e for e in src.gaps["elements"]} if src.gaps else {}
     rows = []
     for o in src.outcomes:
-        if o["assessment_year"] != last_year or o["rating"] not in (PARTIAL, NON) or (elements is not None and o["element_id"] not in elements):
+        if (
+            o["assessment_year"] != last_year
+            or o["rating"] not in (PARTIAL, NON)
+            or (elements is not None and o["element_id"] not in elements)
+        ):
             continue
         e = now.get(o["element_id"])
         codes = {r["code"] for r in e["reasons"]} if e else set()
@@ -193,8 +252,17 @@ def last_year_partials(org: Organisation, src: Sources, last_year: int | None, e
             state, rag = "addressed: fresh evidence, forecast " + e["forecast"], "green"
         else:
             state, rag = f"in progress: forecast {e['forecast']} ({e['readiness']})", "amber"
-        rows.append({"element_id": o["element_id"], "title": org.standard.element(o["element_id"]).title, "rating": o["rating"],
-                     "action": o.get("action") or "", "owners": _element_owners(org, o["element_id"]), "state": state, "rag": rag})
+        rows.append(
+            {
+                "element_id": o["element_id"],
+                "title": org.standard.element(o["element_id"]).title,
+                "rating": o["rating"],
+                "action": o.get("action") or "",
+                "owners": _element_owners(org, o["element_id"]),
+                "state": state,
+                "rag": rag,
+            }
+        )
     return rows
 
 
@@ -209,8 +277,14 @@ def compliance_plus(org: Organisation, src: Sources, elements: set[str] | None =
             continue
         for r in e["reasons"]:
             if r["code"] in names:
-                out[names[r["code"]]].append({"element_id": e["element_id"], "title": e["title"], "owners": _element_owners(org, e["element_id"]),
-                                              "message": r["message"]})
+                out[names[r["code"]]].append(
+                    {
+                        "element_id": e["element_id"],
+                        "title": e["title"],
+                        "owners": _element_owners(org, e["element_id"]),
+                        "message": r["message"],
+                    }
+                )
     return out
 
 
@@ -222,10 +296,25 @@ def timetable_summary(org: Organisation, src: Sources, department_id: str | None
     days = []
     for n, day in enumerate(t["days"], 1):
         mine = sorted((s for s in sessions if s["day"] == n), key=lambda s: s["start"])
-        days.append({"day": n, "date": day, "sessions": len(mine), "start": mine[0]["start"] if mine else None,
-                     "end": max(s["end"] for s in mine) if mine else None,
-                     "agenda": [{"start": s["start"], "end": s["end"], "title": s["title"], "where": s["where"],
-                                "people": [m["name"] for m in s["members"]]} for s in mine]})
+        days.append(
+            {
+                "day": n,
+                "date": day,
+                "sessions": len(mine),
+                "start": mine[0]["start"] if mine else None,
+                "end": max(s["end"] for s in mine) if mine else None,
+                "agenda": [
+                    {
+                        "start": s["start"],
+                        "end": s["end"],
+                        "title": s["title"],
+                        "where": s["where"],
+                        "people": [m["name"] for m in s["members"]],
+                    }
+                    for s in mine
+                ],
+            }
+        )
     people: dict[str, dict[str, Any]] = {}
     for s in sessions:
         for m in s["members"]:
@@ -233,10 +322,19 @@ def timetable_summary(org: Organisation, src: Sources, department_id: str | None
             p["sessions"] += 1
     leaders = {p.email for p in org.leadership}
     heads = {d.head.email for d in org.departments}
-    needed = sorted(people.values(), key=lambda p: (p["email"] not in leaders, p["email"] not in heads, -p["sessions"], p["name"]))
-    return {"days": days, "sessions": len(sessions), "people": len(people), "leaders_needed": [p for p in needed if p["email"] in leaders],
-            "heads_needed": [p for p in needed if p["email"] in heads and p["email"] not in leaders], "needed": needed,
-            "departments": len({d for s in sessions for d in s["departments"]}), "status": (t.get("solver") or {}).get("status")}
+    needed = sorted(
+        people.values(), key=lambda p: (p["email"] not in leaders, p["email"] not in heads, -p["sessions"], p["name"])
+    )
+    return {
+        "days": days,
+        "sessions": len(sessions),
+        "people": len(people),
+        "leaders_needed": [p for p in needed if p["email"] in leaders],
+        "heads_needed": [p for p in needed if p["email"] in heads and p["email"] not in leaders],
+        "needed": needed,
+        "departments": len({d for s in sessions for d in s["departments"]}),
+        "status": (t.get("solver") or {}).get("status"),
+    }
 
 
 def closing(org: Organisation, src: Sources) -> dict[str, Any] | None:
@@ -253,16 +351,37 @@ def closing(org: Organisation, src: Sources) -> dict[str, Any] | None:
         f = forecast.get(e.id)
         if o is None:
             continue
-        verdict = "as forecast" if f == o["rating"] else ("no forecast" if f is None else
-                                                          ("better than forecast" if score.get(o["rating"], 0) > score.get(f, 0) else "worse than forecast"))
-        rows.append({"element_id": e.id, "title": e.title, "outcome": o["rating"], "forecast": f, "verdict": verdict, "action": o.get("action") or "",
-                     "owners": _element_owners(org, e.id)})
+        verdict = (
+            "as forecast"
+            if f == o["rating"]
+            else (
+                "no forecast"
+                if f is None
+                else ("better than forecast" if score.get(o["rating"], 0) > score.get(f, 0) else "worse than forecast")
+            )
+        )
+        rows.append(
+            {
+                "element_id": e.id,
+                "title": e.title,
+                "outcome": o["rating"],
+                "forecast": f,
+                "verdict": verdict,
+                "action": o.get("action") or "",
+                "owners": _element_owners(org, e.id),
+            }
+        )
     counts = Counter(r["outcome"] for r in rows)
     fcounts = Counter(r["forecast"] for r in rows if r["forecast"])
-    return {"elements": len(rows), "outcome": {r: counts.get(r, 0) for r in RATING_ORDER}, "forecast": {r: fcounts.get(r, 0) for r in RATING_ORDER},
-            "as_forecast": sum(r["verdict"] == "as forecast" for r in rows), "surprises": [r for r in rows if r["verdict"] not in ("as forecast",)],
-            "actions": [r for r in rows if r["outcome"] in (PARTIAL, NON) or r["action"]],
-            "forecast_as_of": (src.forecast_before or {}).get("as_of")}
+    return {
+        "elements": len(rows),
+        "outcome": {r: counts.get(r, 0) for r in RATING_ORDER},
+        "forecast": {r: fcounts.get(r, 0) for r in RATING_ORDER},
+        "as_forecast": sum(r["verdict"] == "as forecast" for r in rows),
+        "surprises": [r for r in rows if r["verdict"] not in ("as forecast",)],
+        "actions": [r for r in rows if r["outcome"] in (PARTIAL, NON) or r["action"]],
+        "forecast_as_of": (src.forecast_before or {}).get("as_of"),
+    }
 
 
 def verdict(rag: str, overall: dict[str, Any] | None, days_to_go: int) -> str:
@@ -271,8 +390,11 @@ def verdict(rag: str, overall: dict[str, Any] | None, days_to_go: int) -> str:
     non = overall["ratings"].get(NON, 0)
     partial = overall["ratings"].get(PARTIAL, 0)
     if rag == "red":
-        return (f"Not ready: if the assessor came today, {non} element{'s' if non != 1 else ''} would fail (Non-Compliance)"
-                + (f" and {partial} would be partial" if partial else "") + f". {days_to_go} days to go.")
+        return (
+            f"Not ready: if the assessor came today, {non} element{'s' if non != 1 else ''} would fail (Non-Compliance)"
+            + (f" and {partial} would be partial" if partial else "")
+            + f". {days_to_go} days to go."
+        )
     if rag == "amber":
         bits = [f"{partial} element{'s' if partial != 1 else ''} forecast Partial Compliance"] if partial else []
         if overall["at_risk"]:
@@ -289,36 +411,55 @@ def actions(org: Organisation, pack: dict[str, Any]) -> list[str]:
         non = [g for g in gaps if g["forecast"] == NON]
         today, due = date.fromisoformat(pack["today"]), date.fromisoformat(gaps[0]["due_date"][:10])
         nxt = next_pack_date(org, today)
-        check = "before the assessor arrives" if nxt == org.assessment.first_day else f"next check at the pack on {nice_date(nxt)}"
+        check = (
+            "before the assessor arrives" if nxt == org.assessment.first_day else f"next check at the pack on {nice_date(nxt)}"
+        )
         by = f"by {nice_date(due)}" if due > today else f"now ({due_text(gaps[0]['due_date'], today)}; {check})"
-        out.append(f"Close {len(gaps)} gap{'s' if len(gaps) != 1 else ''} {by}."
-                   + (f" {len(non)} would be Non-Compliance today: {', '.join(g['element_id'] for g in non[:6])}{'…' if len(non) > 6 else ''}." if non else "")
-                   + (" Details under Your gaps." if pack.get("department_id") else " Owners are listed under Top gaps."))
+        out.append(
+            f"Close {len(gaps)} gap{'s' if len(gaps) != 1 else ''} {by}."
+            + (
+                f" {len(non)} would be Non-Compliance today: {', '.join(g['element_id'] for g in non[:6])}{'…' if len(non) > 6 else ''}."
+                if non
+                else ""
+            )
+            + (" Details under Your gaps." if pack.get("department_id") else " Owners are listed under Top gaps.")
+        )
     late = pack["not_returned"]
     if late:
         word = "is overdue" if late[0]["status"] == "overdue" else f"is due by {nice_date(org.return_deadline)}"
         names = ", ".join(d["department"] for d in late[:5]) + ("…" if len(late) > 5 else "")
-        out.append(f"{len(late)} department{'s have' if len(late) != 1 else ' has'} not returned evidence ({names}); the workbook {word}.")
+        out.append(
+            f"{len(late)} department{'s have' if len(late) != 1 else ' has'} not returned evidence ({names}); the workbook {word}."
+        )
     open_actions = [p for p in pack["last_year_partials"] if p["rag"] == "red"]
     if open_actions:
-        out.append(f"Evidence last year's assessor actions on {', '.join(p['element_id'] for p in open_actions)}: nothing dated since the last assessment.")
+        out.append(
+            f"Evidence last year's assessor actions on {', '.join(p['element_id'] for p in open_actions)}: nothing dated since the last assessment."
+        )
     cp = pack["compliance_plus"]
     if cp["lapsing"]:
         n = len(cp["lapsing"])
-        out.append(f"Compliance Plus: {n} element{'s' if n != 1 else ''} rated Compliance Plus last year {'have' if n != 1 else 'has'} no fresh claim "
-                   f"and will likely drop to Compliance unless the owners send a justified claim ({', '.join(c['element_id'] for c in cp['lapsing'][:6])}"
-                   f"{'…' if n > 6 else ''}).")
+        out.append(
+            f"Compliance Plus: {n} element{'s' if n != 1 else ''} rated Compliance Plus last year {'have' if n != 1 else 'has'} no fresh claim "
+            f"and will likely drop to Compliance unless the owners send a justified claim ({', '.join(c['element_id'] for c in cp['lapsing'][:6])}"
+            f"{'…' if n > 6 else ''})."
+        )
     if cp["unjustified"]:
         n = len(cp["unjustified"])
-        out.append(f"Add a justification to {n} Compliance Plus claim{'s' if n != 1 else ''} or withdraw {'them' if n != 1 else 'it'} "
-                   f"({', '.join(c['element_id'] for c in cp['unjustified'])}).")
+        out.append(
+            f"Add a justification to {n} Compliance Plus claim{'s' if n != 1 else ''} or withdraw {'them' if n != 1 else 'it'} "
+            f"({', '.join(c['element_id'] for c in cp['unjustified'])})."
+        )
     t = pack["timetable"]
     if t and t["sessions"]:
         busy = [d["date"] for d in t["days"] if d["sessions"]] or [t["days"][0]["date"]]
         first, last = busy[0], busy[-1]
         when = nice_date(first, True) if first == last else f"{nice_date(first, True)} to {nice_date(last, True)}"
-        out.append(f"Keep diaries free: {t['people']} people in {t['sessions']} session{'s' if t['sessions'] != 1 else ''}, {when}"
-                   + (f", including {', '.join(p['name'] for p in t['leaders_needed'])}" if t["leaders_needed"] else "") + ".")
+        out.append(
+            f"Keep diaries free: {t['people']} people in {t['sessions']} session{'s' if t['sessions'] != 1 else ''}, {when}"
+            + (f", including {', '.join(p['name'] for p in t['leaders_needed'])}" if t["leaders_needed"] else "")
+            + "."
+        )
     if pack["missing"]:
         out.append("Quality team: run what is listed under Missing from this pack, so the next pack is complete.")
     return out
@@ -361,11 +502,17 @@ def gather(org: Organisation, src: Sources, pack_date: PackDate, today: date) ->
         "rag_word": RAG_WORD[overall_rag],
         "verdict": verdict(overall_rag, overall, days_to_go),
         "overall": overall,
-        "previous": {"pack_date": prev.get("pack_date"), "label": prev.get("label"), "rag": prev.get("rag"),
-                     "ready": _delta(overall["ready"], prev_overall.get("ready")) if overall else None,
-                     "gaps": _delta(overall["gaps"], prev_overall.get("gaps")) if overall else None,
-                     "at_risk": _delta(overall["at_risk"], prev_overall.get("at_risk")) if overall else None,
-                     "score": _delta(overall["score"], prev_overall.get("score")) if overall else None} if prev else None,
+        "previous": {
+            "pack_date": prev.get("pack_date"),
+            "label": prev.get("label"),
+            "rag": prev.get("rag"),
+            "ready": _delta(overall["ready"], prev_overall.get("ready")) if overall else None,
+            "gaps": _delta(overall["gaps"], prev_overall.get("gaps")) if overall else None,
+            "at_risk": _delta(overall["at_risk"], prev_overall.get("at_risk")) if overall else None,
+            "score": _delta(overall["score"], prev_overall.get("score")) if overall else None,
+        }
+        if prev
+        else None,
         "last_year": last_year,
         "last_year_counts": last_trend,
         "criteria": criteria,
@@ -389,31 +536,68 @@ def department_pack(org: Organisation, src: Sources, pack: dict[str, Any], depar
     d = org.department(department_id)
     mine = set(d.elements)
     rollup = next((r for r in (src.gaps or {}).get("departments", []) if r["key"] == department_id), None)
-    dept: dict[str, Any] = {k: pack[k] for k in ("organisation", "short_name", "framework", "framework_short", "assessment_year", "assessment_type",
-                                               "first_day", "last_day", "assessor", "pack_date", "kind", "label", "days_before", "today",
-                                               "days_to_go", "return_deadline", "quality_mailbox", "gaps_as_of", "missing", "last_year")}
+    dept: dict[str, Any] = {
+        k: pack[k]
+        for k in (
+            "organisation",
+            "short_name",
+            "framework",
+            "framework_short",
+            "assessment_year",
+            "assessment_type",
+            "first_day",
+            "last_day",
+            "assessor",
+            "pack_date",
+            "kind",
+            "label",
+            "days_before",
+            "today",
+            "days_to_go",
+            "return_deadline",
+            "quality_mailbox",
+            "gaps_as_of",
+            "missing",
+            "last_year",
+        )
+    }
     criteria = _criteria(org, src, pack["last_year"], mine)
     rag = worst([c["rag"] for c in criteria]) if src.gaps else "grey"
     dept |= {
-        "department_id": d.id, "department": d.name, "head": d.head.name,
-        "rag": rag, "rag_word": RAG_WORD[rag], "rollup": rollup, "criteria": criteria,
-        "verdict": verdict(rag, {"ratings": rollup["ratings"], "at_risk": rollup["at_risk"]} if rollup else None, pack["days_to_go"]),
+        "department_id": d.id,
+        "department": d.name,
+        "head": d.head.name,
+        "rag": rag,
+        "rag_word": RAG_WORD[rag],
+        "rollup": rollup,
+        "criteria": criteria,
+        "verdict": verdict(
+            rag, {"ratings": rollup["ratings"], "at_risk": rollup["at_risk"]} if rollup else None, pack["days_to_go"]
+        ),
         "returned": d.id in src.returned,
         "top_gaps": top_gaps(org, src, d.id, today),
-        "risks": [g for g in pack["gap_rows"] if g["department_id"] == d.id and g["severity"] == "risk"
-                  and not any(t["element_id"] == g["element_id"] for t in top_gaps(org, src, d.id))],
+        "risks": [
+            g
+            for g in pack["gap_rows"]
+            if g["department_id"] == d.id
+            and g["severity"] == "risk"
+            and not any(t["element_id"] == g["element_id"] for t in top_gaps(org, src, d.id))
+        ],
         "last_year_partials": last_year_partials(org, src, pack["last_year"], mine),
         "compliance_plus": compliance_plus(org, src, mine),
         "timetable": timetable_summary(org, src, d.id),
         "elements": [e for e in pack["elements"] if e["element_id"] in mine],
         "gap_rows": [g for g in pack["gap_rows"] if g["department_id"] == d.id],
-        "overall_rag": pack["rag"], "overall_rag_word": pack["rag_word"],
+        "overall_rag": pack["rag"],
+        "overall_rag_word": pack["rag_word"],
         "closing": None,
     }
     if pack["closing"]:
         c = pack["closing"]
-        dept["closing"] = c | {"surprises": [r for r in c["surprises"] if r["element_id"] in mine],
-                               "actions": [r for r in c["actions"] if r["element_id"] in mine]}
+        dept["closing"] = c | {
+            "surprises": [r for r in c["surprises"] if r["element_id"] in mine],
+            "actions": [r for r in c["actions"] if r["element_id"] in mine],
+        }
     dept["not_returned"] = [] if dept["returned"] else [r for r in pack["not_returned"] if r["department_id"] == d.id]
     dept["actions"] = actions(org, dept | {"missing": []})
     return dept
@@ -422,7 +606,17 @@ def department_pack(org: Organisation, src: Sources, pack: dict[str, Any], depar
 def headline(pack: dict[str, Any]) -> dict[str, Any]:
     """What the next pack compares against (stored as a run record)."""
     overall = pack["overall"] or {}
-    return {"pack_date": pack["pack_date"], "kind": pack["kind"], "label": pack["label"], "rag": pack["rag"],
-            "overall": {k: overall.get(k) for k in ("elements", "ready", "at_risk", "gaps", "score", "ready_pct", "compliant_pct")},
-            "criteria": {c["key"]: {k: c.get(k) for k in ("rag", "ready", "at_risk", "gaps", "partials", "compliance_plus")} for c in pack["criteria"]},
-            "not_returned": len(pack["not_returned"]), "missing": pack["missing"], "gaps_as_of": pack["gaps_as_of"]}
+    return {
+        "pack_date": pack["pack_date"],
+        "kind": pack["kind"],
+        "label": pack["label"],
+        "rag": pack["rag"],
+        "overall": {k: overall.get(k) for k in ("elements", "ready", "at_risk", "gaps", "score", "ready_pct", "compliant_pct")},
+        "criteria": {
+            c["key"]: {k: c.get(k) for k in ("rag", "ready", "at_risk", "gaps", "partials", "compliance_plus")}
+            for c in pack["criteria"]
+        },
+        "not_returned": len(pack["not_returned"]),
+        "missing": pack["missing"],
+        "gaps_as_of": pack["gaps_as_of"],
+    }

@@ -35,7 +35,8 @@ def planned_keys(org: Organisation, pack_date: str) -> set[str]:
     """Every message a pack of this date sends: used to tell whether it has gone already."""
     year = org.assessment.year
     return {dedupe_key(year, pack_date, p.email) for p in leadership(org)} | {
-        dedupe_key(year, pack_date, d.head.email, d.id) for d in org.departments}
+        dedupe_key(year, pack_date, d.head.email, d.id) for d in org.departments
+    }
 
 
 def leadership(org: Organisation) -> list[Any]:
@@ -96,8 +97,17 @@ def render_pack(org: Organisation, src: Sources, pack_date: PackDate, today: Any
     workbook = f"{org.organisation.short_name}-readiness-{pack['pack_date']}.xlsx".replace(" ", "-")
     write_atomic(folder / workbook, readiness_workbook(org, pack, src.evidence))
     for person in leadership(org):
-        messages.append({"key": dedupe_key(year, pack["pack_date"], person.email), "to": {"name": person.name, "email": person.email},
-                         "department_id": None, "subject": _subject(pack), "images": images, "attachment": workbook} | files)
+        messages.append(
+            {
+                "key": dedupe_key(year, pack["pack_date"], person.email),
+                "to": {"name": person.name, "email": person.email},
+                "department_id": None,
+                "subject": _subject(pack),
+                "images": images,
+                "attachment": workbook,
+            }
+            | files
+        )
 
     for d in org.departments:
         dp = department_pack(org, src, pack, d.id, today)
@@ -106,10 +116,25 @@ def render_pack(org: Organisation, src: Sources, pack_date: PackDate, today: Any
         dfiles = _bodies(folder, stem, "pack_department", {"p": dp}, dimages)
         dworkbook = f"{org.organisation.short_name}-{d.id}-readiness-{pack['pack_date']}.xlsx".replace(" ", "-")
         write_atomic(folder / dworkbook, readiness_workbook(org, dp, src.evidence))
-        messages.append({"key": dedupe_key(year, pack["pack_date"], d.head.email, d.id), "to": {"name": d.head.name, "email": d.head.email},
-                         "department_id": d.id, "subject": _subject(dp, f"– {d.name}"), "images": dimages, "attachment": dworkbook} | dfiles)
+        messages.append(
+            {
+                "key": dedupe_key(year, pack["pack_date"], d.head.email, d.id),
+                "to": {"name": d.head.name, "email": d.head.email},
+                "department_id": d.id,
+                "subject": _subject(dp, f"– {d.name}"),
+                "images": dimages,
+                "attachment": dworkbook,
+            }
+            | dfiles
+        )
 
-    manifest = {"schema": "reaccreditation.packs/1", "assessment_year": year, "folder": str(folder), "headline": headline(pack),
-                "reply_to": org.quality_team.mailbox, "messages": messages}
+    manifest = {
+        "schema": "reaccreditation.packs/1",
+        "assessment_year": year,
+        "folder": str(folder),
+        "headline": headline(pack),
+        "reply_to": org.quality_team.mailbox,
+        "messages": messages,
+    }
     write_json(folder / MANIFEST, manifest)
     return manifest

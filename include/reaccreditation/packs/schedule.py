@@ -52,8 +52,12 @@ class Decision:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if self.pack is not None:
-            data["pack"] = {"pack_date": self.pack.pack_date.isoformat(), "kind": self.pack.kind,
-                            "days_before": self.pack.days_before, "label": self.pack.label}
+            data["pack"] = {
+                "pack_date": self.pack.pack_date.isoformat(),
+                "kind": self.pack.kind,
+                "days_before": self.pack.days_before,
+                "label": self.pack.label,
+            }
         return data
 
 
@@ -64,10 +68,16 @@ def decide(org: Organisation, today: date, *, sent: bool, outcomes_imported: boo
         first = pack_dates(org)[0]
         return Decision(False, f"no pack before {first.pack_date.isoformat()} ({first.label})")
     if pack.kind == READINESS and org.assessment.first_day <= today:
-        return Decision(False, f"the assessment is under way ({org.assessment.first_day.isoformat()} to "
-                               f"{org.assessment.last_day.isoformat()}); the closing pack follows the outcomes", pack)
+        return Decision(
+            False,
+            f"the assessment is under way ({org.assessment.first_day.isoformat()} to "
+            f"{org.assessment.last_day.isoformat()}); the closing pack follows the outcomes",
+            pack,
+        )
     if pack.kind == CLOSING and not outcomes_imported:
-        return Decision(False, f"closing pack waits for the {org.assessment.year} outcomes to be imported (assessment_history)", pack)
+        return Decision(
+            False, f"closing pack waits for the {org.assessment.year} outcomes to be imported (assessment_history)", pack
+        )
     if sent:
         return Decision(False, f"the {pack.label} of {pack.pack_date.isoformat()} was already sent", pack)
     return Decision(True, f"the {pack.label} of {pack.pack_date.isoformat()} is due", pack)

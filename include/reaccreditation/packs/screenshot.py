@@ -16,8 +16,15 @@ from pathlib import Path
 
 from reaccreditation.packs.render import MANIFEST
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 def local_html(folder: Path, index: int = 0) -> Path:
@@ -40,8 +47,19 @@ def screenshot(folder: Path, png: Path, index: int = 0, width: int = 420, height
         raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
     page = local_html(folder, index)
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={png.resolve()}", f"--window-size={width},{height}",
-                        page.resolve().as_uri()], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                browser,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--screenshot={png.resolve()}",
+                f"--window-size={width},{height}",
+                page.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return png
 
 

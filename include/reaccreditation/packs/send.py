@@ -39,8 +39,17 @@ def send_pack(engine: Engine, transport: Transport, folder: Path, run_id: str | 
     sent = skipped = 0
     for m in manifest["messages"]:
         msg = build_message(draft(folder, m, manifest["reply_to"]), domain=domain)
-        if send_once(engine, transport, msg, dedupe_key=m["key"], assessment_year=manifest["assessment_year"], kind=MESSAGE_KIND,
-                     department_id=m["department_id"], attachment=str(folder / m["attachment"]), run_id=run_id):
+        if send_once(
+            engine,
+            transport,
+            msg,
+            dedupe_key=m["key"],
+            assessment_year=manifest["assessment_year"],
+            kind=MESSAGE_KIND,
+            department_id=m["department_id"],
+            attachment=str(folder / m["attachment"]),
+            run_id=run_id,
+        ):
             sent += 1
         else:
             skipped += 1

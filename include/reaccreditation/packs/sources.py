@@ -66,37 +66,60 @@ def load_gaps(output: Path, year: int) -> tuple[dict[str, Any] | None, str | Non
 
 
 def load_timetable(output: Path, year: int) -> tuple[dict[str, Any] | None, str | None]:
-    return _read_json(output / str(year) / "timetable" / "timetable.json", TIMETABLE_SCHEMA, year, "assessment timetable",
-                      "assessment_timetable")
+    return _read_json(
+        output / str(year) / "timetable" / "timetable.json",
+        TIMETABLE_SCHEMA,
+        year,
+        "assessment timetable",
+        "assessment_timetable",
+    )
 
 
 def outcomes(engine: Engine, framework: str) -> list[dict[str, Any]]:
-    query = select(assessment_outcome).where(assessment_outcome.c.framework == framework).order_by(
-        assessment_outcome.c.assessment_year, assessment_outcome.c.element_id)
+    query = (
+        select(assessment_outcome)
+        .where(assessment_outcome.c.framework == framework)
+        .order_by(assessment_outcome.c.assessment_year, assessment_outcome.c.element_id)
+    )
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def returned_departments(engine: Engine, year: int) -> set[str]:
-    query = select(submission.c.department_id).where(submission.c.assessment_year == year,
-                                                     submission.c.status.in_(sorted(RETURNED_STATUSES)))
+    query = select(submission.c.department_id).where(
+        submission.c.assessment_year == year, submission.c.status.in_(sorted(RETURNED_STATUSES))
+    )
     with engine.connect() as conn:
         return {d for d in conn.execute(query).scalars() if d}
 
 
 def current_evidence(engine: Engine, year: int) -> list[dict[str, Any]]:
-    cols = (evidence.c.department_id, evidence.c.element_id, evidence.c.title, evidence.c.evidence_type, evidence.c.link,
-            evidence.c.evidence_date, evidence.c.self_rating, evidence.c.cplus_claim)
-    query = select(*cols).where(evidence.c.assessment_year == year, evidence.c.is_current.is_(True)).order_by(
-        evidence.c.element_id, evidence.c.department_id, evidence.c.id)
+    cols = (
+        evidence.c.department_id,
+        evidence.c.element_id,
+        evidence.c.title,
+        evidence.c.evidence_type,
+        evidence.c.link,
+        evidence.c.evidence_date,
+        evidence.c.self_rating,
+        evidence.c.cplus_claim,
+    )
+    query = (
+        select(*cols)
+        .where(evidence.c.assessment_year == year, evidence.c.is_current.is_(True))
+        .order_by(evidence.c.element_id, evidence.c.department_id, evidence.c.id)
+    )
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def previous_pack(engine: Engine, year: int, before: date) -> dict[str, Any] | None:
     """Headline figures of the latest pack sent for a pack date before ``before``."""
-    query = select(run_record.c.payload).where(run_record.c.kind == RECORD_KIND, run_record.c.assessment_year == year).order_by(
-        run_record.c.id.desc())
+    query = (
+        select(run_record.c.payload)
+        .where(run_record.c.kind == RECORD_KIND, run_record.c.assessment_year == year)
+        .order_by(run_record.c.id.desc())
+    )
     with engine.connect() as conn:
         for payload in conn.execute(query).scalars():
             if isinstance(payload, dict) and str(payload.get("pack_date", "")) < before.isoformat():
@@ -106,8 +129,12 @@ def previous_pack(engine: Engine, year: int, before: date) -> dict[str, Any] | N
 
 def snapshot_before(engine: Engine, year: int, first_day: date) -> dict[str, Any] | None:
     """The last gap snapshot taken before the assessor arrived: its as-of date and forecast per element."""
-    query = (select(gap_snapshot.c.id, gap_snapshot.c.as_of).where(gap_snapshot.c.assessment_year == year, gap_snapshot.c.as_of < first_day)
-             .order_by(gap_snapshot.c.as_of.desc(), gap_snapshot.c.id.desc()).limit(1))
+    query = (
+        select(gap_snapshot.c.id, gap_snapshot.c.as_of)
+        .where(gap_snapshot.c.assessment_year == year, gap_snapshot.c.as_of < first_day)
+        .order_by(gap_snapshot.c.as_of.desc(), gap_snapshot.c.id.desc())
+        .limit(1)
+    )
     with engine.connect() as conn:
         snap = conn.execute(query).first()
         if snap is None:
@@ -129,7 +156,9 @@ def load(org: Organisation, engine: Engine, output: Path, pack_date: date, closi
     if problem:
         src.missing.append(problem + " Readiness per criterion, the top gaps and the forecast are not in this pack.")
     elif src.gaps and src.gaps.get("as_of") and (pack_date - date.fromisoformat(src.gaps["as_of"])).days > 7:
-        src.missing.append(f"The gap analysis is out of date: last run for {src.gaps['as_of']}. Figures below are as of that day.")
+        src.missing.append(
+            f"The gap analysis is out of date: last run for {src.gaps['as_of']}. Figures below are as of that day."
+        )
     if not closing:
         src.timetable, problem = load_timetable(output, year)
         if problem:

@@ -36,10 +36,16 @@ def _cover(wb: Workbook, pack: dict[str, Any]) -> None:
     ws.title = "Cover"
     who = pack.get("department") or "Leadership"
     lines: list[tuple[str, Any]] = [
-        ("Readiness pack", f"{pack['organisation']}: {pack['framework']} {pack['assessment_type']} assessment {pack['assessment_year']}"),
+        (
+            "Readiness pack",
+            f"{pack['organisation']}: {pack['framework']} {pack['assessment_type']} assessment {pack['assessment_year']}",
+        ),
         ("For", who),
         ("Pack", f"{pack['label']} ({pack['pack_date']})"),
-        ("Assessment", f"{pack['first_day']} to {pack['last_day']}" + (f", assessor {pack['assessor']}" if pack["assessor"] else "")),
+        (
+            "Assessment",
+            f"{pack['first_day']} to {pack['last_day']}" + (f", assessor {pack['assessor']}" if pack["assessor"] else ""),
+        ),
         ("Days to go", pack["days_to_go"]),
         ("Overall status", pack["rag_word"]),
         ("In one line", pack["verdict"]),
@@ -59,8 +65,15 @@ def _cover(wb: Workbook, pack: dict[str, Any]) -> None:
         set_text(ws.cell(row=row, column=n), head).font = Font(bold=True)
     for c in pack["criteria"]:
         row += 1
-        values = [f"{c['key']}. {c['title']}", c["rag"].title(), c.get("ready"), c.get("at_risk"), c.get("gaps"), c.get("partials"),
-                  c["last_year"]["partials"] if c["last_year"] else None]
+        values = [
+            f"{c['key']}. {c['title']}",
+            c["rag"].title(),
+            c.get("ready"),
+            c.get("at_risk"),
+            c.get("gaps"),
+            c.get("partials"),
+            c["last_year"]["partials"] if c["last_year"] else None,
+        ]
         for n, value in enumerate(values, 1):
             set_text(ws.cell(row=row, column=n), value)
         ws.cell(row=row, column=2).fill = PatternFill("solid", fgColor=RAG_FILL[c["rag"]])
@@ -75,7 +88,18 @@ def _cover(wb: Workbook, pack: dict[str, Any]) -> None:
         ws.column_dimensions[col].width = 12
 
 
-ELEMENT_HEADERS = ["Element", "Title", "Status", "Forecast", "Last year", "Owners", "Reasons", "Evidence items", "Fresh evidence", "Evidence"]
+ELEMENT_HEADERS = [
+    "Element",
+    "Title",
+    "Status",
+    "Forecast",
+    "Last year",
+    "Owners",
+    "Reasons",
+    "Evidence items",
+    "Fresh evidence",
+    "Evidence",
+]
 
 
 def _criterion_sheets(wb: Workbook, org: Any, pack: dict[str, Any], evidence: list[dict[str, Any]]) -> None:
@@ -92,26 +116,57 @@ def _criterion_sheets(wb: Workbook, org: Any, pack: dict[str, Any], evidence: li
             if scope is not None and element.id not in scope:
                 continue
             e = by_element.get(element.id)
-            rows.append([
-                element.id, element.title,
-                e["readiness"] if e else "unknown", e["forecast"] if e else "", (e or {}).get("last_rating") or "",
-                ", ".join(d.name for d in org.owners(element.id)) or "no owner",
-                "; ".join(r["message"] for r in e["reasons"] if r["severity"] != "info") if e else "gap analysis not run",
-                e["evidence_count"] if e else None, e["fresh_evidence_count"] if e else None,
-                "; ".join(items.get(element.id, [])),
-            ])
+            rows.append(
+                [
+                    element.id,
+                    element.title,
+                    e["readiness"] if e else "unknown",
+                    e["forecast"] if e else "",
+                    (e or {}).get("last_rating") or "",
+                    ", ".join(d.name for d in org.owners(element.id)) or "no owner",
+                    "; ".join(r["message"] for r in e["reasons"] if r["severity"] != "info") if e else "gap analysis not run",
+                    e["evidence_count"] if e else None,
+                    e["fresh_evidence_count"] if e else None,
+                    "; ".join(items.get(element.id, [])),
+                ]
+            )
         ws = wb.create_sheet(_sheet_title(c["key"], c["title"]))
         table_sheet(ws, ELEMENT_HEADERS, rows, widths=[9, 40, 10, 20, 20, 30, 60, 10, 10, 70])
         for n, row in enumerate(rows, 2):
             ws.cell(row=n, column=3).fill = PatternFill("solid", fgColor=RAG_FILL[READINESS_RAG.get(row[2], "grey")])
 
 
-GAP_HEADERS = ["Element", "Element title", "Status", "Forecast", "Severity", "Reason", "Department", "Evidence contact", "Due date", "Assessor focus"]
+GAP_HEADERS = [
+    "Element",
+    "Element title",
+    "Status",
+    "Forecast",
+    "Severity",
+    "Reason",
+    "Department",
+    "Evidence contact",
+    "Due date",
+    "Assessor focus",
+]
 
 
 def _gap_register(wb: Workbook, pack: dict[str, Any]) -> None:
-    rows = [[g["element_id"], g["element_title"], g["readiness"], g["forecast"], g["severity"], g["reason"], g["department"] or "",
-             g["contact"] or "", _date(g["due_date"]), "Yes" if g["in_focus"] else "No"] for g in pack["gap_rows"] if g["severity"] != "info"]
+    rows = [
+        [
+            g["element_id"],
+            g["element_title"],
+            g["readiness"],
+            g["forecast"],
+            g["severity"],
+            g["reason"],
+            g["department"] or "",
+            g["contact"] or "",
+            _date(g["due_date"]),
+            "Yes" if g["in_focus"] else "No",
+        ]
+        for g in pack["gap_rows"]
+        if g["severity"] != "info"
+    ]
     ws = wb.create_sheet("Gap register")
     table_sheet(ws, GAP_HEADERS, rows, widths=[9, 40, 10, 20, 9, 70, 26, 45, 12, 10])
     for n in range(2, len(rows) + 2):
@@ -126,8 +181,11 @@ TIMETABLE_HEADERS = ["Day", "Date", "Start", "End", "Session", "Where", "People"
 def _timetable(wb: Workbook, pack: dict[str, Any]) -> None:
     ws = wb.create_sheet("Timetable")
     t = pack["timetable"]
-    rows = [[d["day"], _date(d["date"]), i["start"], i["end"], i["title"], i["where"], ", ".join(i["people"])]
-            for d in (t["days"] if t else []) for i in d["agenda"]]
+    rows = [
+        [d["day"], _date(d["date"]), i["start"], i["end"], i["title"], i["where"], ", ".join(i["people"])]
+        for d in (t["days"] if t else [])
+        for i in d["agenda"]
+    ]
     table_sheet(ws, TIMETABLE_HEADERS, rows, widths=[6, 12, 8, 8, 45, 40, 60])
     for n in range(2, len(rows) + 2):
         ws.cell(row=n, column=2).number_format = "yyyy-mm-dd"
@@ -139,7 +197,12 @@ def readiness_workbook(org: Any, pack: dict[str, Any], evidence: list[dict[str, 
     """The workbook for a leadership pack or (when ``pack`` has ``department_id``) a department pack."""
     wb = Workbook()
     _cover(wb, pack)
-    _criterion_sheets(wb, org, pack, evidence if not pack.get("department_id") else [r for r in evidence if r["department_id"] == pack["department_id"]])
+    _criterion_sheets(
+        wb,
+        org,
+        pack,
+        evidence if not pack.get("department_id") else [r for r in evidence if r["department_id"] == pack["department_id"]],
+    )
     _gap_register(wb, pack)
     _timetable(wb, pack)
     out = BytesIO()

@@ -107,7 +107,9 @@ def reminder_draft(
 ) -> Draft:
     ctx = _context(org, department, open_elements, today) | {"contact": contact, "number": number}
     n = len(open_elements)
-    subject = f"Reminder: {department.name} evidence due {org.return_deadline:%d %B %Y}, {n} element{'s' if n != 1 else ''} still open"
+    subject = (
+        f"Reminder: {department.name} evidence due {org.return_deadline:%d %B %Y}, {n} element{'s' if n != 1 else ''} still open"
+    )
     return _draft(org, "request_reminder", [contact], subject, ctx)
 
 

@@ -157,7 +157,9 @@ def plan_run(
     due = open_stages(org, today)
     if department and today < org.assessment.first_day and not any(st.kind == "request" for st in due):
         due = [Stage("request", today, today), *due]
-        notes.append(f"manual run for {department}: its request is due now (the scheduled date is {org.due_date(org.schedule.requests_days_before)})")
+        notes.append(
+            f"manual run for {department}: its request is due now (the scheduled date is {org.due_date(org.schedule.requests_days_before)})"
+        )
     if not due and not resend:
         notes.append(why_nothing_is_due(org, today))
         return Plan(today, year, [], [], notes)
@@ -191,5 +193,7 @@ def plan_run(
             work.append(item)
     labels = ", ".join(st.label for st in due)
     if not work:
-        notes.append(f"{labels} open on {today}, but every email due is already in the request log (or no department has open elements)")
+        notes.append(
+            f"{labels} open on {today}, but every email due is already in the request log (or no department has open elements)"
+        )
     return Plan(today, year, due, work, notes)

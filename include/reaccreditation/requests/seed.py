@@ -52,7 +52,9 @@ def _read_csv(path: Path, data: bytes, required: tuple[str, ...]) -> list[dict[s
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
-        raise HistoryError(f"{path}: missing column(s) {', '.join(missing)} in the header row (found: {', '.join(reader.fieldnames or [])})")
+        raise HistoryError(
+            f"{path}: missing column(s) {', '.join(missing)} in the header row (found: {', '.join(reader.fieldnames or [])})"
+        )
     return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
 
 
@@ -78,9 +80,13 @@ def _evidence_rows(path: Path, rows: list[dict[str, str]], valid_elements: set[s
         if valid_elements is not None and row["element_id"] not in valid_elements:
             raise HistoryError(f"{path}: row {line}, column element_id: unknown element {row['element_id']!r}")
         if row["evidence_type"] not in EVIDENCE_TYPES:
-            raise HistoryError(f"{path}: row {line}, column evidence_type: {row['evidence_type']!r} is not one of {', '.join(EVIDENCE_TYPES)}")
+            raise HistoryError(
+                f"{path}: row {line}, column evidence_type: {row['evidence_type']!r} is not one of {', '.join(EVIDENCE_TYPES)}"
+            )
         if row.get("self_rating") and row["self_rating"] not in RATINGS:
-            raise HistoryError(f"{path}: row {line}, column self_rating: {row['self_rating']!r} is not one of {', '.join(RATINGS)}")
+            raise HistoryError(
+                f"{path}: row {line}, column self_rating: {row['self_rating']!r} is not one of {', '.join(RATINGS)}"
+            )
         out.append(
             {
                 "department_id": row["department_id"],
@@ -121,10 +127,14 @@ def import_evidence(engine: Engine, path: Path, valid_elements: set[str] | None 
     try:
         with engine.begin() as conn:
             earlier = conn.execute(
-                select(submission.c.id, submission.c.version).where(submission.c.source == SOURCE, submission.c.assessment_year == year)
+                select(submission.c.id, submission.c.version).where(
+                    submission.c.source == SOURCE, submission.c.assessment_year == year
+                )
             ).all()
             if earlier:  # a corrected file replaces the earlier import of that year
-                conn.execute(update(evidence).where(evidence.c.submission_id.in_([i for i, _ in earlier])).values(is_current=False))
+                conn.execute(
+                    update(evidence).where(evidence.c.submission_id.in_([i for i, _ in earlier])).values(is_current=False)
+                )
             submission_id = conn.execute(
                 insert(submission).values(
                     sha256=sha,
@@ -144,7 +154,10 @@ def import_evidence(engine: Engine, path: Path, valid_elements: set[str] | None 
                 )
             ).inserted_primary_key[0]
             if rows:
-                conn.execute(insert(evidence), [r | {"assessment_year": year, "submission_id": submission_id, "created_at": now} for r in rows])
+                conn.execute(
+                    insert(evidence),
+                    [r | {"assessment_year": year, "submission_id": submission_id, "created_at": now} for r in rows],
+                )
     except IntegrityError:  # a concurrent run imported the same file first
         return Imported(path.name, "already imported")
     return Imported(path.name, "imported", len(rows))
@@ -163,7 +176,9 @@ def import_outcomes(engine: Engine, path: Path, assessment_year: int) -> Importe
         return Imported(path.name, "absent")
     with engine.connect() as conn:
         have = conn.execute(
-            select(func.count()).select_from(assessment_outcome).where(assessment_outcome.c.assessment_year == assessment_year - 1)
+            select(func.count())
+            .select_from(assessment_outcome)
+            .where(assessment_outcome.c.assessment_year == assessment_year - 1)
         ).scalar_one()
     if have:
         return Imported(path.name, "already imported")
@@ -184,5 +199,7 @@ def history_count(engine: Engine, assessment_year: int) -> int:
     """Current evidence rows of ``assessment_year`` (for logs and tests)."""
     with engine.connect() as conn:
         return conn.execute(
-            select(func.count()).select_from(evidence).where(evidence.c.assessment_year == assessment_year, evidence.c.is_current.is_(True))
+            select(func.count())
+            .select_from(evidence)
+            .where(evidence.c.assessment_year == assessment_year, evidence.c.is_current.is_(True))
         ).scalar_one()

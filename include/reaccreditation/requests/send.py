@@ -71,8 +71,15 @@ def carry_out(
 
     def send(s: Send, draft, attachment: str | None = None) -> None:  # type: ignore[no-untyped-def]
         sent = send_once(
-            engine, transport, build_message(draft), dedupe_key=s.dedupe_key, assessment_year=year,
-            kind=s.kind, department_id=department.id, run_id=run_id, attachment=attachment,
+            engine,
+            transport,
+            build_message(draft),
+            dedupe_key=s.dedupe_key,
+            assessment_year=year,
+            kind=s.kind,
+            department_id=department.id,
+            run_id=run_id,
+            attachment=attachment,
         )
         counts[s.kind if sent else "skipped"] += 1
 
@@ -82,17 +89,35 @@ def carry_out(
         data = workbook.to_bytes()
         path = write_atomic(workbook_path(output, year, department.id), data)
         attachment = str(path)
-        log.info("%s: workbook %s (%d bytes, %d elements, %d pre-filled rows)", department.id, path, len(data),
-                 len(workbook.element_ids), len(workbook.prefilled))
+        log.info(
+            "%s: workbook %s (%d bytes, %d elements, %d pre-filled rows)",
+            department.id,
+            path,
+            len(data),
+            len(workbook.element_ids),
+            len(workbook.prefilled),
+        )
         for s in requests:
             contact = _contact(department, s.contact_email)
             if contact is None:
                 log.warning("%s: %s is no longer an evidence contact; not sent", department.id, s.contact_email)
                 counts["skipped"] += 1
                 continue
-            send(s, emails.request_draft(org, department, contact, workbook=data, file_name=workbook.file_name,
-                                         open_elements=lines, prefilled=len(workbook.prefilled), today=today,
-                                         resend=s.kind == "resend"), attachment)
+            send(
+                s,
+                emails.request_draft(
+                    org,
+                    department,
+                    contact,
+                    workbook=data,
+                    file_name=workbook.file_name,
+                    open_elements=lines,
+                    prefilled=len(workbook.prefilled),
+                    today=today,
+                    resend=s.kind == "resend",
+                ),
+                attachment,
+            )
     for s in work.sends:
         if s.kind not in ("reminder", "escalation"):
             continue

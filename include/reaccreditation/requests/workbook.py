@@ -114,8 +114,10 @@ class RequestWorkbook:
         window = self.organisation.assessment.evidence_window_start
         if item.evidence_date is None or item.evidence_date >= window:
             return {"evidence_date": item.evidence_date, "notes": item.notes}
-        note = (f"Last year's copy is dated {item.evidence_date:%d/%m/%Y}, before this year's evidence window: "
-                "enter the date of the current version.")
+        note = (
+            f"Last year's copy is dated {item.evidence_date:%d/%m/%Y}, before this year's evidence window: "
+            "enter the date of the current version."
+        )
         return {"evidence_date": None, "notes": f"{note} {item.notes}" if item.notes else note}
 
     def _last_assessment(self, element_id: str) -> str | None:
@@ -213,11 +215,27 @@ class RequestWorkbook:
             ),
             "evidence_date",
         )
-        add(DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(layout.MAX_TITLE), allow_blank=True,
-                           error=f"Keep the title under {layout.MAX_TITLE} characters."), "evidence_title")
+        add(
+            DataValidation(
+                type="textLength",
+                operator="lessThanOrEqual",
+                formula1=str(layout.MAX_TITLE),
+                allow_blank=True,
+                error=f"Keep the title under {layout.MAX_TITLE} characters.",
+            ),
+            "evidence_title",
+        )
         for key in ("link", "owner", "cplus_justification", "notes"):
-            add(DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(layout.MAX_TEXT), allow_blank=True,
-                               error=f"Keep this under {layout.MAX_TEXT} characters."), key)
+            add(
+                DataValidation(
+                    type="textLength",
+                    operator="lessThanOrEqual",
+                    formula1=str(layout.MAX_TEXT),
+                    allow_blank=True,
+                    error=f"Keep this under {layout.MAX_TEXT} characters.",
+                ),
+                key,
+            )
         if first_spare <= last:
             ids = ",".join(self.element_ids)
             if len(ids) <= 250:  # Excel's limit for an inline list
@@ -239,7 +257,9 @@ class RequestWorkbook:
         if partial:
             parts.append(f"{_count(len(partial), 'element')} not fully met ({', '.join(partial)}): show what has changed")
         if plus:
-            parts.append(f"{len(plus)} rated Compliance Plus ({', '.join(plus)}): show {'it is' if len(plus) == 1 else 'they are'} still exceptional")
+            parts.append(
+                f"{len(plus)} rated Compliance Plus ({', '.join(plus)}): show {'it is' if len(plus) == 1 else 'they are'} still exceptional"
+            )
         if not parts:
             parts.append("every element you own was rated Compliance")
         year = f" {self.last_year}" if self.last_year else ""
@@ -253,7 +273,9 @@ class RequestWorkbook:
         ws.column_dimensions["B"].width = 90
         title = set_text(ws["A1"], f"Evidence request: {dept.name}")
         title.font = Font(name=FONT, bold=True, size=16, color="1F4E79")
-        set_text(ws["A2"], f"{org.organisation.name} · {standard.name} {org.assessment.type} assessment {org.assessment.year}").font = Font(name=FONT, italic=True)
+        set_text(
+            ws["A2"], f"{org.organisation.name} · {standard.name} {org.assessment.type} assessment {org.assessment.year}"
+        ).font = Font(name=FONT, italic=True)
         facts = [
             ("Reference", self.reference),
             ("Return by", f"{org.return_deadline:%A %d %B %Y}"),

@@ -18,7 +18,9 @@ def _overlaps(items: list[tuple[int, int, int, str]], what: str) -> list[str]:
     out = []
     for a, b in pairwise(sorted(items)):
         if a[0] == b[0] and b[1] < a[2]:
-            out.append(f"{what}: {a[3]} ({clock(a[1])}-{clock(a[2])}) overlaps {b[3]} ({clock(b[1])}-{clock(b[2])}) on day {a[0] + 1}")
+            out.append(
+                f"{what}: {a[3]} ({clock(a[1])}-{clock(a[2])}) overlaps {b[3]} ({clock(b[1])}-{clock(b[2])}) on day {a[0] + 1}"
+            )
     return out
 
 
@@ -91,7 +93,9 @@ def check(p: Problem, t: Timetable) -> list[str]:
                     continue
                 lb = mine[0]
                 if lb.end - lb.start != length or lb.start < earliest or lb.end > latest:
-                    out.append(f"{email}: lunch on day {d + 1} {clock(lb.start)}-{clock(lb.end)} is not {length} minutes within {clock(earliest)}-{clock(latest)}")
+                    out.append(
+                        f"{email}: lunch on day {d + 1} {clock(lb.start)}-{clock(lb.end)} is not {length} minutes within {clock(earliest)}-{clock(latest)}"
+                    )
                 assessor_items[email].append((d, lb.start, lb.end + p.changeover, "lunch"))
                 timeline[email, d].append((lb.start, lb.end, p.base_site, "lunch"))
     for email, items in assessor_items.items():
@@ -107,7 +111,9 @@ def check(p: Problem, t: Timetable) -> list[str]:
         for a, b in pairwise(sorted(items, key=lambda x: x[0])):
             need = p.travel_minutes(a[2], b[2])
             if b[0] - a[1] < need:
-                out.append(f"travel: {email} leaves {a[3]} at {a[2]} at {clock(a[1])} on day {d + 1} and cannot reach {b[3]} at {b[2]} by {clock(b[0])} ({need} minutes)")
+                out.append(
+                    f"travel: {email} leaves {a[3]} at {a[2]} at {clock(a[1])} on day {d + 1} and cannot reach {b[3]} at {b[2]} by {clock(b[0])} ({need} minutes)"
+                )
     # coverage of the elements in scope
     covered = {e for pl in t.placements if pl.key in by_key for e in by_key[pl.key].elements}
     out += [f"coverage: element {e} is in scope but no session speaks to it" for e in p.scope if e not in covered]

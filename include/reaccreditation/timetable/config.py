@@ -75,7 +75,9 @@ class Group(_Model):
     name: Name
     kind: GroupKind
     departments: tuple[Slug, ...] = ()
-    elements: tuple[str, ...] = Field(default=(), description="element ids, or sub-criterion/criterion ids meaning all their elements")
+    elements: tuple[str, ...] = Field(
+        default=(), description="element ids, or sub-criterion/criterion ids meaning all their elements"
+    )
     members: tuple[Member, ...] = ()
     size: int | None = Field(default=None, ge=1, description="people attending, for room capacity (default: number of members)")
     mode: SessionMode = "face_to_face"
@@ -112,7 +114,9 @@ class Weights(_Model):
 
 class TimetableConfig(_Model):
     assessors: tuple[Member, ...] = Field(default=(), description="default: assessment.assessor")
-    base_site: Slug | None = Field(default=None, description="where face-to-face sessions, lunch and virtual calls happen (default: first site)")
+    base_site: Slug | None = Field(
+        default=None, description="where face-to-face sessions, lunch and virtual calls happen (default: first site)"
+    )
     lunch: Lunch = Lunch()
     changeover_minutes: int = Field(default=0, ge=0, le=60, description="assessor's gap between sessions")
     slot_minutes: int = Field(default=5, ge=1, le=60, description="sessions start on multiples of this")

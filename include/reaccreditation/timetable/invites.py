@@ -83,7 +83,9 @@ def send_timetable(
         verb = "Cancelled" if info.cancelled else "Updated" if info.sequence else "Invitation"
         draft = Draft(
             to=[address(n, e) for n, e in info.members],
-            subject=f"{verb}: CSE assessment - {info.title} ({ctx['date']:%a %d %b} {ctx['start']})" if ctx["date"] else f"{verb}: CSE assessment - {info.title}",
+            subject=f"{verb}: CSE assessment - {info.title} ({ctx['date']:%a %d %b} {ctx['start']})"
+            if ctx["date"]
+            else f"{verb}: CSE assessment - {info.title}",
             text=render("timetable_invite.txt", **ctx),
             html=render("timetable_invite.html", **ctx),
             sender=sender,
@@ -112,12 +114,23 @@ def send_timetable(
             invites += 1
     assessor = 0
     scheduled = [_info(r) for r in rows if r["status"] == "scheduled"]
-    digest = hashlib.sha256(";".join(f"{r['uid']}:{r['sequence']}:{r['status']}" for r in sorted(rows, key=lambda r: r["uid"])).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(
+        ";".join(f"{r['uid']}:{r['sequence']}:{r['status']}" for r in sorted(rows, key=lambda r: r["uid"])).encode()
+    ).hexdigest()[:16]
     for name, email in p.assessors:
-        ctx = {"organisation": organisation, "name": name, "sessions": len(scheduled), "first": p.days[0], "last": p.days[-1], "mailbox": organiser[1]}
+        ctx = {
+            "organisation": organisation,
+            "name": name,
+            "sessions": len(scheduled),
+            "first": p.days[0],
+            "last": p.days[-1],
+            "mailbox": organiser[1],
+        }
         attachments = [Attachment("assessment-timetable.ics", calendar(p, scheduled, organiser, "PUBLISH"), ICS)]
         if workbook:
-            attachments.append(Attachment("timetable.xlsx", workbook, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+            attachments.append(
+                Attachment("timetable.xlsx", workbook, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            )
         draft = Draft(
             to=[address(name, email)],
             subject=f"{organisation}: CSE assessment timetable {p.days[0]:%d %b}-{p.days[-1]:%d %b %Y}",

@@ -34,7 +34,9 @@ def day_png(p: Problem, t: Timetable, day: int = 0, title: str | None = None) ->
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title or f"Assessment timetable, {p.day_label(day)}")
-    ax.legend(handles=[Patch(color=c, label=k.replace("_", " ")) for k, c in COLOURS.items()], loc="lower left", fontsize=7, ncols=4)
+    ax.legend(
+        handles=[Patch(color=c, label=k.replace("_", " ")) for k, c in COLOURS.items()], loc="lower left", fontsize=7, ncols=4
+    )
     fig.tight_layout()
     out = BytesIO()
     fig.savefig(out, format="png")

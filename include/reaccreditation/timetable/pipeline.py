@@ -26,7 +26,11 @@ def problem_for(org: Organisation, scope: dict[str, Any], replan: dict[str, Any]
 
 
 def plan(
-    org: Organisation, engine: Engine, at_risk: list[str] | None = None, seconds: float | None = None, replan: dict[str, Any] | None = None
+    org: Organisation,
+    engine: Engine,
+    at_risk: list[str] | None = None,
+    seconds: float | None = None,
+    replan: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Scope, solve (moving as few stored sessions as possible) and check; JSON-ready for XCom.
 
@@ -55,7 +59,9 @@ def domain(org: Organisation) -> str:
     return org.quality_team.mailbox.split("@", 1)[1]
 
 
-def publish(org: Organisation, engine: Engine, planned: dict[str, Any], folder: Path, run_id: str | None = None) -> dict[str, Any]:
+def publish(
+    org: Organisation, engine: Engine, planned: dict[str, Any], folder: Path, run_id: str | None = None
+) -> dict[str, Any]:
     """Store the timetable (bumping SEQUENCE where sessions moved) and write json, xlsx, ics and png."""
     from reaccreditation.files import write_atomic, write_json
     from reaccreditation.timetable.ics import calendar
@@ -68,7 +74,9 @@ def publish(org: Organisation, engine: Engine, planned: dict[str, Any], folder: 
     p = problem_for(org, planned["scope"], planned.get("replan"))
     t = Timetable.from_dict(planned["timetable"])
     states = save_timetable(engine, year, p, t, domain(org), run_id)
-    data = timetable_json(p, t, states, organisation=org.organisation.name, year=year, assessment_type=org.assessment.type, scope=planned["scope"])
+    data = timetable_json(
+        p, t, states, organisation=org.organisation.name, year=year, assessment_type=org.assessment.type, scope=planned["scope"]
+    )
     write_json(folder / "timetable.json", data)
     write_atomic(folder / "timetable.xlsx", timetable_xlsx(p, t))
     scheduled = [_info(r) for r in stored_sessions(engine, year) if r["status"] == "scheduled"]
@@ -89,10 +97,21 @@ def publish(org: Organisation, engine: Engine, planned: dict[str, Any], folder: 
     }
 
 
-def send(org: Organisation, engine: Engine, transport: Transport, planned: dict[str, Any], folder: Path, run_id: str | None = None) -> dict[str, int]:
+def send(
+    org: Organisation, engine: Engine, transport: Transport, planned: dict[str, Any], folder: Path, run_id: str | None = None
+) -> dict[str, int]:
     from reaccreditation.timetable.invites import send_timetable
 
     p = problem_for(org, planned["scope"], planned.get("replan"))
     workbook = (folder / "timetable.xlsx").read_bytes() if (folder / "timetable.xlsx").exists() else None
-    sent = send_timetable(engine, transport, p, year=org.assessment.year, organisation=org.organisation.name, organiser=organiser(org), workbook=workbook, run_id=run_id)
+    sent = send_timetable(
+        engine,
+        transport,
+        p,
+        year=org.assessment.year,
+        organisation=org.organisation.name,
+        organiser=organiser(org),
+        workbook=workbook,
+        run_id=run_id,
+    )
     return sent.__dict__

@@ -33,7 +33,11 @@ def _days_text(p: Problem, days: tuple[int, ...]) -> str:
 
 def coverage_problems(p: Problem) -> list[str]:
     covered = {e for s in p.sessions for e in s.elements}
-    return [f"element {e} is in scope but no participant group speaks to it (add it to a group's elements or departments)" for e in p.scope if e not in covered]
+    return [
+        f"element {e} is in scope but no participant group speaks to it (add it to a group's elements or departments)"
+        for e in p.scope
+        if e not in covered
+    ]
 
 
 def window_problems(p: Problem) -> list[str]:
@@ -115,7 +119,9 @@ def person_problems(p: Problem) -> list[str]:
         span = sum(b - a for _, a, b in _merge(windows))
         need = sum(s.minutes for s in sessions)
         if need > span:
-            out.append(f"{email} is in {_names(sessions)}: {need} minutes of sessions, but those groups' availability spans {span} minutes")
+            out.append(
+                f"{email} is in {_names(sessions)}: {need} minutes of sessions, but those groups' availability spans {span} minutes"
+            )
     return out
 
 

@@ -160,7 +160,9 @@ def check_references(org: Organisation) -> list[str]:
             try:
                 resolve_elements(standard, [ref])
             except KeyError:
-                problems.append(f"{where}.elements[{j}]: {ref!r} is not an element, sub-criterion or criterion of {standard.short_name}")
+                problems.append(
+                    f"{where}.elements[{j}]: {ref!r} is not an element, sub-criterion or criterion of {standard.short_name}"
+                )
         if g.site and g.site not in sites:
             problems.append(f"{where}.site: unknown site {g.site!r} (sites: {', '.join(sorted(sites)) or 'none'})")
         if g.room:
@@ -172,7 +174,9 @@ def check_references(org: Organisation) -> list[str]:
         for j, w in enumerate(g.availability):
             day = w.day if isinstance(w.day, int) else (w.day - org.assessment.first_day).days + 1
             if not 1 <= day <= org.assessment.days:
-                problems.append(f"{where}.availability[{j}].day: {w.day} is not a day of the assessment (1..{org.assessment.days}, {org.assessment.first_day}..{org.assessment.last_day})")
+                problems.append(
+                    f"{where}.availability[{j}].day: {w.day} is not a day of the assessment (1..{org.assessment.days}, {org.assessment.first_day}..{org.assessment.last_day})"
+                )
     return problems
 
 
@@ -219,7 +223,9 @@ def build_problem(org: Organisation, scope: Iterable[str] = (), focus: Iterable[
                 candidates = tuple(r.id for r in sorted(at_site, key=lambda r: r.capacity) if r.capacity >= g.people)
                 if at_site and not candidates:
                     biggest = max(r.capacity for r in at_site)
-                    errors.append(f"timetable.groups[{i}] ({g.id}): {g.people} people but the biggest room at {site} seats {biggest}")
+                    errors.append(
+                        f"timetable.groups[{i}] ({g.id}): {g.people} people but the biggest room at {site} seats {biggest}"
+                    )
         length = g.minutes or getattr(tt.session_types, g.mode)
         for n in range(1, g.sessions + 1):
             sessions.append(
@@ -242,7 +248,10 @@ def build_problem(org: Organisation, scope: Iterable[str] = (), focus: Iterable[
                 )
             )
     keys = [s.key for s in sessions]
-    errors += [f"timetable.groups: session key {k!r} is used twice (a group id clashes with another group's numbered session)" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    errors += [
+        f"timetable.groups: session key {k!r} is used twice (a group id clashes with another group's numbered session)"
+        for k in sorted({k for k in keys if keys.count(k) > 1})
+    ]
     if errors:
         raise ConfigError("organisation.yaml: timetable: " + f"{len(errors)} problem(s):\n  - " + "\n  - ".join(errors))
     assessors = tt.assessors or ((a.assessor.name, a.assessor.email),)  # type: ignore[union-attr]

@@ -58,7 +58,9 @@ def last_year_partials(engine: Engine, year: int, framework: str) -> tuple[int |
 def compliance_plus_claims(engine: Engine, year: int) -> list[str]:
     with engine.connect() as conn:
         rows = conn.execute(
-            select(evidence.c.element_id).distinct().where(evidence.c.assessment_year == year, evidence.c.cplus_claim.is_(True), evidence.c.is_current.is_(True))
+            select(evidence.c.element_id)
+            .distinct()
+            .where(evidence.c.assessment_year == year, evidence.c.cplus_claim.is_(True), evidence.c.is_current.is_(True))
         ).scalars()
         return sorted(rows)
 
@@ -83,7 +85,9 @@ def latest_gap_at_risk(engine: Engine, year: int) -> list[str] | None:
         meta = MetaData()
         snap = Table("gap_snapshot", meta, autoload_with=conn)
         element = Table("gap_element", meta, autoload_with=conn)
-        latest = conn.execute(select(snap.c.id).where(snap.c.assessment_year == year).order_by(snap.c.id.desc()).limit(1)).scalar()
+        latest = conn.execute(
+            select(snap.c.id).where(snap.c.assessment_year == year).order_by(snap.c.id.desc()).limit(1)
+        ).scalar()
         if latest is None:
             return None
         rows = conn.execute(select(element.c.element_id, element.c.readiness).where(element.c.snapshot_id == latest))
@@ -113,7 +117,9 @@ def decide_scope(
         elements = focus
     else:
         elements = tuple(ids)
-        notes.append("surveillance with no partials, at-risk elements or Compliance Plus claims on record: every element is in scope")
+        notes.append(
+            "surveillance with no partials, at-risk elements or Compliance Plus claims on record: every element is in scope"
+        )
     return Scope(
         elements=elements,
         focus=focus,
@@ -125,7 +131,9 @@ def decide_scope(
     )
 
 
-def scope_from_database(engine: Engine, standard: Standard, framework: str, year: int, assessment_type: str, at_risk: Iterable[str] | None = None) -> Scope:
+def scope_from_database(
+    engine: Engine, standard: Standard, framework: str, year: int, assessment_type: str, at_risk: Iterable[str] | None = None
+) -> Scope:
     """The scope from what the database knows; ``at_risk`` (a plain list) overrides the gap snapshot."""
     last, partials = last_year_partials(engine, year, framework)
     notes = []
@@ -134,7 +142,14 @@ def scope_from_database(engine: Engine, standard: Standard, framework: str, year
         if at_risk is None:
             notes.append("no gap snapshot yet: at-risk elements unknown")
             at_risk = []
-    scope = decide_scope(standard, assessment_type, last_year=last, partials=partials, at_risk=at_risk, compliance_plus=compliance_plus_claims(engine, year))
+    scope = decide_scope(
+        standard,
+        assessment_type,
+        last_year=last,
+        partials=partials,
+        at_risk=at_risk,
+        compliance_plus=compliance_plus_claims(engine, year),
+    )
     if last is None:
         notes.append("no outcome history before this year: last year's partials unknown")
     return Scope(**(scope.__dict__ | {"notes": tuple(notes) + scope.notes}))

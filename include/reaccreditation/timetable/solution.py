@@ -21,7 +21,14 @@ class Placement:
 
     def same_slot(self, other: Placement) -> bool:
         """Unchanged for the people invited: same time, mode and place (what an invite update is about)."""
-        return (self.day, self.start, self.end, self.mode, self.site, self.room) == (other.day, other.start, other.end, other.mode, other.site, other.room)
+        return (self.day, self.start, self.end, self.mode, self.site, self.room) == (
+            other.day,
+            other.start,
+            other.end,
+            other.mode,
+            other.site,
+            other.room,
+        )
 
 
 @dataclass(frozen=True)

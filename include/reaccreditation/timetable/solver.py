@@ -73,9 +73,13 @@ class _Builder:
         ends: dict[str, cp_model.IntVar] = {}
         for s in p.sessions:
             days = self.days_of(s)
-            domain = cp_model.Domain.FromIntervals([[d * DAY + p.day_start, d * DAY + DAY - s.minutes - 1] for d in range(len(p.days))])
+            domain = cp_model.Domain.FromIntervals(
+                [[d * DAY + p.day_start, d * DAY + DAY - s.minutes - 1] for d in range(len(p.days))]
+            )
             k_slots = m.NewIntVarFromDomain(
-                cp_model.Domain.FromIntervals([[-(-(d * DAY + p.day_start) // slot), (d * DAY + DAY - s.minutes - 1) // slot] for d in range(len(p.days))]),
+                cp_model.Domain.FromIntervals(
+                    [[-(-(d * DAY + p.day_start) // slot), (d * DAY + DAY - s.minutes - 1) // slot] for d in range(len(p.days))]
+                ),
                 f"slot_{s.key}",
             )
             start = m.NewIntVarFromDomain(domain, f"start_{s.key}")
@@ -134,7 +138,9 @@ class _Builder:
                 picks.append(a_lit)
                 busy_end = m.NewIntVar(0, len(p.days) * DAY + p.changeover, f"busy_{s.key}_{k}")
                 m.Add(busy_end == end + p.changeover)
-                assessor_intervals[k].append(m.NewOptionalIntervalVar(start, s.minutes + p.changeover, busy_end, a_lit, f"a_{s.key}_{k}"))
+                assessor_intervals[k].append(
+                    m.NewOptionalIntervalVar(start, s.minutes + p.changeover, busy_end, a_lit, f"a_{s.key}_{k}")
+                )
             m.AddExactlyOne(picks)
             # group and people
             group.setdefault(s.group_id, []).append(m.NewIntervalVar(start, s.minutes, end, f"g_{s.key}"))
@@ -146,17 +152,24 @@ class _Builder:
             for d in range(len(p.days)):
                 if length <= 0:
                     continue
-                lunch_slot = m.NewIntVar(-(-(d * DAY + earliest) // slot), (d * DAY + latest - length) // slot, f"lunch_slot_{k}_{d}")
+                lunch_slot = m.NewIntVar(
+                    -(-(d * DAY + earliest) // slot), (d * DAY + latest - length) // slot, f"lunch_slot_{k}_{d}"
+                )
                 ls = m.NewIntVar(d * DAY + earliest, d * DAY + latest - length, f"lunch_{k}_{d}")
                 m.Add(ls == slot * lunch_slot)
                 v.lunch[k, d] = ls
                 present = self.rule(f"lunch:{d}", f"lunch:{d}")
-                assessor_intervals[k].append(m.NewOptionalFixedSizeIntervalVar(ls, length + p.changeover, present, f"lunch_iv_{k}_{d}"))
+                assessor_intervals[k].append(
+                    m.NewOptionalFixedSizeIntervalVar(ls, length + p.changeover, present, f"lunch_iv_{k}_{d}")
+                )
         for intervals in assessor_intervals.values():
             m.AddNoOverlap(intervals)
         if not self.explain:  # redundant: a day's sessions and changeovers fit in the day less lunch
             for d in range(len(p.days)):
-                m.Add(sum((s.minutes + p.changeover) * v.day[s.key, d] for s in p.sessions) <= K * (p.day_end - p.day_start - length))
+                m.Add(
+                    sum((s.minutes + p.changeover) * v.day[s.key, d] for s in p.sessions)
+                    <= K * (p.day_end - p.day_start - length)
+                )
         for intervals in group.values():
             if len(intervals) > 1:
                 m.AddNoOverlap(intervals)
@@ -277,7 +290,13 @@ class _Builder:
         late = [d * v.day[s.key, d] for s in p.sessions if s.focus for d in days if d]
         terms["focus_day"] = sum(late) if late else 0
         v.terms = terms
-        m.Minimize(w.move * terms["moves"] + w.mode * terms["mode"] + w.department_days * terms["department_days"] + w.balance * terms["balance"] + w.focus_day * terms["focus_day"])
+        m.Minimize(
+            w.move * terms["moves"]
+            + w.mode * terms["mode"]
+            + w.department_days * terms["department_days"]
+            + w.balance * terms["balance"]
+            + w.focus_day * terms["focus_day"]
+        )
 
 
 def _params(seconds: float, workers: int) -> cp_model.CpSolver:
@@ -289,7 +308,9 @@ def _params(seconds: float, workers: int) -> cp_model.CpSolver:
     return solver
 
 
-def solve(p: Problem, previous: Mapping[str, Placement] | None = None, *, seconds: float | None = None, workers: int = 4) -> Timetable:
+def solve(
+    p: Problem, previous: Mapping[str, Placement] | None = None, *, seconds: float | None = None, workers: int = 4
+) -> Timetable:
     """The best timetable found within the time limit; raises TimetableInfeasible saying why there is none."""
     reasons = precheck(p)
     if reasons:
@@ -304,7 +325,11 @@ def solve(p: Problem, previous: Mapping[str, Placement] | None = None, *, second
     if status == cp_model.INFEASIBLE:
         raise TimetableInfeasible(explain(p, seconds=limit))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise TimetableInfeasible([f"the solver found no timetable within {limit:g} seconds (status {solver.StatusName(status)}); raise timetable.solver_seconds"])
+        raise TimetableInfeasible(
+            [
+                f"the solver found no timetable within {limit:g} seconds (status {solver.StatusName(status)}); raise timetable.solver_seconds"
+            ]
+        )
     return _extract(p, b, solver, status, elapsed)
 
 
@@ -330,7 +355,8 @@ def _extract(p: Problem, b: _Builder, solver: cp_model.CpSolver, status: int, el
             )
         )
     lunches = tuple(
-        LunchBreak(p.assessors[k][1], d, solver.Value(ls) - d * DAY, solver.Value(ls) - d * DAY + p.lunch_minutes) for (k, d), ls in sorted(v.lunch.items())
+        LunchBreak(p.assessors[k][1], d, solver.Value(ls) - d * DAY, solver.Value(ls) - d * DAY + p.lunch_minutes)
+        for (k, d), ls in sorted(v.lunch.items())
     )
     placements.sort(key=lambda x: (x.day, x.start, x.assessor))
     return Timetable(
@@ -394,17 +420,24 @@ def describe(p: Problem, core: list[str]) -> list[str]:
             out.append(f"group {what!r} ({s.title}) is only available {windows}")
         elif kind == "day":
             d = int(what)
-            out.append(f"{p.day_label(d)} is full: it runs {clock(p.day_start)}-{clock(p.day_end)} with {p.lunch_minutes} minutes' lunch")
+            out.append(
+                f"{p.day_label(d)} is full: it runs {clock(p.day_start)}-{clock(p.day_end)} with {p.lunch_minutes} minutes' lunch"
+            )
         elif kind == "lunch":
             d = int(what)
-            out.append(f"the assessor's lunch on {p.day_label(d)} ({p.lunch_minutes} minutes between {clock(p.lunch[0])} and {clock(p.lunch[1])})")
+            out.append(
+                f"the assessor's lunch on {p.day_label(d)} ({p.lunch_minutes} minutes between {clock(p.lunch[0])} and {clock(p.lunch[1])})"
+            )
         elif kind == "person":
             mine = sorted({s.title for s in p.sessions if what in s.emails})
             out.append(f"{what} cannot be in two places at once: they are in {', '.join(mine)}")
         elif kind == "room":
             room = p.rooms.get(what)
             users = sorted({s.title for s in p.sessions if what in s.rooms and len(s.rooms) == 1})
-            out.append(f"room {room.name if room else what} holds one session at a time" + (f" ({', '.join(users)} can only use it)" if users else ""))
+            out.append(
+                f"room {room.name if room else what} holds one session at a time"
+                + (f" ({', '.join(users)} can only use it)" if users else "")
+            )
         elif kind == "travel":
             out.append("the assessor needs travel time between sites (see travel:)")
         else:

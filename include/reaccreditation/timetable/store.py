@@ -38,30 +38,52 @@ def local_datetime(p: Problem, day: int, minute: int) -> datetime:
 
 
 def _placement(row: dict) -> Placement:
-    return Placement(row["session_key"], row["day"], row["start_minute"], row["end_minute"], row["mode"], row["site_id"], row["room_id"], row["assessor"])
+    return Placement(
+        row["session_key"],
+        row["day"],
+        row["start_minute"],
+        row["end_minute"],
+        row["mode"],
+        row["site_id"],
+        row["room_id"],
+        row["assessor"],
+    )
 
 
 def previous_timetable(engine: Engine, year: int) -> dict[str, Placement]:
     """The scheduled sessions stored for the year, by session key."""
     with engine.connect() as conn:
-        rows = conn.execute(select(timetable_session).where(timetable_session.c.assessment_year == year, timetable_session.c.status == "scheduled"))
+        rows = conn.execute(
+            select(timetable_session).where(
+                timetable_session.c.assessment_year == year, timetable_session.c.status == "scheduled"
+            )
+        )
         return {r.session_key: _placement(dict(r._mapping)) for r in rows}
 
 
 def stored_sessions(engine: Engine, year: int) -> list[dict]:
     with engine.connect() as conn:
-        rows = conn.execute(select(timetable_session).where(timetable_session.c.assessment_year == year).order_by(timetable_session.c.day, timetable_session.c.start_minute))
+        rows = conn.execute(
+            select(timetable_session)
+            .where(timetable_session.c.assessment_year == year)
+            .order_by(timetable_session.c.day, timetable_session.c.start_minute)
+        )
         return [dict(r._mapping) for r in rows]
 
 
-def save_timetable(engine: Engine, year: int, p: Problem, t: Timetable, domain: str, run_id: str | None = None) -> list[SessionState]:
+def save_timetable(
+    engine: Engine, year: int, p: Problem, t: Timetable, domain: str, run_id: str | None = None
+) -> list[SessionState]:
     """Store the new timetable; bump SEQUENCE for moved sessions and cancel the ones no longer configured."""
     now = datetime.now(UTC)
     titles = {s.key: s.title for s in p.sessions}
     attendees = {s.key: [list(m) for m in s.members] for s in p.sessions}
     states: list[SessionState] = []
     with engine.begin() as conn:
-        stored = {r.session_key: dict(r._mapping) for r in conn.execute(select(timetable_session).where(timetable_session.c.assessment_year == year))}
+        stored = {
+            r.session_key: dict(r._mapping)
+            for r in conn.execute(select(timetable_session).where(timetable_session.c.assessment_year == year))
+        }
         for pl in t.placements:
             values = {
                 "title": titles[pl.key],
@@ -82,13 +104,22 @@ def save_timetable(engine: Engine, year: int, p: Problem, t: Timetable, domain: 
             old = stored.get(pl.key)
             if old is None:
                 uid = session_uid(year, pl.key, domain)
-                conn.execute(insert(timetable_session).values(assessment_year=year, session_key=pl.key, uid=uid, sequence=0, **values))
+                conn.execute(
+                    insert(timetable_session).values(assessment_year=year, session_key=pl.key, uid=uid, sequence=0, **values)
+                )
                 states.append(SessionState(pl.key, uid, 0, "scheduled", True))
                 continue
-            same = old["status"] == "scheduled" and _placement(old).same_slot(pl) and old["assessor"] == pl.assessor and old["attendees"] == attendees[pl.key]
+            same = (
+                old["status"] == "scheduled"
+                and _placement(old).same_slot(pl)
+                and old["assessor"] == pl.assessor
+                and old["attendees"] == attendees[pl.key]
+            )
             sequence = old["sequence"] if same else old["sequence"] + 1
             if not same:
-                conn.execute(update(timetable_session).where(timetable_session.c.id == old["id"]).values(sequence=sequence, **values))
+                conn.execute(
+                    update(timetable_session).where(timetable_session.c.id == old["id"]).values(sequence=sequence, **values)
+                )
             states.append(SessionState(pl.key, old["uid"], sequence, "scheduled", not same))
         placed = {pl.key for pl in t.placements}
         for key, old in stored.items():

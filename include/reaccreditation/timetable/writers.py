@@ -22,7 +22,16 @@ def _safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def timetable_json(p: Problem, t: Timetable, states: list[SessionState], *, organisation: str, year: int, assessment_type: str, scope: dict[str, Any]) -> dict[str, Any]:
+def timetable_json(
+    p: Problem,
+    t: Timetable,
+    states: list[SessionState],
+    *,
+    organisation: str,
+    year: int,
+    assessment_type: str,
+    scope: dict[str, Any],
+) -> dict[str, Any]:
     ident = {s.key: s for s in states}
     sessions = []
     for pl in t.placements:
@@ -62,7 +71,9 @@ def timetable_json(p: Problem, t: Timetable, states: list[SessionState], *, orga
         "days": [d.isoformat() for d in p.days],
         "scope": scope,
         "sessions": sessions,
-        "lunches": [{"assessor": lb.assessor, "day": lb.day + 1, "start": clock(lb.start), "end": clock(lb.end)} for lb in t.lunches],
+        "lunches": [
+            {"assessor": lb.assessor, "day": lb.day + 1, "start": clock(lb.start), "end": clock(lb.end)} for lb in t.lunches
+        ],
         "cancelled": [{"key": s.key, "uid": s.uid, "sequence": s.sequence} for s in states if s.status == "cancelled"],
         "solver": t.to_dict() | {"placements": None, "lunches": None},
     }
@@ -84,7 +95,9 @@ def timetable_xlsx(p: Problem, t: Timetable) -> bytes:
         rows = [(pl.start, pl) for pl in t.placements if pl.day == day] + [(lb.start, lb) for lb in t.lunches if lb.day == day]
         for _, item in sorted(rows, key=lambda r: (r[0], type(r[1]).__name__)):
             if not hasattr(item, "key"):
-                ws.append([clock(item.start), clock(item.end), "Lunch", "", "", "", "", "", "", names.get(item.assessor, item.assessor)])
+                ws.append(
+                    [clock(item.start), clock(item.end), "Lunch", "", "", "", "", "", "", names.get(item.assessor, item.assessor)]
+                )
                 for cell in ws[ws.max_row]:
                     cell.fill = lunch_fill
                 continue
@@ -110,7 +123,19 @@ def timetable_xlsx(p: Problem, t: Timetable) -> bytes:
     for pl in t.placements:
         s = p.session(pl.key)
         for n, e in s.members:
-            rows.append([_safe(n), e, _safe(s.title), pl.day + 1, p.days[pl.day].isoformat(), clock(pl.start), clock(pl.end), MODE_LABEL[pl.mode], _safe(where(p, pl.mode, pl.site, pl.room))])
+            rows.append(
+                [
+                    _safe(n),
+                    e,
+                    _safe(s.title),
+                    pl.day + 1,
+                    p.days[pl.day].isoformat(),
+                    clock(pl.start),
+                    clock(pl.end),
+                    MODE_LABEL[pl.mode],
+                    _safe(where(p, pl.mode, pl.site, pl.room)),
+                ]
+            )
     for row in sorted(rows, key=lambda r: (r[0].lower(), r[3], r[5])):
         ws.append(row)
     _format(ws, bold, head_fill, Alignment)

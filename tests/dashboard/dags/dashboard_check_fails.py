@@ -8,7 +8,13 @@ from airflow.sdk import dag, task
 from reaccreditation.airflow_adapter import default_args
 
 
-@dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False, default_args=default_args(), tags=["reaccreditation", "test"])
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    default_args=default_args(),
+    tags=["reaccreditation", "test"],
+)
 def dashboard_check_fails():
     @task
     def check_config() -> None:

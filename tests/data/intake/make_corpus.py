@@ -104,7 +104,14 @@ def sweep_one(org: Organisation) -> dict[str, bytes]:
     files["customer-services-evidence-2027.xlsx"] = fill(_request(org, "customer-services"), rows)
     # 2. partly wrong: stale date, bad link, unknown rating, unconfirmed pre-filled row
     dept = org.department("housing")
-    pre = PrefilledEvidence(dept.elements[-1], "Tenant satisfaction survey 2026", "Survey", "tenant-survey.pdf", date(2026, 6, 1), self_rating="Compliance")
+    pre = PrefilledEvidence(
+        dept.elements[-1],
+        "Tenant satisfaction survey 2026",
+        "Survey",
+        "tenant-survey.pdf",
+        date(2026, 6, 1),
+        self_rating="Compliance",
+    )
     rows = _rows(org, "housing")
     rows[0]["evidence_date"] = STALE
     rows[1]["link"] = "see the shared folder"
@@ -116,8 +123,9 @@ def sweep_one(org: Organisation) -> dict[str, bytes]:
     rows.append(_rows(org, "people-od")[0] | {"evidence_title": "Staff survey borrowed from People and OD"})
     files["policy-insight-evidence-2027.xlsx"] = fill(_request(org, "policy-insight"), rows)
     # 4. wrong year: last year's workbook
-    files["digital-evidence-2026.xlsx"] = _set_meta(fill(_request(org, "digital"), _rows(org, "digital")), assessment_year="2026",
-                                                    request_reference="REQ-2026-digital")
+    files["digital-evidence-2026.xlsx"] = _set_meta(
+        fill(_request(org, "digital"), _rows(org, "digital")), assessment_year="2026", request_reference="REQ-2026-digital"
+    )
     # 5. shuffled and renamed columns, the department's own workbook
     dept = org.department("people-od")
     headers = ["Rating", "Title", "Element ref", "URL", "Type", "Evidence date", "Owner", "Remarks"]
@@ -127,8 +135,14 @@ def sweep_one(org: Organisation) -> dict[str, bytes]:
     # 6. merged cells: one element cell merged over its two evidence rows
     rows = _rows(org, "communications")
     second = rows[0] | {"element_id": None, "evidence_title": "Second item for the same element", "link": "second-item.pdf"}
-    headers = [layout.COLUMN_BY_KEY[k].header for k in ("element_id", "evidence_title", "evidence_type", "link", "evidence_date", "owner", "self_rating")]
-    table = [[r.get(k) for k in ("element_id", "evidence_title", "evidence_type", "link", "evidence_date", "owner", "self_rating")] for r in [rows[0], second, *rows[1:]]]
+    headers = [
+        layout.COLUMN_BY_KEY[k].header
+        for k in ("element_id", "evidence_title", "evidence_type", "link", "evidence_date", "owner", "self_rating")
+    ]
+    table = [
+        [r.get(k) for k in ("element_id", "evidence_title", "evidence_type", "link", "evidence_date", "owner", "self_rating")]
+        for r in [rows[0], second, *rows[1:]]
+    ]
     files["communications-evidence.xlsx"] = _plain_workbook(headers, table, merge="A2:A3")
     # 7. empty: the request workbook sent back untouched
     files["adult-social-care-evidence-2027.xlsx"] = _request(org, "adult-social-care")
@@ -136,26 +150,49 @@ def sweep_one(org: Organisation) -> dict[str, bytes]:
     good = fill(_request(org, "revenues-benefits"), _rows(org, "revenues-benefits"))
     files["revenues-benefits-evidence.xlsx"] = good[: len(good) // 2]
     # 9. an old .xls (OLE compound file) and 10. a password-protected workbook (OLE with EncryptionInfo)
-    files["childrens-services-evidence.xls"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 1024
-    files["complaints-legal-evidence.xlsx"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 1024
+    files["childrens-services-evidence.xls"] = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 1024
+    )
+    files["complaints-legal-evidence.xlsx"] = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 1024
+    )
     # 11. macros in a package renamed .xlsx
     good = fill(_request(org, "waste-environment"), _rows(org, "waste-environment"))
     files["waste-environment-evidence-2027.xlsx"] = _rezip(
         good,
-        lambda n, c: c.replace(b'<Default Extension="xml"', b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default Extension="xml"') if n == "[Content_Types].xml" else c,
+        lambda n, c: (
+            c.replace(
+                b'<Default Extension="xml"',
+                b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default Extension="xml"',
+            )
+            if n == "[Content_Types].xml"
+            else c
+        ),
         extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0fake vba project"},
     )
     # 12. huge declared dimension (python-calamine would abort the process)
     small = _plain_workbook(["Element", "Evidence title"], [["4.1.1", "x"]])
     files["libraries-culture-evidence.xlsx"] = _rezip(
         small,
-        lambda n, c: c.replace(b'<dimension ref="A1:B2" />', b'<dimension ref="A1:XFD1048576" />').replace(
-            b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far corner</t></is></c></row></sheetData>'
-        ) if n.startswith("xl/worksheets/sheet") else c,
+        lambda n, c: (
+            c.replace(b'<dimension ref="A1:B2" />', b'<dimension ref="A1:XFD1048576" />').replace(
+                b"</sheetData>",
+                b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far corner</t></is></c></row></sheetData>',
+            )
+            if n.startswith("xl/worksheets/sheet")
+            else c
+        ),
     )
     # 13. Strict OOXML, sender unknown (no department in the name, no meta)
     files["evidence-final.xlsx"] = _rezip(
-        small, lambda n, c: c.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main") if n == "xl/workbook.xml" else c
+        small,
+        lambda n, c: (
+            c.replace(
+                b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+            )
+            if n == "xl/workbook.xml"
+            else c
+        ),
     )
     # 14. unknown department in the hidden meta
     files["parks-return.xlsx"] = _set_meta(fill(_request(org, "housing"), _rows(org, "housing")), department_id="parks-gardens")
@@ -170,7 +207,14 @@ def sweep_one(org: Organisation) -> dict[str, bytes]:
 def sweep_two(org: Organisation, first: dict[str, bytes]) -> dict[str, bytes]:
     """The second sweep: an identical re-send, and housing's corrected workbook."""
     dept = org.department("housing")
-    pre = PrefilledEvidence(dept.elements[-1], "Tenant satisfaction survey 2026", "Survey", "tenant-survey.pdf", date(2026, 6, 1), self_rating="Compliance")
+    pre = PrefilledEvidence(
+        dept.elements[-1],
+        "Tenant satisfaction survey 2026",
+        "Survey",
+        "tenant-survey.pdf",
+        date(2026, 6, 1),
+        self_rating="Compliance",
+    )
     rows = [r for r in _rows(org, "housing") if r["element_id"] != pre.element_id]
     rows.append({"element_id": pre.element_id, "confirm": "Still current"})
     return {
