@@ -61,7 +61,7 @@ def organisation_summary():
     def email_quality_team(summary: dict) -> bool:
         """One email per run to the quality team; a retry or rerun of the same run sends nothing."""
         from reaccreditation import airflow_adapter
-        from reaccreditation.mail import Draft, address, build_message
+        from reaccreditation.mail import Draft, address, build_message, sender
         from reaccreditation.outbox import send_once
         from reaccreditation.render import render
 
@@ -73,6 +73,7 @@ def organisation_summary():
             subject=f"{org.organisation.short_name}: {summary['framework']} {summary['assessment_year']} season summary",
             text=render("summary.txt", s=s),
             html=render("summary.html", s=s),
+            sender=sender(org),
         )
         return send_once(
             airflow_adapter.engine(),

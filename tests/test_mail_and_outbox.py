@@ -72,3 +72,30 @@ def test_a_long_subject_reads_back_exactly():
     subject = "Kestrel Vale: evidence request for Libraries, Leisure and Culture (REQ-2027-libraries)"
     raw = build_message(_draft(subject=subject)).as_bytes()
     assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
+
+
+def test_every_message_is_marked_automatic_dated_locally_and_encoded_in_76_columns(monkeypatch):
+    import email
+    import re
+    from email.utils import parsedate_to_datetime
+
+    monkeypatch.setenv("REACCREDITATION_TIMEZONE", "Europe/London")
+    long_html = "<p>" + " ".join(f"word{i}" for i in range(400)) + " caf\u00e9</p>"
+    sender = address("Kestrel Vale quality team", "quality@kestrelvale.example.org")
+    msg = build_message(_draft(html=long_html, text="x " * 600, sender=sender, images=[InlineImage("chart1", b"\x89PNG" * 50)]))
+    raw = msg.as_bytes()
+    back = email.message_from_bytes(raw, policy=email.policy.default)
+    assert back["Auto-Submitted"] == "auto-generated"
+    assert re.fullmatch(r"<[^@]+\.reaccreditation@kestrelvale\.example\.org>", back["Message-ID"])
+    assert parsedate_to_datetime(back["Date"]).utcoffset() is not None and not back["Date"].endswith("-0000")
+    assert back["Reply-To"] == back["From"] == "Kestrel Vale quality team <quality@kestrelvale.example.org>"
+    encoded = [line for part in back.walk() if not part.is_multipart() for line in part.get_payload().splitlines()]
+    assert len(encoded) > 50 and max(len(line) for line in encoded) <= 76  # RFC 2045: encoded lines of 76 at most
+    image = next(p for p in back.walk() if p.get_content_type() == "image/png")
+    assert image.get_filename() == "chart1.png" and image.get_content_disposition() == "inline"
+    assert back.get_body(("html",)).get_content().strip() == long_html  # decodes back exactly
+
+
+def test_a_draft_header_replaces_the_default_instead_of_doubling_it():
+    msg = build_message(_draft(headers={"Auto-Submitted": "auto-replied"}))
+    assert msg.get_all("Auto-Submitted") == ["auto-replied"]

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
 
-from reaccreditation.mail import Draft, address, build_message, one_line
+from reaccreditation.mail import Draft, address, build_message, one_line, sender
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -36,6 +36,7 @@ class Audience:
     recipients: tuple[Address, ...]
     organisation: str
     assessment_year: int
+    sender: Address | None = None  # the config's sender (None when the config is unreadable: the SMTP connection's)
 
 
 def audience(fallback_year: int) -> Audience:
@@ -48,7 +49,7 @@ def audience(fallback_year: int) -> Audience:
     try:
         org = airflow_adapter.organisation()
         people = tuple(address(m.name, m.email) for m in org.quality_team.members)
-        return Audience(people, org.organisation.short_name, org.assessment.year)
+        return Audience(people, org.organisation.short_name, org.assessment.year, sender(org))
     except Exception as exc:  # noqa: BLE001 - any config problem: fall back to the raw file
         log.warning("failure alert: organisation config unusable (%s); reading quality_team from the raw file", exc)
     return Audience(_raw_quality_team(), "Reaccreditation", fallback_year)
@@ -126,6 +127,7 @@ def failure_draft(failure: Failure, who: Audience) -> Draft:
         subject=f"{who.organisation}: reaccreditation task failed: {failure.dag_id}.{task}",
         text=render("alert_failure.txt", **ctx),
         html=render("alert_failure.html", **ctx),
+        sender=who.sender,
         headers={"X-Reaccreditation-Alert": "failure"},
     )
 
@@ -196,6 +198,7 @@ def late_draft(
         subject=f"{who.organisation}: reaccreditation run is late: {run.get('dag_id')} {run.get('run_id')}",
         text=render("alert_late.txt", **ctx),
         html=render("alert_late.html", **ctx),
+        sender=who.sender,
         headers={"X-Reaccreditation-Alert": "late"},
     )
 
@@ -269,6 +272,7 @@ def digest_draft(org: Organisation, today: date, overdue: Sequence[Mapping[str, 
         subject=f"{org.organisation.short_name}: {len(overdue)} department(s) have not returned evidence ({today:%d %b %Y})",
         text=render("digest_overdue.txt", **ctx),
         html=render("digest_overdue.html", **ctx),
+        sender=sender(org),
         headers={"X-Reaccreditation-Alert": "overdue-digest"},
     )
 

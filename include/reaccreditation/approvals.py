@@ -204,16 +204,16 @@ def notify(
     stopped: bool = False,
 ) -> bool:
     """One email to the quality team (sent once per dedupe key): an approval is waiting, or an item was held."""
-    from reaccreditation.mail import Draft, address, build_message, one_line
+    from reaccreditation.mail import Draft, build_message, one_line, sender
     from reaccreditation.outbox import send_once
-    from reaccreditation.render import render
+    from reaccreditation.render import local_time, render
 
     ctx = {
         "title": title,
         "what": what,
         "decision_label": LABELS.get(d.decision, d.decision) if d else "Waiting for an answer",
         "who": d.who if d else None,
-        "when": f"{d.responded_at:%Y-%m-%d %H:%M} UTC" if d and d.responded_at else None,
+        "when": local_time(d.responded_at) if d and d.responded_at else None,
         "comment": d.comment if d else None,
         "dag_id": run[0],
         "run_id": run[1],
@@ -222,13 +222,12 @@ def notify(
         "next_step": next_step,
         "stopped": stopped,
     }
-    sender = address(f"{org.organisation.short_name} quality team", org.quality_team.mailbox)
     draft = Draft(
         to=_team(org),
         subject=one_line(f"{org.organisation.short_name}: {title}"),
         text=render("approval_alert.txt", **ctx),
         html=render("approval_alert.html", **ctx),
-        sender=sender,
+        sender=sender(org),
     )
     return send_once(
         engine,

@@ -107,6 +107,9 @@ class Travel(_Model):
 class QualityTeam(_Model):
     mailbox: Email
     members: tuple[Person, ...] = Field(min_length=1)
+    sender_name: Name | None = Field(
+        default=None, description="the display name of every email sent (default: '<short name> quality team')"
+    )
 
 
 class Approvals(_Model):
@@ -160,6 +163,16 @@ class Organisation(_Model):
     @property
     def standard(self) -> Standard:
         return load_standard(self.framework)
+
+    @property
+    def sender_name(self) -> str:
+        """The one display name on every email the pipeline sends (From and Reply-To)."""
+        return self.quality_team.sender_name or f"{self.organisation.short_name} quality team"
+
+    @property
+    def mail_domain(self) -> str:
+        """The organisation's mail domain (the quality mailbox's): Message-IDs and calendar UIDs."""
+        return self.quality_team.mailbox.split("@", 1)[1]
 
     def department(self, department_id: str) -> Department:
         for d in self.departments:

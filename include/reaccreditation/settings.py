@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,3 +48,13 @@ def config_path() -> Path:
 
 def data_paths() -> Paths:
     return Paths(Path(os.environ.get("REACCREDITATION_DATA", PROJECT_ROOT / "var" / "data")))
+
+
+def timezone_name() -> str:
+    """The organisation's time zone (REACCREDITATION_TIMEZONE, default Europe/London)."""
+    return os.environ.get("REACCREDITATION_TIMEZONE", "Europe/London")
+
+
+def local_now() -> datetime:
+    """Now in the organisation's time zone, with its offset (email Date headers, receipts)."""
+    return datetime.now(ZoneInfo(timezone_name()))

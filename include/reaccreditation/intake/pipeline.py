@@ -33,6 +33,7 @@ from reaccreditation.intake.reading import ReturnedFile, Unreadable, read_return
 from reaccreditation.intake.register import Outcome
 from reaccreditation.intake.safety import SafetyReport, UnsafeFile, check_file
 from reaccreditation.organisation import Organisation
+from reaccreditation.render import long_date
 from reaccreditation.settings import Paths
 
 log = logging.getLogger(__name__)
@@ -437,7 +438,7 @@ class Sweep:
             display_name(path),
             received,
             status="duplicate",
-            message=f"already received: {first['original_name']} (same content) was received on {first['received_at']:%d %B %Y} and {first['status']}",
+            message=f"already received: {first['original_name']} (same content) was received on {long_date(first['received_at'])} and {first['status']}",
             department_id=first["department_id"],
             assessment_year=first["assessment_year"],
             request_reference=first["request_reference"],

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from reaccreditation.db.schema import intake_receipt, outbound_message, submission
-from reaccreditation.mail import Attachment, Draft, address, build_message
+from reaccreditation.mail import Attachment, Draft, address, build_message, sender
 from reaccreditation.organisation import Organisation
-from reaccreditation.render import render
+from reaccreditation.render import local_time, long_date, render
 
 ISSUES_IN_EMAIL = 40
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,7 +36,7 @@ class Reply:
 
 def _headline(sub: dict[str, Any], status: str, dept_name: str | None) -> str:
     if status == "duplicate":
-        return f"Already received: {sub['original_name']} was processed on {sub['received_at']:%d %B %Y} ({sub['status']}); nothing was processed twice"
+        return f"Already received: {sub['original_name']} was processed on {long_date(sub['received_at'])} ({sub['status']}); nothing was processed twice"
     return sub["message"] or status
 
 
@@ -134,7 +134,7 @@ def build_reply(
         "file_name": file_name or sub["original_name"],
         "sha_short": sub["sha256"][:12],
         "reference": sub.get("request_reference") or "-",
-        "received": f"{sub['received_at']:%d %B %Y %H:%M} UTC",
+        "received": local_time(sub["received_at"]),
         "year": year,
         "issues": issues[:ISSUES_IN_EMAIL] if status != "duplicate" else [],
         "issue_count": details.get("issue_count", len(issues)),
@@ -153,6 +153,7 @@ def build_reply(
             subject=f"{short}: evidence return needs the quality team: {ctx['file_name']}",
             text=render("intake_quality.txt", r=ctx),
             html=render("intake_quality.html", r=ctx),
+            sender=sender(org),
         )
         return Reply(build_message(draft), key, "intake_quarantine", None, year, None)
     ctx["greeting"] = f"Dear {dept.name} evidence contact{'s' if len(dept.evidence_contacts) > 1 else ''},"
@@ -174,7 +175,7 @@ def build_reply(
         subject=f"{short} evidence return {year}, {dept.name}: {verdict}",
         text=render("intake_reply.txt", r=ctx),
         html=render("intake_reply.html", r=ctx),
-        reply_to=address(org.organisation.short_name + " quality team", org.quality_team.mailbox),
+        sender=sender(org),
         attachments=attachments,
         headers={"X-Reaccreditation-Reference": ctx["reference"]},
     )

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from reaccreditation.mail import Draft, address, build_message, one_line
+from reaccreditation.mail import Draft, address, build_message, one_line, sender
 from reaccreditation.mailbox import store
 from reaccreditation.mailbox.message import message_ids
 from reaccreditation.organisation import Organisation
-from reaccreditation.render import render
+from reaccreditation.render import local_time, render
 
 
 def re_subject(subject: str | None) -> str:
@@ -79,7 +79,7 @@ def answer(org: Organisation, mail: dict[str, Any]) -> tuple[EmailMessage, str, 
     quality = org.quality_team.members[0]
     ctx = {
         "subject": mail.get("subject") or "(no subject)",
-        "received": f"{mail['received_at']:%d %B %Y %H:%M} UTC",
+        "received": local_time(mail["received_at"]),
         "reference": mail.get("request_reference") or "-",
         "files": details.get("files", []),
         "headline": details.get("headline", ""),
@@ -103,6 +103,7 @@ def answer(org: Organisation, mail: dict[str, Any]) -> tuple[EmailMessage, str, 
             subject=f"{short}: {what}: {ctx['subject']}",
             text=render("mailbox_quality.txt", a=ctx),
             html=render("mailbox_quality.html", a=ctx),
+            sender=sender(org),
         )
         return build_message(draft), f"mailbox_{mail['handling']}", None
     to, cc = _recipients(org, mail)
@@ -113,7 +114,7 @@ def answer(org: Organisation, mail: dict[str, Any]) -> tuple[EmailMessage, str, 
         subject=ctx["subject"],
         text=render("mailbox_answer.txt", a=ctx),
         html=render("mailbox_answer.html", a=ctx),
-        reply_to=address(f"{short} quality team", org.quality_team.mailbox),
+        sender=sender(org),
         headers={"X-Reaccreditation-Reference": ctx["reference"]},
     )
     msg = build_message(draft)

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from reaccreditation.files import write_atomic
-from reaccreditation.mail import one_line
+from reaccreditation.mail import MSGID_TAG, one_line
 from reaccreditation.mailbox import answers, store
 from reaccreditation.mailbox.imap import Mailbox
 from reaccreditation.mailbox.loops import automatic_reason
@@ -39,7 +39,8 @@ from reaccreditation.organisation import Organisation
 from reaccreditation.settings import Paths
 
 log = logging.getLogger(__name__)
-OWN_MESSAGE_ID = re.compile(r"@reaccreditation\.local>$")  # mail.build_message's Message-ID domain
+# mail.build_message's Message-IDs: <...reaccreditation@organisation's domain> (older ones: @reaccreditation.local)
+OWN_MESSAGE_ID = re.compile(rf"(\.{MSGID_TAG}@[^<>@\s]+|@reaccreditation\.local)>$")
 
 
 @dataclass

@@ -134,6 +134,7 @@ def render_pack(org: Organisation, src: Sources, pack_date: PackDate, today: Any
         "folder": str(folder),
         "headline": headline(pack),
         "reply_to": org.quality_team.mailbox,
+        "sender_name": org.sender_name,
         "messages": messages,
     }
     write_json(folder / MANIFEST, manifest)

@@ -19,13 +19,13 @@ from reaccreditation.packs.sources import MESSAGE_KIND
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def draft(folder: Path, message: dict[str, Any], reply_to: str) -> Draft:
+def draft(folder: Path, message: dict[str, Any], reply_to: str, sender_name: str = "Quality team") -> Draft:
     return Draft(
         to=[address(message["to"]["name"], message["to"]["email"])],
         subject=message["subject"],
         text=(folder / message["text"]).read_text(encoding="utf-8"),
         html=(folder / message["html"]).read_text(encoding="utf-8"),
-        reply_to=address("Quality team", reply_to),
+        sender=address(sender_name, reply_to),
         images=[InlineImage(i["cid"], (folder / i["path"]).read_bytes()) for i in message["images"]],
         attachments=[Attachment(message["attachment"], (folder / message["attachment"]).read_bytes(), XLSX)],
         headers={"X-Reaccreditation-Kind": MESSAGE_KIND},
@@ -35,10 +35,9 @@ def draft(folder: Path, message: dict[str, Any], reply_to: str) -> Draft:
 def send_pack(engine: Engine, transport: Transport, folder: Path, run_id: str | None = None) -> dict[str, int]:
     """Deliver every message of the manifest not sent before; returns counts."""
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    domain = manifest["reply_to"].partition("@")[2] or "reaccreditation.local"
     sent = skipped = 0
     for m in manifest["messages"]:
-        msg = build_message(draft(folder, m, manifest["reply_to"]), domain=domain)
+        msg = build_message(draft(folder, m, manifest["reply_to"], manifest.get("sender_name", "Quality team")))
         if send_once(
             engine,
             transport,

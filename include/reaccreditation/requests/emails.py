@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from reaccreditation.mail import Attachment, Draft, address
+from reaccreditation.mail import Attachment, Draft, address, sender
 from reaccreditation.organisation import Department, Organisation, Person
 from reaccreditation.render import render
 from reaccreditation.workbook_layout import request_reference
@@ -72,7 +72,7 @@ def _draft(org: Organisation, template: str, to: Sequence[Person], subject: str,
         subject=f"{subject} [{ctx['reference']}]",
         text=render(f"{template}.txt", **ctx),
         html=render(f"{template}.html", **ctx),
-        reply_to=address(f"{org.organisation.short_name} Quality Team", org.quality_team.mailbox),
+        sender=sender(org),
         headers={REFERENCE_HEADER: ctx["reference"]},
         **extra,
     )
