@@ -127,7 +127,7 @@ def test_a_change_sends_only_the_changed_sessions_and_a_dropped_group_is_cancell
     pipeline.publish(org, engine, first, council["out"], "run-1")
     sent = []
     pipeline.send(org, engine, sent.append, first, council["out"], "run-1")
-    assert len(sent) == 41
+    assert len(sent) == 81
     tt = org.timetable
     dropped = tt.groups[-1]
     smaller = org.model_copy(update={"timetable": tt.model_copy(update={"groups": tt.groups[:-1]})})
@@ -136,8 +136,8 @@ def test_a_change_sends_only_the_changed_sessions_and_a_dropped_group_is_cancell
     assert summary["cancelled"] == [dropped.id] and summary["moved"] == []
     sent.clear()
     counts = pipeline.send(smaller, engine, sent.append, second, council["out"], "run-2")
-    assert counts == {"invites": 0, "cancellations": 1, "assessor": 1, "skipped": 39}
-    cancel = next(m for m in sent if m["Subject"].startswith("Cancelled"))
+    assert counts == {"invites": 0, "cancellations": 1, "assessor": 1, "assessor_sessions": 1, "skipped": 39}
+    cancel = next(m for m in sent if m["Subject"].startswith("Cancelled") and "northfield" not in str(m["To"]))
     ics = next(part for part in cancel.iter_attachments() if part.get_filename() == "invite.ics")
     cal = Calendar.from_ical(ics.get_content())
     (event,) = cal.walk("VEVENT")
@@ -155,12 +155,12 @@ def test_invites_parse_back_and_a_rerun_sends_nothing(council):
     pipeline.publish(org, engine, planned, council["out"], "run-1")
     sent = []
     counts = pipeline.send(org, engine, sent.append, planned, council["out"], "run-1")
-    assert counts == {"invites": 40, "cancellations": 0, "assessor": 1, "skipped": 0}
+    assert counts == {"invites": 40, "cancellations": 0, "assessor": 1, "assessor_sessions": 40, "skipped": 0}
     invite = next(m for m in sent if "Opening meeting" in m["Subject"])
     ics = next(part for part in invite.iter_attachments() if part.get_filename() == "invite.ics")
     cal = Calendar.from_ical(ics.get_content())
     (event,) = cal.walk("VEVENT")
-    assert ics.get_content_type() == "text/calendar" and ics.get_param("method") == "REQUEST"
+    assert ics.get_content_type() == "application/ics" and ics.get_param("method") == "REQUEST"
     assert str(cal["METHOD"]) == "REQUEST" and str(event["UID"]) == "cse-2027-opening-meeting@kestrelvale.example.org"
     assert int(event["SEQUENCE"]) == 0 and event.decoded("DTSTART").date() == date(2027, 3, 15)
     attendees = {str(a).removeprefix("mailto:") for a in event.get("ATTENDEE")}
@@ -169,9 +169,10 @@ def test_invites_parse_back_and_a_rerun_sends_nothing(council):
         "invites": 0,
         "cancellations": 0,
         "assessor": 0,
+        "assessor_sessions": 0,
         "skipped": 40,
     }
-    assert len(sent) == 41
+    assert len(sent) == 81  # 40 invites, the assessor's 40 meeting requests and one covering email
 
 
 def test_the_dag_delivers_invites_to_the_smtp_sink_once(airflow_db, project_db, outbox, demo):
@@ -181,8 +182,12 @@ def test_the_dag_delivers_invites_to_the_smtp_sink_once(airflow_db, project_db, 
         run = run_dag("assessment_timetable", date(2026, 11, 25))
     assert run.state == "success" and not answers.errors
     messages = [m for m in outbox.messages() if "Approval needed" not in m["Subject"]]
-    assert len(messages) == 41
-    assessor = [m for m in messages if m["To"].addresses[0].addr_spec == "alan.wicks@northfield-cert.example.com"]
+    assert len(messages) == 81
+    assessor = [
+        m
+        for m in messages
+        if m["To"].addresses[0].addr_spec == "alan.wicks@northfield-cert.example.com" and "timetable" in m["Subject"]
+    ]
     assert len(assessor) == 1 and {p.get_filename() for p in assessor[0].iter_attachments()} == {
         "assessment-timetable.ics",
         "timetable.xlsx",
@@ -198,6 +203,7 @@ def test_the_dag_delivers_invites_to_the_smtp_sink_once(airflow_db, project_db, 
     with engine.connect() as conn:
         kinds = conn.execute(select(outbound_message.c.kind)).scalars().all()
     assert kinds.count("timetable_invite") == 40 and kinds.count("timetable_assessor") == 1
+    assert kinds.count("timetable_chair") == 40
 
 
 def test_an_impossible_config_fails_the_run_with_the_reason(airflow_db, project_db, outbox, demo):

@@ -217,7 +217,31 @@ timetable_session = Table(
     Column("attendees", JSON, nullable=False),  # [[name, email], ...] as invited (for a later cancellation)
     Column("run_id", String(250)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # the slot as last emailed (day, start, end, mode, site, room, sequence, status), migration 0007:
+    # what the assessor's covering email says changed ("moved from ...")
+    Column("notified", JSON),
     UniqueConstraint("assessment_year", "session_key", name="uq_timetable_session_year_key"),
+)
+
+# Each attendee's latest answer to a session invite (migration 0007), read from the quality mailbox:
+# an iMIP REPLY or an "Accepted:/Declined:/Tentative:" reply. No row = no answer yet.
+timetable_rsvp = Table(
+    "timetable_rsvp",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer, nullable=False, index=True),
+    Column("uid", String(255), nullable=False),  # the session's calendar UID
+    Column("session_key", String(120)),
+    Column("attendee", String(254), nullable=False),  # lower-case email
+    Column("attendee_name", Text),
+    Column("answer", String(20), nullable=False),  # accepted | declined | tentative
+    Column("sequence", Integer),  # the invite revision answered, when the reply says
+    Column("comment", Text),
+    Column("found_by", String(20), nullable=False),  # calendar | subject
+    Column("message_key", String(255), nullable=False),  # the mailbox message it came in
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("uid", "attendee", name="uq_timetable_rsvp_uid_attendee"),
 )
 
 # --- approvals stage (migration 0005) -----------------------------------------------------------------

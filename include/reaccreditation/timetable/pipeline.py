@@ -52,11 +52,12 @@ def plan(
 
 
 def organiser(org: Organisation) -> tuple[str, str]:
-    return (f"{org.organisation.short_name} quality team", org.quality_team.mailbox)
+    """The invites' ORGANIZER and sender: the quality mailbox under the config's one sender name."""
+    return (org.sender_name, org.quality_team.mailbox)
 
 
 def domain(org: Organisation) -> str:
-    return org.quality_team.mailbox.split("@", 1)[1]
+    return org.mail_domain
 
 
 def publish(
