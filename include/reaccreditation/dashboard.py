@@ -404,6 +404,7 @@ def timetable(output: Path, year: int, department_names: Mapping[str, str] | Non
         else:
             row["departments"] = _pick(s, ("department_names", "departments"))
         row["elements"] = _pick(s, ("elements",))
+        row["uid"] = str(s.get("uid") or "")
         when = _day(row["date"]) if len(row["date"]) >= 10 else None
         row["when"] = f"{when:%a %d %b %Y}" if when else row["date"] or row["day"]
         rows.append(row)
@@ -504,7 +505,28 @@ def gather(
         else section(NOT_RUN, "Readiness over time appears after the first gap analysis run")
     )
     out["approvals"] = approvals_section(engine, year)
+    out["timetable"] = with_answers(out["timetable"], engine, year)
     return out
+
+
+def with_answers(timetable: dict[str, Any], engine: Engine, year: int) -> dict[str, Any]:
+    """Each session's RSVPs (accepted / declined / tentative / no answer, by name) beside it on the timetable."""
+    if timetable.get("status") != OK:
+        return timetable
+    from reaccreditation.timetable.rsvp import LABEL, answers_by_session
+
+    answers = answers_by_session(engine, year)
+    for row in timetable["sessions"]:
+        a = answers.get(row.get("uid") or "")
+        row["answers"] = (
+            {
+                "counts": [(LABEL[k], n, k) for k, n in a["counts"].items() if n],
+                "people": [(p["name"], LABEL[p["answer"]], p["answer"]) for p in a["people"]],
+            }
+            if a
+            else None
+        )
+    return timetable
 
 
 def approvals_section(engine: Engine, year: int, limit: int = 20) -> dict[str, Any]:

@@ -54,3 +54,40 @@ def test_page_shows_the_real_gap_snapshot_history_and_timetable(airflow_db, seas
     assert [e["reasons"] for c in again["gaps"]["criteria"] for e in c["elements"]] == [
         e["reasons"] for c in data["gaps"]["criteria"] for e in c["elements"]
     ]
+
+
+def test_timetable_shows_each_invitees_answer(season):
+    from datetime import UTC, datetime
+
+    from reaccreditation.timetable import pipeline, rsvp
+
+    engine, output = season["engine"], season["output"]
+    (output / "2027" / "timetable" / "timetable.json").unlink()
+    org = load_organisation(season["config"], date(2026, 12, 16))
+    planned = pipeline.plan(org, engine, seconds=2)
+    pipeline.publish(org, engine, planned, output / "2027" / "timetable")
+    answers = [
+        rsvp.Answer(
+            "helen.marsh@kestrelvale.example.org", "accepted", uid="cse-2027-customer-services-managers@kestrelvale.example.org"
+        ),
+        rsvp.Answer("alan.booth@kvnhs.example.org", "declined", uid="cse-2027-nhs-trust@kestrelvale.example.org"),
+    ]
+    done = rsvp.record(
+        engine,
+        2027,
+        answers,
+        sender=None,
+        thread=[],
+        message_key="<t@x>",
+        answered_at=datetime.now(UTC),
+        assessors=rsvp.assessor_emails(org),
+    )
+    assert len(done.recorded) == 2 and not done.ignored
+    data = dashboard.gather(engine, org, date(2026, 12, 16), output, runs=[])
+    rows = {r["title"]: r for r in data["timetable"]["sessions"]}
+    managers = next(r for t, r in rows.items() if r["uid"].endswith("customer-services-managers@kestrelvale.example.org"))
+    assert managers["answers"]["counts"] == [("Accepted", 1, "accepted"), ("No answer", 1, "none")]
+    nhs = next(r for r in rows.values() if r["uid"].startswith("cse-2027-nhs-trust@"))
+    assert nhs["answers"]["people"] == [("Dr Alan Booth", "Declined", "declined")]
+    html = render("dashboard.html", d=data)
+    assert 'Alan Booth: <span class="rsvp declined">declined</span>' in html and "1 no answer" in html

@@ -291,7 +291,7 @@ mailbox_message = Table(
     Column("department_id", String(100)),
     Column("request_reference", String(100)),
     Column("status", String(20), nullable=False),  # claimed | done
-    Column("handling", String(30)),  # evidence | no_workbook | stranger | automatic | own_message | unreadable
+    Column("handling", String(30)),  # evidence | no_workbook | stranger | automatic | own_message | unreadable | rsvp
     Column("reason", Text),
     Column("answer_key", String(255)),  # outbox dedupe key of our direct answer, if one is owed
     Column("details", JSON),

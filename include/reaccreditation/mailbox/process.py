@@ -1,7 +1,8 @@
 """One pass over the quality mailbox: claim, archive, decide, hand workbooks to intake, answer.
 
 Per message, in this order: claim by Message-ID (else leave it: done or another run's), archive the
-raw ``.eml`` content-addressed, record why it is not answered (our own mail, auto-reply, bounce, list),
+raw ``.eml`` content-addressed, record an answer to a timetable invite (an RSVP: never answered, see
+:mod:`reaccreditation.timetable.rsvp`), record why it is not answered (our own mail, auto-reply, bounce, list),
 decide who sent it, then either quarantine its attachments and tell the quality team (a stranger), or
 write its workbooks into the intake inbox (each recorded first, with the name and modification time
 the sweep will give its receipt) or prepare a specific answer (no workbook, zip refused). Only when
@@ -156,6 +157,8 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
             ctx.engine, row_id, handling="own_message", reason="sent by this system or from the quality mailbox itself", **common
         )
         return "own_message"
+    if (handled := _rsvp(ctx, row_id, incoming, common)) is not None:
+        return handled
     reason = automatic_reason(incoming.msg, sender)
     if reason:
         log.info("mailbox: %s from %s not answered: %s", incoming.message_key, sender, reason)
@@ -215,6 +218,30 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
         **common,
     )
     return "no_workbook"
+
+
+def _rsvp(ctx: Context, row_id: int, incoming: Incoming, common: dict[str, Any]) -> str | None:
+    """An answer to a timetable invite: recorded against its session, never answered, never quarantined."""
+    from reaccreditation.timetable import rsvp
+
+    has_workbook = bool(sort_parts(incoming.parts).workbooks)
+    found = rsvp.find(incoming.msg, incoming.subject, incoming.sender, has_workbook)
+    if found is None:
+        return None
+    done = rsvp.record(
+        ctx.engine,
+        ctx.org.assessment.year,
+        found,
+        sender=incoming.sender,
+        thread=incoming.in_reply_to + incoming.references,
+        message_key=incoming.message_key,
+        answered_at=incoming.sent_at or datetime.now(UTC),
+        assessors=rsvp.assessor_emails(ctx.org),
+    )
+    log.info("mailbox: %s is an RSVP: %s", incoming.message_key, done.reason)
+    details = {"recorded": done.recorded, "ignored": done.ignored, "files": [_describe(p) for p in incoming.parts]}
+    store.finish(ctx.engine, row_id, handling="rsvp", reason=done.reason, details=details, **common)
+    return "rsvp"
 
 
 def _describe(part: Part) -> str:
@@ -328,8 +355,9 @@ def _write_with_mtime(path: Path, data: bytes, mtime_ns: int) -> None:
 def send_answers(ctx: Context, transport: Callable[[Any], None]) -> int:
     """Send every owed answer of our own (this run's and any a failed run left), each at most once."""
     from reaccreditation.outbox import send_once
+    from reaccreditation.timetable.rsvp import send_at_risk_notes
 
-    sent = 0
+    sent = send_at_risk_notes(ctx.engine, ctx.org, transport, ctx.run_id)
     for mail in store.owed_answers(ctx.engine):
         msg, kind, dept = answers.answer(ctx.org, mail)
         sent += send_once(
