@@ -9,6 +9,7 @@ text (or an alias), so a department that reorders or slightly renames columns is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 LAYOUT_VERSION = 1
 
@@ -80,7 +81,7 @@ COLUMNS: tuple[Column, ...] = (
         True,
         True,
         aliases=("date", "evidence date"),
-        help="When the evidence was produced; it must fall inside the assessment window",
+        help="When the evidence was produced; it must fall inside the evidence window (see above)",
     ),
     Column("owner", "Evidence owner", 20, True, aliases=("owner",)),
     Column("self_rating", "Self-rating", 18, True, True, choices=RATINGS, aliases=("rating", "self rating")),
@@ -109,6 +110,50 @@ META_KEYS = (
     "request_reference",
     "generated_at",
 )
+
+
+@dataclass(frozen=True)
+class EvidenceWindow:
+    """The one date rule for evidence, shared by the workbook's cell validation, its cover text and intake.
+
+    Evidence counts when it is dated from ``start`` (the window the config sets before the assessment) to
+    ``end`` (the assessment's first day), and never after the day it is checked: a date in the future is
+    a typing mistake. Dates read in the organisation's style ("5 March 2027").
+    """
+
+    start: date
+    end: date
+
+    @classmethod
+    def of(cls, assessment) -> EvidenceWindow:  # type: ignore[no-untyped-def]
+        return cls(assessment.evidence_window_start, assessment.first_day)
+
+    def last_allowed(self, today: date) -> date:
+        return min(self.end, max(today, self.start))
+
+    def excel_formulas(self) -> tuple[str, str]:
+        """Formula1 and formula2 of a 'date between' validation (Excel and LibreOffice evaluate TODAY())."""
+        s, e = self.start, self.end
+        return f"DATE({s.year},{s.month},{s.day})", f"MIN(TODAY(),DATE({e.year},{e.month},{e.day}))"
+
+    def describe(self) -> str:
+        from reaccreditation.render import long_date
+
+        return f"Evidence dated from {long_date(self.start)} to {long_date(self.end)} (the first assessment day), and not in the future"
+
+    def problem(self, day: date, today: date) -> str | None:
+        """What is wrong with ``day`` (None when it is inside the window), for the department."""
+        from reaccreditation.render import long_date
+
+        if day < self.start:
+            return f"{long_date(day)} is before the evidence window, which starts on {long_date(self.start)}: use evidence from then on"
+        if day > self.end:
+            return (
+                f"{long_date(day)} is after the evidence window, which ends on {long_date(self.end)} (the first assessment day)"
+            )
+        if day > self.last_allowed(today):
+            return f"{long_date(day)} is in the future (this workbook was checked on {long_date(today)}): enter the date the evidence was produced"
+        return None
 
 
 def normalise_header(text: object) -> str:

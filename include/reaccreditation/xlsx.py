@@ -61,3 +61,12 @@ def table_sheet(
     last = write_rows(ws, rows)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(last, 1)}"
+
+
+def print_landscape(ws: Worksheet, pages_wide: int = 1) -> None:
+    """Printed (or exported to PDF) landscape on A4, ``pages_wide`` pages across, as many down as needed."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = pages_wide
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -333,7 +333,7 @@ def test_year_boundary_and_evidence_window_edges(airflow_db, project_db, demo, o
         )
     assert results["31 Dec 23:59"][:2] == (2027, 2)  # the day before the window and 1 January (future on 31 Dec)
     assert results["1 Jan 00:01"][:2] == (2027, 1)  # only the day before the window
-    assert "older than the assessment window" in results["1 Jan 00:01"][3][0]["problem"]
+    assert "before the evidence window" in results["1 Jan 00:01"][3][0]["problem"]
     ledger.add("clock", "31 Dec / 1 Jan and the window edges", survived=True)
 
 

@@ -36,7 +36,7 @@ def test_demo_returns_match_what_was_planted(tmp_path, gx_dir):  # type: ignore[
             assert o.status == "partial" and o.rows_rejected == 1, (dept_id, o.message)
             [issue] = o.details["issues"]
             assert {
-                "stale_date": "older than the assessment window",
+                "stale_date": "before the evidence window",
                 "unknown_element": "is not an element of the standard",
                 "cplus_without_justification": "needs a justification",
                 "missing_type": "is required",

@@ -69,7 +69,7 @@ def test_intake_over_the_corpus(airflow_db, project_db, outbox, demo, gx_dir, co
             housing = next(m for m in messages if "housing-evidence-2027.xlsx" in m.get_body(("plain",)).get_content())
             assert housing["Subject"] == "Kestrel Vale evidence return 2027, Housing Services: some rows need correcting"
             html = housing.get_body(("html",)).get_content()
-            assert "is older than the assessment window (from 2026-03-15)" in html
+            assert "is before the evidence window, which starts on 15 March 2026" in html
             [attachment] = list(housing.iter_attachments())
             wb = load_workbook(io.BytesIO(attachment.get_content()))
             ws = wb["Evidence"]
@@ -77,10 +77,14 @@ def test_intake_over_the_corpus(airflow_db, project_db, outbox, demo, gx_dir, co
             stale = ws.cell(row=2, column=header["Date of evidence"])
             assert (
                 stale.comment.text
-                == "Sheet Evidence, row 2, column 'Date of evidence': 2019-03-01 is older than the assessment window (from 2026-03-15)"
+                == "Sheet Evidence, row 2, column 'Date of evidence': 1 March 2019 is before the evidence window, which starts on 15 March 2026: use evidence from then on"
             )
             assert ws.cell(row=3, column=header["Link or file name"]).comment is not None
             assert wb.sheetnames[0] == "Problems to fix"
+            problems = wb["Problems to fix"]  # prints on A4 landscape, one page wide
+            assert problems.page_setup.orientation == "landscape" and problems.page_setup.paperSize == problems.PAPERSIZE_A4
+            assert problems.sheet_properties.pageSetUpPr.fitToPage and problems.page_setup.fitToWidth == 1
+            assert problems.page_setup.fitToHeight == 0
             accepted = next(m for m in messages if "customer-services-evidence-2027.xlsx" in m.get_body(("plain",)).get_content())
             assert "accepted: 15 evidence items for 15 elements" in accepted.get_body(("plain",)).get_content()
             assert list(accepted.iter_attachments()) == []

@@ -48,12 +48,12 @@ def test_replies_in_the_mailbox_are_registered_and_answered_in_their_threads(
 
     corrected = answer[mistakes["Message-ID"]]
     assert corrected["Subject"] == mistakes["Subject"] and [a.addr_spec for a in corrected["To"].addresses] == [housing[1]]
-    assert "is older than the assessment window" in _plain(corrected)
+    assert "is before the evidence window" in _plain(corrected)
     [attachment] = list(corrected.iter_attachments())
     wb = load_workbook(io.BytesIO(attachment.get_content()))
     assert wb.sheetnames[0] == "Problems to fix"
     assert any(
-        c.comment is not None and "older than the assessment window" in c.comment.text
+        c.comment is not None and "before the evidence window" in c.comment.text
         for row in wb["Evidence"].iter_rows()
         for c in row
     )

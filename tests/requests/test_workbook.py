@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,11 @@ def test_dropdowns_and_limits_cover_every_input_row(org, workbooks):
     spare = [f for ref, f in lists.items() if ref.startswith("A")]
     assert spare == ['"' + ",".join(d.elements) + '"']
     dates = [dv for dv in ws.data_validations.dataValidation if dv.type == "date"]
-    assert len(dates) == 1 and "DATE(2026,3,15)" in dates[0].formula1 and dates[0].showErrorMessage
+    assert len(dates) == 1 and dates[0].formula1 == "DATE(2026,3,15)" and dates[0].showErrorMessage
+    assert dates[0].formula2 == "MIN(TODAY(),DATE(2027,3,15))"  # the window the cover states, never in the future
+    cover = [str(v) for r in wb[layout.COVER_SHEET].iter_rows(values_only=True) for v in r if v]
+    window = layout.EvidenceWindow.of(org.assessment).describe()
+    assert window in cover and window in dates[0].error and "15 March 2026 to 15 March 2027" in window
     assert all(dv.showErrorMessage and dv.error for dv in ws.data_validations.dataValidation)
 
 
@@ -154,10 +159,12 @@ def test_prefilled_dates_inside_the_window_are_kept_older_ones_asked_for(org):
     rows = [r for r in RequestWorkbook(org, d, prefilled=items).rows() if r.get("prefill_note")]
     assert rows[0]["evidence_date"] == window and rows[0]["notes"] is None
     assert rows[1]["evidence_date"] is None
-    assert rows[1]["notes"] == (
-        "Last year's copy is dated 30/06/2025, before this year's evidence window: "
-        "enter the date of the current version. Board paper"
+    assert rows[1]["notes"] == "Board paper"  # the department's own words, nothing of ours
+    assert rows[1]["prefill_note"] == (
+        f"{layout.PREFILL_NOTE}. Last year's copy is dated 30 June 2025, before this year's evidence window: "
+        "enter the date of the current version."
     )
+    assert layout.COLUMN_BY_KEY["prefill_note"].input is False  # a locked reference cell
 
 
 def test_text_that_looks_like_a_formula_stays_text(org):
@@ -202,41 +209,125 @@ def test_attachment_names_use_safe_characters_only(name, expected):
     assert request_file_name(2027, name) == expected
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def _soffice(tmp_path: Path, source: Path, target: str, outdir: Path) -> Path:
+    """Open ``source`` in headless LibreOffice Calc and save it as ``target`` (a convert-to filter spec)."""
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is not installed: scripts/install-libreoffice (scripts/test runs it)"
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    (made,) = list(outdir.iterdir())  # one output per call (a sheet's CSV is named after the sheet)
+    return made
+
+
 def test_libreoffice_opens_the_workbook(org, workbooks, tmp_path):
     _, data = workbooks
     d = org.department("housing")
     path: Path = tmp_path / "housing.xlsx"
     path.write_bytes(data[d.id])
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     # filter options: comma, quote, UTF-8, ..., token 9 = as shown (dd/mm/yyyy), token 12 = sheet 2 (Evidence)
-    out = subprocess.run(
-        [
-            "soffice",
-            "--headless",
-            f"-env:UserInstallation=file://{tmp_path}/lo",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,2",
-            "--outdir",
-            str(tmp_path / "csv"),
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
+    made = _soffice(
+        tmp_path, path, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,2", tmp_path / "csv"
     )
-    assert out.returncode == 0, out.stderr
-    rows = list(csv.reader(next((tmp_path / "csv").glob("*.csv")).read_text(encoding="utf-8").splitlines()))
-    assert rows[0][:3] == HEADERS[:3]
+    rows = list(csv.reader(made.read_text(encoding="utf-8").splitlines()))
     assert rows[0] == HEADERS
     ids = [r[0] for r in rows[1:] if r and r[0]]
     assert sorted(set(ids)) == sorted(d.elements)
-    prefilled = [r for r in rows[1:] if r and r[HEADERS.index("Pre-filled")] == layout.PREFILL_NOTE]
+    pre = HEADERS.index("Pre-filled")
+    prefilled = [r for r in rows[1:] if r and r[pre].startswith(layout.PREFILL_NOTE)]
     expected = workbooks[0][d.id].prefilled
     assert [r[HEADERS.index("Evidence title")] for r in prefilled] == [p.evidence_title for p in expected]
-    # last year's dates are all before this year's window: blank, with the old date in the note
+    # last year's dates are all before this year's window: blank, the reason in the locked Pre-filled column
     assert {r[HEADERS.index("Date of evidence")] for r in prefilled} == {""}
-    assert [r[HEADERS.index("Notes")][:36] for r in prefilled] == [
-        f"Last year's copy is dated {p.evidence_date:%d/%m/%Y}" for p in expected
-    ]
+    assert all(
+        f"Last year's copy is dated {p.evidence_date.day} {p.evidence_date:%B %Y}" in r[pre]
+        for r, p in zip(prefilled, expected, strict=True)
+    )
+    assert not any("Last year's copy" in r[HEADERS.index("Notes")] for r in prefilled)  # the Notes column is the department's
+
+
+def _fill_as_a_department(request: bytes, org, dept) -> tuple[bytes, int]:  # type: ignore[no-untyped-def]
+    """Every element row answered: pre-filled rows confirmed (a date where last year's was too old), others filled."""
+    import random
+
+    from reaccreditation.demo.returns import good_rows, header_columns
+    from reaccreditation.xlsx import set_text
+
+    wb = load_workbook(io.BytesIO(request))
+    ws = wb[layout.EVIDENCE_SHEET]
+    cols = header_columns(ws)
+    fresh = {r["element_id"]: r for r in good_rows(org, dept, random.Random(3), partial_share=0.0)}
+    filled = 0
+    for r in range(2, ws.max_row + 1):
+        element = ws.cell(row=r, column=cols["element_id"]).value
+        if not element:
+            continue
+        filled += 1
+        if ws.cell(row=r, column=cols["prefill_note"]).value:
+            set_text(ws.cell(row=r, column=cols["confirm"]), "Still current")
+            if ws.cell(row=r, column=cols["evidence_date"]).value is None:
+                ws.cell(row=r, column=cols["evidence_date"]).value = org.assessment.evidence_window_start + timedelta(days=30)
+            continue
+        for key, value in fresh[str(element)].items():
+            if key != "element_id":
+                cell = ws.cell(row=r, column=cols[key])
+                if isinstance(value, str):
+                    set_text(cell, value)
+                else:
+                    cell.value = value
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), filled
+
+
+def test_a_libreoffice_return_in_either_format_is_accepted_with_every_row(org, workbooks, demo_org, tmp_path, gx_dir):
+    """The department fills the request workbook and LibreOffice saves it, as .ods (its own format) and as .xlsx:
+    both go through real intake (safety checks, calamine, GX) with every row accepted, no false note."""
+    from reaccreditation.db import make_engine, upgrade
+    from reaccreditation.intake.gx_validation import Validator
+    from reaccreditation.intake.pipeline import Sweep, inbox_files
+    from reaccreditation.intake.register import current_register
+    from reaccreditation.settings import Paths
+
+    _, data = workbooks
+    d = org.department("housing")
+    filled, rows = _fill_as_a_department(data[d.id], org, d)
+    source = tmp_path / "filled" / "Evidence request 2027 - Housing Services.xlsx"
+    source.parent.mkdir()
+    source.write_bytes(filled)
+    saved = {
+        "ods": _soffice(tmp_path, source, "ods", tmp_path / "ods"),
+        "xlsx": _soffice(tmp_path, source, "xlsx:Calc MS Excel 2007 XML", tmp_path / "xlsx"),
+    }
+    assert saved["ods"].read_bytes()[:2] == b"PK" and b"opendocument.spreadsheet" in saved["ods"].read_bytes()[:100]
+    today = FIRST_DAY - timedelta(days=10)
+    for kind, path in saved.items():
+        paths = Paths(tmp_path / f"data-{kind}")
+        paths.inbox.mkdir(parents=True)
+        (paths.inbox / path.name).write_bytes(path.read_bytes())
+        url = f"sqlite:///{tmp_path / f'{kind}.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        (outcome,) = Sweep(org, engine, paths, Validator, today=today, run_id=kind).run(inbox_files(paths.inbox))
+        assert outcome.status == "accepted", (kind, outcome.message, outcome.details.get("issues"))
+        assert outcome.department_id == "housing" and outcome.request_reference == "REQ-2027-housing"  # found by _meta
+        assert outcome.rows_accepted == rows == outcome.rows_total, kind
+        assert outcome.details["notes"] == [], (kind, outcome.details["notes"])  # no "sheet '_meta' is hidden"
+        register = current_register(engine, 2027)
+        assert len(register) == rows and {r["element_id"] for r in register} == set(d.elements)
+        assert not any("Last year's" in (r["notes"] or "") for r in register)  # hints never land as the department's note

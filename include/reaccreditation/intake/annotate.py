@@ -1,8 +1,9 @@
 """Write the issues back into the department's own workbook: highlighted cells with comments.
 
 openpyxl (not calamine) because it writes. Every comment says where, what is wrong and what is
-expected; a "Problems to fix" sheet lists them all. Any formula found in the workbook is written back
-as its text (never a live formula), and a .csv return is answered with an .xlsx made from it.
+expected; a "Problems to fix" sheet lists them all (printed on A4 landscape, fitted to the page width).
+Any formula found in the workbook is written back as its text (never a live formula); a .csv or .ods
+return is answered with an .xlsx made from it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from openpyxl.styles import Font, PatternFill
 
 from reaccreditation.intake.issues import Issue
 from reaccreditation.intake.reading import ReturnedFile
-from reaccreditation.xlsx import set_text, table_sheet
+from reaccreditation.xlsx import print_landscape, set_text, table_sheet
 
 REJECTED_FILL = PatternFill("solid", fgColor="F8CBAD")
 PROBLEMS_SHEET = "Problems to fix"
@@ -66,6 +67,8 @@ def annotate(data: bytes, returned: ReturnedFile, issues: Sequence[Issue], encod
         problems.cell(row=len(by_cell) + 3, column=1),
         "Fix the highlighted cells on the evidence sheet (hover for the comment), then send the whole workbook again.",
     ).font = Font(italic=True)
+    print_landscape(problems)
+    problems.print_title_rows = "1:1"
     wb.active = 0
     buf = io.BytesIO()
     wb.save(buf)
@@ -75,6 +78,8 @@ def annotate(data: bytes, returned: ReturnedFile, issues: Sequence[Issue], encod
 def _open(data: bytes, returned: ReturnedFile, encoding: str | None) -> Workbook:
     if returned.kind == "xlsx":
         return load_workbook(io.BytesIO(data), rich_text=False)
+    if returned.kind == "ods":
+        return _from_ods(data)
     wb = Workbook()
     ws = wb.active
     ws.title = returned.sheet  # "CSV": the same name the messages use
@@ -82,4 +87,32 @@ def _open(data: bytes, returned: ReturnedFile, encoding: str | None) -> Workbook
     for r, values in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
         for c, value in enumerate(values, 1):
             set_text(ws.cell(row=r, column=c), value)
+    return wb
+
+
+def _from_ods(data: bytes) -> Workbook:
+    """An .xlsx copy of a LibreOffice (.ods) return, sheet by sheet as values (openpyxl cannot write .ods).
+
+    The ``_meta`` sheet comes along (very hidden) so that the corrected copy is still known as the
+    department's; LibreOffice opens and saves the .xlsx as it is.
+    """
+    from python_calamine import CalamineWorkbook
+
+    from reaccreditation import workbook_layout as layout
+
+    source = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in source.sheet_names:
+        ws = wb.create_sheet(name[:31])
+        for r, values in enumerate(source.get_sheet_by_name(name).to_python(skip_empty_area=False), 1):
+            for c, value in enumerate(values, 1):
+                if value not in ("", None):
+                    cell = ws.cell(row=r, column=c)
+                    if isinstance(value, str):
+                        set_text(cell, value)
+                    else:
+                        cell.value = value
+        if name == layout.META_SHEET:
+            ws.sheet_state = "veryHidden"
     return wb

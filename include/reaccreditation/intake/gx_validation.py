@@ -3,7 +3,7 @@
 The suite is data (:data:`EXPECTATIONS`) and is committed under ``great_expectations/expectations``
 together with one validation definition and one checkpoint; ``python -m
 reaccreditation.intake.gx_validation`` rewrites them after a change here. Values that change per
-organisation or per run (the element ids of the framework, the assessment window) are suite
+organisation or per run (the element ids of the framework, the evidence window) are suite
 parameters, so the committed JSON does not change with the year. The checkpoint asks for
 ``result_format=COMPLETE`` with ``unexpected_index_column_names=[file_key, row_number]`` and updates
 the Data Docs site (``great_expectations/uncommitted/data_docs``), where the quality team sees every
@@ -128,8 +128,24 @@ class Validator:
                 )
             )
 
-    def validate(self, df, *, element_ids: list[str], window_start: date, window_end: date, run_name: str) -> list[Issue]:  # type: ignore[no-untyped-def]
-        """Run the checkpoint over the sweep's frame; every unexpected row becomes an :class:`Issue`."""
+    def validate(  # type: ignore[no-untyped-def]
+        self,
+        df,
+        *,
+        element_ids: list[str],
+        window_start: date,
+        window_end: date,
+        run_name: str,
+        window: layout.EvidenceWindow | None = None,
+        today: date | None = None,
+    ) -> list[Issue]:
+        """Run the checkpoint over the sweep's frame; every unexpected row becomes an :class:`Issue`.
+
+        ``window`` and ``today`` word the date messages (before, after or in the future); the GX bounds are
+        ``window_start`` and ``window_end`` (the window's last day allowed today).
+        """
+        window = window or layout.EvidenceWindow(window_start, window_end)
+        today = today or window_end
         if df.empty:
             return []
         from great_expectations.core.run_identifier import RunIdentifier
@@ -153,7 +169,7 @@ class Validator:
                     raise RuntimeError(
                         f"GX expectation {r.expectation_config.type} failed to run: {r.exception_info.get('exception_message')}"
                     )
-                issues.extend(_issues(r.expectation_config.type, r.expectation_config.kwargs, r.result, window_start, window_end))
+                issues.extend(_issues(r.expectation_config.type, r.expectation_config.kwargs, r.result, window, today))
         typed = {(int(f), int(n)): t for f, n, t in zip(df["file_key"], df["row_number"], df["evidence_date_text"], strict=True)}
         return _resolve(issues, typed)
 
@@ -163,7 +179,7 @@ class Validator:
         return str(index) if index.exists() else None
 
 
-def _issues(kind: str, kwargs: dict[str, Any], result: dict[str, Any], start: date, end: date) -> list[Issue]:
+def _issues(kind: str, kwargs: dict[str, Any], result: dict[str, Any], window: layout.EvidenceWindow, today: date) -> list[Issue]:
     out = []
     column = kwargs.get("column")
     hits = result.get("unexpected_index_list") or []
@@ -193,7 +209,7 @@ def _issues(kind: str, kwargs: dict[str, Any], result: dict[str, Any], start: da
                 int(hit["file_key"]),
                 int(hit["row_number"]),
                 _key(column),
-                _message(kind, column, value, kwargs, start, end),
+                _message(kind, column, value, kwargs, window, today),
                 kind,
             )
         )
@@ -204,7 +220,9 @@ def _key(column: str | None) -> str | None:
     return "evidence_date" if column == "evidence_date_text" else column
 
 
-def _message(kind: str, column: str | None, value: Any, kwargs: dict[str, Any], start: date, end: date) -> str:
+def _message(
+    kind: str, column: str | None, value: Any, kwargs: dict[str, Any], window: layout.EvidenceWindow, today: date
+) -> str:
     if kind == "expect_column_values_to_not_be_null":
         if column == "evidence_date":
             return "not-a-date"  # resolved in _drop_shadowed with the typed text
@@ -217,9 +235,7 @@ def _message(kind: str, column: str | None, value: Any, kwargs: dict[str, Any], 
         return f"{shown} is not one of the allowed values: {', '.join(choices)}"
     if kind == "expect_column_values_to_be_between":
         day = value.date() if hasattr(value, "date") else value
-        if day < start:
-            return f"{day.isoformat()} is older than the assessment window (from {start.isoformat()})"
-        return f"{day.isoformat()} is later than the end of the assessment window (to {end.isoformat()})"
+        return window.problem(day, today) or f"{day} is outside the evidence window"
     if kind == "expect_column_values_to_match_regex":
         return f"{shown} is neither a web address (https://...) nor a file name (e.g. policy.pdf)"
     if kind == "expect_column_value_lengths_to_be_between":

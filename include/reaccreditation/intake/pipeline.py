@@ -140,9 +140,14 @@ class Sweep:
         self._validator: Any = None
 
     @property
+    def evidence_window(self) -> layout.EvidenceWindow:
+        """The window the request workbook's cover states and its cells validate (one rule for all three)."""
+        return layout.EvidenceWindow.of(self.org.assessment)
+
+    @property
     def window(self) -> tuple[date, date]:
-        a = self.org.assessment
-        return a.evidence_window_start, min(max(self.today, a.evidence_window_start), a.last_day)
+        w = self.evidence_window
+        return w.start, w.last_allowed(self.today)
 
     @property
     def validated(self) -> bool:
@@ -305,6 +310,8 @@ class Sweep:
             window_start=start,
             window_end=end,
             run_name=f"{self.run_id or 'intake'}: {len(prepared)} file(s)",
+            window=self.evidence_window,
+            today=self.today,
         )
         recs = frame.records(pairs)
         owned = {p.key: set(self.departments[p.outcome.department_id].elements) for p in prepared}
@@ -349,6 +356,7 @@ class Sweep:
                 [f"columns not recognised and ignored: {', '.join(returned.unknown_headers)}"] if returned.unknown_headers else []
             ),
             "elements_without_evidence": [e for e in dept.elements if e not in covered],
+            "failed_elements": sorted({r["element_id"] for r in recs if r["row_number"] in bad_rows and r["element_id"]}),
             "elements": outcome.elements,
             "sheet": returned.sheet,
         }

@@ -1,4 +1,4 @@
-"""Read a file that passed :mod:`.safety` into layout-keyed rows (python-calamine; csv for .csv).
+"""Read a file that passed :mod:`.safety` into layout-keyed rows (python-calamine for .xlsx and .ods; csv for .csv).
 
 Columns are found by header text or alias (:func:`workbook_layout.column_for_header`), so reordered or
 slightly renamed columns still work; values in merged ranges are copied to every cell of the range.
@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from reaccreditation import workbook_layout as layout
-from reaccreditation.intake.safety import SafetyReport
+from reaccreditation.intake.safety import SAVE_XLSX, SafetyReport
 
 HEADER_SEARCH_ROWS = 10
 INPUT_KEYS = tuple(c.key for c in layout.INPUT_COLUMNS)
@@ -64,13 +64,13 @@ def read_return(name: str, data: bytes, report: SafetyReport) -> ReturnedFile:
         if isinstance(exc, Unreadable):
             raise
         raise Unreadable(
-            f"the workbook could not be read ({' '.join(str(exc).split())[:200]}): open it in Excel and save it again as Excel Workbook (.xlsx)"
+            f"the workbook could not be read ({' '.join(str(exc).split())[:200]}): open it and save it again ({SAVE_XLSX})"
         ) from exc
     origin = (1, 1)
     info = report.sheet(sheet_name)
     if info is not None:
         _fill_merged(grid, info.merged, origin)
-    return _from_grid(name, "xlsx", sheet_name, grid, origin=origin, meta=meta, notes=list(report.notes))
+    return _from_grid(name, report.kind, sheet_name, grid, origin=origin, meta=meta, notes=list(report.notes))
 
 
 def _meta(wb: Any) -> dict[str, str]:

@@ -2,8 +2,11 @@
 
 A file is known by its SHA-256 (``submission.sha256`` is unique), so a re-sent identical file is only a
 new ``intake_receipt``. A file that registers rows for a department and year becomes the next
-*version*: the rows of earlier versions stay, marked ``is_current = false``. A fully rejected file
-registers nothing and leaves the current version alone (its ``version`` is 0).
+*version*: for each element it gives accepted evidence for, the earlier rows stay, marked
+``is_current = false``. An element whose rows in the new file all failed (or that it leaves out) keeps
+its earlier accepted evidence current, so a correction never knocks out what was already accepted; the
+reply says so. A fully rejected file registers nothing and leaves the current version alone (its
+``version`` is 0).
 """
 
 from __future__ import annotations
@@ -88,6 +91,9 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
     with engine.begin() as conn:
         registering = outcome.status in REGISTERING and outcome.department_id and outcome.assessment_year
         version = _next_version(conn, outcome.department_id, outcome.assessment_year) if registering else 0  # type: ignore[arg-type]
+        replaced = sorted({r["element_id"] for r in outcome.rows})
+        if registering:
+            _note_kept(conn, outcome, replaced)
         sub_id = conn.execute(
             insert(submission).values(
                 sha256=outcome.sha256,
@@ -119,6 +125,7 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
                         evidence.c.department_id == outcome.department_id,
                         evidence.c.assessment_year == outcome.assessment_year,
                         evidence.c.is_current.is_(True),
+                        evidence.c.element_id.in_(replaced),
                     )
                 )
                 .values(is_current=False)
@@ -138,6 +145,37 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
         ).inserted_primary_key[0]
     outcome.submission_id, outcome.receipt_id, outcome.version = sub_id, receipt_id, version
     return outcome
+
+
+def _note_kept(conn: Connection, outcome: Outcome, replaced: list[str]) -> None:
+    """Say which elements whose new rows failed keep the evidence accepted earlier (in the reply's notes)."""
+    failed = [e for e in outcome.details.get("failed_elements", []) if e not in replaced]
+    if not failed:
+        return
+    rows = conn.execute(
+        select(evidence.c.element_id, func.max(submission.c.received_at))
+        .join(submission, evidence.c.submission_id == submission.c.id)
+        .where(
+            and_(
+                evidence.c.department_id == outcome.department_id,
+                evidence.c.assessment_year == outcome.assessment_year,
+                evidence.c.is_current.is_(True),
+                evidence.c.element_id.in_(failed),
+            )
+        )
+        .group_by(evidence.c.element_id)
+    ).all()
+    if not rows:
+        return
+    from reaccreditation.render import long_date
+
+    kept = [f"{element} (received {long_date(when)})" for element, when in sorted(rows)]
+    outcome.details["kept_earlier"] = [r[0] for r in sorted(rows)]
+    outcome.details.setdefault("notes", []).append(
+        "the corrected rows for element(s) "
+        + ", ".join(kept)
+        + " were not accepted, so the evidence accepted earlier for them stays current until a correction is accepted"
+    )
 
 
 def record_duplicate(

@@ -5,7 +5,9 @@ when a sheet declares a huge used range, openpyxl silently reads Strict OOXML as
 open macro packages renamed ``.xlsx``. So we look inside the zip ourselves: member count and sizes
 (zip-bomb guard), content types (macros), the workbook namespace (Strict), every sheet's declared
 ``<dimension>`` and the furthest row/column actually present, merged ranges, external links and hidden
-sheets. A rejection carries a message a department can act on.
+sheets. LibreOffice's own format (``.ods``, OpenDocument) gets the same checks from its ``content.xml``
+(repeated rows and columns counted, as a reader would expand them). A rejection carries a message a
+department can act on, naming Excel's and LibreOffice's menus.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 MACRO_TYPES = ("macroEnabled", "vbaProject", "vnd.ms-office.vba")
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ODF_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+META_SHEET = "_meta"  # workbook_layout.META_SHEET: read for identification, so never "hidden, not read"
+
+# How to save a good copy, in both spreadsheet programs departments use.
+SAVE_XLSX = "in Excel use File > Save As > Excel Workbook (.xlsx); in LibreOffice, File > Save As > ODF Spreadsheet (.ods) or Excel 2007-365 (.xlsx)"
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+\d+(?::[A-Z]+\d+)?)\"")
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d+)\"")
@@ -58,7 +68,7 @@ class SheetInfo:
 class SafetyReport:
     """What the package check found; ``kind`` is ``xlsx`` or ``csv``."""
 
-    kind: str
+    kind: str  # xlsx | ods | csv
     sheets: list[SheetInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     submitter: str | None = None
@@ -96,29 +106,32 @@ def check_file(name: str, data: bytes) -> SafetyReport:
             or "EncryptedPackage".encode("utf-16-le") in data
         ):
             raise UnsafeFile(
-                "the workbook is password-protected: remove the password (File > Info > Protect Workbook) and send it again as .xlsx"
+                "the workbook is password-protected: remove the password (Excel: File > Info > Protect Workbook; "
+                "LibreOffice: File > Save As without 'Save with password') and send it again"
             )
-        raise UnsafeFile("this is an old-format Excel file (.xls): open it and use Save As > Excel Workbook (.xlsx)")
+        raise UnsafeFile(f"this is an old-format Excel file (.xls): open it and save a new copy ({SAVE_XLSX})")
     if suffix == ".csv":
         return _check_csv(data)
-    if suffix not in (".xlsx", ".xlsm", ".xls", ""):
+    if suffix not in (".xlsx", ".xlsm", ".xls", ".ods", ""):
         raise UnsafeFile(
-            f"'{suffix}' files are not accepted: send the evidence workbook as .xlsx (or a .csv export of the Evidence sheet)"
+            f"'{suffix}' files are not accepted: send the evidence workbook as .xlsx or .ods (or a .csv export of the Evidence sheet)"
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if suffix == ".xls":
-            raise UnsafeFile("this is not an Excel workbook we can read: use Save As > Excel Workbook (.xlsx)")
+            raise UnsafeFile(f"this is not an Excel workbook we can read: save a new copy ({SAVE_XLSX})")
         raise UnsafeFile(
-            "the file is not a valid .xlsx workbook (it may be damaged or only partly saved): save it again as Excel Workbook (.xlsx)"
+            f"the file is not a valid {suffix or '.xlsx'} workbook (it may be damaged or only partly saved): save it again ({SAVE_XLSX})"
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if "mimetype" in zf.namelist() and "xl/workbook.xml" not in zf.namelist():
+                return _check_ods(zf)
             return _check_package(zf)
     except UnsafeFile:
         raise
     except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, KeyError, ValueError, EOFError, OSError, RuntimeError) as exc:
         what = "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
-        raise UnsafeFile(f"the workbook is damaged and cannot be read ({what}): save it again as Excel Workbook (.xlsx)") from exc
+        raise UnsafeFile(f"the workbook is damaged and cannot be read ({what}): save it again ({SAVE_XLSX})") from exc
 
 
 def _check_csv(data: bytes) -> SafetyReport:
@@ -145,7 +158,8 @@ def _check_csv(data: bytes) -> SafetyReport:
     return report
 
 
-def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
+def _check_members(zf: zipfile.ZipFile) -> None:
+    """Zip-bomb and encryption guards shared by .xlsx and .ods packages."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise UnsafeFile(f"the workbook package has {len(infos)} parts; the limit is {MAX_MEMBERS}")
@@ -160,17 +174,21 @@ def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
             )
     if total > MAX_UNCOMPRESSED_BYTES:
         raise UnsafeFile(f"the workbook expands to {total / 1e6:.0f} MB; the limit is {MAX_UNCOMPRESSED_BYTES // 1_000_000} MB")
-    names = {i.filename for i in infos}
+
+
+def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
+    _check_members(zf)
+    names = {i.filename for i in zf.infolist()}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise UnsafeFile("the file is a zip archive but not an Excel workbook: send the evidence workbook as .xlsx")
+        raise UnsafeFile("the file is a zip archive but not a spreadsheet: send the evidence workbook itself (.xlsx or .ods)")
     content_types = zf.read("[Content_Types].xml").decode("utf-8", "replace")
     if any(n.lower().endswith("vbaproject.bin") for n in names) or any(t in content_types for t in MACRO_TYPES):
         raise UnsafeFile(
-            "the workbook contains macros, which we do not accept: use Save As > Excel Workbook (.xlsx), not a macro-enabled workbook"
+            f"the workbook contains macros, which we do not accept: save a copy without them ({SAVE_XLSX}), not a macro-enabled workbook"
         )
     workbook_xml = zf.read("xl/workbook.xml")
     if STRICT_NS.encode() in workbook_xml[:4096]:
-        raise UnsafeFile("the workbook is saved as 'Strict Open XML Spreadsheet': use Save As > Excel Workbook (.xlsx)")
+        raise UnsafeFile(f"the workbook is saved as 'Strict Open XML Spreadsheet': save a new copy ({SAVE_XLSX})")
     report = SafetyReport(kind="xlsx")
     if any(n.startswith("xl/externalLinks/") for n in names):
         report.notes.append("the workbook links to other files (external links); linked values were not refreshed")
@@ -188,12 +206,102 @@ def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
                 f"sheet '{name}' declares {info.rows} rows x {info.cols} columns; the limit is {MAX_ROWS} x {MAX_COLS}: "
                 "delete the unused rows and columns (or copy the data into a fresh workbook)"
             )
-        if state == "hidden":
-            report.notes.append(f"sheet '{name}' is hidden; it was not read")
+        _hidden_note(report, name, state)
         report.sheets.append(info)
     if not report.sheets:
         raise UnsafeFile("the workbook has no sheets")
     return report
+
+
+def _hidden_note(report: SafetyReport, name: str, state: str) -> None:
+    """A hidden sheet is not read: say so, except for ``_meta``, which is read (LibreOffice saves our very
+    hidden ``_meta`` as merely hidden, and ODS has no very hidden)."""
+    if state != "visible" and name != META_SHEET and (state == "hidden" or report.kind == "ods"):
+        report.notes.append(f"sheet '{name}' is hidden; it was not read")
+
+
+def _check_ods(zf: zipfile.ZipFile) -> SafetyReport:
+    """An OpenDocument spreadsheet (LibreOffice's own format): the same guards, from its XML."""
+    _check_members(zf)
+    names = set(zf.namelist())
+    if zf.read("mimetype")[:100].strip() != ODS_MIMETYPE or "content.xml" not in names:
+        raise UnsafeFile("the file is an OpenDocument file but not a spreadsheet: send the evidence workbook (.ods or .xlsx)")
+    manifest = zf.read("META-INF/manifest.xml")[:1_000_000] if "META-INF/manifest.xml" in names else b""
+    if b"encryption-data" in manifest:
+        raise UnsafeFile(
+            "the workbook is password-protected: in LibreOffice use File > Save As and untick 'Save with password', then send it again"
+        )
+    if any(n.startswith(("Basic/", "Scripts/")) and not n.endswith("/") for n in names):
+        raise UnsafeFile(f"the workbook contains macros, which we do not accept: save a copy without them ({SAVE_XLSX})")
+    report = SafetyReport(kind="ods")
+    report.submitter = _ods_submitter(zf, names)
+    for info in _scan_ods(zf):
+        if info.rows > MAX_ROWS or info.cols > MAX_COLS:
+            raise UnsafeFile(
+                f"sheet '{info.name}' has content up to row {info.rows}, column {info.cols}; the limit is {MAX_ROWS} x {MAX_COLS}: "
+                "delete the unused rows and columns (or copy the data into a fresh workbook)"
+            )
+        _hidden_note(report, info.name, info.state)
+        report.sheets.append(info)
+    if not report.sheets:
+        raise UnsafeFile("the workbook has no sheets")
+    return report
+
+
+def _ods_submitter(zf: zipfile.ZipFile, names: set[str]) -> str | None:
+    if "meta.xml" not in names:
+        return None
+    text = zf.read("meta.xml")[:20_000].decode("utf-8", "replace")
+    for tag in ("dc:creator", "meta:initial-creator"):
+        m = re.search(rf"<{tag}>([^<]{{1,200}})</", text)
+        if m and m.group(1).strip():
+            return " ".join(m.group(1).split())
+    return None
+
+
+def _scan_ods(zf: zipfile.ZipFile) -> list[SheetInfo]:
+    """Stream content.xml: each table's name, whether its style hides it, and the furthest row and column
+    that hold anything, counting ``number-rows-repeated``/``number-columns-repeated`` as a reader expands them
+    (trailing empty repeats, which LibreOffice writes to the sheet's end, hold nothing and are not counted)."""
+    t, st = f"{{{ODF_TABLE}}}", f"{{{ODF_STYLE}}}"
+    hidden_styles: set[str] = set()
+    sheets: list[SheetInfo] = []
+    row = max_row = max_col = 0
+    current: SheetInfo | None = None
+    with zf.open("content.xml") as f:
+        for event, el in ElementTree.iterparse(f, events=("start", "end")):
+            tag = el.tag
+            if event == "start" and tag == f"{t}table":
+                style = el.get(f"{t}style-name", "")
+                current = SheetInfo(el.get(f"{t}name", ""), "hidden" if style in hidden_styles else "visible", 0, 0)
+                row = max_row = max_col = 0
+            elif event != "end":
+                continue
+            elif tag == f"{st}table-properties" and el.get(f"{t}display") == "false":
+                hidden_styles.add("?")  # resolved at the enclosing style:style below
+            elif tag == f"{st}style":
+                if "?" in hidden_styles:
+                    hidden_styles.discard("?")
+                    hidden_styles.add(el.get(f"{st}name", ""))
+                el.clear()
+            elif tag == f"{t}table-row" and current is not None:
+                repeat = min(int(el.get(f"{t}number-rows-repeated", "1")), 10**7)
+                col = used = 0
+                for cell in el:
+                    span = min(int(cell.get(f"{t}number-columns-repeated", "1")), 10**6)
+                    col += span
+                    if len(cell) or any(k.endswith("value-type") for k in cell.attrib):
+                        used = col
+                if used:
+                    max_row, max_col = row + repeat, max(max_col, used)
+                row += repeat
+                el.clear()
+            elif tag == f"{t}table" and current is not None:
+                current.rows, current.cols = max_row, max_col
+                sheets.append(current)
+                current = None
+                el.clear()
+    return sheets
 
 
 def _relationships(zf: zipfile.ZipFile, path: str) -> dict[str, str]:

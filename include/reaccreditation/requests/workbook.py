@@ -23,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from reaccreditation import workbook_layout as layout
 from reaccreditation.organisation import Department, Organisation
-from reaccreditation.xlsx import HEADER_FILL, REFERENCE_FILL, WRAP_TOP, set_text
+from reaccreditation.xlsx import HEADER_FILL, REFERENCE_FILL, WRAP_TOP, print_landscape, set_text
 
 FONT = "Calibri"  # named on every styled font: without a name LibreOffice falls back to a serif face
 HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
@@ -106,19 +106,22 @@ class RequestWorkbook:
         return rows
 
     def _prefill_date(self, item: PrefilledEvidence) -> dict[str, Any]:
-        """Last year's date when it is still inside this year's window; otherwise a blank date and a note.
+        """Last year's date when it is still inside this year's window; otherwise a blank date and a hint.
 
         Intake rejects dates before the window, so pre-filling an old date would set up a rejection for
         a department that simply confirms the row: it is asked for the date of the current version instead.
         """
+        from reaccreditation.render import long_date
+
         window = self.organisation.assessment.evidence_window_start
         if item.evidence_date is None or item.evidence_date >= window:
             return {"evidence_date": item.evidence_date, "notes": item.notes}
-        note = (
-            f"Last year's copy is dated {item.evidence_date:%d/%m/%Y}, before this year's evidence window: "
-            "enter the date of the current version."
+        hint = (
+            f"{layout.PREFILL_NOTE}. Last year's copy is dated {long_date(item.evidence_date)}, before this year's "
+            "evidence window: enter the date of the current version."
         )
-        return {"evidence_date": None, "notes": f"{note} {item.notes}" if item.notes else note}
+        # the hint goes in the locked reference column, never in Notes (the department's own words)
+        return {"evidence_date": None, "notes": item.notes, "prefill_note": hint}
 
     def _last_assessment(self, element_id: str) -> str | None:
         rating = self.last_ratings.get(element_id)
@@ -185,7 +188,7 @@ class RequestWorkbook:
         ws.protection.formatRows = False
         ws.print_title_rows = "1:1"
         ws.print_title_cols = "A:B"
-        _print_landscape(ws, pages_wide=2)
+        print_landscape(ws, pages_wide=2)
 
     def _validate(self, ws, last: int, first_spare: int) -> None:  # type: ignore[no-untyped-def]
         def col(key: str) -> str:
@@ -203,15 +206,16 @@ class RequestWorkbook:
         choice("self_rating", layout.RATINGS, "Choose one of the four ratings.")
         choice("cplus_claim", layout.YES_NO, "Answer Yes or No.")
         choice("confirm", layout.CONFIRM_CHOICES, "Choose 'Still current' or 'Replaced'.")
-        window = self.organisation.assessment.evidence_window_start
+        window = layout.EvidenceWindow.of(self.organisation.assessment)
+        earliest, latest = window.excel_formulas()
         add(
             DataValidation(
                 type="date",
                 operator="between",
-                formula1=f"DATE({window.year},{window.month},{window.day})",
-                formula2=f"DATE({self.organisation.assessment.first_day.year},{self.organisation.assessment.first_day.month},{self.organisation.assessment.first_day.day})",
+                formula1=earliest,
+                formula2=latest,
                 allow_blank=True,
-                error=f"Enter a date between {window:%d/%m/%Y} and {self.organisation.assessment.first_day:%d/%m/%Y}.",
+                error=f"Enter a date in the evidence window. {window.describe()}.",
             ),
             "evidence_date",
         )
@@ -280,11 +284,14 @@ class RequestWorkbook:
             ("Reference", self.reference),
             ("Return by", f"{org.return_deadline:%A %d %B %Y}"),
             ("Assessment", f"{org.assessment.first_day:%d %B %Y} to {org.assessment.last_day:%d %B %Y}"),
-            ("Evidence window", f"Evidence dated from {org.assessment.evidence_window_start:%d %B %Y} onwards"),
+            ("Evidence window", layout.EvidenceWindow.of(org.assessment).describe()),
             ("Elements you own", f"{len(self.element_ids)} ({', '.join(self.element_ids)})"),
             *self._last_assessment_fact(),
             ("Questions", f"{quality.name}, {quality.email}"),
-            ("Return to", f"Reply to the request email with this workbook attached, or send it to {org.quality_team.mailbox}"),
+            (
+                "Return to",
+                f"Reply to the request email with this workbook attached (.xlsx or .ods), or send it to {org.quality_team.mailbox}",
+            ),
         ]
         r = 4
         for label, value in facts:
@@ -296,11 +303,11 @@ class RequestWorkbook:
         steps = [
             "Open the 'Evidence' sheet. Grey columns describe each element and are locked; fill the white columns.",
             "Give at least one piece of evidence per element: a title, its type, a link or file name, its date and a self-rating.",
-            "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and choose 'Replaced'. An empty date means last year's copy is too old: enter the date of the current version.",
+            "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and choose 'Replaced'. An empty date means last year's copy is too old (the 'Pre-filled' column says so): enter the date of the current version.",
             "More than one item for an element? Use the spare rows at the bottom: pick the element id, then fill the row.",
             "Claiming Compliance Plus? Answer Yes and say why in the justification column.",
             "Keep dates inside the evidence window; links must start with https:// or be the name of a file you send with the workbook.",
-            "Do not rename the sheets or remove the header row. Save as .xlsx (not .xls or .xlsm).",
+            "Do not rename the sheets or remove the header row. Excel: File > Save As > Excel Workbook (.xlsx), not .xls or .xlsm. LibreOffice: File > Save (ODF Spreadsheet, .ods) or File > Save As > Excel 2007-365 (.xlsx); both are accepted.",
         ]
         for i, step in enumerate(steps, 1):
             r += 1
@@ -333,7 +340,7 @@ class RequestWorkbook:
                 ws.row_dimensions[row[1].row].height = row_height([row[1].value], [ws.column_dimensions["B"].width])
         ws.protection.sheet = True
         ws.sheet_view.showGridLines = False
-        _print_landscape(ws)
+        print_landscape(ws)
 
     def _write_meta(self, ws) -> None:  # type: ignore[no-untyped-def]
         org = self.organisation
@@ -372,15 +379,6 @@ def row_height(values, widths: Sequence[float] | None = None) -> float:  # type:
             per_line = max(1, int(width * 1.2))
             lines = max(lines, sum(len(textwrap.wrap(part, per_line)) or 1 for part in value.split("\n")))
     return min(LINE_HEIGHT * lines + 3, 409)  # 409 pt: Excel's maximum row height
-
-
-def _print_landscape(ws, pages_wide: int = 1) -> None:  # type: ignore[no-untyped-def]
-    """Printed (or exported to PDF) landscape on A4, ``pages_wide`` pages across, as many down as needed."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = pages_wide
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()-]+")
