@@ -82,7 +82,7 @@ def test_intake_over_the_corpus(airflow_db, project_db, outbox, demo, gx_dir, co
             assert ws.cell(row=3, column=header["Link or file name"]).comment is not None
             assert wb.sheetnames[0] == "Problems to fix"
             problems = wb["Problems to fix"]  # prints on A4 landscape, one page wide
-            assert problems.page_setup.orientation == "landscape" and problems.page_setup.paperSize == problems.PAPERSIZE_A4
+            assert problems.page_setup.orientation == "landscape" and int(problems.page_setup.paperSize) == 9  # A4
             assert problems.sheet_properties.pageSetUpPr.fitToPage and problems.page_setup.fitToWidth == 1
             assert problems.page_setup.fitToHeight == 0
             accepted = next(m for m in messages if "customer-services-evidence-2027.xlsx" in m.get_body(("plain",)).get_content())
