@@ -1,6 +1,6 @@
 """Which attached files are evidence workbooks, and what is inside an attached zip.
 
-Workbook-like files (by extension or spreadsheet content type: ``.xlsx``, ``.xlsm``, ``.xls``, ``.csv``)
+Workbook-like files (by extension or spreadsheet content type: ``.xlsx``, ``.ods``, ``.xlsm``, ``.xls``, ``.csv``)
 go to intake, which refuses macros, old formats and encrypted files with its own specific messages.
 A ``.zip`` is opened here, within limits (members, sizes, expansion ratio), and its workbooks are taken
 out; anything else is recorded as "not evidence" and named in the answer when no workbook came.
@@ -16,11 +16,12 @@ from pathlib import PurePosixPath
 
 from reaccreditation.mailbox.message import Part
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+WORKBOOK_SUFFIXES = (".xlsx", ".ods", ".xlsm", ".xls", ".csv")
 SPREADSHEET_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.ms-excel.sheet.macroenabled.12": ".xlsm",
     "application/vnd.ms-excel": ".xls",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",  # LibreOffice's own format
     "text/csv": ".csv",
 }
 ZIP_TYPES = {"application/zip", "application/x-zip-compressed", "application/x-zip"}
@@ -75,7 +76,7 @@ def sort_parts(parts: list[Part]) -> Sorted:
             out.workbooks += found
             out.other += other
             if not found:
-                out.refused.append((part, "it contains no workbook (.xlsx or .csv)"))
+                out.refused.append((part, "it contains no workbook (.xlsx, .ods or .csv)"))
         else:
             out.other.append(part)
     return out

@@ -201,12 +201,12 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
             "We received your email, but none of its attachments is an evidence workbook, so no evidence was registered."
         )
         details["advice"] = (
-            "Please reply again with the evidence workbook from your request email (.xlsx, or .csv) attached. Other documents belong in the workbook as links or file names."
+            "Please reply again with the evidence workbook from your request email (.xlsx or .ods, or .csv) attached. Other documents belong in the workbook as links or file names."
         )
     else:
         details["headline"] = "We received your email, but nothing was attached, so no evidence was registered."
         details["advice"] = (
-            "Please reply again with the completed evidence workbook from your request email attached (the .xlsx file)."
+            "Please reply again with the completed evidence workbook from your request email attached (the .xlsx file, or the .ods LibreOffice saves)."
         )
     store.finish(
         ctx.engine,
