@@ -16,7 +16,7 @@ from reaccreditation.requests.workbook import read_meta
 from ..conftest import FIRST_DAY, run_dag
 from .conftest import T_REQUESTS, add_evidence, output_folder, run_requests
 
-QUALITY = "Kestrel Vale Quality Team <quality@kestrelvale.example.org>"
+QUALITY = "Kestrel Vale quality team <quality@kestrelvale.example.org>"  # the one sender name (quality_team.sender_name)
 
 
 def addresses(msg, header: str) -> list[str]:  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ def test_request_email_has_everything_a_contact_needs(org):
     )
     msg = build_message(draft)
     assert msg["To"] == "Owen Price <owen.price@kestrelvale.example.org>"
-    assert msg["Reply-To"] == "Kestrel Vale Quality Team <quality@kestrelvale.example.org>"
+    assert msg["Reply-To"] == msg["From"] == "Kestrel Vale quality team <quality@kestrelvale.example.org>"
     assert msg["X-Reaccreditation-Reference"] == "REQ-2027-policy-insight"
     assert msg["Subject"] == f"Evidence request 2027: {d.name}, reply by 24 January 2027 [REQ-2027-policy-insight]"
     text = msg.get_body(("plain",)).get_content()
