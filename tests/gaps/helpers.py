@@ -44,8 +44,9 @@ def ev(
 
 
 def covered(org: Organisation, when: date = FRESH) -> list[dict[str, Any]]:
-    """Fresh Compliance evidence from every owner of every element: the 'all ready' baseline."""
-    return [ev(d.id, e, when) for d in org.departments for e in d.elements]
+    """Fresh evidence self-rated at the standard's 'meets' rating from every owner of every element: all ready."""
+    meets = org.standard.label("meets")
+    return [ev(d.id, e, when, meets) for d in org.departments for e in d.elements]
 
 
 def returned(org: Organisation, status: str = "accepted", year: int = FIRST_DAY.year) -> list[dict[str, Any]]:

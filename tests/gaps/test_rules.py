@@ -6,10 +6,12 @@ from datetime import date
 
 import pytest
 
+from reaccreditation.demo import build_config
 from reaccreditation.gaps import analyse
 from reaccreditation.gaps.analysis import due_date
+from reaccreditation.organisation import parse_organisation
 
-from .helpers import FRESH, STALE, TODAY, covered, ev, make_org, outcome, returned
+from .helpers import FIRST_DAY, FRESH, STALE, TODAY, covered, ev, make_org, outcome, returned
 
 E = "1.1.1"  # owned by customer-services (Joe Barker) and policy-insight (Laura Chen, Owen Price)
 
@@ -150,6 +152,7 @@ def test_charter_mark_partials_per_criterion_over_the_limit_fail_the_criterion()
         base = [r for r in covered(org) if r["element_id"] not in elements]
         return base + [ev(owners[e], e, FRESH, "Partial Compliance") for e in elements]
 
+    assert analyse(org, rows([]), returned(org), [], TODAY).overall.ratings["Full Compliance"] == 63
     at_limit = analyse(org, rows(partial[:3]), returned(org), [], TODAY)
     assert not at_limit.criteria[0].partial_limit_exceeded
     assert all("criterion_partial_limit" not in at_limit.codes(e) for e in partial[:3])
@@ -157,10 +160,12 @@ def test_charter_mark_partials_per_criterion_over_the_limit_fail_the_criterion()
     over = analyse(org, rows(partial), returned(org), [], TODAY)
     crit = over.criteria[0]
     assert (crit.key, crit.max_partials, crit.ratings["Partial Compliance"], crit.partial_limit_exceeded) == ("1", 3, 4, True)
-    for e in partial:
-        reason = over.element(e).reasons[-1]
-        assert reason.code == "criterion_partial_limit"
-        assert reason.message == "Criterion 1 is forecast 4 partials; CM allows at most 3"
+    limit = "Criterion 1 has 4 Partial Compliance; Charter Mark allows at most 3"
+    share = "Criterion 1 has 7 of 11 elements met (64%); Charter Mark needs at least 70% in every criterion"
+    for e in partial:  # 4 partials of 11 also leave only 64% met: both rules fail the criterion
+        reasons = {r.code: r.message for r in over.element(e).reasons}
+        assert reasons["criterion_partial_limit"] == limit and reasons["criterion_min_share_met"] == share
+    assert crit.fails == (limit, share)
     assert not over.criteria[1].partial_limit_exceeded
 
 
@@ -232,11 +237,14 @@ def test_due_date_is_the_return_deadline_then_the_next_pack(org):
 
 
 def test_element_without_owner_is_a_gap_for_the_quality_team():
-    org = make_org("charter_mark")
-    assert org.unowned_elements
+    config = build_config(FIRST_DAY, "charter_mark")
+    for d in config["departments"]:
+        d["elements"] = [e for e in d["elements"] if e != "6.2.3"] or d["elements"]
+    org = parse_organisation(config, source="test")
+    assert org.unowned_elements == ["6.2.3"]
     element_id = org.unowned_elements[0]
     e = analyse(org, [], [], [], TODAY).element(element_id)
-    assert [r.code for r in e.reasons] == ["no_owner", "no_evidence"]
+    assert [r.code for r in e.reasons][:2] == ["no_owner", "no_evidence"]  # then the criterion fails its pass rules
     assert e.reasons[0].departments == () and [c.name for c in e.reasons[0].contacts] == ["Priya Raman", "Tom Hollis"]
 
 

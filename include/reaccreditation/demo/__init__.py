@@ -56,7 +56,8 @@ def build_config(first_day: date, framework: str = "cse") -> dict[str, Any]:
 
     departments = []
     for d in spec["departments"]:
-        elements = [e.id for e in standard.elements if e.sub_criterion_id in d["sub_criteria"]]
+        subs = d["sub_criteria"] if framework == "cse" else d[framework]
+        elements = [e.id for e in standard.elements if e.sub_criterion_id in subs]
         departments.append(
             {
                 "id": d["id"],

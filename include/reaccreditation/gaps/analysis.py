@@ -1,8 +1,9 @@
 """Run the gap rules over every element and forecast the assessor's view: ``analyse(...) -> Snapshot``.
 
-The forecast starts from Compliance (Compliance Plus for a justified, fresh claim) and is capped by the
-worst reason; readiness follows from the forecast and the risks. Every number is explained in
-docs/gap-analysis.md.
+The forecast starts from the standard's "meets" rating (CSE Compliance, Charter Mark Full Compliance; the
+"exceeds" rating for a justified, fresh claim) and is capped by the worst reason; then the standard's
+pass rules are applied per criterion. Readiness follows from the forecast and the risks. Every number is
+explained in docs/gap-analysis.md.
 """
 
 from __future__ import annotations
@@ -27,17 +28,9 @@ from reaccreditation.gaps.model import (
     Snapshot,
     Submission,
 )
-from reaccreditation.gaps.rules import (
-    COMPLIANCE,
-    COMPLIANCE_PLUS,
-    NON_COMPLIANCE,
-    PARTIAL,
-    RULES,
-    ElementFacts,
-    Owner,
-)
+from reaccreditation.gaps.rules import RULES, ElementFacts, Owner
 from reaccreditation.organisation import Organisation
-from reaccreditation.standards import Standard
+from reaccreditation.standards import EXCEEDS, FAILS, MEETS, PARTIAL, Standard
 
 
 def due_date(org: Organisation, today: date) -> date:
@@ -79,7 +72,7 @@ def _forecast(standard: Standard, reasons: list[Reason]) -> tuple[str, tuple[str
     """The best rating the reasons allow, and the codes of the reasons that set it."""
     score = {r.label: r.score for r in standard.ratings}
     candidate = any(r.code == "cplus_candidate" for r in reasons)
-    base = standard.rating(COMPLIANCE_PLUS if candidate else COMPLIANCE).label
+    base = standard.label(EXCEEDS if candidate else MEETS)
     caps = [r.caps_at for r in reasons if r.caps_at]
     forecast = min([base, *caps], key=lambda label: score[label])
     because = tuple(dict.fromkeys(r.code for r in reasons if r.caps_at == forecast))
@@ -89,7 +82,7 @@ def _forecast(standard: Standard, reasons: list[Reason]) -> tuple[str, tuple[str
 
 
 def _readiness(standard: Standard, forecast: str, reasons: list[Reason]) -> str:
-    if standard.rating(forecast).score < standard.rating(COMPLIANCE).score:
+    if not standard.rating(forecast).met:
         return GAP
     if any(r.severity != "info" for r in reasons):
         return AT_RISK
@@ -97,60 +90,73 @@ def _readiness(standard: Standard, forecast: str, reasons: list[Reason]) -> str:
 
 
 def _focus(standard: Standard, last: Outcome | None, readiness: str, reasons: list[Reason]) -> tuple[str, ...]:
-    """Why a surveillance visit will look at this element: last time's partials and actions, risks, C+ claims."""
+    """Why a review visit will look at this element: last time's partials and actions, risks, top-rating claims."""
     out: list[str] = []
-    last_id = None
-    if last is not None:
-        try:
-            last_id = standard.rating(last.rating).id
-        except KeyError:
-            last_id = None
-    if last_id in (PARTIAL, NON_COMPLIANCE):
-        out.append(f"{standard.rating(last_id).label} in {last.assessment_year}")  # type: ignore[union-attr]
+    last_id = standard.level_of(last.rating) if last is not None else None
+    if last_id in (PARTIAL, FAILS):
+        out.append(f"{standard.label(last_id)} in {last.assessment_year}")  # type: ignore[union-attr, arg-type]
     if last is not None and last.action:
         out.append(f"action from {last.assessment_year}")
     if readiness != READY:
         out.append(readiness)
     codes = {r.code for r in reasons}
     if codes & {"cplus_candidate", "cplus_unjustified"}:
-        out.append("Compliance Plus claim")
-    if last_id == COMPLIANCE_PLUS:
-        out.append(f"Compliance Plus in {last.assessment_year}")  # type: ignore[union-attr]
+        out.append(f"{standard.label(EXCEEDS)} claim")
+    if last_id == EXCEEDS:
+        out.append(f"{standard.label(EXCEEDS)} in {last.assessment_year}")  # type: ignore[union-attr]
     return tuple(out)
 
 
-def criterion_partial_limit(standard: Standard, results: list[ElementResult]) -> list[ElementResult]:
-    """Framework rule (Charter Mark): more forecast partials in a criterion than it allows fails the criterion."""
-    partial = standard.rating(PARTIAL).label
+# Reason code per pass rule a criterion breaks, and which of its elements the reason is put on.
+_PASS_RULE_REASONS = {
+    "partial_limit": ("criterion_partial_limit", lambda r: r.level == PARTIAL),
+    "min_share_met": ("criterion_min_share_met", lambda r: not r.met),
+    "forbidden_rating": ("criterion_forbidden_rating", None),  # the elements with the forbidden rating
+}
+
+
+def criterion_pass_rules(standard: Standard, results: list[ElementResult]) -> list[ElementResult]:
+    """The standard's pass rules over each criterion's forecast (Charter Mark: partial limits, 70% met, no
+    major non-compliance): a criterion that would fail marks its offending elements as gaps, saying why."""
     out = list(results)
+    forbidden = set(standard.pass_rules.forbidden)
     for criterion in standard.criteria:
-        if criterion.max_partials is None:
-            continue
-        idx = [i for i, r in enumerate(out) if r.criterion_id == criterion.id and r.forecast == partial]
-        if len(idx) <= criterion.max_partials:
-            continue
-        for i in idx:
-            r = out[i]
-            reason = Reason(
-                "criterion_partial_limit",
-                "gap",
-                f"Criterion {criterion.id} is forecast {len(idx)} partials; {standard.short_name} allows at most {criterion.max_partials}",
-                r.reasons[0].departments if r.reasons else r.owners,
-                r.reasons[0].contacts if r.reasons else (),
-            )
-            out[i] = replace(r, reasons=(*r.reasons, reason), readiness=GAP)
+        idx = [i for i, r in enumerate(out) if r.criterion_id == criterion.id]
+        for check in standard.check_criterion(criterion, [out[i].forecast for i in idx]):
+            code, offends = _PASS_RULE_REASONS[check.code]
+            for i in idx:
+                r = out[i]
+                rating = standard.rating(r.forecast)
+                if not (offends(rating) if offends else rating.id in forbidden):
+                    continue
+                reason = Reason(
+                    code,
+                    "gap",
+                    check.message,
+                    r.reasons[0].departments if r.reasons else r.owners,
+                    r.reasons[0].contacts if r.reasons else (),
+                )
+                out[i] = replace(r, reasons=(*r.reasons, reason), readiness=GAP)
     return out
 
 
 def _rollup(
-    standard: Standard, key: str, title: str, results: list[ElementResult], reasons: int = 0, max_partials: int | None = None
+    standard: Standard,
+    key: str,
+    title: str,
+    results: list[ElementResult],
+    reasons: int = 0,
+    max_partials: int | None = None,
+    check_pass: bool = False,
 ) -> Rollup:
     n = len(results)
-    compliant = standard.rating(COMPLIANCE).score
+    compliant = standard.level(MEETS).score
     ratings = {r.label: 0 for r in standard.ratings}
     for r in results:
         ratings[r.forecast] += 1
-    partials = ratings[standard.rating(PARTIAL).label]
+    partials = ratings[standard.label(PARTIAL)]
+    criterion = next((c for c in standard.criteria if c.id == key), None) if check_pass else None
+    fails = tuple(c.message for c in standard.check_criterion(criterion, [r.forecast for r in results])) if criterion else ()
     return Rollup(
         key=key,
         title=title,
@@ -165,6 +171,7 @@ def _rollup(
         reasons=reasons,
         max_partials=max_partials,
         partial_limit_exceeded=max_partials is not None and partials > max_partials,
+        fails=fails,
     )
 
 
@@ -185,7 +192,8 @@ def rollups(org: Organisation, results: list[ElementResult]) -> dict[str, Any]:
     return {
         "overall": _rollup(standard, standard.id, standard.name, results),
         "criteria": tuple(
-            _rollup(standard, c.id, c.title, by_crit[c.id], max_partials=c.max_partials) for c in standard.criteria
+            _rollup(standard, c.id, c.title, by_crit[c.id], max_partials=c.max_partials, check_pass=True)
+            for c in standard.criteria
         ),
         "sub_criteria": tuple(_rollup(standard, s.id, s.title, by_sub[s.id]) for s in standard.sub_criteria),
         "departments": tuple(_rollup(standard, d.id, d.name, by_dept[d.id], reasons_by_dept[d.id]) for d in org.departments),
@@ -214,10 +222,9 @@ def year_on_year(
                 "ratings": dict.fromkeys(labels, 0),
             },
         )
-        try:
-            row["ratings"][standard.rating(o.rating).label] += 1
-        except KeyError:
-            continue
+        rating = standard.find_rating(o.rating)
+        if rating is not None:
+            row["ratings"][rating.label] += 1
     out = [years[y] for y in sorted(years)]
     elements = list(snapshot_elements)
     if elements and assessment_year is not None:
@@ -227,7 +234,7 @@ def year_on_year(
         out.append(
             {"assessment_year": assessment_year, "kind": "forecast", "assessment_type": assessment_type, "ratings": ratings}
         )
-    cplus, partial = standard.rating(COMPLIANCE_PLUS).label, standard.rating(PARTIAL).label
+    cplus, partial = standard.label(EXCEEDS), standard.label(PARTIAL)
     for row in out:
         row["compliance_plus"] = row["ratings"][cplus]
         row["partials"] = row["ratings"][partial]
@@ -306,7 +313,7 @@ def analyse(
                 last_year=last_year if facts.last else None,
             )
         )
-    results = criterion_partial_limit(standard, results)
+    results = criterion_pass_rules(standard, results)
     groups = rollups(org, results)
     return Snapshot(
         organisation=org.organisation.name,

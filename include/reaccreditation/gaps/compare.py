@@ -32,7 +32,7 @@ def planted_gaps(snapshot: Snapshot, planted: dict[str, Any]) -> dict[str, list[
             continue
         reasons = [r for r in snapshot.element(element_id).reasons if r.code == code]
         check(any(department is None or department in r.departments for r in reasons), line)
-    for key, rating in (("last_year_partials", "partial"), ("last_year_compliance_plus", "compliance_plus")):
+    for key, rating in (("last_year_partials", "partial"), ("last_year_compliance_plus", "exceeds")):
         for element_id in planted.get(key, []):
             line = f"{element_id} {key.removeprefix('last_year_')} last year in focus"
             e = snapshot.element(element_id) if element_id in known else None
@@ -40,12 +40,7 @@ def planted_gaps(snapshot: Snapshot, planted: dict[str, Any]) -> dict[str, list[
     return {"found": found, "missing": missing}
 
 
-def _is(snapshot: Snapshot, label: str | None, rating_id: str) -> bool:
+def _is(snapshot: Snapshot, label: str | None, level: str) -> bool:
     from reaccreditation.standards import load_standard
 
-    if not label:
-        return False
-    try:
-        return load_standard(snapshot.framework).rating(label).id == rating_id
-    except KeyError:
-        return False
+    return load_standard(snapshot.framework).level_of(label) == level

@@ -124,7 +124,7 @@ class Reason:
     """Why an element is not (or not certainly) ready; names who can fix it.
 
     ``caps_at`` is the best rating the assessor could give while this reason stands (None: no cap);
-    ``severity`` says whether it is a gap, a risk or information (e.g. a Compliance Plus candidate).
+    ``severity`` says whether it is a gap, a risk or information (e.g. a candidate for the top rating).
     """
 
     code: str
@@ -173,10 +173,11 @@ class Rollup:
     ratings: dict[str, int]  # forecast rating label -> count
     score: float  # mean forecast score on the standard's scale (see docs/gap-analysis.md)
     ready_pct: float
-    compliant_pct: float  # elements forecast Compliance or better
+    compliant_pct: float  # elements forecast at the standard's "meets" rating or better
     reasons: int = 0  # gap and risk reasons naming this department (departments only)
     max_partials: int | None = None  # Charter Mark's limit for a criterion
     partial_limit_exceeded: bool = False
+    fails: tuple[str, ...] = ()  # the standard's pass rules this criterion's forecast breaks (criteria only)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reaccreditation.gaps.model import Contact, Evidence, Outcome, Reason
-from reaccreditation.standards import Element, Standard
-
-COMPLIANCE_PLUS = "compliance_plus"
-COMPLIANCE = "compliance"
-PARTIAL = "partial"
-NON_COMPLIANCE = "non_compliance"
+from reaccreditation.standards import EXCEEDS, FAILS, MEETS, PARTIAL, Element, Standard
 
 
 @dataclass(frozen=True)
@@ -50,12 +45,12 @@ class ElementFacts:
             self, "fresh", tuple(e for e in self.evidence if e.evidence_date is not None and e.evidence_date >= start)
         )
 
-    def rating_id(self, text: str | None) -> str | None:
-        """A rating written any way the standard knows (label, id or short form) -> its id; else None."""
-        return rating_ids(self.standard).get(text.strip().lower()) if text else None
+    def level_of(self, text: str | None) -> str | None:
+        """A rating written any way the standard knows (label, id or short form) -> its level; else None."""
+        return rating_levels(self.standard).get(text.strip().lower()) if text else None
 
-    def label(self, rating_id: str) -> str:
-        return self.standard.rating(rating_id).label
+    def label(self, level: str) -> str:
+        return self.standard.label(level)
 
     def contacts(self, department_ids: Sequence[str] | None = None) -> tuple[Contact, ...]:
         wanted = None if department_ids is None else set(department_ids)
@@ -74,15 +69,15 @@ class ElementFacts:
 
 Rule = Callable[[ElementFacts], list[Reason]]
 
-_RATING_IDS: dict[str, dict[str, str]] = {}
+_RATING_LEVELS: dict[str, dict[str, str]] = {}
 
 
-def rating_ids(standard: Standard) -> dict[str, str]:
-    """Every way of writing a rating (label, id, short form; lower case) -> the rating id, per standard."""
-    found = _RATING_IDS.get(standard.id)
+def rating_levels(standard: Standard) -> dict[str, str]:
+    """Every way of writing a rating (label, id, short form; lower case) -> its level, per standard (cached: hot path)."""
+    found = _RATING_LEVELS.get(standard.id)
     if found is None:
-        found = {key.lower(): r.id for r in standard.ratings for key in (r.id, r.label, r.short)}
-        _RATING_IDS[standard.id] = found
+        found = {key.lower(): r.level for r in standard.ratings for key in (r.id, r.label, r.short)}
+        _RATING_LEVELS[standard.id] = found
     return found
 
 
@@ -90,13 +85,13 @@ def no_owner(f: ElementFacts) -> list[Reason]:
     """Nobody is asked for evidence: the quality team must assign the element."""
     if f.owners:
         return []
-    return [f.reason("no_owner", "gap", "No department owns this element in the config; assign an owner", (), NON_COMPLIANCE)]
+    return [f.reason("no_owner", "gap", "No department owns this element in the config; assign an owner", (), FAILS)]
 
 
 def no_evidence(f: ElementFacts) -> list[Reason]:
     if f.evidence:
         return []
-    return [f.reason("no_evidence", "gap", "No evidence in the register for this element", caps_at=NON_COMPLIANCE)]
+    return [f.reason("no_evidence", "gap", "No evidence in the register for this element", caps_at=FAILS)]
 
 
 def stale_evidence(f: ElementFacts) -> list[Reason]:
@@ -111,12 +106,12 @@ def stale_evidence(f: ElementFacts) -> list[Reason]:
 
 
 def self_rated_below_compliance(f: ElementFacts) -> list[Reason]:
-    """A department's own rating of Partial or Non-Compliance is the best early warning we have."""
+    """A department's own rating below meeting the element is the best early warning we have."""
     by_rating: dict[str | None, set[str]] = {}
     for e in f.evidence:
-        by_rating.setdefault(f.rating_id(e.self_rating), set()).add(e.department_id)
+        by_rating.setdefault(f.level_of(e.self_rating), set()).add(e.department_id)
     out: list[Reason] = []
-    for rating_id, code in ((NON_COMPLIANCE, "self_rated_non_compliance"), (PARTIAL, "self_rated_partial")):
+    for rating_id, code in ((FAILS, "self_rated_non_compliance"), (PARTIAL, "self_rated_partial")):
         departments = sorted(by_rating.get(rating_id, ()))
         if departments:
             message = f"Self-rated {f.label(rating_id)} by {', '.join(departments)}"
@@ -126,14 +121,14 @@ def self_rated_below_compliance(f: ElementFacts) -> list[Reason]:
 
 def open_action(f: ElementFacts) -> list[Reason]:
     """Partial (or worse) last time and nothing dated since the last assessment to show the action done."""
-    if f.last is None or f.rating_id(f.last.rating) not in (PARTIAL, NON_COMPLIANCE) or f.since_last is None:
+    if f.last is None or f.level_of(f.last.rating) not in (PARTIAL, FAILS) or f.since_last is None:
         return []
     since = f.since_last
     if any(e.evidence_date is not None and e.evidence_date >= since for e in f.evidence):
         return []
     action = f": action was '{f.last.action}'" if f.last.action else ""
     message = (
-        f"{f.label(f.rating_id(f.last.rating) or PARTIAL)} at the {f.last.assessment_year} assessment and no evidence "
+        f"{f.label(f.level_of(f.last.rating) or PARTIAL)} at the {f.last.assessment_year} assessment and no evidence "
         f"dated since {since.isoformat()}{action}"
     )
     return [f.reason("open_action", "gap", message, caps_at=PARTIAL)]
@@ -150,35 +145,36 @@ def workbook_not_returned(f: ElementFacts) -> list[Reason]:
 
 
 def compliance_plus(f: ElementFacts) -> list[Reason]:
-    """Compliance Plus: a fresh, justified claim is a candidate; a bare claim or last year's C+ without one is at risk."""
+    """Above the standard (CSE's Compliance Plus, Charter Mark's Best Practice): a fresh, justified claim is a
+    candidate; a bare claim, or last time's top rating without a fresh claim, is at risk."""
+    top = f.label(EXCEEDS)
     justified = [e for e in f.fresh if e.cplus_claim and e.cplus_justification]
     bare = sorted({e.department_id for e in f.evidence if e.cplus_claim and not e.cplus_justification})
     out: list[Reason] = []
     if justified:
         departments = sorted({e.department_id for e in justified})
         out.append(
-            f.reason(
-                "cplus_candidate", "info", f"Compliance Plus claimed with justification by {', '.join(departments)}", departments
-            )
+            f.reason("cplus_candidate", "info", f"{top} claimed with justification by {', '.join(departments)}", departments)
         )
     elif bare:
         out.append(
             f.reason(
                 "cplus_unjustified",
                 "risk",
-                f"Compliance Plus claimed without a justification by {', '.join(bare)}",
+                f"{top} claimed without a justification by {', '.join(bare)}",
                 bare,
-                COMPLIANCE,
+                MEETS,
             )
         )
-    if not justified and f.last is not None and f.rating_id(f.last.rating) == COMPLIANCE_PLUS:
-        message = f"Compliance Plus at the {f.last.assessment_year} assessment; no fresh, justified evidence to keep it"
-        out.append(f.reason("cplus_lapsing", "risk", message, caps_at=COMPLIANCE))
+    if not justified and f.last is not None and f.level_of(f.last.rating) == EXCEEDS:
+        message = f"{top} at the {f.last.assessment_year} assessment; no fresh, justified evidence to keep it"
+        out.append(f.reason("cplus_lapsing", "risk", message, caps_at=MEETS))
     return out
 
 
-# Per-element rules, in the order their reasons are listed. The Charter Mark partial limit needs the
-# whole criterion's forecast, so it runs after these (analysis.criterion_partial_limit).
+# Per-element rules, in the order their reasons are listed. The standard's pass rules (Charter Mark's
+# partial limits, 70% met, no major non-compliance) need the whole criterion's forecast, so they run
+# after these (analysis.criterion_pass_rules).
 RULES: tuple[Rule, ...] = (
     no_owner,
     no_evidence,
