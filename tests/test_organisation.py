@@ -25,7 +25,7 @@ def test_demo_config_loads_with_typed_values(demo):
     assert org.assessment.first_day == FIRST_DAY and org.assessment.last_day == date(2027, 3, 19)
     assert org.assessment.type == "surveillance"
     assert org.assessment.evidence_window_start == date(2026, 3, 15)
-    assert org.return_deadline == date(2027, 1, 24)
+    assert org.return_deadline == date(2027, 1, 22)  # T-50 is a Sunday
     assert org.unowned_elements == []
     assert org.department("housing").head.email == "fiona.grant@kestrelvale.example.org"
 

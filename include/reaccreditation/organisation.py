@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from reaccreditation.config_types import Email, Name, Slug
 from reaccreditation.standards import Standard, StandardError, load_standard
 from reaccreditation.timetable.config import TimetableConfig
+from reaccreditation.working_days import DEFAULT_NATION, Nation, day_off, previous_working_day, working_days_from
 
 
 class ConfigError(ValueError):
@@ -38,6 +39,8 @@ class Assessor(Person):
 
 
 class Assessment(_Model):
+    """The assessor's visit: ``days`` working days from ``first_day`` (weekends and bank holidays skipped)."""
+
     first_day: date
     days: int = Field(ge=1, le=10)
     type: Literal["full", "surveillance"]
@@ -45,10 +48,16 @@ class Assessment(_Model):
     day_end: time = time(17, 0)
     evidence_window_months: int = Field(default=12, ge=1, le=60)
     assessor: Assessor | None = None
+    _nation: str = PrivateAttr(default=DEFAULT_NATION)  # set from the organisation's ``nation``
+
+    @property
+    def dates(self) -> tuple[date, ...]:
+        """The assessment days: never a weekend or a bank holiday of the organisation's nation."""
+        return working_days_from(self.first_day, self.days, self._nation)
 
     @property
     def last_day(self) -> date:
-        return self.first_day + timedelta(days=self.days - 1)
+        return self.dates[-1]
 
     @property
     def year(self) -> int:
@@ -70,6 +79,9 @@ class Schedule(_Model):
     escalation_days_before: int = Field(default=45, ge=1)
     return_days_before: int = Field(default=50, ge=1, description="the deadline told to departments")
     packs_days_before: tuple[int, ...] = (30, 23, 16, 9, 3)
+    outcome_days_after: int = Field(
+        default=10, ge=0, le=60, description="days after the last assessment day by which the outcome is entered"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Schedule:
@@ -134,6 +146,7 @@ class OrganisationInfo(_Model):
 class Organisation(_Model):
     organisation: OrganisationInfo
     framework: Literal["cse", "charter_mark"] = "cse"
+    nation: Nation = Field(default=DEFAULT_NATION, description="whose bank holidays count (working days)")
     assessment: Assessment
     schedule: Schedule = Schedule()
     quality_team: QualityTeam
@@ -159,6 +172,9 @@ class Organisation(_Model):
                 if s not in site_ids:
                     raise ValueError(f"travel[{i}].between: unknown site {s!r} (sites: {', '.join(sorted(site_ids))})")
         return self
+
+    def model_post_init(self, context: Any) -> None:
+        self.assessment._nation = self.nation
 
     @property
     def standard(self) -> Standard:
@@ -188,12 +204,27 @@ class Organisation(_Model):
         owned = {e for d in self.departments for e in d.elements}
         return [e.id for e in self.standard.elements if e.id not in owned]
 
-    def due_date(self, days_before: int) -> date:
+    def scheduled_date(self, days_before: int) -> date:
+        """``days_before`` the assessment's first day, on the calendar (may be a weekend or bank holiday)."""
         return self.assessment.first_day - timedelta(days=days_before)
+
+    def due_date(self, days_before: int) -> date:
+        """A date people act on, ``days_before`` the assessment: moved to the working day before when it
+        falls on a weekend or a bank holiday of the organisation's nation (never later than configured)."""
+        return previous_working_day(self.scheduled_date(days_before), self.nation)
+
+    def moved_because(self, days_before: int) -> str | None:
+        """Why :meth:`due_date` differs from the calendar date ('Sunday', 'Easter Monday (bank holiday)'); else None."""
+        return day_off(self.scheduled_date(days_before), self.nation)
 
     @property
     def return_deadline(self) -> date:
         return self.due_date(self.schedule.return_days_before)
+
+    @property
+    def outcome_due(self) -> date:
+        """When the quality lead enters the assessor's outcome (``schedule.outcome_days_after``), on a working day."""
+        return previous_working_day(self.assessment.last_day + timedelta(days=self.schedule.outcome_days_after), self.nation)
 
 
 def _location(loc: tuple[Any, ...]) -> str:

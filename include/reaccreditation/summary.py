@@ -10,17 +10,51 @@ from datetime import date
 from typing import Any
 
 from reaccreditation.organisation import Organisation
+from reaccreditation.working_days import NATION_NAMES, day_off, days_off_between
 
 
 def key_dates(org: Organisation) -> list[dict[str, Any]]:
+    """Every date someone acts on, already moved off weekends and bank holidays (``moved`` says from what)."""
     s = org.schedule
     rows = [("Evidence requests sent", s.requests_days_before)]
     rows += [(f"Reminder {i}", d) for i, d in enumerate(s.reminders_days_before, 1)]
     rows += [("Workbooks due back", s.return_days_before), ("Escalation to heads of department", s.escalation_days_before)]
     rows += [(f"Readiness pack {i}", d) for i, d in enumerate(s.packs_days_before, 1)]
-    out = [{"what": what, "date": org.due_date(days), "days_before": days} for what, days in rows]
-    out.append({"what": "Assessment starts", "date": org.assessment.first_day, "days_before": 0})
+    out = []
+    for what, days in rows:
+        why = org.moved_because(days)
+        moved = f"moved from {org.scheduled_date(days):%a %d %b} ({why})" if why else None
+        out.append({"what": what, "date": org.due_date(days), "days_before": days, "moved": moved})
+    out.append({"what": "Assessment starts", "date": org.assessment.dates[0], "days_before": 0, "moved": None})
+    out.append(
+        {
+            "what": "Assessor's outcome entered (DAG assessment_outcome)",
+            "date": org.outcome_due,
+            "days_before": None,
+            "moved": None,
+        }
+    )
     return sorted(out, key=lambda r: r["date"])
+
+
+def calendar_notes(org: Organisation) -> list[str]:
+    """What the config check tells the quality team about the assessment dates and the nation's calendar."""
+    a = org.assessment
+    nation = NATION_NAMES[org.nation]
+    notes = []
+    why = day_off(a.first_day, org.nation)
+    if why:
+        notes.append(
+            f"assessment.first_day {a.first_day:%A %d %B %Y} is a day off in {nation} ({why}): "
+            f"the assessment days start on {a.dates[0]:%A %d %B}; move first_day, or agree the date with the assessor"
+        )
+    skipped = [(d, w) for d, w in days_off_between(a.first_day, a.last_day, org.nation) if d != a.first_day]
+    if skipped:
+        notes.append(
+            f"the {a.days} assessment days skip {', '.join(f'{d:%a %d %b} ({w})' for d, w in skipped)}: "
+            f"they run {a.dates[0]:%a %d %b} to {a.last_day:%a %d %b %Y}; no session is timetabled on a day off"
+        )
+    return notes
 
 
 def summarise(org: Organisation, today: date) -> dict[str, Any]:
@@ -69,4 +103,7 @@ def summarise(org: Organisation, today: date) -> dict[str, Any]:
         "departments": departments,
         "unowned_elements": org.unowned_elements,
         "key_dates": key_dates(org),
+        "nation": NATION_NAMES[org.nation],
+        "calendar_notes": calendar_notes(org),
+        "assessment_dates": list(org.assessment.dates),
     }

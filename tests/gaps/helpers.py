@@ -12,7 +12,7 @@ from reaccreditation.demo import build_config
 from reaccreditation.organisation import Organisation, parse_organisation
 
 FIRST_DAY = date(2027, 3, 15)
-TODAY = date(2026, 12, 1)  # before the return deadline (2027-01-24)
+TODAY = date(2026, 12, 1)  # before the return deadline (T-50 is Sunday 2027-01-24: Friday 2027-01-22)
 FRESH = date(2026, 9, 1)  # inside the 12-month window (starts 2026-03-15), after the 2026 assessment
 STALE = date(2025, 1, 10)
 

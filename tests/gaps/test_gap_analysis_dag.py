@@ -59,7 +59,7 @@ def test_history_then_gap_analysis_stores_a_snapshot_and_writes_the_register(air
         2027,
         "surveillance",
         "2026-12-01",
-        "2027-01-24",
+        "2027-01-22",
     )
     elements = {e["element_id"]: e for e in payload["elements"]}
     assert [r["code"] for r in elements["1.1.1"]["reasons"]][:2] == ["no_evidence", "workbook_not_returned"]
@@ -110,7 +110,7 @@ def test_history_then_gap_analysis_stores_a_snapshot_and_writes_the_register(air
             "Laura Chen <laura.chen@kestrelvale.example.org>; Owen Price <owen.price@kestrelvale.example.org>",
         ),
     ]
-    assert no_evidence[0]["due_date"] == datetime(2027, 1, 24) and no_evidence[0]["criterion_id"] == "1"
+    assert no_evidence[0]["due_date"] == datetime(2027, 1, 22) and no_evidence[0]["criterion_id"] == "1"
     self_rated = [r for r in rows if r["reason_code"] == "self_rated_partial"]
     assert [(r["element_id"], r["department_id"], r["readiness"]) for r in self_rated] == [("4.3.1", "complaints-legal", "gap")]
 

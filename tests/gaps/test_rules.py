@@ -106,10 +106,10 @@ def test_owner_without_accepted_workbook_puts_the_element_at_risk(org):
     e = analyse(org, covered(org), subs, [], TODAY).element(E)
     (reason,) = e.reasons
     assert (reason.code, reason.severity, reason.departments) == ("workbook_not_returned", "risk", ("policy-insight",))
-    assert reason.message == "Workbook not returned by policy-insight (due 2027-01-24)"
+    assert reason.message == "Workbook not returned by policy-insight (due 2027-01-22)"
     assert (e.readiness, e.forecast) == ("at risk", "Compliance")
     late = analyse(org, covered(org), subs, [], date(2027, 2, 1)).element(E).reasons[0]
-    assert late.message == "Workbook not returned by policy-insight (overdue since 2027-01-24)"
+    assert late.message == "Workbook not returned by policy-insight (overdue since 2027-01-22)"
     partial = subs + [{"department_id": "policy-insight", "assessment_year": 2027, "status": "partial"}]
     assert analyse(org, covered(org), partial, [], TODAY).element(E).readiness == "ready"
 
@@ -231,8 +231,8 @@ def test_rollups_per_sub_criterion_criterion_department_and_overall(org):
 
 
 def test_due_date_is_the_return_deadline_then_the_next_pack(org):
-    assert due_date(org, TODAY) == date(2027, 1, 24) == org.return_deadline
-    assert due_date(org, date(2027, 1, 25)) == date(2027, 2, 13)  # first pack: 30 days before 15 March
+    assert due_date(org, TODAY) == date(2027, 1, 22) == org.return_deadline  # T-50 is a Sunday: the Friday before
+    assert due_date(org, date(2027, 1, 25)) == date(2027, 2, 12)  # first pack: T-30 is Saturday 13 Feb, so Friday
     assert due_date(org, date(2027, 3, 13)) == date(2027, 3, 15)  # after the last pack (T-3 = 12 March)
 
 

@@ -58,7 +58,7 @@ def test_closing_pack_compares_outcome_with_forecast(tmp_path):
     src = sources.load(org, engine, tmp_path / "out", pack_date.pack_date, closing=True)
     manifest = render_pack(org, src, pack_date, today, tmp_path / "out")
 
-    folder = tmp_path / "out" / "2027" / "packs" / "2027-03-20"
+    folder = tmp_path / "out" / "2027" / "packs" / "2027-03-22"  # the first working day after the assessment
     assert manifest["folder"] == str(folder)
     text = (folder / "leadership.txt").read_text()
     assert "closing pack" in text and "OUTCOME AGAINST FORECAST" in text

@@ -20,12 +20,12 @@ def org():  # type: ignore[no-untyped-def]
 def test_pack_dates_follow_the_config(org):
     dates = pack_dates(org)
     assert [(p.pack_date, p.label) for p in dates] == [
-        (date(2027, 2, 13), "T-30 pack"),
-        (date(2027, 2, 20), "T-23 pack"),
-        (date(2027, 2, 27), "T-16 pack"),
-        (date(2027, 3, 6), "T-9 pack"),
+        (date(2027, 2, 12), "T-30 pack"),  # T-30, T-23, T-16 and T-9 are Saturdays: the Friday before
+        (date(2027, 2, 19), "T-23 pack"),
+        (date(2027, 2, 26), "T-16 pack"),
+        (date(2027, 3, 5), "T-9 pack"),
         (date(2027, 3, 12), "T-3 pack"),
-        (date(2027, 3, 20), "closing pack"),
+        (date(2027, 3, 22), "closing pack"),  # the first working day after the assessment (Mon-Fri 15-19 March)
     ]
     custom = make_org().model_copy(update={"schedule": org.schedule.model_copy(update={"packs_days_before": (14, 7)})})
     assert [p.days_before for p in pack_dates(custom)] == [14, 7, None]
@@ -34,7 +34,7 @@ def test_pack_dates_follow_the_config(org):
 @pytest.mark.parametrize(
     ("today", "due", "label"),
     [
-        (FIRST_DAY - timedelta(days=31), False, None),  # before the first pack
+        (FIRST_DAY - timedelta(days=32), False, None),  # before the first pack (Friday T-31)
         (FIRST_DAY - timedelta(days=30), True, "T-30 pack"),
         (FIRST_DAY - timedelta(days=26), True, "T-30 pack"),  # missed on the day: sent late, until sent
         (FIRST_DAY - timedelta(days=20), True, "T-23 pack"),  # only the latest pack date reached counts
@@ -60,4 +60,4 @@ def test_closing_pack_waits_for_the_outcomes(org):
     waiting = decide(org, after, sent=False, outcomes_imported=False)
     assert not waiting.due and "outcomes" in waiting.reason
     ready = decide(org, after, sent=False, outcomes_imported=True)
-    assert ready.due and ready.pack.label == "closing pack" and ready.to_dict()["pack"]["pack_date"] == "2027-03-20"
+    assert ready.due and ready.pack.label == "closing pack" and ready.to_dict()["pack"]["pack_date"] == "2027-03-22"

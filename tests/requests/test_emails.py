@@ -32,12 +32,12 @@ def test_request_email_has_everything_a_contact_needs(org):
     assert msg["To"] == "Owen Price <owen.price@kestrelvale.example.org>"
     assert msg["Reply-To"] == msg["From"] == "Kestrel Vale quality team <quality@kestrelvale.example.org>"
     assert msg["X-Reaccreditation-Reference"] == "REQ-2027-policy-insight"
-    assert msg["Subject"] == f"Evidence request 2027: {d.name}, reply by 24 January 2027 [REQ-2027-policy-insight]"
+    assert msg["Subject"] == f"Evidence request 2027: {d.name}, reply by 22 January 2027 [REQ-2027-policy-insight]"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     for body in (text, html):
         assert "Dear Owen Price," in body
-        assert "Sunday 24 January 2027" in body  # the config's return deadline (T-50)
+        assert "Friday 22 January 2027" in body  # the return deadline: T-50 is a Sunday, so the Friday before
         assert "REQ-2027-policy-insight" in body
         assert "Partial Compliance last time" in body
     assert f"owns {len(d.elements)} elements of the standard" in text and "3 yellow rows" in text
@@ -63,9 +63,9 @@ def test_reminder_counts_open_elements_and_days_left(org):
     msg = build_message(
         emails.reminder_draft(org, d, d.evidence_contacts[0], number=2, open_elements=open_lines, today=date(2027, 1, 14))
     )
-    assert msg["Subject"] == "Reminder: Housing Services evidence due 24 January 2027, 4 elements still open [REQ-2027-housing]"
+    assert msg["Subject"] == "Reminder: Housing Services evidence due 22 January 2027, 4 elements still open [REQ-2027-housing]"
     text = msg.get_body(("plain",)).get_content()
-    assert "(10 days from now)" in text and f"4 of your {len(d.elements)} elements" in text
+    assert "(8 days from now)" in text and f"4 of your {len(d.elements)} elements" in text
     assert not list(msg.iter_attachments())
 
 
@@ -76,4 +76,4 @@ def test_escalation_goes_to_the_head_with_the_quality_team_in_copy(org):
     assert msg["Cc"] == "Priya Raman <priya.raman@kestrelvale.example.org>, Tom Hollis <tom.hollis@kestrelvale.example.org>"
     text = msg.get_body(("plain",)).get_content()
     assert "Dear Peter Lowe," in text and "2 of the" in text and "Grace Mbeki" in text
-    assert "Was due:    Sunday 24 January 2027" in text and "Return by" not in text
+    assert "Was due:    Friday 22 January 2027" in text and "Return by" not in text

@@ -31,13 +31,14 @@ def all_requests(org) -> set[str]:  # type: ignore[no-untyped-def]
 
 def test_stage_windows_follow_the_schedule(org):
     got = [(st.label, (T - st.opens).days, (T - st.closes).days) for st in stages(org)]
-    assert got == [("request", 120, 1), ("reminder 1", 90, 61), ("reminder 2", 60, 46), ("escalation", 45, 1)]
+    # T-120 is a Sunday: requests open on the Friday before; the other stages fall on working days
+    assert got == [("request", 122, 1), ("reminder 1", 90, 61), ("reminder 2", 60, 46), ("escalation", 45, 1)]
 
 
 def test_nothing_due_before_the_requests_says_when(org):
     plan = plan_run(org, day(130), run_id="r", sent=set(), requested_before=set(), evidenced={})
     assert plan.work == [] and plan.stages == []
-    assert plan.notes == [f"nothing is due on {day(130)}: the next stage is request on {day(120)} (10 days)"]
+    assert plan.notes == [f"nothing is due on {day(130)}: the next stage is request on {day(122)} (8 days)"]
 
 
 @pytest.mark.parametrize("before", [120, 101])

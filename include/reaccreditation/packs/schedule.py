@@ -2,7 +2,9 @@
 
 Only the latest pack date reached counts: a pipeline that was down over T-23 sends the T-16 pack on
 T-16, not both. After the assessment's last day a closing pack is due once that year's outcomes are
-imported. Decisions are plain data so the DAG can log them and a test can read them.
+imported. Pack dates are working days: a date on a weekend or bank holiday moves to the working day
+before (the closing pack to the first working day after the assessment). Decisions are plain data so
+the DAG can log them and a test can read them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from reaccreditation.organisation import Organisation
+from reaccreditation.working_days import next_working_day
 
 READINESS = "readiness"
 CLOSING = "closing"
@@ -31,10 +34,10 @@ class PackDate:
 
 
 def pack_dates(org: Organisation) -> list[PackDate]:
-    """Every pack of the season in date order; the closing pack is keyed on the day after the last day."""
-    first = org.assessment.first_day
-    dates = [PackDate(first - timedelta(days=n), READINESS, n) for n in sorted(set(org.schedule.packs_days_before), reverse=True)]
-    return dates + [PackDate(org.assessment.last_day + timedelta(days=1), CLOSING, None)]
+    """Every pack of the season in date order; the closing pack is keyed on the working day after the last day."""
+    dates = [PackDate(org.due_date(n), READINESS, n) for n in sorted(set(org.schedule.packs_days_before), reverse=True)]
+    closing = next_working_day(org.assessment.last_day + timedelta(days=1), org.nation)
+    return dates + [PackDate(closing, CLOSING, None)]
 
 
 def current_pack(org: Organisation, today: date) -> PackDate | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, time
 from typing import TYPE_CHECKING
 
 from reaccreditation.organisation import ConfigError
@@ -172,20 +172,21 @@ def check_references(org: Organisation) -> list[str]:
         if g.mode != "virtual" and not g.site and not org.sites:
             problems.append(f"{where}: an in-person session needs a site, and the config has no sites")
         for j, w in enumerate(g.availability):
-            day = w.day if isinstance(w.day, int) else (w.day - org.assessment.first_day).days + 1
+            dates = org.assessment.dates
+            day = w.day if isinstance(w.day, int) else (dates.index(w.day) + 1 if w.day in dates else 0)
             if not 1 <= day <= org.assessment.days:
                 problems.append(
-                    f"{where}.availability[{j}].day: {w.day} is not a day of the assessment (1..{org.assessment.days}, {org.assessment.first_day}..{org.assessment.last_day})"
+                    f"{where}.availability[{j}].day: {w.day} is not a day of the assessment (1..{org.assessment.days}, {', '.join(str(d) for d in dates)})"
                 )
     return problems
 
 
-def _windows(group: Group, first_day: date, days: int, day_start: int, day_end: int) -> tuple[tuple[int, int, int], ...]:
+def _windows(group: Group, dates: tuple[date, ...], day_start: int, day_end: int) -> tuple[tuple[int, int, int], ...]:
     if not group.availability:
-        return tuple((d, day_start, day_end) for d in range(days))
+        return tuple((d, day_start, day_end) for d in range(len(dates)))
     out = []
     for w in group.availability:
-        day = w.day - 1 if isinstance(w.day, int) else (w.day - first_day).days
+        day = w.day - 1 if isinstance(w.day, int) else dates.index(w.day)
         start = max(day_start, minutes(w.start) if w.start else day_start)
         end = min(day_end, minutes(w.end) if w.end else day_end)
         if end > start:
@@ -243,7 +244,7 @@ def build_problem(org: Organisation, scope: Iterable[str] = (), focus: Iterable[
                     virtual_ok=g.virtual_ok,
                     site=site,
                     rooms=candidates,
-                    windows=_windows(g, a.first_day, a.days, day_start, day_end),
+                    windows=_windows(g, a.dates, day_start, day_end),
                     focus=bool(focus_set & set(elements)),
                 )
             )
@@ -258,7 +259,7 @@ def build_problem(org: Organisation, scope: Iterable[str] = (), focus: Iterable[
     assessors = tuple((m.name, m.email) if hasattr(m, "email") else m for m in assessors)
     legs = [(t.between[0], t.between[1], t.minutes) for t in org.travel]
     return Problem(
-        days=tuple(a.first_day + timedelta(days=d) for d in range(a.days)),
+        days=a.dates,  # working days only: never a weekend or bank holiday
         day_start=day_start,
         day_end=day_end,
         sessions=tuple(sessions),
