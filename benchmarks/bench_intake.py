@@ -28,6 +28,7 @@ from reaccreditation.db.schema import evidence, submission
 from reaccreditation.demo import generate
 from reaccreditation.organisation import Organisation, load_organisation
 from reaccreditation.settings import Paths
+from reaccreditation.standards import load_standard
 
 KEYS = ("element_id", "evidence_title", "evidence_type", "link", "evidence_date", "owner", "self_rating", "cplus_claim", "notes")
 
@@ -38,7 +39,7 @@ def workbook(org: Organisation, dept_index: int, n_rows: int, seed: int) -> byte
     wb = Workbook()
     ws = wb.active
     ws.title = layout.EVIDENCE_SHEET
-    ws.append([layout.COLUMN_BY_KEY[k].header for k in KEYS])
+    ws.append([layout.COLUMN_BY_KEY[k].heading(load_standard("cse")) for k in KEYS])
     start = org.assessment.evidence_window_start
     for i in range(n_rows):
         ws.append(

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reaccreditation.standards import Standard
 
 LAYOUT_VERSION = 1
 
@@ -19,7 +23,8 @@ META_SHEET = "_meta"
 SPARE_ROWS = 100  # unlocked, validated rows below the element rows for extra evidence items
 
 EVIDENCE_TYPES = ("Document", "Web page", "Data/report", "Photo", "Minutes", "Survey", "Case study", "Other")
-RATINGS = ("Compliance Plus", "Compliance", "Partial Compliance", "Non-Compliance")
+# Self-ratings are the standard's own labels (ratings(standard)); headers naming the top rating are
+# written with the standard's label ("{exceeds}" below) and read back whatever the standard.
 YES_NO = ("Yes", "No")
 CONFIRM_CHOICES = ("Still current", "Replaced")
 PREFILL_NOTE = "Last year's evidence: confirm still current or replace"
@@ -38,6 +43,13 @@ class Column:
     choices: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     help: str = ""
+
+    def heading(self, standard: Standard | None = None) -> str:
+        """The header as written for ``standard`` (its top rating's label in the C+ columns)."""
+        return self.header.format(exceeds=standard.label("exceeds") if standard else "Top rating")
+
+    def help_for(self, standard: Standard | None = None) -> str:
+        return self.help.format(exceeds=standard.label("exceeds") if standard else "the top rating")
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -84,15 +96,15 @@ COLUMNS: tuple[Column, ...] = (
         help="When the evidence was produced; it must fall inside the evidence window (see above)",
     ),
     Column("owner", "Evidence owner", 20, True, aliases=("owner",)),
-    Column("self_rating", "Self-rating", 18, True, True, choices=RATINGS, aliases=("rating", "self rating")),
-    Column("cplus_claim", "Compliance Plus claim", 12, True, choices=YES_NO, aliases=("c+ claim", "compliance plus")),
+    Column("self_rating", "Self-rating", 18, True, True, aliases=("rating", "self rating")),  # choices: ratings(standard)
+    Column("cplus_claim", "{exceeds} claim", 12, True, choices=YES_NO, aliases=("top rating claim",)),
     Column(
         "cplus_justification",
-        "Compliance Plus justification",
+        "{exceeds} justification",
         40,
         True,
-        aliases=("c+ justification", "justification"),
-        help="Required when you claim Compliance Plus",
+        aliases=("justification", "top rating justification"),
+        help="Required when you claim {exceeds}",
     ),
     Column("notes", "Notes", 30, True),
 )
@@ -160,13 +172,37 @@ def normalise_header(text: object) -> str:
     return " ".join(str(text or "").replace("\n", " ").split()).strip().lower()
 
 
-def column_for_header(text: object) -> Column | None:
-    """The column a header cell means, by header or alias (case and spacing ignored)."""
-    wanted = normalise_header(text)
+def ratings(standard: Standard) -> tuple[str, ...]:
+    """The self-rating choices: the standard's own labels, best first."""
+    return standard.labels
+
+
+def _headings() -> dict[str, Column]:
+    """Every way a header may be written: each standard's heading and short form, and the aliases."""
+    from reaccreditation.standards import available, load_standard
+
+    out: dict[str, Column] = {}
     for c in COLUMNS:
-        if wanted == normalise_header(c.header) or wanted in c.aliases:
-            return c
-    return None
+        out[normalise_header(c.heading())] = c
+        for standard_id in available():
+            standard = load_standard(standard_id)
+            out[normalise_header(c.heading(standard))] = c
+            if "{exceeds}" in c.header:  # "C+ claim", "BP justification"
+                short = standard.level("exceeds").short
+                out[normalise_header(c.header.format(exceeds=short))] = c
+        for alias in c.aliases:
+            out[alias] = c
+    return out
+
+
+_HEADINGS: dict[str, Column] = {}
+
+
+def column_for_header(text: object) -> Column | None:
+    """The column a header cell means, by header (any standard's wording) or alias (case and spacing ignored)."""
+    if not _HEADINGS:
+        _HEADINGS.update(_headings())
+    return _HEADINGS.get(normalise_header(text))
 
 
 def request_reference(assessment_year: int, department_id: str) -> str:

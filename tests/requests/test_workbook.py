@@ -17,10 +17,11 @@ from reaccreditation import workbook_layout as layout
 from reaccreditation.requests.seed import import_history
 from reaccreditation.requests.send import build_workbook
 from reaccreditation.requests.workbook import read_meta, request_file_name
+from reaccreditation.standards import load_standard
 
 from ..conftest import FIRST_DAY
 
-HEADERS = [c.header for c in layout.COLUMNS]
+HEADERS = [c.heading(load_standard("cse")) for c in layout.COLUMNS]
 
 
 def col(key: str) -> str:
@@ -114,7 +115,7 @@ def test_dropdowns_and_limits_cover_every_input_row(org, workbooks):
     last = ws.max_row
     lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
     assert lists[f"{col('evidence_type')}2:{col('evidence_type')}{last}"] == '"' + ",".join(layout.EVIDENCE_TYPES) + '"'
-    assert lists[f"{col('self_rating')}2:{col('self_rating')}{last}"] == '"' + ",".join(layout.RATINGS) + '"'
+    assert lists[f"{col('self_rating')}2:{col('self_rating')}{last}"] == '"' + ",".join(load_standard("cse").labels) + '"'
     assert lists[f"{col('confirm')}2:{col('confirm')}{last}"] == '"Still current,Replaced"'
     assert lists[f"{col('cplus_claim')}2:{col('cplus_claim')}{last}"] == '"Yes,No"'
     spare = [f for ref, f in lists.items() if ref.startswith("A")]

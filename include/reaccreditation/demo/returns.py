@@ -2,7 +2,7 @@
 
 ``write_returns(org, inbox_folder, seed)`` fills each department's request workbook (as the request
 stage writes it) the way a person would: most departments return a clean workbook, a few make the
-mistakes intake must catch (stale dates, unknown element ids, a Compliance Plus claim without a
+mistakes intake must catch (stale dates, unknown element ids, a top-rating claim without a
 justification, a missing evidence type), some rate themselves Partial, and one or two do not return at
 all. ``planted_returns.json`` records exactly what was planted, so the tests and the later stages can
 check what intake and gap analysis report against it.
@@ -77,7 +77,7 @@ def good_rows(org: Organisation, dept: Department, rng: random.Random, partial_s
     for element_id in dept.elements:
         element = standard.element(element_id)
         typical = element.evidence[0] if element.evidence else element.title
-        rating = "Partial Compliance" if rng.random() < partial_share else "Compliance"
+        rating = standard.label("partial") if rng.random() < partial_share else standard.label("meets")
         rows.append(
             {
                 "element_id": element_id,
@@ -112,7 +112,7 @@ def write_returns(org: Organisation, inbox_folder: Path, seed: int = 7) -> dict[
             "file": f"{dept.id}-evidence-{org.assessment.year}.xlsx",
             "rows": len(rows),
             "mistakes": [],
-            "partial_self_ratings": sorted(r["element_id"] for r in rows if r["self_rating"] == "Partial Compliance"),
+            "partial_self_ratings": sorted(r["element_id"] for r in rows if r["self_rating"] == org.standard.label("partial")),
             "stale": [],
         }
         if dept in mistaken:
@@ -126,7 +126,7 @@ def write_returns(org: Organisation, inbox_folder: Path, seed: int = 7) -> dict[
                 rows.append(extra)
                 target = extra
             elif kind == "cplus_without_justification":
-                target["self_rating"], target["cplus_claim"] = "Compliance Plus", "Yes"
+                target["self_rating"], target["cplus_claim"] = org.standard.label("exceeds"), "Yes"
             elif kind == "missing_type":
                 target["evidence_type"] = None
             entry["mistakes"].append({"kind": kind, "element_id": target["element_id"]})

@@ -213,6 +213,11 @@ class Snapshot:
         data = asdict(self)
         for key in ("as_of", "evidence_window_start", "due_date"):
             data[key] = data[key].isoformat()
+        from reaccreditation.standards import LEVELS, MEETS, load_standard
+
+        standard = load_standard(self.framework)
         data["schema"] = "reaccreditation.gaps/1"
+        data["labels"] = {level: standard.label(level) for level in LEVELS}  # the standard's own words per level
+        data["scale"] = {"meets_score": standard.level(MEETS).score}
         data["gaps"] = gap_rows(self)
         return data

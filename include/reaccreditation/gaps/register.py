@@ -120,7 +120,10 @@ def write_register(path: Path, payload: dict[str, Any]) -> Path:
     about.append(["Gaps due", payload["due_date"]])
     overall = payload["overall"]
     about.append(["Elements ready / at risk / gap", f"{overall['ready']} / {overall['at_risk']} / {overall['gaps']}"])
-    about.append(["Readiness score (mean forecast; Compliance = 2)", overall["score"]])
+    meets = payload.get("labels", {}).get("meets", "meets the standard")
+    about.append(
+        [f"Readiness score (mean forecast; {meets} = {payload.get('scale', {}).get('meets_score', 2)})", overall["score"]]
+    )
     about.column_dimensions["A"].width = 46
     about.column_dimensions["B"].width = 40
 

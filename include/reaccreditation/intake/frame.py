@@ -32,12 +32,35 @@ _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 
 
+def _rating_spellings() -> dict[str, str]:
+    """Any standard's rating label, id or short form (lower case) -> its label; GX then checks it is this
+    standard's own (a CSE label in a Charter Mark workbook is named as not one of Charter Mark's)."""
+    from reaccreditation.standards import available, load_standard
+
+    out: dict[str, str] = {}
+    for standard_id in available():
+        for r in load_standard(standard_id).ratings:
+            for key in (r.id, r.short, r.label):
+                out.setdefault(key.lower(), r.label)
+    for standard_id in available():  # labels win over another standard's short forms
+        for r in load_standard(standard_id).ratings:
+            out[r.label.lower()] = r.label
+    return out
+
+
+_RATINGS: dict[str, str] = {}
+
+
 def _canonical(key: str, text: str | None) -> str | None:
     if text is None:
         return None
     if key == "cplus_claim":
         low = text.lower()
         return "Yes" if low in _YES else "No" if low in _NO else text
+    if key == "self_rating":
+        if not _RATINGS:
+            _RATINGS.update(_rating_spellings())
+        return _RATINGS.get(" ".join(text.split()).lower(), text)
     choices = layout.COLUMN_BY_KEY[key].choices if key in layout.COLUMN_BY_KEY else ()
     for choice in choices:
         if text.lower() == choice.lower():

@@ -38,7 +38,7 @@ EXPECTATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("ExpectColumnValuesToNotBeNull", {"column": "evidence_date", "meta": {"why": "the date must parse"}}),
     ("ExpectColumnValuesToBeInSet", {"column": "element_id", "value_set": {"$PARAMETER": "element_ids"}}),
     ("ExpectColumnValuesToBeInSet", {"column": "evidence_type", "value_set": list(layout.EVIDENCE_TYPES)}),
-    ("ExpectColumnValuesToBeInSet", {"column": "self_rating", "value_set": list(layout.RATINGS)}),
+    ("ExpectColumnValuesToBeInSet", {"column": "self_rating", "value_set": {"$PARAMETER": "ratings"}}),
     ("ExpectColumnValuesToBeInSet", {"column": "cplus_claim", "value_set": list(layout.YES_NO)}),
     ("ExpectColumnValuesToBeInSet", {"column": "confirm", "value_set": list(layout.CONFIRM_CHOICES)}),
     (
@@ -79,7 +79,9 @@ def _import_gx():  # type: ignore[no-untyped-def]
 def build_suite(gx):  # type: ignore[no-untyped-def]
     import great_expectations.expectations as gxe
 
-    suite = gx.ExpectationSuite(name=SUITE, meta={"about": "Evidence rows of returned CSE workbooks (reaccreditation.intake)"})
+    suite = gx.ExpectationSuite(
+        name=SUITE, meta={"about": "Evidence rows of returned evidence workbooks (reaccreditation.intake)"}
+    )
     for cls, kwargs in EXPECTATIONS:
         suite.add_expectation(getattr(gxe, cls)(**kwargs))
     return suite
@@ -138,6 +140,7 @@ class Validator:
         run_name: str,
         window: layout.EvidenceWindow | None = None,
         today: date | None = None,
+        ratings: list[str] | tuple[str, ...] = (),
     ) -> list[Issue]:
         """Run the checkpoint over the sweep's frame; every unexpected row becomes an :class:`Issue`.
 
@@ -152,6 +155,7 @@ class Validator:
 
         params = {
             "element_ids": list(element_ids),
+            "ratings": list(ratings),  # the standard's own labels
             "window_start": datetime.combine(window_start, datetime.min.time()),
             "window_end": datetime.combine(window_end, datetime.min.time()),
         }
@@ -169,7 +173,10 @@ class Validator:
                     raise RuntimeError(
                         f"GX expectation {r.expectation_config.type} failed to run: {r.exception_info.get('exception_message')}"
                     )
-                issues.extend(_issues(r.expectation_config.type, r.expectation_config.kwargs, r.result, window, today))
+                kwargs = dict(r.expectation_config.kwargs)
+                if kwargs.get("column") == "self_rating":
+                    kwargs["value_set"] = list(ratings)  # the standard's labels, for the message
+                issues.extend(_issues(r.expectation_config.type, kwargs, r.result, window, today))
         typed = {(int(f), int(n)): t for f, n, t in zip(df["file_key"], df["row_number"], df["evidence_date_text"], strict=True)}
         return _resolve(issues, typed)
 
@@ -232,6 +239,8 @@ def _message(
         if column == "element_id":
             return f"{shown} is not an element of the standard (ids look like 1.1.1)"
         choices = layout.COLUMN_BY_KEY[column].choices if column in layout.COLUMN_BY_KEY else ()
+        if column == "self_rating":
+            choices = tuple(kwargs.get("value_set") or ())
         return f"{shown} is not one of the allowed values: {', '.join(choices)}"
     if kind == "expect_column_values_to_be_between":
         day = value.date() if hasattr(value, "date") else value

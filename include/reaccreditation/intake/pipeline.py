@@ -307,6 +307,7 @@ class Sweep:
         found = self.validator().validate(
             df,
             element_ids=self.standard_ids,
+            ratings=self.org.standard.labels,
             window_start=start,
             window_end=end,
             run_name=f"{self.run_id or 'intake'}: {len(prepared)} file(s)",
@@ -316,7 +317,7 @@ class Sweep:
         recs = frame.records(pairs)
         owned = {p.key: set(self.departments[p.outcome.department_id].elements) for p in prepared}
         names = {p.key: self.departments[p.outcome.department_id].name for p in prepared}
-        found += rules.check(recs, owned, set(self.standard_ids), names)
+        found += rules.check(recs, owned, set(self.standard_ids), names, self.org.standard)
         by_file: dict[int, list[Issue]] = defaultdict(list)
         for issue in found:
             by_file[issue.file_key].append(issue)

@@ -45,7 +45,7 @@ class ReturnedFile:
     notes: list[str] = field(default_factory=list)
 
     def header_text(self, key: str) -> str:
-        return self.headers[key][1] if key in self.headers else layout.COLUMN_BY_KEY[key].header
+        return self.headers[key][1] if key in self.headers else layout.COLUMN_BY_KEY[key].heading()
 
 
 def read_return(name: str, data: bytes, report: SafetyReport) -> ReturnedFile:
@@ -142,7 +142,7 @@ def _from_grid(
             unknown.append(text)
         elif column.key not in headers:
             headers[column.key] = (origin[1] + i, " ".join(text.split()))
-    missing = [layout.COLUMN_BY_KEY[k].header for k in REQUIRED_KEYS if k not in headers]
+    missing = [layout.COLUMN_BY_KEY[k].heading() for k in REQUIRED_KEYS if k not in headers]
     if missing:
         raise Unreadable(
             f"sheet '{sheet}' is missing the required column(s): {', '.join(repr(m) for m in missing)} "

@@ -1,8 +1,9 @@
 """Row rules GX cannot express, in the same :class:`Issue` format as the GX results.
 
 They need context GX does not have (which department sent the file, what it owns), look across rows
-(one self-rating per element) or combine columns (a Compliance Plus claim needs a justification; a
-pre-filled row from last year must be confirmed).
+(one self-rating per element) or combine columns (a claim of the standard's top rating, CSE's Compliance
+Plus or Charter Mark's Best Practice, needs a justification; a pre-filled row from last year must be
+confirmed).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Any
 
 from reaccreditation import workbook_layout as layout
 from reaccreditation.intake.issues import Issue
-
-CPLUS = layout.RATINGS[0]
+from reaccreditation.standards import Standard
 
 
 def department_elements(
@@ -38,8 +38,9 @@ def department_elements(
     return out
 
 
-def cplus_justified(recs: Iterable[Mapping[str, Any]]) -> list[Issue]:
+def cplus_justified(recs: Iterable[Mapping[str, Any]], standard: Standard) -> list[Issue]:
     out = []
+    CPLUS = standard.label("exceeds")
     for r in recs:
         claims = r["cplus_claim"] == "Yes" or r["self_rating"] == CPLUS
         if claims and not r["cplus_justification"]:
@@ -48,7 +49,7 @@ def cplus_justified(recs: Iterable[Mapping[str, Any]]) -> list[Issue]:
                     r["file_key"],
                     r["row_number"],
                     "cplus_justification",
-                    "a Compliance Plus claim needs a justification: say what makes this exceptional",
+                    f"a {CPLUS} claim needs a justification: say what makes this exceptional",
                     "cplus_needs_justification",
                 )
             )
@@ -58,7 +59,7 @@ def cplus_justified(recs: Iterable[Mapping[str, Any]]) -> list[Issue]:
                     r["file_key"],
                     r["row_number"],
                     "cplus_claim",
-                    f"claims Compliance Plus but the self-rating is {r['self_rating']!r}: make them agree",
+                    f"claims {CPLUS} but the self-rating is {r['self_rating']!r}: make them agree",
                     "cplus_claim_matches_rating",
                 )
             )
@@ -81,12 +82,12 @@ def prefill_confirmed(recs: Iterable[Mapping[str, Any]]) -> list[Issue]:
     return out
 
 
-def one_rating_per_element(recs: Iterable[Mapping[str, Any]]) -> list[Issue]:
+def one_rating_per_element(recs: Iterable[Mapping[str, Any]], standard: Standard) -> list[Issue]:
     """Cross-row: every row of an element carries the same self-rating (the first one given wins)."""
     first: dict[tuple[int, str], tuple[int, str]] = {}
     out = []
     for r in sorted(recs, key=lambda r: (r["file_key"], r["row_number"])):
-        if not r["element_id"] or r["self_rating"] not in layout.RATINGS:
+        if not r["element_id"] or r["self_rating"] not in standard.labels:
             continue
         key = (r["file_key"], r["element_id"])
         if key not in first:
@@ -106,11 +107,15 @@ def one_rating_per_element(recs: Iterable[Mapping[str, Any]]) -> list[Issue]:
 
 
 def check(
-    recs: list[Mapping[str, Any]], owned: Mapping[int, Collection[str]], all_ids: Collection[str], names: Mapping[int, str]
+    recs: list[Mapping[str, Any]],
+    owned: Mapping[int, Collection[str]],
+    all_ids: Collection[str],
+    names: Mapping[int, str],
+    standard: Standard,
 ) -> list[Issue]:
     return [
         *department_elements(recs, owned, all_ids, names),
-        *cplus_justified(recs),
+        *cplus_justified(recs, standard),
         *prefill_confirmed(recs),
-        *one_rating_per_element(recs),
+        *one_rating_per_element(recs, standard),
     ]

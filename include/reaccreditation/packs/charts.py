@@ -60,8 +60,11 @@ def readiness_by_criterion(criteria: list[dict[str, Any]]) -> bytes | None:
     return _png(fig)
 
 
-def trend(rows: list[dict[str, Any]]) -> bytes | None:
-    """Compliance Plus and partials (incl. Non-Compliance) per year; this year's forecast hatched."""
+def trend(rows: list[dict[str, Any]], labels: dict[str, str] | None = None) -> bytes | None:
+    """The top rating and partials (incl. the lowest rating) per year; this year's forecast hatched.
+
+    ``labels``: the standard's label per level (CSE: Compliance Plus ... Non-Compliance)."""
+    labels = labels or {"exceeds": "Above the standard", "fails": "not met"}
     if not rows:
         return None
     fig, ax = _figure(5.2, 3.2)
@@ -70,8 +73,8 @@ def trend(rows: list[dict[str, Any]]) -> bytes | None:
     for i, r in enumerate(rows):
         forecast = r["kind"] == "forecast"
         style = {"hatch": "//", "edgecolor": "white", "alpha": 0.7} if forecast else {}
-        ax.bar(i - width / 2, r["compliance_plus"], width, color=GREEN, label="Compliance Plus" if i == 0 else None, **style)
-        ax.bar(i + width / 2, r["partials"], width, color=RED, label="Partial or Non-Compliance" if i == 0 else None, **style)
+        ax.bar(i - width / 2, r["compliance_plus"], width, color=GREEN, label=labels["exceeds"] if i == 0 else None, **style)
+        ax.bar(i + width / 2, r["partials"], width, color=RED, label=f"Partial or {labels['fails']}" if i == 0 else None, **style)
         ax.text(i - width / 2, r["compliance_plus"] + 0.2, str(r["compliance_plus"]), ha="center", fontsize=12)
         ax.text(i + width / 2, r["partials"] + 0.2, str(r["partials"]), ha="center", fontsize=12)
     ax.set_xticks(list(xs), [f"{r['year']}\nforecast" if r["kind"] == "forecast" else str(r["year"]) for r in rows])

@@ -2,10 +2,13 @@
 
 RAG, in words a leadership member can check against the gap analysis:
 
-- **red**: an element is forecast Non-Compliance, or (Charter Mark) the criterion's partial limit is
-  exceeded: the assessor would find a failure today;
-- **amber**: an element is forecast Partial Compliance, or is at risk (late workbook, a Compliance Plus
-  about to lapse or unjustified);
+- **red**: an element is forecast at the standard's lowest rating (CSE Non-Compliance, Charter Mark Major
+  non-compliance), or a criterion breaks the standard's pass rules (Charter Mark: partial limit, 70% met):
+  the assessor would find a failure today;
+- **amber**: an element is forecast partial, or is at risk (late workbook, a top rating about to lapse or
+  unjustified);
+
+Every rating named here is the standard's own label (``labels(standard)``), never a fixed word.
 - **green**: every element ready;
 - **grey**: unknown, because the gap analysis has not run.
 """
@@ -19,10 +22,8 @@ from typing import Any
 from reaccreditation.organisation import Organisation
 from reaccreditation.packs.schedule import CLOSING, READINESS, PackDate, pack_dates
 from reaccreditation.packs.sources import Sources
+from reaccreditation.standards import LEVELS, Standard
 
-PLUS, COMPLIANCE, PARTIAL, NON = "Compliance Plus", "Compliance", "Partial Compliance", "Non-Compliance"
-RATING_ORDER = (PLUS, COMPLIANCE, PARTIAL, NON)
-SHORT = {PLUS: "C+", COMPLIANCE: "C", PARTIAL: "PC", NON: "NC"}
 RAG_ORDER = {"grey": -1, "green": 0, "amber": 1, "red": 2}
 RAG_WORD = {"red": "Red", "amber": "Amber", "green": "Green", "grey": "Unknown"}
 TOP_GAPS = 8
@@ -36,7 +37,18 @@ def nice_date(value: Any, weekday: bool = False) -> str:
     return (f"{d:%a} " if weekday else "") + f"{d.day} {d:%b %Y}"
 
 
-def rag_of(ratings: dict[str, int], at_risk: int, limit_exceeded: bool = False) -> str:
+def labels(standard: Standard) -> tuple[str, str, str, str]:
+    """The standard's labels for exceeds, meets, partial and fails (e.g. Best Practice ... Major non-compliance)."""
+    return tuple(standard.label(level) for level in LEVELS)  # type: ignore[return-value]
+
+
+def label_names(standard: Standard) -> dict[str, str]:
+    """The same, keyed by level, for the templates (``p.labels.partial``)."""
+    return dict(zip(LEVELS, labels(standard), strict=True))
+
+
+def rag_of(standard: Standard, ratings: dict[str, int], at_risk: int, limit_exceeded: bool = False) -> str:
+    _, _, PARTIAL, NON = labels(standard)
     if ratings.get(NON, 0) or limit_exceeded:
         return "red"
     if ratings.get(PARTIAL, 0) or at_risk:
@@ -61,6 +73,8 @@ def _last_year(org: Organisation, src: Sources) -> int | None:
 
 def trend(org: Organisation, src: Sources) -> list[dict[str, Any]]:
     """Outcome counts per past year, this year's outcome if imported, else this year's forecast."""
+    RATING_ORDER = labels(org.standard)
+    PLUS, _, PARTIAL, NON = RATING_ORDER
     per_year: dict[int, Counter[str]] = {}
     types: dict[int, str] = {}
     for o in src.outcomes:
@@ -95,6 +109,7 @@ def trend(org: Organisation, src: Sources) -> list[dict[str, Any]]:
 
 def _criteria(org: Organisation, src: Sources, last_year: int | None, elements: set[str] | None = None) -> list[dict[str, Any]]:
     """RAG per criterion (optionally over a department's elements only), with changes."""
+    PLUS, _, PARTIAL, NON = labels(org.standard)
     by_element = {e["element_id"]: e for e in src.gaps["elements"]} if src.gaps else {}
     rollups = {c["key"]: c for c in src.gaps["criteria"]} if src.gaps else {}
     last = {o["element_id"]: o["rating"] for o in src.outcomes if o["assessment_year"] == last_year}
@@ -115,7 +130,7 @@ def _criteria(org: Organisation, src: Sources, last_year: int | None, elements: 
             mine = [by_element[i] for i in ids if i in by_element]
             ratings = Counter(e["forecast"] for e in mine)
             roll = rollups.get(criterion.id, {})
-            limit = bool(roll.get("partial_limit_exceeded")) if elements is None else False
+            limit = bool(roll.get("partial_limit_exceeded") or roll.get("fails")) if elements is None else False
             row |= {
                 "ready": sum(e["readiness"] == "ready" for e in mine),
                 "at_risk": sum(e["readiness"] == "at risk" for e in mine),
@@ -123,8 +138,9 @@ def _criteria(org: Organisation, src: Sources, last_year: int | None, elements: 
                 "non_compliance": ratings.get(NON, 0),
                 "partials": ratings.get(PARTIAL, 0) + ratings.get(NON, 0),
                 "compliance_plus": ratings.get(PLUS, 0),
-                "rag": rag_of(ratings, sum(e["readiness"] == "at risk" for e in mine), limit),
+                "rag": rag_of(org.standard, ratings, sum(e["readiness"] == "at risk" for e in mine), limit),
                 "partial_limit_exceeded": limit,
+                "fails": list(roll.get("fails") or []) if elements is None else [],
                 "max_partials": roll.get("max_partials"),
             }
             row["change_partials_vs_last_year"] = row["partials"] - row["last_year"]["partials"] if row["last_year"] else None
@@ -141,6 +157,7 @@ def _criteria(org: Organisation, src: Sources, last_year: int | None, elements: 
                 "partials": None,
                 "compliance_plus": None,
                 "partial_limit_exceeded": False,
+                "fails": [],
                 "max_partials": None,
                 "previous_rag": None,
                 "change_gaps_since_pack": None,
@@ -174,9 +191,11 @@ def due_text(due: str | None, today: date) -> str:
 def top_gaps(
     org: Organisation, src: Sources, department_id: str | None = None, today: date | None = None
 ) -> list[dict[str, Any]]:
-    """One row per element short of Compliance: the reason, who owns it and when it is due; worst first."""
+    """One row per element short of the standard's 'meets' rating: the reason, owner and due date; worst first."""
     if not src.gaps:
         return []
+    _, _, PARTIAL, NON = labels(org.standard)
+    short = {r.label: r.short for r in org.standard.ratings}
     rows: dict[str, dict[str, Any]] = {}
     elements = {e["element_id"]: e for e in src.gaps["elements"]}
     for g in src.gaps["gaps"]:
@@ -188,7 +207,7 @@ def top_gaps(
                 "element_id": g["element_id"],
                 "title": g["element_title"],
                 "forecast": g["forecast"],
-                "forecast_short": SHORT.get(g["forecast"], g["forecast"]),
+                "forecast_short": short.get(g["forecast"], g["forecast"]),
                 "reason": g["reason"],
                 "reasons": [],
                 "owners": [],
@@ -230,9 +249,10 @@ def not_returned(org: Organisation, src: Sources, today: date) -> list[dict[str,
 def last_year_partials(
     org: Organisation, src: Sources, last_year: int | None, elements: set[str] | None = None
 ) -> list[dict[str, Any]]:
-    """Last year's Partial/Non-Compliance elements, the assessor's action and where it stands now."""
+    """Last year's elements rated below 'meets' (partial or worse), the assessor's action and where it stands now."""
     if last_year is None:
         return []
+    _, _, PARTIAL, NON = labels(org.standard)
     now = {e["element_id"]: e for e in src.gaps["elements"]} if src.gaps else {}
     rows = []
     for o in src.outcomes:
@@ -267,7 +287,7 @@ def last_year_partials(
 
 
 def compliance_plus(org: Organisation, src: Sources, elements: set[str] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Candidates (a fresh, justified claim), and last year's Compliance Plus at risk of lapsing."""
+    """Candidates for the top rating (a fresh, justified claim), and last year's top ratings at risk of lapsing."""
     out: dict[str, list[dict[str, Any]]] = {"candidates": [], "lapsing": [], "unjustified": []}
     if not src.gaps:
         return out
@@ -345,6 +365,8 @@ def closing(org: Organisation, src: Sources) -> dict[str, Any] | None:
         return None
     forecast = (src.forecast_before or {}).get("forecast", {})
     score = {r.label: r.score for r in org.standard.ratings}
+    RATING_ORDER = labels(org.standard)
+    _, _, PARTIAL, NON = RATING_ORDER
     rows = []
     for e in org.standard.elements:
         o = actual.get(e.id)
@@ -384,28 +406,36 @@ def closing(org: Organisation, src: Sources) -> dict[str, Any] | None:
     }
 
 
-def verdict(rag: str, overall: dict[str, Any] | None, days_to_go: int) -> str:
+def verdict(standard: Standard, rag: str, overall: dict[str, Any] | None, days_to_go: int) -> str:
     if overall is None:
         return "Readiness unknown: the gap analysis has not run, so no forecast can be given."
+    _, MEETS, PARTIAL, NON = labels(standard)
     non = overall["ratings"].get(NON, 0)
     partial = overall["ratings"].get(PARTIAL, 0)
+    if rag == "red" and not non:
+        return (
+            f"Not ready: if the assessor came today, a criterion would fail {standard.name}'s pass rules"
+            + (f" ({partial} element{'s' if partial != 1 else ''} {PARTIAL})" if partial else "")
+            + f". {days_to_go} days to go."
+        )
     if rag == "red":
         return (
-            f"Not ready: if the assessor came today, {non} element{'s' if non != 1 else ''} would fail (Non-Compliance)"
+            f"Not ready: if the assessor came today, {non} element{'s' if non != 1 else ''} would fail ({NON})"
             + (f" and {partial} would be partial" if partial else "")
             + f". {days_to_go} days to go."
         )
     if rag == "amber":
-        bits = [f"{partial} element{'s' if partial != 1 else ''} forecast Partial Compliance"] if partial else []
+        bits = [f"{partial} element{'s' if partial != 1 else ''} forecast {PARTIAL}"] if partial else []
         if overall["at_risk"]:
             bits.append(f"{overall['at_risk']} at risk")
         return f"Nearly ready: {' and '.join(bits)}. {days_to_go} days to go."
-    return f"Ready: every element is forecast Compliance or better. {days_to_go} days to go."
+    return f"Ready: every element is forecast {MEETS} or better. {days_to_go} days to go."
 
 
 def actions(org: Organisation, pack: dict[str, Any]) -> list[str]:
     """What must happen before the assessor arrives, most urgent first, each with who and by when."""
     out = []
+    PLUS, MEETS, _, NON = labels(org.standard)
     gaps = pack["top_gaps"]
     if gaps:
         non = [g for g in gaps if g["forecast"] == NON]
@@ -418,7 +448,7 @@ def actions(org: Organisation, pack: dict[str, Any]) -> list[str]:
         out.append(
             f"Close {len(gaps)} gap{'s' if len(gaps) != 1 else ''} {by}."
             + (
-                f" {len(non)} would be Non-Compliance today: {', '.join(g['element_id'] for g in non[:6])}{'…' if len(non) > 6 else ''}."
+                f" {len(non)} would be {NON} today: {', '.join(g['element_id'] for g in non[:6])}{'…' if len(non) > 6 else ''}."
                 if non
                 else ""
             )
@@ -440,14 +470,14 @@ def actions(org: Organisation, pack: dict[str, Any]) -> list[str]:
     if cp["lapsing"]:
         n = len(cp["lapsing"])
         out.append(
-            f"Compliance Plus: {n} element{'s' if n != 1 else ''} rated Compliance Plus last year {'have' if n != 1 else 'has'} no fresh claim "
-            f"and will likely drop to Compliance unless the owners send a justified claim ({', '.join(c['element_id'] for c in cp['lapsing'][:6])}"
+            f"{PLUS}: {n} element{'s' if n != 1 else ''} rated {PLUS} last year {'have' if n != 1 else 'has'} no fresh claim "
+            f"and will likely drop to {MEETS} unless the owners send a justified claim ({', '.join(c['element_id'] for c in cp['lapsing'][:6])}"
             f"{'…' if n > 6 else ''})."
         )
     if cp["unjustified"]:
         n = len(cp["unjustified"])
         out.append(
-            f"Add a justification to {n} Compliance Plus claim{'s' if n != 1 else ''} or withdraw {'them' if n != 1 else 'it'} "
+            f"Add a justification to {n} {PLUS} claim{'s' if n != 1 else ''} or withdraw {'them' if n != 1 else 'it'} "
             f"({', '.join(c['element_id'] for c in cp['unjustified'])})."
         )
     t = pack["timetable"]
@@ -472,7 +502,7 @@ def gather(org: Organisation, src: Sources, pack_date: PackDate, today: date) ->
     gaps = src.gaps
     criteria = _criteria(org, src, last_year)
     overall_rag = worst([c["rag"] for c in criteria if c["rag"] != "grey"]) if gaps else "grey"
-    if gaps and any(c.get("partial_limit_exceeded") for c in criteria):
+    if gaps and any(c.get("partial_limit_exceeded") or c.get("fails") for c in criteria):
         overall_rag = "red"
     overall = gaps["overall"] if gaps else None
     prev = src.previous or {}
@@ -500,7 +530,8 @@ def gather(org: Organisation, src: Sources, pack_date: PackDate, today: date) ->
         "gaps_as_of": gaps["as_of"] if gaps else None,
         "rag": overall_rag,
         "rag_word": RAG_WORD[overall_rag],
-        "verdict": verdict(overall_rag, overall, days_to_go),
+        "verdict": verdict(org.standard, overall_rag, overall, days_to_go),
+        "labels": label_names(org.standard),
         "overall": overall,
         "previous": {
             "pack_date": prev.get("pack_date"),
@@ -543,6 +574,7 @@ def department_pack(org: Organisation, src: Sources, pack: dict[str, Any], depar
             "short_name",
             "framework",
             "framework_short",
+            "labels",
             "assessment_year",
             "assessment_type",
             "first_day",
@@ -572,7 +604,10 @@ def department_pack(org: Organisation, src: Sources, pack: dict[str, Any], depar
         "rollup": rollup,
         "criteria": criteria,
         "verdict": verdict(
-            rag, {"ratings": rollup["ratings"], "at_risk": rollup["at_risk"]} if rollup else None, pack["days_to_go"]
+            org.standard,
+            rag,
+            {"ratings": rollup["ratings"], "at_risk": rollup["at_risk"]} if rollup else None,
+            pack["days_to_go"],
         ),
         "returned": d.id in src.returned,
         "top_gaps": top_gaps(org, src, d.id, today),

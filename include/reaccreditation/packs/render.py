@@ -89,7 +89,7 @@ def render_pack(org: Organisation, src: Sources, pack_date: PackDate, today: Any
     domain = org.quality_team.mailbox.partition("@")[2] or "reaccreditation.local"
     messages = []
 
-    pngs = {"readiness": charts.readiness_by_criterion(pack["criteria"]), "trend": charts.trend(pack["trend"])}
+    pngs = {"readiness": charts.readiness_by_criterion(pack["criteria"]), "trend": charts.trend(pack["trend"], pack["labels"])}
     if pack["closing"]:
         pngs["closing"] = charts.outcome_vs_forecast(pack["closing"])
     images = _images(folder, "leadership", pngs, domain)

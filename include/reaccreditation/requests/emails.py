@@ -19,7 +19,6 @@ from reaccreditation.workbook_layout import request_reference
 
 REFERENCE_HEADER = "X-Reaccreditation-Reference"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NOT_MET = ("Partial Compliance", "Non-Compliance")
 
 
 @dataclass(frozen=True)
@@ -27,25 +26,27 @@ class ElementLine:
     id: str
     title: str
     last_rating: str | None = None
+    last_level: str | None = None  # the rating's level on the standard's scale (exceeds, meets, partial, fails)
 
     @property
     def flag(self) -> str:
         """A short note for elements the assessor did not rate fully met (or rated exceptional) last time."""
-        if self.last_rating in NOT_MET:
+        if self.last_level in ("partial", "fails", "exceeds"):
             return f"{self.last_rating} last time"
-        if self.last_rating == "Compliance Plus":
-            return "Compliance Plus last time"
         return ""
 
     @property
     def flag_colour(self) -> str:
-        """Red for not met last time, green for Compliance Plus (accessible contrast on white)."""
-        return "#942514" if self.last_rating in NOT_MET else "#005a30"
+        """Red for not met last time, green for the top rating (accessible contrast on white)."""
+        return "#942514" if self.last_level in ("partial", "fails") else "#005a30"
 
 
 def element_lines(org: Organisation, element_ids: Sequence[str], last_ratings: dict[str, str]) -> list[ElementLine]:
     standard = org.standard
-    return [ElementLine(e, standard.element(e).title, last_ratings.get(e)) for e in element_ids]
+    return [
+        ElementLine(e, standard.element(e).title, last_ratings.get(e), standard.level_of(last_ratings.get(e)))
+        for e in element_ids
+    ]
 
 
 def _context(org: Organisation, department: Department, open_elements: Sequence[ElementLine], today: date) -> dict:

@@ -153,7 +153,7 @@ class RequestWorkbook:
     def _write_evidence(self, ws, rows: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
         columns = layout.COLUMNS
         for c, col in enumerate(columns, 1):
-            cell = set_text(ws.cell(row=1, column=c), col.header)
+            cell = set_text(ws.cell(row=1, column=c), col.heading(self.organisation.standard))
             cell.fill, cell.font = HEADER_FILL, HEADER_FONT
             cell.alignment = Alignment(wrap_text=True, vertical="center")
             ws.column_dimensions[get_column_letter(c)].width = col.width
@@ -203,7 +203,11 @@ class RequestWorkbook:
             add(DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True, error=error), key)
 
         choice("evidence_type", layout.EVIDENCE_TYPES, "Choose an evidence type from the list.")
-        choice("self_rating", layout.RATINGS, "Choose one of the four ratings.")
+        choice(
+            "self_rating",
+            layout.ratings(self.organisation.standard),
+            f"Choose one of the {self.organisation.standard.short_name} ratings.",
+        )
         choice("cplus_claim", layout.YES_NO, "Answer Yes or No.")
         choice("confirm", layout.CONFIRM_CHOICES, "Choose 'Still current' or 'Replaced'.")
         window = layout.EvidenceWindow.of(self.organisation.assessment)
@@ -255,17 +259,18 @@ class RequestWorkbook:
         ratings = {e: self.last_ratings[e] for e in self.element_ids if e in self.last_ratings}
         if not ratings:
             return []
-        partial = [e for e, r in ratings.items() if r in ("Partial Compliance", "Non-Compliance")]
-        plus = [e for e, r in ratings.items() if r == "Compliance Plus"]
+        standard = self.organisation.standard
+        partial = [e for e, r in ratings.items() if standard.level_of(r) in ("partial", "fails")]
+        plus = [e for e, r in ratings.items() if standard.level_of(r) == "exceeds"]
         parts = []
         if partial:
             parts.append(f"{_count(len(partial), 'element')} not fully met ({', '.join(partial)}): show what has changed")
         if plus:
             parts.append(
-                f"{len(plus)} rated Compliance Plus ({', '.join(plus)}): show {'it is' if len(plus) == 1 else 'they are'} still exceptional"
+                f"{len(plus)} rated {standard.label('exceeds')} ({', '.join(plus)}): show {'it is' if len(plus) == 1 else 'they are'} still exceptional"
             )
         if not parts:
-            parts.append("every element you own was rated Compliance")
+            parts.append(f"every element you own was rated {standard.label('meets')}")
         year = f" {self.last_year}" if self.last_year else ""
         return [(f"Last assessment{year}", "; ".join(parts) + ". See the 'Last assessment' column.")]
 
@@ -305,7 +310,7 @@ class RequestWorkbook:
             "Give at least one piece of evidence per element: a title, its type, a link or file name, its date and a self-rating.",
             "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and choose 'Replaced'. An empty date means last year's copy is too old (the 'Pre-filled' column says so): enter the date of the current version.",
             "More than one item for an element? Use the spare rows at the bottom: pick the element id, then fill the row.",
-            "Claiming Compliance Plus? Answer Yes and say why in the justification column.",
+            f"Claiming {standard.label('exceeds')}? Answer Yes and say why in the justification column.",
             "Keep dates inside the evidence window; links must start with https:// or be the name of a file you send with the workbook.",
             "Do not rename the sheets or remove the header row. Excel: File > Save As > Excel Workbook (.xlsx), not .xls or .xlsm. LibreOffice: File > Save (ODF Spreadsheet, .ods) or File > Save As > Excel 2007-365 (.xlsx); both are accepted.",
         ]
@@ -317,23 +322,18 @@ class RequestWorkbook:
         set_text(ws.cell(row=r, column=1), "The columns").font = Font(name=FONT, bold=True, size=13)
         for col in layout.INPUT_COLUMNS:
             r += 1
-            set_text(ws.cell(row=r, column=1), col.header)
-            detail = col.help or ""
-            if col.choices:
-                detail = (detail + ". " if detail else "") + "Choose from: " + ", ".join(col.choices)
+            set_text(ws.cell(row=r, column=1), col.heading(standard))
+            detail = col.help_for(standard)
+            choices = layout.ratings(standard) if col.key == "self_rating" else col.choices
+            if choices:
+                detail = (detail + ". " if detail else "") + "Choose from: " + ", ".join(choices)
             set_text(ws.cell(row=r, column=2), detail + (" (required)" if col.required else "")).alignment = WRAP_TOP
         r += 2
         set_text(ws.cell(row=r, column=1), "The ratings").font = Font(name=FONT, bold=True, size=13)
-        meanings = {
-            "compliance_plus": "Exceeds the element: exceptional practice others could learn from",
-            "compliance": "Meets the element fully, with evidence",
-            "partial": "Meets part of the element; some evidence is missing or weak",
-            "non_compliance": "Does not meet the element yet",
-        }
         for rating in standard.ratings:
             r += 1
             set_text(ws.cell(row=r, column=1), rating.label)
-            set_text(ws.cell(row=r, column=2), meanings.get(rating.id, ""))
+            set_text(ws.cell(row=r, column=2), rating.meaning)
         for row in ws.iter_rows(min_row=4, max_col=2):
             row[0].alignment = Alignment(vertical="top")  # labels level with the first line of their text
             if isinstance(row[1].value, str):

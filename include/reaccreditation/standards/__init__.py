@@ -35,6 +35,7 @@ class Rating:
     short: str
     score: int
     level: str  # one of LEVELS
+    meaning: str = ""  # what the rating means, in our words (workbook cover sheet)
 
     @property
     def met(self) -> bool:
@@ -323,6 +324,7 @@ def _ratings(raw: Any, source: str) -> tuple[Rating, ...]:
                 str(_require(r, "short", where, source)),
                 int(r.get("score", -1)),
                 level,
+                str(r.get("meaning") or ""),
             )
         )
     levels = [r.level for r in out]

@@ -21,7 +21,10 @@ from reaccreditation import workbook_layout as layout
 from reaccreditation.demo.returns import fill, good_rows
 from reaccreditation.organisation import Organisation
 from reaccreditation.requests.workbook import PrefilledEvidence, RequestWorkbook
+from reaccreditation.standards import load_standard
 from reaccreditation.xlsx import set_text
+
+CSE = load_standard("cse")
 
 HERE = Path(__file__).parent
 FIRST_DAY = date(2027, 3, 15)
@@ -87,7 +90,7 @@ def _csv(org: Organisation, dept_id: str, encoding: str, title_suffix: str = "")
     buf = io.StringIO()
     w = csv.writer(buf)
     keys = ["element_id", "evidence_title", "evidence_type", "link", "evidence_date", "owner", "self_rating", "cplus_claim"]
-    w.writerow([layout.COLUMN_BY_KEY[k].header for k in keys])
+    w.writerow([layout.COLUMN_BY_KEY[k].heading(CSE) for k in keys])
     for r in _rows(org, dept_id, 5):
         r = r | {"evidence_date": r["evidence_date"].strftime("%d/%m/%Y"), "evidence_title": r["evidence_title"] + title_suffix}
         w.writerow([r[k] for k in keys])
@@ -136,7 +139,7 @@ def sweep_one(org: Organisation) -> dict[str, bytes]:
     rows = _rows(org, "communications")
     second = rows[0] | {"element_id": None, "evidence_title": "Second item for the same element", "link": "second-item.pdf"}
     headers = [
-        layout.COLUMN_BY_KEY[k].header
+        layout.COLUMN_BY_KEY[k].heading(CSE)
         for k in ("element_id", "evidence_title", "evidence_type", "link", "evidence_date", "owner", "self_rating")
     ]
     table = [
