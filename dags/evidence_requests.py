@@ -74,7 +74,7 @@ def evidence_requests():
 
         org = airflow_adapter.organisation(airflow_adapter.run_today())
         valid = {e.id for e in org.standard.elements}
-        results = load(airflow_adapter.engine(), config_path().parent / "history", org.assessment.year, valid)
+        results = load(airflow_adapter.engine(), config_path().parent / "history", org.assessment.year, valid, org.standard)
         for r in results:
             print(f"history: {r}")
         return [str(r) for r in results]

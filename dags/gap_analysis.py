@@ -45,7 +45,7 @@ def gap_analysis():
         """Recompute the year's snapshot from the database and store it under this run."""
         from reaccreditation import airflow_adapter
         from reaccreditation.gaps import analyse
-        from reaccreditation.gaps.store import load_inputs, readiness_history, save_snapshot
+        from reaccreditation.gaps.store import forecast_accuracy, load_inputs, readiness_history, save_snapshot
 
         today = airflow_adapter.run_today()
         org = airflow_adapter.organisation(today)
@@ -54,7 +54,8 @@ def gap_analysis():
         snapshot = analyse(org, inputs["evidence"], inputs["submissions"], inputs["outcomes"], today)
         snapshot_id = save_snapshot(engine, snapshot, dag_id=DAG_ID, run_id=airflow_adapter.run_id())
         trend = [{**h, "as_of": h["as_of"].isoformat()} for h in readiness_history(engine, org.assessment.year)]
-        return snapshot.to_dict() | {"snapshot_id": snapshot_id, "readiness_history": trend}
+        accuracy = forecast_accuracy(engine, org, inputs["outcomes"])  # the forecast checked against past years
+        return snapshot.to_dict() | {"snapshot_id": snapshot_id, "readiness_history": trend, "forecast_accuracy": accuracy}
 
     @task(outlets=[Asset(GAP_SNAPSHOT)])
     def publish(payload: dict) -> dict:

@@ -82,6 +82,9 @@ class Schedule(_Model):
     outcome_days_after: int = Field(
         default=10, ge=0, le=60, description="days after the last assessment day by which the outcome is entered"
     )
+    desk_review_days_before: int = Field(
+        default=14, ge=0, le=120, description="when the assessor's desk review reads the uploaded evidence (forecast accuracy)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Schedule:

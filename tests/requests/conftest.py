@@ -10,7 +10,7 @@ import pytest
 
 from ..conftest import FIRST_DAY, ROOT
 
-T_REQUESTS = FIRST_DAY - timedelta(days=120)
+T_REQUESTS = FIRST_DAY - timedelta(days=122)  # T-120 is Sunday 15 Nov 2026: requests go on the Friday before
 
 
 @pytest.fixture

@@ -13,15 +13,23 @@ from reaccreditation.requests.seed import HistoryError, history_count, import_ev
 def test_import_is_idempotent_and_feeds_the_prefill(org, engine, demo):
     folder = demo["config"].parent / "history"
     first = import_history(engine, folder, 2027)
-    assert [r.status for r in first] == ["imported", "imported"]
+    # outcomes, last year's evidence (the prefill), then the earlier years' (forecast accuracy)
+    assert [(r.file, r.status) for r in first] == [
+        ("outcomes.csv", "imported"),
+        ("evidence_2026.csv", "imported"),
+        ("evidence_2024.csv", "imported"),
+        ("evidence_2025.csv", "imported"),
+    ]
     n = history_count(engine, 2026)
     assert n == first[1].rows > 100
     again = import_history(engine, folder, 2027)
-    assert [r.status for r in again] == ["already imported", "already imported"]
+    assert [r.status for r in again] == ["already imported"] * 4
     assert history_count(engine, 2026) == n
     with engine.connect() as conn:
-        assert conn.execute(select(submission.c.source, submission.c.status, submission.c.assessment_year)).all() == [
-            ("history", "accepted", 2026)
+        assert sorted(conn.execute(select(submission.c.source, submission.c.status, submission.c.assessment_year)).all()) == [
+            ("history", "accepted", 2024),
+            ("history", "accepted", 2025),
+            ("history", "accepted", 2026),
         ]
         assert conn.execute(select(func.count()).select_from(assessment_outcome)).scalar() == 5 * 57
     housing = org.department("housing")

@@ -1,10 +1,11 @@
 """The demo council generator: a realistic fictional borough for the demo run and the tests.
 
 ``python -m reaccreditation.demo --out var/demo`` writes ``organisation.yaml`` (the config a quality team
-would keep), ``history/outcomes.csv`` (past assessor ratings), ``history/evidence_<last year>.csv`` (last
-year's accepted evidence, imported by the request stage) and ``planted.json`` (what the demo
-deliberately planted, so later stages can be checked against it). Output is deterministic for a given
-first day and seed.
+would keep), ``history/outcomes.csv`` (past assessor ratings), ``history/evidence_<year>.csv`` for the
+last three years (the evidence register as it stood then; the last one pre-fills this year's workbooks,
+all of them let the gap analysis measure its own forecast against the assessor) and ``planted.json``
+(what the demo deliberately planted, so later stages can be checked against it, including how often the
+forecast should have been right). Output is deterministic for a given first day and seed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from reaccreditation.standards import load_standard
 
 COUNCIL = Path(__file__).with_name("council.yaml")
 FULL_CYCLE = 3  # a full assessment every third year, surveillance visits between
+EVIDENCE_YEARS = 3  # past years with an evidence register in the demo history (forecast accuracy)
+FALSE_ALARMS = 2  # per year: elements a department self-rated partial that the assessor found met
 
 
 def _email(name: str, domain: str) -> str:
@@ -130,7 +133,8 @@ def build_history(first_day: date, framework: str = "cse", seed: int = 2008) -> 
         plus = set(rng.sample(ids, spec["compliance_plus"][i]))
         partial = set(rng.sample([x for x in ids if x not in plus], spec["partial"][i]))
         for element_id in ids:
-            rating = "Compliance Plus" if element_id in plus else "Partial Compliance" if element_id in partial else "Compliance"
+            level = "exceeds" if element_id in plus else "partial" if element_id in partial else "meets"
+            rating = standard.label(level)
             action = ""
             if element_id in partial:
                 action = f"Show how the action plan for {element_id} has been carried out and measured."
@@ -163,54 +167,118 @@ EVIDENCE_HISTORY_FIELDS = (
 _TYPES = ("Document", "Data/report", "Minutes", "Survey", "Web page", "Case study")
 
 
-def build_evidence_history(config: dict[str, Any], history: list[dict[str, Any]], seed: int = 2008) -> list[dict[str, Any]]:
-    """Last year's accepted evidence register: one or two items for most elements each department owns.
+def _signals(history: list[dict[str, Any]], standard: Any, year: int, rng: random.Random) -> dict[str, str]:
+    """What each element's evidence said before that year's desk review: mostly what the assessor then
+    found, with a few planted misreadings so the forecast can be measured (see ``planted_accuracy``).
 
-    About one element in eight has nothing, so the request workbooks show both pre-filled and empty rows.
-    Items are dated inside last year's evidence window, as accepted evidence was.
+    Returns element id -> ``claim`` (a justified top-rating claim), ``partial`` (self-rated partial) or
+    ``meets``. A quarter of the top ratings had no claim (the forecast misses them), one partial looked
+    met (missed), and FALSE_ALARMS elements the assessor found met were self-rated partial.
+    """
+    levels = {r["element_id"]: standard.level_of(r["rating"]) for r in history if r["assessment_year"] == year}
+    plus = sorted(e for e, lv in levels.items() if lv == "exceeds")
+    partial = sorted(e for e, lv in levels.items() if lv in ("partial", "fails"))
+    meets = sorted(e for e, lv in levels.items() if lv == "meets")
+    unclaimed = set(rng.sample(plus, max(1, round(len(plus) / 4)) if plus else 0))
+    hidden = set(rng.sample(partial, 1 if len(partial) >= 2 else 0))
+    alarms = set(rng.sample(meets, min(FALSE_ALARMS, len(meets))))
+    out = {}
+    for e in levels:
+        if e in plus:
+            out[e] = "meets" if e in unclaimed else "claim"
+        elif e in partial:
+            out[e] = "meets" if e in hidden else "partial"
+        else:
+            out[e] = "partial" if e in alarms else "meets"
+    return out
+
+
+def planted_accuracy(history: list[dict[str, Any]], framework: str, first_day: date, seed: int = 2008) -> dict[str, Any]:
+    """The forecast accuracy the demo history should measure, per evidence year (tests check it exactly)."""
+    standard = load_standard(framework)
+    out = {}
+    for year in evidence_years(first_day):
+        signals = _signals(history, standard, year, random.Random(seed + year))
+        levels = {r["element_id"]: standard.level_of(r["rating"]) for r in history if r["assessment_year"] == year}
+        missed_top = sorted(e for e, s in signals.items() if levels[e] == "exceeds" and s != "claim")
+        missed_partials = sorted(e for e, s in signals.items() if levels[e] in ("partial", "fails") and s == "meets")
+        false_alarms = sorted(e for e, s in signals.items() if levels[e] == "meets" and s == "partial")
+        out[str(year)] = {
+            "elements": len(signals),
+            "exact": len(signals) - len(missed_top) - len(missed_partials) - len(false_alarms),
+            "missed_top": missed_top,
+            "missed_partials": missed_partials,
+            "false_alarms": false_alarms,
+        }
+    return out
+
+
+def evidence_years(first_day: date) -> list[int]:
+    return [first_day.year - n for n in range(EVIDENCE_YEARS, 0, -1)]
+
+
+def build_evidence_history(
+    config: dict[str, Any], history: list[dict[str, Any]], seed: int = 2008, year: int | None = None
+) -> list[dict[str, Any]]:
+    """A past year's accepted evidence register (default: last year's): one or two items per element and owner.
+
+    About one owner in eight sent nothing for an element (another owner did), so the request workbooks
+    show both pre-filled and empty rows. Items are dated inside that year's evidence window and before
+    its desk review; self-ratings and top-rating claims follow :func:`_signals`.
     """
     standard = load_standard(config["framework"])
     first_day: date = config["assessment"]["first_day"]
-    last_year = first_day.year - 1
-    ratings = {r["element_id"]: r["rating"] for r in history if r["assessment_year"] == last_year}
-    rng = random.Random(seed + 1)
+    year = first_day.year - 1 if year is None else year
+    rng = random.Random(seed + 1 + (first_day.year - 1 - year))
+    signals = _signals(history, standard, year, random.Random(seed + year))
     domain = config["quality_team"]["mailbox"].split("@", 1)[1]
+    anniversary = first_day.replace(year=year) if not (first_day.month == 2 and first_day.day == 29) else date(year, 2, 28)
+    covered: set[str] = set()
+    owners: dict[str, list[str]] = {}
+    for d in config["departments"]:
+        for element_id in d["elements"]:
+            owners.setdefault(element_id, []).append(d["id"])
     rows: list[dict[str, Any]] = []
     for d in config["departments"]:
         for element_id in d["elements"]:
-            if rng.random() < 0.125:
+            last_owner = owners[element_id][-1] == d["id"]
+            if rng.random() < 0.125 and not (last_owner and element_id not in covered):
                 continue
+            covered.add(element_id)
             element = standard.element(element_id)
-            rating = ratings.get(element_id, "Compliance")
+            signal = signals.get(element_id, "meets")
+            rating = standard.label("partial" if signal == "partial" else "exceeds" if signal == "claim" else "meets")
             for n, title in enumerate(rng.sample(list(element.evidence), k=min(len(element.evidence), rng.choice((1, 1, 2)))), 1):
                 kind = rng.choice(_TYPES)
+                claim = signal == "claim" and n == 1
                 rows.append(
                     {
                         "department_id": d["id"],
                         "element_id": element_id,
                         "title": title,
                         "evidence_type": kind,
-                        "link": f"https://intranet.{domain}/evidence/{last_year}/{d['id']}/{element_id}-{n}",
-                        "evidence_date": (first_day - timedelta(days=365 + rng.randint(20, 330))).isoformat(),
+                        "link": f"https://intranet.{domain}/evidence/{year}/{d['id']}/{element_id}-{n}",
+                        "evidence_date": (anniversary - timedelta(days=rng.randint(25, 330))).isoformat(),
                         "owner": d["evidence_contacts"][0]["name"],
                         "self_rating": rating,
-                        "cplus_claim": "Yes" if rating == "Compliance Plus" and n == 1 else "No",
-                        "cplus_justification": "Recognised as exceptional practice by the assessor last year."
-                        if rating == "Compliance Plus" and n == 1
-                        else "",
+                        "cplus_claim": "Yes" if claim else "No",
+                        "cplus_justification": "Shared as exceptional practice with neighbouring councils." if claim else "",
                         "notes": "",
                     }
                 )
     return rows
 
 
-def write_evidence_history(out: Path, config: dict[str, Any], history: list[dict[str, Any]], seed: int = 2008) -> Path:
-    """``history/evidence_<last year>.csv``: what the request stage imports to pre-fill the workbooks."""
-    path = Path(out) / "history" / f"evidence_{config['assessment']['first_day'].year - 1}.csv"
+def write_evidence_history(
+    out: Path, config: dict[str, Any], history: list[dict[str, Any]], seed: int = 2008, year: int | None = None
+) -> Path:
+    """``history/evidence_<year>.csv`` (default last year): what the request stage imports."""
+    year = config["assessment"]["first_day"].year - 1 if year is None else year
+    path = Path(out) / "history" / f"evidence_{year}.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(EVIDENCE_HISTORY_FIELDS))
         writer.writeheader()
-        writer.writerows(build_evidence_history(config, history, seed))
+        writer.writerows(build_evidence_history(config, history, seed, year))
     return path
 
 
@@ -228,16 +296,16 @@ def generate(out: Path, first_day: date, framework: str = "cse", seed: int = 200
         writer.writeheader()
         writer.writerows(history)
     last_year = first_day.year - 1
+    standard = load_standard(framework)
+    last = [r for r in history if r["assessment_year"] == last_year]
     planted = {
         "first_day": first_day.isoformat(),
-        "last_year_partials": sorted(
-            r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Partial Compliance"
-        ),
-        "last_year_compliance_plus": sorted(
-            r["element_id"] for r in history if r["assessment_year"] == last_year and r["rating"] == "Compliance Plus"
-        ),
+        "last_year_partials": sorted(r["element_id"] for r in last if standard.level_of(r["rating"]) == "partial"),
+        "last_year_compliance_plus": sorted(r["element_id"] for r in last if standard.level_of(r["rating"]) == "exceeds"),
+        "forecast_accuracy": planted_accuracy(history, framework, first_day, seed),
     }
-    evidence_path = write_evidence_history(out, config, history, seed)
+    for year in evidence_years(first_day):
+        evidence_path = write_evidence_history(out, config, history, seed, year)
     planted_path = out / "planted.json"
     planted_path.write_text(json.dumps(planted, indent=2) + "\n", encoding="utf-8")
     return {"config": config_path, "history": history_path, "planted": planted_path, "evidence_history": evidence_path}

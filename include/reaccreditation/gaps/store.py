@@ -41,6 +41,24 @@ def load_inputs(engine: Engine, assessment_year: int) -> dict[str, list[dict[str
     return {"evidence": [dict(r) for r in rows], "submissions": [dict(s) for s in subs], "outcomes": [dict(o) for o in outcomes]}
 
 
+def past_evidence(engine: Engine, before_year: int) -> dict[int, list[dict[str, Any]]]:
+    """Current register rows of every year before ``before_year``, by year (for the forecast-accuracy rerun)."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    query = select(evidence).where(evidence.c.assessment_year < before_year, evidence.c.is_current.is_(True))
+    with engine.connect() as conn:
+        for row in conn.execute(query).mappings():
+            out.setdefault(int(row["assessment_year"]), []).append(dict(row))
+    return out
+
+
+def forecast_accuracy(engine: Engine, org: Any, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The forecast rerun on every past year with evidence and outcome (gaps.accuracy), as gaps.json carries it."""
+    from reaccreditation.gaps import accuracy
+
+    years = accuracy.forecast_accuracy(org, past_evidence(engine, org.assessment.year), outcomes)
+    return accuracy.summary(org.standard, years, org.assessment.year)
+
+
 def save_snapshot(engine: Engine, snapshot: Snapshot, *, dag_id: str, run_id: str) -> int:
     """Store (or, on a rerun of the same run, replace) the snapshot; returns its id."""
     data = snapshot.to_dict()

@@ -1,4 +1,4 @@
-"""Import last year's accepted evidence and past outcomes from CSV, for a register that has no history yet.
+"""Import past years' accepted evidence and past outcomes from CSV, for a register that has no history yet.
 
 The request workbooks pre-fill last year's accepted evidence and show last year's ratings, both read from
 the project database. A deployment that starts using this pipeline (and the demo) has them only as files:
@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from reaccreditation.db.schema import assessment_outcome, evidence, submission
 from reaccreditation.files import sha256_bytes
-from reaccreditation.workbook_layout import EVIDENCE_TYPES, RATINGS
+from reaccreditation.standards import Standard, available, load_standard
+from reaccreditation.workbook_layout import EVIDENCE_TYPES
 
 SOURCE = "history"
 EVIDENCE_FILE = re.compile(r"^evidence_(\d{4})\.csv$")
@@ -71,7 +72,17 @@ def _date(path: Path, line: int, value: str) -> date | None:
         raise HistoryError(f"{path}: row {line}, column evidence_date: {value!r} is not a date like 2026-03-31") from None
 
 
-def _evidence_rows(path: Path, rows: list[dict[str, str]], valid_elements: set[str] | None) -> list[dict]:
+def _ratings(standard: Standard | None) -> tuple[str, ...]:
+    """Self-rating labels a history row may carry: the standard's own, or (no standard given) any standard's."""
+    if standard is not None:
+        return standard.labels
+    return tuple(dict.fromkeys(label for s in available() for label in load_standard(s).labels))
+
+
+def _evidence_rows(
+    path: Path, rows: list[dict[str, str]], valid_elements: set[str] | None, standard: Standard | None = None
+) -> list[dict]:
+    ratings = _ratings(standard)
     out = []
     for line, row in enumerate(rows, 2):
         for column in EVIDENCE_COLUMNS:
@@ -83,9 +94,9 @@ def _evidence_rows(path: Path, rows: list[dict[str, str]], valid_elements: set[s
             raise HistoryError(
                 f"{path}: row {line}, column evidence_type: {row['evidence_type']!r} is not one of {', '.join(EVIDENCE_TYPES)}"
             )
-        if row.get("self_rating") and row["self_rating"] not in RATINGS:
+        if row.get("self_rating") and row["self_rating"] not in ratings:
             raise HistoryError(
-                f"{path}: row {line}, column self_rating: {row['self_rating']!r} is not one of {', '.join(RATINGS)}"
+                f"{path}: row {line}, column self_rating: {row['self_rating']!r} is not one of {', '.join(ratings)}"
             )
         out.append(
             {
@@ -108,7 +119,9 @@ def _evidence_rows(path: Path, rows: list[dict[str, str]], valid_elements: set[s
     return out
 
 
-def import_evidence(engine: Engine, path: Path, valid_elements: set[str] | None = None) -> Imported:
+def import_evidence(
+    engine: Engine, path: Path, valid_elements: set[str] | None = None, standard: Standard | None = None
+) -> Imported:
     """Load ``evidence_<year>.csv`` into ``submission`` (source "history") and ``evidence``."""
     path = Path(path)
     if not path.is_file():
@@ -122,7 +135,7 @@ def import_evidence(engine: Engine, path: Path, valid_elements: set[str] | None 
     with engine.connect() as conn:
         if conn.execute(select(submission.c.id).where(submission.c.sha256 == sha)).first():
             return Imported(path.name, "already imported")
-    rows = _evidence_rows(path, _read_csv(path, data, EVIDENCE_COLUMNS), valid_elements)
+    rows = _evidence_rows(path, _read_csv(path, data, EVIDENCE_COLUMNS), valid_elements, standard)
     now = datetime.now(UTC)
     try:
         with engine.begin() as conn:
@@ -186,12 +199,29 @@ def import_outcomes(engine: Engine, path: Path, assessment_year: int) -> Importe
     return Imported(path.name, "imported", result.inserted + result.updated)
 
 
-def import_history(engine: Engine, folder: Path, assessment_year: int, valid_elements: set[str] | None = None) -> list[Imported]:
-    """Import last year's evidence and the outcomes history from ``folder`` (the config's ``history/``)."""
+def import_history(
+    engine: Engine,
+    folder: Path,
+    assessment_year: int,
+    valid_elements: set[str] | None = None,
+    standard: Standard | None = None,
+) -> list[Imported]:
+    """Import the outcomes history and every past year's evidence from ``folder`` (the config's ``history/``).
+
+    Last year's evidence pre-fills this year's workbooks; earlier years let the gap analysis measure its
+    forecast against what the assessor then said (gaps.accuracy). Each file is imported once.
+    """
     folder = Path(folder)
+    last = folder / f"evidence_{assessment_year - 1}.csv"
+    earlier = sorted(
+        p
+        for p in (folder.glob("evidence_*.csv") if folder.is_dir() else ())
+        if (m := EVIDENCE_FILE.match(p.name)) and int(m.group(1)) < assessment_year - 1
+    )
     return [
         import_outcomes(engine, folder / "outcomes.csv", assessment_year),
-        import_evidence(engine, folder / f"evidence_{assessment_year - 1}.csv", valid_elements),
+        import_evidence(engine, last, valid_elements, standard),
+        *(import_evidence(engine, p, valid_elements, standard) for p in earlier),
     ]
 
 
