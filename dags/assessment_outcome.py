@@ -1,7 +1,7 @@
 """Assessment outcome: the assessor's verdict entered in the Airflow UI after the assessment.
 
 Trigger it by hand once the report arrives. It opens a form for the quality team members named in
-the config (``quality_team.members[].airflow_user``): the Compliance Plus elements, the partially (and
+the config (``quality_team.members[].airflow_user``): the top-rated elements (Compliance Plus, Best Practice), the partially (and
 non-) compliant elements with the assessor's action for each, and a tick that everything else is
 Compliance; or the path of a report already in the history format (CSV/xlsx with assessment_year,
 framework, assessment_type, element_id, rating, action). The rows are checked and stored in
@@ -22,19 +22,19 @@ FORM = {
     "compliance_plus": Param(
         None,
         type=["null", "string"],
-        title="Compliance Plus",
-        description="element ids rated Compliance Plus, comma-separated, e.g. 1.1.3, 2.2.1",
+        title="Rated above the standard",
+        description="element ids with the top rating (named on this page), comma-separated, e.g. 1.1.3, 2.2.1",
     ),
     "partial": Param(
         None,
         type=["null", "string"],
-        title="Partial Compliance",
+        title="Rated partial",
         description="one per line or ';': element: the assessor's action, e.g. 3.2.1: publish the service standards",
     ),
-    "non_compliance": Param(
-        None, type=["null", "string"], title="Non-Compliance", description="as for partial (element: action)"
+    "non_compliance": Param(None, type=["null", "string"], title="Rated not met", description="as for partial (element: action)"),
+    "rest_are_compliance": Param(
+        False, type="boolean", title="Every other element meets the standard", description="tick to confirm"
     ),
-    "rest_are_compliance": Param(False, type="boolean", title="Every other element is Compliance", description="tick to confirm"),
     "report_path": Param(
         None,
         type=["null", "string"],
@@ -58,7 +58,7 @@ FORM = {
 def assessment_outcome():
     @task
     def prepare() -> dict:
-        """The form's page: this year's assessment and last year's Compliance Plus and partials, for reference."""
+        """The form's page: this year's assessment, the standard's labels, last year's top ratings and partials."""
         from reaccreditation import airflow_adapter
         from reaccreditation.approvals import md
         from reaccreditation.history import load_outcomes
@@ -67,20 +67,24 @@ def assessment_outcome():
         a = org.assessment
         last = [r for r in load_outcomes(airflow_adapter.engine()) if r["assessment_year"] == a.year - 1]
         standard = org.standard
-        plus = [r["element_id"] for r in last if r["rating"] == standard.rating("compliance_plus").label]
+        top, meets, part, fails = (standard.label(x) for x in ("exceeds", "meets", "partial", "fails"))
+        plus = [r["element_id"] for r in last if standard.level_of(r["rating"]) == "exceeds"]
         partial = [
             f"{r['element_id']} ({md(r['action'] or 'no action recorded')})"
             for r in last
-            if r["rating"] in (standard.rating("partial").label, standard.rating("non_compliance").label)
+            if standard.level_of(r["rating"]) in ("partial", "fails")
         ]
         lines = [
             f"Enter the assessor's outcome for **{md(org.organisation.name)}**, {standard.short_name} {a.type} assessment "
             f"{a.first_day} to {a.last_day} ({len(standard.elements)} elements).",
             "",
-            "List the Compliance Plus elements and the partial/non-compliant elements with their actions; tick that "
-            "every other element is Compliance. Or give the path of a report file in the history format.",
+            f"In {standard.name}'s words: *above the standard* is **{top}**, *partial* is **{part}**, *not met* is "
+            f"**{fails}**, *meets the standard* is **{meets}**.",
             "",
-            f"Last year ({a.year - 1}): Compliance Plus {', '.join(plus) or 'none'}; partial {', '.join(partial) or 'none'}.",
+            f"List the {top} elements and the {part} / {fails} elements with their actions; tick that every other "
+            f"element is {meets}. Or give the path of a report file in the history format.",
+            "",
+            f"Last year ({a.year - 1}): {top} {', '.join(plus) or 'none'}; partial {', '.join(partial) or 'none'}.",
         ]
         return {
             "approval_subject": f"Assessment outcome {a.year}: enter the assessor's ratings",

@@ -1,8 +1,9 @@
 """Run reaccreditation DAGs in order with ``dag.test()`` and stop at the first that does not succeed.
 
 Usage: python scripts/run_dags.py DAG_ID[@WHEN] ...  WHEN is the run's logical date, which the DAGs treat as
-'today': YYYY-MM-DD, or T-N (N days before the configured assessment's first day), or omitted for now. The
-demo replays the season's stages by running each at its date.
+'today': YYYY-MM-DD, or T-N (the stage N days before the configured assessment's first day, on the working
+day the DAGs use for it: a Saturday, Sunday or bank holiday moves to the working day before), or omitted
+for now. The demo replays the season's stages by running each at its date.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from pathlib import Path
 
 
 def resolve(when: str) -> datetime:
-    """YYYY-MM-DD or T-N relative to the organisation config's first assessment day, at noon UTC."""
-    from datetime import timedelta
-
+    """YYYY-MM-DD or T-N relative to the organisation config's first assessment day (as a working day), at noon UTC."""
     if when.upper().startswith("T-"):
         from reaccreditation.organisation import load_organisation
         from reaccreditation.settings import config_path
 
-        first_day = load_organisation(config_path()).assessment.first_day
-        day = first_day - timedelta(days=int(when[2:]))
+        day = load_organisation(config_path()).due_date(int(when[2:]))
     else:
         day = datetime.fromisoformat(when).date()
     return datetime(day.year, day.month, day.day, 12)

@@ -496,6 +496,7 @@ def gather(
             source=source,
             as_of=_day(gaps.get("as_of")),
             counts=readiness_counts(gaps),
+            accuracy=gaps.get("forecast_accuracy"),  # the forecast rerun on past years against the assessor
             **element_rows(org, gaps, readiness=readiness, criterion=criterion, text=text),
         )
     points = readiness_history(engine, year) or history_from_gaps(gaps)

@@ -47,6 +47,10 @@ class Assessment(_Model):
     day_start: time = time(9, 0)
     day_end: time = time(17, 0)
     evidence_window_months: int = Field(default=12, ge=1, le=60)
+    review_year: Literal[1, 2] | None = Field(
+        default=None,
+        description="surveillance only: 1 or 2 in the cycle; default from the history (years since the full assessment)",
+    )
     assessor: Assessor | None = None
     _nation: str = PrivateAttr(default=DEFAULT_NATION)  # set from the organisation's ``nation``
 

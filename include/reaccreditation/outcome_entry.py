@@ -1,7 +1,9 @@
 """The assessor's verdict, typed into an Airflow form after the assessment, as outcome rows.
 
-The form keeps to what the assessor's report lists: Compliance Plus elements, partial (and non-)
-compliance with the action for each, and "everything else Compliance". Or a report already in the
+The form keeps to what the assessor's report lists: the elements rated above the standard (CSE
+Compliance Plus, Charter Mark Best Practice), the partial and failed ones with the action for each, and
+"everything else meets it" (Compliance, Full Compliance); the form's fields are the same for every
+standard, the labels written into the history are the standard's own. Or a report already in the
 history file format (CSV or xlsx) is imported as it is. Either way the rows go through
 :mod:`reaccreditation.history`, so the same checks and the same upsert by (year, element) apply.
 """
@@ -45,13 +47,13 @@ def _with_actions(field: str, text: Any) -> list[tuple[str, str]]:
 def rows_from_form(
     form: Mapping[str, Any], standard: Standard, *, year: int, assessment_type: str, framework: str
 ) -> list[dict[str, str]]:
-    """One row per element of the standard; every element not listed is Compliance (if confirmed)."""
+    """One row per element of the standard; every element not listed meets it (if confirmed)."""
     plus = _ids(form.get("compliance_plus"))
     partial = _with_actions("partial", form.get("partial"))
     non = _with_actions("non_compliance", form.get("non_compliance"))
     if not form.get("rest_are_compliance"):
         raise OutcomeFormError(
-            "rest_are_compliance: tick it to confirm every element not listed is Compliance (or give a report_path)"
+            f"rest_are_compliance: tick it to confirm every element not listed is {standard.label('meets')} (or give a report_path)"
         )
     known = {e.id for e in standard.elements}
     seen: dict[str, str] = {}
@@ -66,9 +68,9 @@ def rows_from_form(
                 seen[e] = field
     if problems:
         raise OutcomeFormError("outcome form: " + "; ".join(problems))
-    rating = {e: standard.rating("compliance_plus").label for e in plus}
-    rating |= {e: standard.rating("partial").label for e, _ in partial}
-    rating |= {e: standard.rating("non_compliance").label for e, _ in non}
+    rating = {e: standard.label("exceeds") for e in plus}
+    rating |= {e: standard.label("partial") for e, _ in partial}
+    rating |= {e: standard.label("fails") for e, _ in non}
     actions = dict(partial + non)
     return [
         {
@@ -76,7 +78,7 @@ def rows_from_form(
             "framework": framework,
             "assessment_type": assessment_type,
             "element_id": e.id,
-            "rating": rating.get(e.id, standard.rating("compliance").label),
+            "rating": rating.get(e.id, standard.label("meets")),
             "action": actions.get(e.id, ""),
         }
         for e in standard.elements

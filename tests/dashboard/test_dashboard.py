@@ -139,7 +139,7 @@ def test_sign_offs_are_shown_with_who_what_when_and_comment(demo, project_db):
         dag_id="readiness_pack",
         task_id="approve_pack",
         item_kind="readiness_pack",
-        item_ref="packs/2027-02-13",
+        item_ref="packs/2027-02-12",
     )
     record(
         engine,

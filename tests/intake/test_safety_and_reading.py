@@ -10,6 +10,7 @@ import pytest
 from reaccreditation.intake import frame, rules
 from reaccreditation.intake.reading import Unreadable, parse_date, read_return
 from reaccreditation.intake.safety import UnsafeFile, check_file
+from reaccreditation.standards import load_standard
 
 
 @pytest.mark.parametrize(
@@ -112,7 +113,7 @@ def test_python_rules_use_the_shared_issue_format():  # type: ignore[no-untyped-
         base | {"row_number": 3, "self_rating": "Compliance Plus", "cplus_claim": "Yes"},
         base | {"row_number": 4, "element_id": "2.1.1", "prefill_note": "Last year's evidence"},
     ]
-    issues = rules.check(recs, {0: {"1.1.1"}}, {"1.1.1", "2.1.1"}, {0: "Housing"})
+    issues = rules.check(recs, {0: {"1.1.1"}}, {"1.1.1", "2.1.1"}, {0: "Housing"}, load_standard("cse"))
     got = {(i.row, i.key, i.rule) for i in issues}
     assert got == {
         (4, "element_id", "element_owned_by_department"),

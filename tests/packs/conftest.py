@@ -23,7 +23,7 @@ from reaccreditation.organisation import Organisation, load_organisation
 from ..conftest import FIRST_DAY
 from ..gaps.helpers import FRESH, STALE, ev, insert_evidence, insert_submission
 
-T30 = FIRST_DAY - timedelta(days=30)  # 2027-02-13: the first pack date
+T30 = FIRST_DAY - timedelta(days=31)  # 2027-02-12: the first pack date (T-30 is a Saturday: the Friday before)
 
 
 def import_history(engine: Engine, history_csv: Path) -> None:

@@ -72,7 +72,7 @@ def test_t30_pack_goes_to_leadership_and_heads_once(airflow_db, project_db, demo
     assert len(cids) == 2 and cids == set(images)  # readiness by criterion + year on year, embedded
     assert all(p.get_content().startswith(b"\x89PNG") for p in images.values())
     assert not re.search(r'src="(https?:|file:|/)', html)  # no remote or local images
-    assert "Before the assessor arrives" in html and "30 days to go" in html
+    assert "Before the assessor arrives" in html and "31 days to go" in html  # sent on Friday T-31
     assert "1.1.1 Profile of current and potential customers" in html  # top gap, no evidence
     assert "Policy" in html and "overdue" in html  # the department that has not returned
     assert "Missing from this pack" not in html

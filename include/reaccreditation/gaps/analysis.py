@@ -315,6 +315,12 @@ def analyse(
         )
     results = criterion_pass_rules(standard, results)
     groups = rollups(org, results)
+    from reaccreditation.cycle import cycle_year
+
+    cycle = cycle_year(
+        org,
+        [{"assessment_year": o.assessment_year, "framework": o.framework, "assessment_type": o.assessment_type} for o in history],
+    )
     return Snapshot(
         organisation=org.organisation.name,
         framework=standard.id,
@@ -326,5 +332,6 @@ def analyse(
         last_assessment_year=last_year,
         elements=tuple(results),
         year_on_year=year_on_year(standard, history, results, year, org.assessment.type),
+        cycle=cycle.label,
         **groups,
     )

@@ -532,6 +532,8 @@ def gather(org: Organisation, src: Sources, pack_date: PackDate, today: date) ->
         "rag_word": RAG_WORD[overall_rag],
         "verdict": verdict(org.standard, overall_rag, overall, days_to_go),
         "labels": label_names(org.standard),
+        "forecast_accuracy": gaps.get("forecast_accuracy") if gaps else None,
+        "cycle": (gaps or {}).get("cycle") or "",
         "overall": overall,
         "previous": {
             "pack_date": prev.get("pack_date"),
@@ -575,6 +577,7 @@ def department_pack(org: Organisation, src: Sources, pack: dict[str, Any], depar
             "framework",
             "framework_short",
             "labels",
+            "cycle",
             "assessment_year",
             "assessment_type",
             "first_day",

@@ -90,9 +90,12 @@ def request_draft(
     prefilled: int,
     today: date,
     resend: bool = False,
+    asks: str = "",
 ) -> Draft:
-    """The request to one evidence contact, with the department's workbook attached."""
+    """The request to one evidence contact, with the department's workbook attached; ``asks``: what this
+    cycle year (full assessment, review year 1 or 2) asks for."""
     ctx = _context(org, department, open_elements, today) | {
+        "cycle_asks": asks,
         "contact": contact,
         "prefilled": prefilled,
         "resend": resend,

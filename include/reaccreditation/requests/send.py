@@ -43,7 +43,16 @@ def build_workbook(engine: Engine, org: Organisation, department: Department, no
         last_actions=last.actions,
         last_year=last.year,
         generated_at=now or datetime.now(UTC).replace(tzinfo=None),
+        cycle_asks=cycle_asks(engine, org),
     )
+
+
+def cycle_asks(engine: Engine, org: Organisation) -> str:
+    """What this year's assessment asks of departments: full assessment, review year 1 or 2 (reaccreditation.cycle)."""
+    from reaccreditation.cycle import cycle_year
+    from reaccreditation.history import load_outcomes
+
+    return cycle_year(org, load_outcomes(engine)).asks(org.standard)
 
 
 def _contact(department: Department, email: str | None) -> Person | None:
@@ -115,6 +124,7 @@ def carry_out(
                     prefilled=len(workbook.prefilled),
                     today=today,
                     resend=s.kind == "resend",
+                    asks=workbook.cycle_asks,
                 ),
                 attachment,
             )

@@ -56,6 +56,7 @@ class RequestWorkbook:
     generated_at: datetime | None = None
     last_actions: dict[str, str] = field(default_factory=dict)  # element id -> the assessor's action, if any
     last_year: int | None = None  # the assessment year of last_ratings
+    cycle_asks: str = ""  # what this cycle year asks for (reaccreditation.cycle), on the cover sheet
 
     @property
     def reference(self) -> str:
@@ -291,6 +292,7 @@ class RequestWorkbook:
             ("Assessment", f"{org.assessment.first_day:%d %B %Y} to {org.assessment.last_day:%d %B %Y}"),
             ("Evidence window", layout.EvidenceWindow.of(org.assessment).describe()),
             ("Elements you own", f"{len(self.element_ids)} ({', '.join(self.element_ids)})"),
+            *([("This year", self.cycle_asks)] if self.cycle_asks else []),
             *self._last_assessment_fact(),
             ("Questions", f"{quality.name}, {quality.email}"),
             (

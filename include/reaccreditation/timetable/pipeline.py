@@ -40,7 +40,9 @@ def plan(
     from reaccreditation.timetable.solver import solve
     from reaccreditation.timetable.store import previous_timetable
 
-    scope: Scope = scope_from_database(engine, org.standard, org.framework, org.assessment.year, org.assessment.type, at_risk)
+    scope: Scope = scope_from_database(
+        engine, org.standard, org.framework, org.assessment.year, org.assessment.type, at_risk, org=org
+    )
     p = problem_for(org, scope.to_dict(), replan)
     previous = previous_timetable(engine, org.assessment.year)
     t = solve(p, previous, seconds=seconds)

@@ -1,8 +1,10 @@
 """Which elements the assessment must cover, and which the assessor will look at first.
 
-Full assessment: every element. Surveillance: the focus elements, i.e. last year's partials (from
+Full assessment: every element. Review year 1: the focus elements, i.e. last year's partials (from
 ``assessment_outcome``), the elements at risk (from the latest gap snapshot when there is one, or a
-plain list given to the DAG) and this year's Compliance Plus claims (from ``evidence``).
+plain list given to the DAG) and this year's claims of the top rating (from ``evidence``). Review year 2
+(lighter touch): the areas for improvement still from this cycle and the claims; at-risk elements are
+listed but not added (reaccreditation.cycle says which parts are sourced and which are assumptions).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, Table, inspect, select
 
 from reaccreditation.db.schema import assessment_outcome, evidence
-from reaccreditation.standards import Standard
+from reaccreditation.standards import Standard, load_standard
 
-PARTIAL = "Partial Compliance"
 AT_RISK_READINESS = frozenset({"at risk", "gap"})
 
 
@@ -29,13 +30,16 @@ class Scope:
     at_risk: tuple[str, ...] = ()
     compliance_plus: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    cycle: str = ""  # full assessment | review year 1 | review year 2
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
 
 def last_year_partials(engine: Engine, year: int, framework: str) -> tuple[int | None, list[str]]:
-    """The most recent assessment year before ``year`` with outcomes, and its partially compliant elements."""
+    """The most recent assessment year before ``year`` with outcomes, and its elements rated partial or worse."""
+    standard = load_standard(framework)
+    short_of = [r.label for r in standard.ratings if r.level in ("partial", "fails")]
     with engine.connect() as conn:
         last = conn.execute(
             select(assessment_outcome.c.assessment_year)
@@ -49,10 +53,27 @@ def last_year_partials(engine: Engine, year: int, framework: str) -> tuple[int |
             select(assessment_outcome.c.element_id).where(
                 assessment_outcome.c.assessment_year == last,
                 assessment_outcome.c.framework == framework,
-                assessment_outcome.c.rating == PARTIAL,
+                assessment_outcome.c.rating.in_(short_of),
             )
         ).scalars()
         return int(last), sorted(rows)
+
+
+def short_in_years(engine: Engine, years: Iterable[int], framework: str) -> list[str]:
+    """Elements rated partial or worse in any of ``years`` (the areas for improvement of the cycle)."""
+    standard = load_standard(framework)
+    short_of = [r.label for r in standard.ratings if r.level in ("partial", "fails")]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(assessment_outcome.c.element_id)
+            .distinct()
+            .where(
+                assessment_outcome.c.assessment_year.in_(list(years)),
+                assessment_outcome.c.framework == framework,
+                assessment_outcome.c.rating.in_(short_of),
+            )
+        ).scalars()
+        return sorted(rows)
 
 
 def compliance_plus_claims(engine: Engine, year: int) -> list[str]:
@@ -118,7 +139,7 @@ def decide_scope(
     else:
         elements = tuple(ids)
         notes.append(
-            "surveillance with no partials, at-risk elements or Compliance Plus claims on record: every element is in scope"
+            f"surveillance with no partials, at-risk elements or {standard.label('exceeds')} claims on record: every element is in scope"
         )
     return Scope(
         elements=elements,
@@ -132,9 +153,18 @@ def decide_scope(
 
 
 def scope_from_database(
-    engine: Engine, standard: Standard, framework: str, year: int, assessment_type: str, at_risk: Iterable[str] | None = None
+    engine: Engine,
+    standard: Standard,
+    framework: str,
+    year: int,
+    assessment_type: str,
+    at_risk: Iterable[str] | None = None,
+    org: Any = None,
 ) -> Scope:
     """The scope from what the database knows; ``at_risk`` (a plain list) overrides the gap snapshot."""
+    from reaccreditation.cycle import REVIEW_2, cycle_year
+    from reaccreditation.history import load_outcomes
+
     last, partials = last_year_partials(engine, year, framework)
     notes = []
     if at_risk is None:
@@ -142,6 +172,16 @@ def scope_from_database(
         if at_risk is None:
             notes.append("no gap snapshot yet: at-risk elements unknown")
             at_risk = []
+    cycle = None
+    if org is not None:
+        cycle = cycle_year(org, load_outcomes(engine))
+        notes += [cycle.note] if cycle.note else []
+        if cycle.kind == REVIEW_2:
+            earlier = short_in_years(engine, cycle.cycle_years(year), framework)
+            lighter = sorted(set(at_risk) - set(earlier))
+            if lighter:
+                notes.append(f"review year 2 (lighter touch): at risk but not added to the scope: {', '.join(lighter)}")
+            partials, at_risk = earlier, []
     scope = decide_scope(
         standard,
         assessment_type,
@@ -152,4 +192,5 @@ def scope_from_database(
     )
     if last is None:
         notes.append("no outcome history before this year: last year's partials unknown")
-    return Scope(**(scope.__dict__ | {"notes": tuple(notes) + scope.notes}))
+    label = cycle.label if cycle else ("full assessment" if assessment_type == "full" else "review")
+    return Scope(**(scope.__dict__ | {"notes": tuple(notes) + scope.notes, "cycle": label}))
