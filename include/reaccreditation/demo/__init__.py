@@ -97,17 +97,21 @@ def build_config(first_day: date, framework: str = "cse") -> dict[str, Any]:
         "departments": departments,
         "sites": spec["sites"],
         "travel": spec["travel"],
-        "timetable": _timetable(spec, domain),
+        "timetable": _timetable(spec, domain, framework),
     }
 
 
-def _timetable(spec: dict[str, Any], domain: str) -> dict[str, Any]:
-    """The timetable section: group members from names (and department teams) to name + email."""
+def _timetable(spec: dict[str, Any], domain: str, framework: str = "cse") -> dict[str, Any]:
+    """The timetable section: group members from names (and department teams) to name + email; a group's
+    ``charter_mark`` list replaces its elements for Charter Mark (whose ids are grouped differently)."""
     tt = dict(spec["timetable"])
     by_id = {d["id"]: d for d in spec["departments"]}
     groups = []
     for g in tt["groups"]:
         g = dict(g)
+        cm = g.pop("charter_mark", None)
+        if framework == "charter_mark" and cm is not None:
+            g["elements"] = cm
         names: list[Any] = []
         if "team_of" in g:
             dept = by_id[g.pop("team_of")]
