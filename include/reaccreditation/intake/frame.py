@@ -33,19 +33,11 @@ _NO = {"no", "n", "false", "0"}
 
 
 def _rating_spellings() -> dict[str, str]:
-    """Any standard's rating label, id or short form (lower case) -> its label; GX then checks it is this
+    """Any standard's rating label (lower case, spaces collapsed) -> its spelling; GX then checks it is this
     standard's own (a CSE label in a Charter Mark workbook is named as not one of Charter Mark's)."""
     from reaccreditation.standards import available, load_standard
 
-    out: dict[str, str] = {}
-    for standard_id in available():
-        for r in load_standard(standard_id).ratings:
-            for key in (r.id, r.short, r.label):
-                out.setdefault(key.lower(), r.label)
-    for standard_id in available():  # labels win over another standard's short forms
-        for r in load_standard(standard_id).ratings:
-            out[r.label.lower()] = r.label
-    return out
+    return {r.label.lower(): r.label for standard_id in available() for r in load_standard(standard_id).ratings}
 
 
 _RATINGS: dict[str, str] = {}
