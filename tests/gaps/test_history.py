@@ -162,3 +162,32 @@ def test_sheet_declaring_a_million_rows_is_rejected_before_reading(project_db, t
         "bomb.xlsx sheet 'Sheet': the sheet declares 1,048,576 rows; an outcomes file has at most 10,000 "
         "(delete the empty rows below the data, or save the sheet as CSV)"
     )
+
+
+def test_charter_mark_history_with_its_own_labels_imports(project_db, tmp_path):
+    engine = make_engine(project_db)
+    rows = [
+        [2007, "charter_mark", "full", "1.1.1", "Best Practice", ""],
+        [2007, "charter_mark", "full", "1.1.2", "Full Compliance", ""],
+        [2007, "charter_mark", "full", "1.1.3", "partial compliance", "Cover every main service"],
+        [2007, "Charter Mark", "full", "1.2.1", "MNC", "Publish the standards"],
+        [2007, "charter_mark", "full", "1.2.2", "fc", ""],
+    ]
+    result = import_outcomes(engine, write_csv(tmp_path / "cm.csv", rows), TODAY)
+    assert result.inserted == 5
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(assessment_outcome.c.element_id, assessment_outcome.c.rating)).all())
+    assert stored == {
+        "1.1.1": "Best Practice",
+        "1.1.2": "Full Compliance",
+        "1.1.3": "Partial Compliance",
+        "1.2.1": "Major non-compliance",
+        "1.2.2": "Full Compliance",
+    }
+    cse_words = [[2007, "charter_mark", "full", "1.1.1", "Compliance Plus", ""]]
+    with pytest.raises(HistoryError) as err:
+        import_outcomes(engine, write_csv(tmp_path / "wrong.csv", cse_words), TODAY)
+    assert (
+        "row 2, column rating: 'Compliance Plus' is not a CM rating; expected one of Best Practice, Full Compliance, "
+        "Partial Compliance, Major non-compliance" in str(err.value)
+    )

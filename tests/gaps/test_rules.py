@@ -261,3 +261,20 @@ def test_year_on_year_counts_history_and_forecast(org):
         (2026, "outcome", 12, 3, 57),
         (2027, "forecast", 0, 0, 57),  # fresh evidence everywhere but no C+ claims: last year's twelve C+ lapse
     ]
+
+
+def test_charter_mark_criterion_with_one_forecast_major_non_compliance_fails():
+    org = make_org("charter_mark")
+    rows = [r for r in covered(org) if r["element_id"] != "3.2.2"]  # criterion 3: one element with no evidence
+    snap = analyse(org, rows, returned(org), [], TODAY)
+    e = snap.element("3.2.2")
+    assert (e.forecast, e.readiness) == ("Major non-compliance", "gap")
+    assert "criterion_forbidden_rating" in snap.codes("3.2.2")
+    crit = next(c for c in snap.criteria if c.key == "3")
+    assert crit.fails == ("Criterion 3 has 1 Major non-compliance; a single one fails the criterion under Charter Mark",)
+    assert crit.ratings["Full Compliance"] == 9 and crit.partial_limit_exceeded is False  # 90% met: only this rule fails
+    assert all(not c.fails for c in snap.criteria if c.key != "3")
+    # the same gap under CSE is a gap on its element, and no criterion fails
+    cse = make_org()
+    snap = analyse(cse, [r for r in covered(cse) if r["element_id"] != "3.2.2"], returned(cse), [], TODAY)
+    assert snap.element("3.2.2").forecast == "Non-Compliance" and not any(c.fails for c in snap.criteria)
