@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from markupsafe import escape
+
 from reaccreditation import dashboard
 from reaccreditation.db import make_engine
 from reaccreditation.organisation import load_organisation
@@ -46,6 +48,9 @@ def test_page_shows_the_real_gap_snapshot_history_and_timetable(airflow_db, seas
     assert all(row["when"].endswith("2027") and row["start"] and row["where"] for row in sessions)
     html = render("dashboard.html", d=data)
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    accuracy = gaps["forecast_accuracy"]  # measured on past years (none with evidence in this fixture: it says so)
+    assert data["gaps"]["accuracy"] == accuracy
+    assert f"How far to trust the forecast:</strong> {escape(accuracy['sentence'])}" in html
 
     # without gaps.json (deleted, or another machine's output folder) the snapshot comes from the database
     (output / "2027" / "gaps" / "gaps.json").unlink()
