@@ -221,7 +221,7 @@ class Organisation(_Model):
         return previous_working_day(self.scheduled_date(days_before), self.nation)
 
     def moved_because(self, days_before: int) -> str | None:
-        """Why :meth:`due_date` differs from the calendar date ('Sunday', 'Easter Monday (bank holiday)'); else None."""
+        """Why :meth:`due_date` differs from the calendar date ('Sunday', 'Easter Monday, a bank holiday'); else None."""
         return day_off(self.scheduled_date(days_before), self.nation)
 
     @property

@@ -23,7 +23,11 @@ def key_dates(org: Organisation) -> list[dict[str, Any]]:
     out = []
     for what, days in rows:
         why = org.moved_because(days)
-        moved = f"moved from {org.scheduled_date(days):%a %d %b} ({why})" if why else None
+        was = org.scheduled_date(days)
+        on = f"{was.day} {was:%b}"
+        moved = (
+            (f"moved from {why} {on}" if why in ("Saturday", "Sunday") else f"moved from {was:%a} {on} ({why})") if why else None
+        )
         out.append({"what": what, "date": org.due_date(days), "days_before": days, "moved": moved})
     out.append({"what": "Assessment starts", "date": org.assessment.dates[0], "days_before": 0, "moved": None})
     out.append(
@@ -48,11 +52,12 @@ def calendar_notes(org: Organisation) -> list[str]:
             f"assessment.first_day {a.first_day:%A %d %B %Y} is a day off in {nation} ({why}): "
             f"the assessment days start on {a.dates[0]:%A %d %B}; move first_day, or agree the date with the assessor"
         )
-    skipped = [(d, w) for d, w in days_off_between(a.first_day, a.last_day, org.nation) if d != a.first_day]
-    if skipped:
+    holidays = [(d, w) for d, w in days_off_between(a.first_day, a.last_day, org.nation) if d != a.first_day and "bank" in w]
+    if holidays:
         notes.append(
-            f"the {a.days} assessment days skip {', '.join(f'{d:%a %d %b} ({w})' for d, w in skipped)}: "
-            f"they run {a.dates[0]:%a %d %b} to {a.last_day:%a %d %b %Y}; no session is timetabled on a day off"
+            f"the {a.days} assessment days skip {', '.join(f'{d:%a} {d.day} {d:%b} ({w})' for d, w in holidays)}: "
+            f"they run {a.dates[0]:%a} {a.dates[0].day} {a.dates[0]:%b} to {a.last_day:%a} {a.last_day.day} {a.last_day:%b %Y}"
+            "; no session is timetabled on a day off (move first_day, or agree the dates with the assessor)"
         )
     return notes
 

@@ -36,10 +36,10 @@ def bank_holiday(day: date, nation: str = DEFAULT_NATION) -> str | None:
 
 
 def day_off(day: date, nation: str = DEFAULT_NATION) -> str | None:
-    """Why nobody works on ``day``: 'Saturday', 'Easter Monday (bank holiday)'; None on a working day."""
+    """Why nobody works on ``day``: 'Saturday', 'Easter Monday, a bank holiday'; None on a working day."""
     holiday = bank_holiday(day, nation)
     if holiday:
-        return f"{holiday} (bank holiday)"
+        return f"{holiday}, a bank holiday"
     return f"{day:%A}" if day.weekday() >= 5 else None
 
 
