@@ -21,4 +21,4 @@ ENV PYTHONPATH=/opt/airflow/include \
     GX_ANALYTICS_ENABLED=false
 
 # Fail the build, not the first DAG run, if the code cannot import against the installed libraries.
-RUN python -c "import airflow.providers.celery, asyncpg, psycopg2, reaccreditation.airflow_adapter, reaccreditation.db"
+RUN python -c "import airflow.providers.celery, asyncpg, psycopg2, reaccreditation.orchestration.connections, reaccreditation.db"

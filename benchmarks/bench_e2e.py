@@ -92,7 +92,7 @@ def main() -> None:
     (var / "logs").mkdir()
     print(f"isolated VAR {var}, SMTP sink on 127.0.0.1:{port}")
     sink = subprocess.Popen(
-        ["bash", "-c", f'source scripts/env.sh && exec python -m reaccreditation.smtp_sink --dir "{outbox}" --port {port}'],
+        ["bash", "-c", f'source scripts/env.sh && exec python -m devtools.smtp_sink --dir "{outbox}" --port {port}'],
         cwd=ROOT,
         env=env,
         stdout=(var / "logs" / "smtp-sink.log").open("w"),

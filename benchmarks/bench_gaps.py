@@ -20,8 +20,8 @@ from measure import load, peak_rss_mib, rss_line
 
 from reaccreditation.demo import build_config, build_history
 from reaccreditation.gaps import analyse
-from reaccreditation.gaps.register import write_register
-from reaccreditation.organisation import parse_organisation
+from reaccreditation.gaps.gap_register import write_register
+from reaccreditation.organisation.config import parse_organisation
 
 FIRST_DAY = date(2027, 3, 15)
 TODAY = date(2026, 12, 1)

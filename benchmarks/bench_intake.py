@@ -22,13 +22,13 @@ from measure import load, peak_rss_mib, rss_line
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import insert
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.db import make_engine, upgrade
 from reaccreditation.db.schema import evidence, submission
 from reaccreditation.demo import generate
-from reaccreditation.organisation import Organisation, load_organisation
+from reaccreditation.organisation.config import Organisation, load_organisation
 from reaccreditation.settings import Paths
 from reaccreditation.standards import load_standard
+from reaccreditation.workbook import layout
 
 KEYS = ("element_id", "evidence_title", "evidence_type", "link", "evidence_date", "owner", "self_rating", "cplus_claim", "notes")
 

@@ -46,7 +46,7 @@ def main() -> None:
     (demo / "organisation.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, width=120), encoding="utf-8")
     write_evidence_history(demo, cfg, build_history(FIRST_DAY))
     sink = subprocess.Popen(
-        ["bash", "-c", f'source scripts/env.sh && exec python -m reaccreditation.smtp_sink --dir "{outbox}" --port {port}'],
+        ["bash", "-c", f'source scripts/env.sh && exec python -m devtools.smtp_sink --dir "{outbox}" --port {port}'],
         cwd=ROOT,
         env=env,
         stdout=(var / "logs" / "smtp-sink.log").open("w"),

@@ -52,7 +52,7 @@ def config(departments: int, elements_each: int) -> dict[str, Any]:
 
 
 def organisation(cfg: dict[str, Any]):  # type: ignore[no-untyped-def]
-    from reaccreditation.organisation import parse_organisation
+    from reaccreditation.organisation.config import parse_organisation
 
     return parse_organisation(cfg, source="bench_scale")
 
@@ -137,7 +137,7 @@ def gaps(cfg: dict[str, Any], work: str) -> dict[str, Any]:
     from reaccreditation.db import make_engine
     from reaccreditation.demo import build_history
     from reaccreditation.gaps import analyse
-    from reaccreditation.gaps.register import write_register
+    from reaccreditation.gaps.gap_register import write_register
     from reaccreditation.gaps.store import load_inputs
 
     org = organisation(cfg)

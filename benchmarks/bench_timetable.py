@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "include"))
 from measure import load, peak_rss_mib, rss_line  # noqa: E402
 
 from reaccreditation.demo import generate  # noqa: E402
-from reaccreditation.organisation import load_organisation  # noqa: E402
+from reaccreditation.organisation.config import load_organisation  # noqa: E402
 from reaccreditation.timetable.checker import check  # noqa: E402
 from reaccreditation.timetable.problem import Problem, build_problem  # noqa: E402
 from reaccreditation.timetable.solver import solve  # noqa: E402

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reaccreditation.airflow_adapter import default_args
+from reaccreditation.orchestration.connections import default_args
 
 DAG_ID = "assessment_history"
 
@@ -26,7 +26,7 @@ def _args() -> dict:
     args["retry_policy"].rules.insert(
         0,
         RetryRule(
-            exception=["reaccreditation.history.HistoryError"],
+            exception=["reaccreditation.outcomes.history.HistoryError"],
             action=RetryAction.FAIL,
             reason="the outcomes file is wrong: fix the rows named in the log, then trigger again",
         ),
@@ -58,9 +58,9 @@ def assessment_history():
         from dataclasses import asdict
         from pathlib import Path
 
-        from reaccreditation import airflow_adapter
         from reaccreditation.db.records import save_run_record
-        from reaccreditation.history import import_outcomes
+        from reaccreditation.orchestration import connections as airflow_adapter
+        from reaccreditation.outcomes.history import import_outcomes
         from reaccreditation.settings import config_path
 
         path = Path((params or {}).get("path") or "history/outcomes.csv").expanduser()

@@ -5,7 +5,7 @@ the config (``quality_team.members[].airflow_user``): the top-rated elements (Co
 non-) compliant elements with the assessor's action for each, and a tick that everything else is
 Compliance; or the path of a report already in the history format (CSV/xlsx with assessment_year,
 framework, assessment_type, element_id, rating, action). The rows are checked and stored in
-``assessment_outcome`` by ``reaccreditation.history`` (upsert by year and element, so entering it again
+``assessment_outcome`` by ``reaccreditation.outcomes.history`` (upsert by year and element, so entering it again
 corrects it), and who entered it is kept in the ``approval`` table. A form nobody fills in within
 ``approvals.timeout`` stores nothing (docs/approvals.md).
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reaccreditation.airflow_adapter import default_args
-from reaccreditation.approvals import entry_operator
+from reaccreditation.approvals.decisions import entry_operator
+from reaccreditation.orchestration.connections import default_args
 
 FORM = {
     "compliance_plus": Param(
@@ -59,9 +59,9 @@ def assessment_outcome():
     @task
     def prepare() -> dict:
         """The form's page: this year's assessment, the standard's labels, last year's top ratings and partials."""
-        from reaccreditation import airflow_adapter
-        from reaccreditation.approvals import md
-        from reaccreditation.history import load_outcomes
+        from reaccreditation.approvals.decisions import md
+        from reaccreditation.orchestration import connections as airflow_adapter
+        from reaccreditation.outcomes.history import load_outcomes
 
         org = airflow_adapter.organisation()
         a = org.assessment
@@ -109,10 +109,10 @@ def assessment_outcome():
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException
 
-        from reaccreditation import airflow_adapter
-        from reaccreditation.approvals import decision_from, record
-        from reaccreditation.history import HistoryError, import_outcomes
-        from reaccreditation.outcome_entry import OutcomeFormError, rows_from_form, write_csv
+        from reaccreditation.approvals.decisions import decision_from, record
+        from reaccreditation.orchestration import connections as airflow_adapter
+        from reaccreditation.outcomes.form import OutcomeFormError, rows_from_form, write_csv
+        from reaccreditation.outcomes.history import HistoryError, import_outcomes
         from reaccreditation.settings import data_paths
 
         ctx = get_current_context()

@@ -26,8 +26,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reaccreditation.airflow_adapter import default_args
-from reaccreditation.approvals import APPROVE, REJECT, REPLAN, operator
+from reaccreditation.approvals.decisions import APPROVE, REJECT, REPLAN, operator
+from reaccreditation.orchestration.connections import default_args
 
 REPLAN_FORM = {
     "lock_sessions": Param(
@@ -59,9 +59,9 @@ def _publish(planned: dict) -> dict:
     """Store the timetable, write its files and the approval page (subject and Markdown body)."""
     import json
 
-    from reaccreditation import airflow_adapter
-    from reaccreditation.approvals import pending_invites, timetable_body
+    from reaccreditation.approvals.decisions import pending_invites, timetable_body
     from reaccreditation.db.records import save_run_record
+    from reaccreditation.orchestration import connections as airflow_adapter
     from reaccreditation.settings import data_paths
     from reaccreditation.timetable import pipeline
     from reaccreditation.timetable.replan import Replan
@@ -93,8 +93,8 @@ def _decide(result: dict, summary: dict, task_id: str, go: str, replan: str | No
     """Record the answer beside the timetable; follow the chosen branch or hold and alert."""
     from airflow.sdk import conf, get_current_context
 
-    from reaccreditation import airflow_adapter
-    from reaccreditation.approvals import decision_from, held, record, required_actions_link
+    from reaccreditation.approvals.decisions import decision_from, held, record, required_actions_link
+    from reaccreditation.orchestration import connections as airflow_adapter
     from reaccreditation.settings import data_paths
 
     ctx = get_current_context()
@@ -136,7 +136,7 @@ def _decide(result: dict, summary: dict, task_id: str, go: str, replan: str | No
 def _send(summary: dict) -> dict:
     from pathlib import Path
 
-    from reaccreditation import airflow_adapter
+    from reaccreditation.orchestration import connections as airflow_adapter
     from reaccreditation.timetable import pipeline
 
     org = airflow_adapter.organisation()
@@ -165,8 +165,8 @@ def assessment_timetable():
         """Scope, solve and check the timetable; fails at once (no retry) when the rules conflict."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from reaccreditation import airflow_adapter
-        from reaccreditation.organisation import ConfigError
+        from reaccreditation.orchestration import connections as airflow_adapter
+        from reaccreditation.organisation.config import ConfigError
         from reaccreditation.timetable import pipeline
         from reaccreditation.timetable.solution import TimetableInfeasible
 
@@ -212,8 +212,8 @@ def assessment_timetable():
         """Solve again with the approver's constraints (and any from earlier re-plans), then publish."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from reaccreditation import airflow_adapter
-        from reaccreditation.organisation import ConfigError
+        from reaccreditation.orchestration import connections as airflow_adapter
+        from reaccreditation.organisation.config import ConfigError
         from reaccreditation.timetable import pipeline
         from reaccreditation.timetable.replan import Replan, ReplanError
         from reaccreditation.timetable.solution import TimetableInfeasible

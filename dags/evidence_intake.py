@@ -15,8 +15,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from reaccreditation.airflow_adapter import default_args
-from reaccreditation.assets import EVIDENCE_REGISTER
+from reaccreditation.orchestration.assets import EVIDENCE_REGISTER
+from reaccreditation.orchestration.connections import default_args
 
 
 @dag(
@@ -35,9 +35,9 @@ def evidence_intake():
 
         Without an ``imap_default`` connection this does nothing and the inbox folder alone is swept.
         """
-        from reaccreditation import airflow_adapter
         from reaccreditation.mailbox.imap import Mailbox, MailboxSettings
         from reaccreditation.mailbox.process import Context, collect, own_addresses, send_answers
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.settings import data_paths
 
         with airflow_adapter.imap_mailbox() as opened:
@@ -52,9 +52,9 @@ def evidence_intake():
     @task(trigger_rule="all_done")  # a mail server outage fails fetch_mailbox (alerted); the inbox folder is still swept
     def sweep_inbox() -> dict:
         """Process every file waiting in the inbox; one bad file never stops the others."""
-        from reaccreditation import airflow_adapter
         from reaccreditation.intake.gx_validation import Validator
         from reaccreditation.intake.pipeline import Sweep, inbox_files, summary
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.settings import data_paths
 
         files = inbox_files(data_paths().inbox)
@@ -79,9 +79,9 @@ def evidence_intake():
 
         Also answers files committed by an earlier run that failed before its replies went out.
         """
-        from reaccreditation import airflow_adapter
         from reaccreditation.intake.replies import send_replies
         from reaccreditation.mailbox.answers import threader
+        from reaccreditation.orchestration import connections as airflow_adapter
 
         engine = airflow_adapter.engine()
         org = airflow_adapter.organisation()
@@ -106,9 +106,9 @@ def evidence_intake():
 
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from reaccreditation import airflow_adapter
         from reaccreditation.files import write_atomic
-        from reaccreditation.intake.register import current_register
+        from reaccreditation.intake.store import current_register
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.settings import data_paths
 
         org = airflow_adapter.organisation()

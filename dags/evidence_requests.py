@@ -22,7 +22,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reaccreditation.airflow_adapter import default_args
+from reaccreditation.orchestration.connections import default_args
 
 
 def _args() -> dict:
@@ -33,7 +33,7 @@ def _args() -> dict:
     args["retry_policy"].rules.insert(
         0,
         RetryRule(
-            exception=["reaccreditation.requests.seed.HistoryError", "reaccreditation.history.HistoryError"],
+            exception=["reaccreditation.requests.seed.HistoryError", "reaccreditation.outcomes.history.HistoryError"],
             action=RetryAction.FAIL,
             reason="a history file is wrong: fix the rows named in the log (or remove the file), then rerun",
         ),
@@ -68,7 +68,7 @@ def evidence_requests():
     @task
     def import_history() -> list[str]:
         """Load last year's accepted evidence and past ratings from the config's history/ folder, once."""
-        from reaccreditation import airflow_adapter
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.requests.seed import import_history as load
         from reaccreditation.settings import config_path
 
@@ -84,8 +84,8 @@ def evidence_requests():
         """Decide what is due today; one item per department with something to send."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from reaccreditation import airflow_adapter
-        from reaccreditation.requests import register
+        from reaccreditation.orchestration import connections as airflow_adapter
+        from reaccreditation.requests import queries as register
         from reaccreditation.requests.plan import PlanError, plan_run
 
         params = params or {}
@@ -119,7 +119,7 @@ def evidence_requests():
         """Build the department's workbook and emails; each email at most once."""
         from airflow.sdk import get_current_context
 
-        from reaccreditation import airflow_adapter
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.requests.plan import DepartmentWork
         from reaccreditation.requests.send import carry_out
         from reaccreditation.settings import data_paths
@@ -142,8 +142,8 @@ def evidence_requests():
         """What this run sent, from the request log (so a retried department is counted once)."""
         from collections import Counter
 
-        from reaccreditation import airflow_adapter
-        from reaccreditation.outbox import sent_messages
+        from reaccreditation.mail.outbox import sent_messages
+        from reaccreditation.orchestration import connections as airflow_adapter
 
         org = airflow_adapter.organisation(airflow_adapter.run_today())
         run_id = airflow_adapter.run_id()

@@ -20,8 +20,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-from reaccreditation.airflow_adapter import default_args
-from reaccreditation.assets import EVIDENCE_REGISTER, GAP_SNAPSHOT
+from reaccreditation.orchestration.assets import EVIDENCE_REGISTER, GAP_SNAPSHOT
+from reaccreditation.orchestration.connections import default_args
 
 DAG_ID = "gap_analysis"
 
@@ -43,9 +43,9 @@ def gap_analysis():
     @task
     def analyse_and_store() -> dict:
         """Recompute the year's snapshot from the database and store it under this run."""
-        from reaccreditation import airflow_adapter
         from reaccreditation.gaps import analyse
         from reaccreditation.gaps.store import forecast_accuracy, load_inputs, readiness_history, save_snapshot
+        from reaccreditation.orchestration import connections as airflow_adapter
 
         today = airflow_adapter.run_today()
         org = airflow_adapter.organisation(today)
@@ -60,10 +60,10 @@ def gap_analysis():
     @task(outlets=[Asset(GAP_SNAPSHOT)])
     def publish(payload: dict) -> dict:
         """Write the gap register (xlsx), gaps.json and gaps.html; record the run for the dashboard."""
-        from reaccreditation import airflow_adapter
         from reaccreditation.db.records import save_run_record
         from reaccreditation.files import write_atomic, write_json
-        from reaccreditation.gaps.register import write_register
+        from reaccreditation.gaps.gap_register import write_register
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.render import render
         from reaccreditation.settings import data_paths
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from reaccreditation.airflow_adapter import default_args
+from reaccreditation.orchestration.connections import default_args
 
 
 @dag(
@@ -27,8 +27,8 @@ def organisation_summary():
         """Load and check the config; the summary is JSON-safe for XCom."""
         import json
 
-        from reaccreditation import airflow_adapter
-        from reaccreditation.summary import summarise
+        from reaccreditation.orchestration import connections as airflow_adapter
+        from reaccreditation.organisation.summary import summarise
 
         today = airflow_adapter.run_today()
         org = airflow_adapter.organisation(today)
@@ -37,9 +37,9 @@ def organisation_summary():
     @task
     def publish(summary: dict) -> str:
         """Write summary.json and summary.html to the output folder and record the run."""
-        from reaccreditation import airflow_adapter
         from reaccreditation.db.records import save_run_record
         from reaccreditation.files import write_atomic, write_json
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.render import render
         from reaccreditation.settings import data_paths
 
@@ -60,9 +60,9 @@ def organisation_summary():
     @task
     def email_quality_team(summary: dict) -> bool:
         """One email per run to the quality team; a retry or rerun of the same run sends nothing."""
-        from reaccreditation import airflow_adapter
-        from reaccreditation.mail import Draft, address, build_message, sender
-        from reaccreditation.outbox import send_once
+        from reaccreditation.mail.compose import Draft, address, build_message, sender
+        from reaccreditation.mail.outbox import send_once
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.render import render
 
         org = airflow_adapter.organisation()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from reaccreditation.airflow_adapter import default_args
+from reaccreditation.orchestration.connections import default_args
 
 
 @dag(
@@ -26,8 +26,8 @@ def overdue_digest():
     @task
     def email_overdue_departments() -> dict:
         """Find departments past the return deadline without an accepted or partial workbook; email them."""
-        from reaccreditation import airflow_adapter
-        from reaccreditation.alerts import send_overdue_digest
+        from reaccreditation.dashboard.alerts import send_overdue_digest
+        from reaccreditation.orchestration import connections as airflow_adapter
 
         today = airflow_adapter.run_today()
         org = airflow_adapter.organisation(today)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from reaccreditation.airflow_adapter import default_args
-from reaccreditation.approvals import APPROVE, REJECT, operator
-from reaccreditation.assets import GAP_SNAPSHOT
+from reaccreditation.approvals.decisions import APPROVE, REJECT, operator
+from reaccreditation.orchestration.assets import GAP_SNAPSHOT
+from reaccreditation.orchestration.connections import default_args
 
 DAG_ID = "readiness_pack"
 
@@ -48,7 +48,7 @@ def readiness_pack():
         """Is a pack due today? Skips the rest of the run when not (the reason is logged)."""
         import logging
 
-        from reaccreditation import airflow_adapter
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.packs import schedule, sources
         from reaccreditation.packs.render import planned_keys
 
@@ -71,8 +71,8 @@ def readiness_pack():
         """Gather the figures and write the pack folder; returns the paths (for an approver, then send)."""
         from datetime import date
 
-        from reaccreditation import airflow_adapter
-        from reaccreditation.approvals import pack_body
+        from reaccreditation.approvals.decisions import pack_body
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.packs import sources
         from reaccreditation.packs.gather import top_gaps
         from reaccreditation.packs.render import render_pack
@@ -114,8 +114,8 @@ def readiness_pack():
         import json
         from pathlib import Path
 
-        from reaccreditation import airflow_adapter
         from reaccreditation.db.records import save_run_record
+        from reaccreditation.orchestration import connections as airflow_adapter
         from reaccreditation.packs.send import send_pack
         from reaccreditation.packs.sources import RECORD_KIND
 
@@ -156,8 +156,8 @@ def readiness_pack():
         """Record the answer beside the pack; Approve sends it, Reject or no answer holds it and tells the quality team."""
         from airflow.sdk import conf, get_current_context
 
-        from reaccreditation import airflow_adapter
-        from reaccreditation.approvals import decision_from, held, record, required_actions_link
+        from reaccreditation.approvals.decisions import decision_from, held, record, required_actions_link
+        from reaccreditation.orchestration import connections as airflow_adapter
 
         ctx = get_current_context()
         org = airflow_adapter.organisation()

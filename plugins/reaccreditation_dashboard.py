@@ -6,7 +6,7 @@ apps, so every route depends on Airflow's own security dependency: the UI's JWT 
 the browser sends to the framed page) or an ``Authorization: Bearer`` token, checked by the configured
 auth manager, and the user must be allowed to read DAG runs (401 without a user, 403 otherwise).
 
-All data gathering lives in ``reaccreditation.dashboard``; this file only reads DAG runs through
+All data gathering lives in ``reaccreditation.dashboard.page``; this file only reads DAG runs through
 Airflow's models, calls it and renders. The FastAPI app is built on its first request: every Airflow
 process loads plugins (scheduler, workers, DAG processor), and only the API server needs FastAPI and
 the API's security modules.
@@ -82,8 +82,9 @@ def _local(when: datetime | None) -> str | None:
 def _gather(
     request: Any, session: Any, user: Any, readiness: str | None, criterion: str | None, text: str | None
 ) -> dict[str, Any]:
-    from reaccreditation import airflow_adapter, dashboard
+    from reaccreditation.dashboard import page as dashboard
     from reaccreditation.db import make_engine
+    from reaccreditation.orchestration import connections as airflow_adapter
     from reaccreditation.settings import data_paths
 
     today = datetime.now(LOCAL).date()
@@ -157,7 +158,7 @@ def build_app():  # type: ignore[no-untyped-def]
         criterion: str = criterion_query,
         q: str = text_query,
     ) -> JSONResponse:
-        from reaccreditation.dashboard import as_json
+        from reaccreditation.dashboard.page import as_json
 
         return JSONResponse(as_json(_gather(request, session, user, readiness, criterion, q)))
 

@@ -3,7 +3,7 @@
 ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 export ROOT
 export PATH="$ROOT/.venv/bin:$PATH"
-export PYTHONPATH="$ROOT/include${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH="$ROOT/include:$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # include/: the project; $ROOT: devtools/
 export VAR="${VAR:-$ROOT/var}"
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$VAR/airflow}"
 export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"

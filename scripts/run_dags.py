@@ -17,7 +17,7 @@ from pathlib import Path
 def resolve(when: str) -> datetime:
     """YYYY-MM-DD or T-N relative to the organisation config's first assessment day (as a working day), at noon UTC."""
     if when.upper().startswith("T-"):
-        from reaccreditation.organisation import load_organisation
+        from reaccreditation.organisation.config import load_organisation
         from reaccreditation.settings import config_path
 
         day = load_organisation(config_path()).due_date(int(when[2:]))
@@ -30,9 +30,9 @@ def _test(dag, when):  # type: ignore[no-untyped-def]
     """dag.test(); a DAG that asks for sign-off (docs/approvals.md) is approved by the first configured approver."""
     if not any(hasattr(t, "assigned_users") for t in dag.tasks):
         return dag.test(logical_date=when)
-    from reaccreditation import airflow_adapter
-    from reaccreditation.approvals import APPROVE, approvers
-    from reaccreditation.local_answer import Answer, answering
+    from devtools.local_answer import Answer, answering
+    from reaccreditation.approvals.decisions import APPROVE, approvers
+    from reaccreditation.orchestration import connections as airflow_adapter
 
     who = approvers(airflow_adapter.organisation())[0]
     with answering(dag.dag_id, Answer("*", APPROVE, user=(who["id"], who["name"]))) as answers:

@@ -62,7 +62,7 @@ os.environ.update(
             }
         ),
         "AIRFLOW_CONN_REACCREDITATION_DB": sqlite_conn(_VAR / "reaccreditation.db"),
-        "PYTHONPATH": str(ROOT / "include") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
 )
 
@@ -86,7 +86,7 @@ class Outbox:
         self.folder = folder
 
     def files(self) -> list[Path]:
-        from reaccreditation.smtp_sink import read_outbox
+        from devtools.smtp_sink import read_outbox
 
         return read_outbox(self.folder)
 
@@ -103,7 +103,7 @@ class Outbox:
 
 @pytest.fixture(scope="session")
 def smtp_sink() -> Iterator[Outbox]:
-    from reaccreditation import smtp_sink
+    from devtools import smtp_sink
 
     folder = _VAR / "outbox"
     controller = smtp_sink.start(folder, port=SMTP_PORT)
@@ -122,8 +122,8 @@ def outbox(smtp_sink: Outbox) -> Outbox:
 @pytest.fixture
 def project_db(tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated project database for one test, behind the reaccreditation_db connection."""
-    from reaccreditation import airflow_adapter
     from reaccreditation.db import upgrade
+    from reaccreditation.orchestration import connections as airflow_adapter
 
     path = tmp_path / "reaccreditation.db"
     old = os.environ["AIRFLOW_CONN_REACCREDITATION_DB"]

@@ -4,7 +4,7 @@ from collections import Counter
 from datetime import date
 
 from reaccreditation.demo import default_first_day, generate
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 
 from .conftest import FIRST_DAY
 

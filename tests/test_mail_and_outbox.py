@@ -1,11 +1,11 @@
 import pytest
 from sqlalchemy import select
 
-from reaccreditation import airflow_adapter
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import outbound_message
-from reaccreditation.mail import Attachment, Draft, InlineImage, address, build_message
-from reaccreditation.outbox import send_once
+from reaccreditation.mail.compose import Attachment, Draft, InlineImage, address, build_message
+from reaccreditation.mail.outbox import send_once
+from reaccreditation.orchestration import connections as airflow_adapter
 
 
 def _draft(**kw):

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from reaccreditation.demo import build_config
-from reaccreditation.organisation import ConfigError, load_organisation, parse_organisation
+from reaccreditation.organisation.config import ConfigError, load_organisation, parse_organisation
 
 from .conftest import FIRST_DAY
 

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from reaccreditation.demo import build_config
-from reaccreditation.organisation import parse_organisation
+from reaccreditation.organisation.config import parse_organisation
+from reaccreditation.organisation.summary import calendar_notes, key_dates
 from reaccreditation.packs.schedule import pack_dates
-from reaccreditation.summary import calendar_notes, key_dates
 from reaccreditation.working_days import day_off, previous_working_day, working_days_from
 
 EASTER_MONDAY_2027 = date(2027, 3, 29)

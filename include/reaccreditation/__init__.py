@@ -1,4 +1,4 @@
 """Reaccreditation: the domain of an annual service-standard reaccreditation, as plain Python.
 
-Nothing in this package imports Airflow except :mod:`reaccreditation.airflow_adapter`.
+Nothing in this package imports Airflow except :mod:`reaccreditation.orchestration.connections`.
 """

@@ -46,7 +46,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from reaccreditation import smtp_sink
+    from devtools import smtp_sink
     from reaccreditation.db import upgrade
     from reaccreditation.demo import generate
 
@@ -233,7 +233,7 @@ def _kinds(live: dict[str, Any]) -> list[str]:
 
 
 def _approvals(live: dict[str, Any]) -> list[dict[str, Any]]:
-    from reaccreditation.approvals import recent_approvals
+    from reaccreditation.approvals.decisions import recent_approvals
     from reaccreditation.db import make_engine
 
     return recent_approvals(make_engine(live["db"]))

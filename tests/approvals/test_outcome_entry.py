@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from reaccreditation.approvals import recent_approvals
+from reaccreditation.approvals.decisions import recent_approvals
 from reaccreditation.db import make_engine
-from reaccreditation.history import load_outcomes
-from reaccreditation.outcome_entry import OutcomeFormError, rows_from_form
+from reaccreditation.outcomes.form import OutcomeFormError, rows_from_form
+from reaccreditation.outcomes.history import load_outcomes
 from reaccreditation.standards import load_standard
 
 from ..conftest import run_dag

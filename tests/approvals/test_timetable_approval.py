@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from reaccreditation.approvals import recent_approvals
+from reaccreditation.approvals.decisions import recent_approvals
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import outbound_message, timetable_session
 

@@ -21,8 +21,8 @@ from openpyxl import load_workbook
 from reaccreditation.db import make_engine
 from reaccreditation.demo import generate
 from reaccreditation.demo.returns import write_returns
-from reaccreditation.history import load_outcomes
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
+from reaccreditation.outcomes.history import load_outcomes
 from reaccreditation.working_days import day_off
 
 from ..approvals.answer import Answer, answering

@@ -11,7 +11,7 @@ import json
 from datetime import timedelta
 
 from reaccreditation.demo.returns import write_returns
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 
 from ..conftest import FIRST_DAY, run_dag
 

@@ -38,5 +38,5 @@ def test_bad_config_fails_the_run_without_retrying(airflow_db, project_db, outbo
     demo["config"].write_text(text)
     run = run_dag("organisation_summary", date(2026, 11, 25))
     assert run.state == "failed"
-    # no summary; the quality team gets one failure alert (reaccreditation.alerts) with a link to the log
+    # no summary; the quality team gets one failure alert (reaccreditation.dashboard.alerts) with a link to the log
     assert [m["X-Reaccreditation-Alert"] for m in outbox.messages()] == ["failure"]

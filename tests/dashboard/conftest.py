@@ -32,7 +32,7 @@ def run_test_dag(dag_id: str, logical_date: datetime):  # type: ignore[no-untype
 def season(demo, project_db) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """The demo council with one hostile department name, requests, workbooks, gaps, history, timetable."""
     from reaccreditation.db import make_engine
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     s.rename_department(demo["config"])
     org = load_organisation(demo["config"], s.today())

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from reaccreditation import dashboard, mail
+from reaccreditation.dashboard import page as dashboard
+from reaccreditation.mail import compose as mail
 from reaccreditation.render import render
 
 from ..conftest import ROOT
@@ -67,10 +68,10 @@ def _html(msg: Any) -> str:
 
 def _emails(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """One HTML body per kind of email, built by the code that sends it."""
-    from reaccreditation.alerts import Audience, Failure, digest_draft, failure_draft, late_draft
+    from reaccreditation.dashboard.alerts import Audience, Failure, digest_draft, failure_draft, late_draft
     from reaccreditation.intake.replies import build_reply
     from reaccreditation.mailbox.answers import answer
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
     from reaccreditation.requests.emails import element_lines, escalation_draft, reminder_draft, request_draft
     from reaccreditation.timetable import pipeline
     from reaccreditation.timetable.solution import Timetable
@@ -221,12 +222,12 @@ def _pages(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """The pages: dashboard (and its sign-in/config pages), season summary, gap summary, packs."""
     from reaccreditation.gaps import analyse
     from reaccreditation.gaps.store import load_inputs
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
+    from reaccreditation.organisation.summary import summarise
     from reaccreditation.packs import sources
     from reaccreditation.packs.render import render_pack
     from reaccreditation.packs.schedule import current_pack
     from reaccreditation.packs.screenshot import local_html
-    from reaccreditation.summary import summarise
 
     org = load_organisation(season["config"], s.today())
     out = {"dashboard": render("dashboard.html", d=dashboard.gather(season["engine"], org, s.today(), season["output"], runs=[]))}

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pendulum
 from sqlalchemy import select
 
-from reaccreditation import alerts
+from reaccreditation.dashboard import alerts
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import outbound_message
 
@@ -64,7 +64,7 @@ def test_lateness_alert_is_a_deadline_alert_that_emails_once(project_db, outbox,
 
     alert = alerts.lateness_alert(timedelta(hours=2), what="evidence intake")
     assert isinstance(alert, DeadlineAlert) and alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
-    assert isinstance(alert.callback, AsyncCallback) and alert.callback.path == "reaccreditation.alerts.notify_late"
+    assert isinstance(alert.callback, AsyncCallback) and alert.callback.path == "reaccreditation.dashboard.alerts.notify_late"
     assert alert.callback.kwargs == {"what": "evidence intake", "allowed_minutes": 120}
 
     # a DAG carries it through serialization (what the scheduler stores), pointing at our callback
@@ -82,7 +82,7 @@ def test_lateness_alert_is_a_deadline_alert_that_emails_once(project_db, outbox,
     [stored] = DagSerialization.serialize_dag(late_candidate())["deadline"]
     assert stored["reference"] == {"reference_type": "DagRunQueuedAtDeadline"}
     assert stored["callback"]["__data__"] == {
-        "path": "reaccreditation.alerts.notify_late",
+        "path": "reaccreditation.dashboard.alerts.notify_late",
         "kwargs": {"what": "evidence intake", "allowed_minutes": 120},
     }
 

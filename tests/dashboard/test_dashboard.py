@@ -6,9 +6,9 @@ import json
 import re
 from datetime import date
 
-from reaccreditation import dashboard
+from reaccreditation.dashboard import page as dashboard
 from reaccreditation.db import make_engine
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 from reaccreditation.render import render
 
 from . import season as s
@@ -127,7 +127,7 @@ def test_a_broken_config_page_names_the_problem_as_text():
 def test_sign_offs_are_shown_with_who_what_when_and_comment(demo, project_db):
     from datetime import UTC, datetime
 
-    from reaccreditation.approvals import Decision, record
+    from reaccreditation.approvals.decisions import Decision, record
 
     org = load_organisation(demo["config"])
     engine = make_engine(project_db)

@@ -47,7 +47,7 @@ def _free_port() -> int:
 def server(airflow_db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from reaccreditation.db import make_engine, upgrade
     from reaccreditation.demo import generate
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     from ..conftest import FIRST_DAY
 

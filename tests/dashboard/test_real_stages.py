@@ -7,9 +7,9 @@ from datetime import date
 
 from markupsafe import escape
 
-from reaccreditation import dashboard
+from reaccreditation.dashboard import page as dashboard
 from reaccreditation.db import make_engine
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 from reaccreditation.render import render
 
 from ..conftest import run_dag

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
+from devtools.smtp_sink import read_outbox
 from reaccreditation.db.schema import outbound_message, run_record
-from reaccreditation.smtp_sink import read_outbox
 
 pytestmark = pytest.mark.integration
 

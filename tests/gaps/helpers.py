@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert
 
 from reaccreditation.db.schema import evidence, submission
 from reaccreditation.demo import build_config
-from reaccreditation.organisation import Organisation, parse_organisation
+from reaccreditation.organisation.config import Organisation, parse_organisation
 
 FIRST_DAY = date(2027, 3, 15)
 TODAY = date(2026, 12, 1)  # before the return deadline (T-50 is Sunday 2027-01-24: Friday 2027-01-22)

@@ -7,8 +7,8 @@ import json
 from reaccreditation.demo import generate
 from reaccreditation.gaps import analyse
 from reaccreditation.gaps.compare import planted_gaps
-from reaccreditation.history import check_rows, read_table
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
+from reaccreditation.outcomes.history import check_rows, read_table
 
 from .helpers import FIRST_DAY, TODAY, covered, returned
 

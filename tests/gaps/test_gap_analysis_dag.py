@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import assessment_outcome, gap_element, gap_snapshot, run_record
-from reaccreditation.gaps.register import REGISTER_COLUMNS
-from reaccreditation.organisation import load_organisation
+from reaccreditation.gaps.gap_register import REGISTER_COLUMNS
+from reaccreditation.organisation.config import load_organisation
 
 from ..conftest import run_dag
 from .helpers import FRESH, STALE, ev, insert_evidence, insert_submission

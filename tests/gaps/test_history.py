@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import assessment_outcome
-from reaccreditation.history import HistoryError, import_outcomes
+from reaccreditation.outcomes.history import HistoryError, import_outcomes
 
 TODAY = date(2026, 12, 1)
 HEADER = ["assessment_year", "framework", "assessment_type", "element_id", "rating", "action"]

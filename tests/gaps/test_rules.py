@@ -9,7 +9,7 @@ import pytest
 from reaccreditation.demo import build_config
 from reaccreditation.gaps import analyse
 from reaccreditation.gaps.analysis import due_date
-from reaccreditation.organisation import parse_organisation
+from reaccreditation.organisation.config import parse_organisation
 
 from .helpers import FIRST_DAY, FRESH, STALE, TODAY, covered, ev, make_org, outcome, returned
 

@@ -64,7 +64,7 @@ def ledger() -> Iterator[Ledger]:
 
 @pytest.fixture
 def org(demo):  # type: ignore[no-untyped-def]
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     return load_organisation(demo["config"], today=load_make_hostile().RUN_DAY)
 

@@ -133,7 +133,7 @@ def test_mail_outage_retries_then_every_reply_exactly_once(airflow_db, project_d
 def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(
     airflow_db, project_db, demo, org, gx_dir, outbox, monkeypatch, tmp_path, ledger
 ):  # type: ignore[no-untyped-def]
-    from reaccreditation import airflow_adapter
+    from reaccreditation.orchestration import connections as airflow_adapter
 
     inbox = demo["data"] / "inbox"
     files = drop_returns(org, inbox, GOOD[:2])
@@ -168,7 +168,7 @@ def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(
 
 def test_database_lost_mid_sweep(project_db, demo, org, tmp_path, ledger):  # type: ignore[no-untyped-def]
     """The database goes away after two files were committed: the sweep stops; a rerun finishes the rest."""
-    from reaccreditation.intake import register
+    from reaccreditation.intake import store as register
     from reaccreditation.intake.pipeline import Sweep, inbox_files
     from reaccreditation.settings import Paths
 
@@ -210,9 +210,9 @@ def test_database_lost_mid_sweep(project_db, demo, org, tmp_path, ledger):  # ty
 
 
 def rerun_sweep_and_send(org, root: Path, engine) -> None:  # type: ignore[no-untyped-def]
-    from reaccreditation import airflow_adapter
     from reaccreditation.intake.pipeline import Sweep, inbox_files, summary
     from reaccreditation.intake.replies import send_replies
+    from reaccreditation.orchestration import connections as airflow_adapter
     from reaccreditation.settings import Paths
 
     from .worker import RUN_DAY, NoGX

@@ -69,7 +69,7 @@ def test_hostile_corpus_on_postgresql(pg_db, demo, org, gx_dir, tmp_path, ledger
 def test_postgresql_stopped_mid_sweep(pg_db, demo, org, ledger):  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import OperationalError
 
-    from reaccreditation.intake import register
+    from reaccreditation.intake import store as register
 
     from .worker import NoGX
 

@@ -20,7 +20,7 @@ def _edit_config(path, change) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_config_refuses_line_breaks_in_names(demo):  # type: ignore[no-untyped-def]
-    from reaccreditation.organisation import ConfigError, load_organisation
+    from reaccreditation.organisation.config import ConfigError, load_organisation
 
     def change(d):  # type: ignore[no-untyped-def]
         housing = next(x for x in d["departments"] if x["id"] == "housing")
@@ -37,8 +37,8 @@ def test_config_refuses_line_breaks_in_names(demo):  # type: ignore[no-untyped-d
 def test_injection_from_spreadsheet_and_config_stays_text_and_secrets_stay_out_of_logs(
     airflow_db, project_db, demo, gx_dir, monkeypatch, capfd, caplog, ledger
 ):  # type: ignore[no-untyped-def]
-    from reaccreditation import airflow_adapter
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.organisation.config import load_organisation
     from tests.conftest import _free_port
 
     make = load_make_hostile()

@@ -33,7 +33,7 @@ def die() -> None:
 def arm(point: str, nth: int) -> None:
     """Make the process kill itself at ``point`` the ``nth`` time it is reached."""
     from reaccreditation import files
-    from reaccreditation.intake import register
+    from reaccreditation.intake import store as register
 
     calls = {"n": 0}
 
@@ -76,7 +76,7 @@ def arm(point: str, nth: int) -> None:
 def slow_commits(seconds: float) -> None:
     import time
 
-    from reaccreditation.intake import register
+    from reaccreditation.intake import store as register
 
     original_record = register.record
 
@@ -103,7 +103,7 @@ def main() -> None:
 
     from reaccreditation.db import make_engine
     from reaccreditation.intake.pipeline import Sweep, inbox_files
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
     from reaccreditation.settings import Paths
 
     org = load_organisation(args.config, today=RUN_DAY)
@@ -112,9 +112,9 @@ def main() -> None:
     outcomes = Sweep(org, engine, paths, NoGX, today=RUN_DAY, run_id=f"worker-{os.getpid()}").run(inbox_files(paths.inbox))
     print(f"swept {len(outcomes)}", flush=True)
     if args.send:
-        from reaccreditation import airflow_adapter
         from reaccreditation.intake.pipeline import summary
         from reaccreditation.intake.replies import send_replies
+        from reaccreditation.orchestration import connections as airflow_adapter
 
         sent = send_replies(
             engine, org, airflow_adapter.smtp_transport(), summary(outcomes)["replies"], run_id=f"worker-{os.getpid()}"

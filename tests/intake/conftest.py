@@ -22,7 +22,7 @@ def load_make_corpus():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def org(demo):  # type: ignore[no-untyped-def]
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     return load_organisation(demo["config"], today=date(2027, 1, 20))
 
@@ -36,7 +36,7 @@ def corpus(org, tmp_path: Path) -> dict[int, dict[str, Path]]:  # type: ignore[n
 def shared_corpus(tmp_path_factory) -> dict[int, dict[str, Path]]:  # type: ignore[no-untyped-def]
     """The corpus built once per session, for tests that only read it (no Airflow, no config env)."""
     from reaccreditation.demo import generate
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     folder = tmp_path_factory.mktemp("intake-corpus")
     make = load_make_corpus()

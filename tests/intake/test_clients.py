@@ -14,9 +14,9 @@ from reaccreditation.demo import generate
 from reaccreditation.demo.returns import fill, good_rows
 from reaccreditation.intake.gx_validation import Validator
 from reaccreditation.intake.pipeline import Sweep, inbox_files
-from reaccreditation.intake.register import current_register
 from reaccreditation.intake.safety import UnsafeFile, check_file
-from reaccreditation.organisation import load_organisation
+from reaccreditation.intake.store import current_register
+from reaccreditation.organisation.config import load_organisation
 from reaccreditation.requests.workbook import RequestWorkbook
 from reaccreditation.settings import Paths
 

@@ -10,7 +10,7 @@ from reaccreditation.demo import generate
 from reaccreditation.demo.returns import write_returns
 from reaccreditation.intake.gx_validation import Validator
 from reaccreditation.intake.pipeline import Sweep, inbox_files
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 from reaccreditation.settings import Paths
 
 

@@ -170,7 +170,7 @@ def test_formula_text_stays_text_and_formulas_never_go_back():  # type: ignore[n
 
     from reaccreditation.intake.annotate import annotate
     from reaccreditation.intake.issues import Issue
-    from reaccreditation.xlsx import set_text
+    from reaccreditation.workbook.sheets import set_text
 
     wb = Workbook()
     ws = wb.active

@@ -108,6 +108,6 @@ def imap(dovecot: Dovecot) -> Iterator[ImapBox]:
 
 @pytest.fixture
 def org(demo):  # type: ignore[no-untyped-def]
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     return load_organisation(demo["config"], today=TODAY)

@@ -8,8 +8,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from reaccreditation.demo.returns import fill, good_rows
-from reaccreditation.mail import POLICY
-from reaccreditation.organisation import Organisation
+from reaccreditation.mail.compose import POLICY
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.requests.workbook import RequestWorkbook
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -19,7 +19,7 @@ from reaccreditation.db import make_engine, upgrade  # noqa: E402
 from reaccreditation.demo import generate  # noqa: E402
 from reaccreditation.mailbox.imap import Mailbox, MailboxSettings  # noqa: E402
 from reaccreditation.mailbox.process import Context, collect, own_addresses, send_answers  # noqa: E402
-from reaccreditation.organisation import load_organisation  # noqa: E402
+from reaccreditation.organisation.config import load_organisation  # noqa: E402
 from reaccreditation.settings import Paths  # noqa: E402
 from tests.mailbox.conftest import ImapBox  # noqa: E402
 from tests.mailbox.dovecot import Dovecot  # noqa: E402

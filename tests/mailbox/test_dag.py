@@ -150,7 +150,7 @@ def test_a_contact_presses_reply_on_the_real_request_email(airflow_db, project_d
     from email.utils import formatdate, make_msgid
 
     from reaccreditation.demo.returns import fill, good_rows
-    from reaccreditation.mail import POLICY
+    from reaccreditation.mail.compose import POLICY
 
     from ..conftest import FIRST_DAY
 

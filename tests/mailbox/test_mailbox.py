@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import mailbox_attachment, mailbox_message, outbound_message
-from reaccreditation.mail import POLICY
+from reaccreditation.mail.compose import POLICY
 from reaccreditation.mailbox.imap import Mailbox, MailboxSettings
 from reaccreditation.mailbox.process import Context, collect, own_addresses, send_answers
 from reaccreditation.settings import Paths
@@ -263,7 +263,7 @@ def test_processed_messages_can_move_to_a_folder(run, imap, org):  # type: ignor
 
 
 def test_no_imap_connection_means_no_mailbox(monkeypatch):  # type: ignore[no-untyped-def]
-    from reaccreditation import airflow_adapter
+    from reaccreditation.orchestration import connections as airflow_adapter
 
     monkeypatch.delenv("AIRFLOW_CONN_IMAP_DEFAULT", raising=False)
     with airflow_adapter.imap_mailbox() as opened:
@@ -272,8 +272,8 @@ def test_no_imap_connection_means_no_mailbox(monkeypatch):  # type: ignore[no-un
 
 def test_department_from_the_request_thread_and_csv_named_for_it(run, imap, org):  # type: ignore[no-untyped-def]
     """A reply whose subject lost the reference is matched by the request it answers (our outbox log)."""
-    from reaccreditation.mail import Draft, address, build_message
-    from reaccreditation.outbox import send_once
+    from reaccreditation.mail.compose import Draft, address, build_message
+    from reaccreditation.mail.outbox import send_once
 
     request = build_message(
         Draft(to=[address("x", contact(org, "housing")[1])], subject="Evidence request", text="t", html="<p>t</p>")

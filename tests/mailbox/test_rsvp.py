@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import mailbox_message, timetable_rsvp, timetable_session
-from reaccreditation.mail import POLICY
+from reaccreditation.mail.compose import POLICY
 from reaccreditation.mailbox.imap import Mailbox, MailboxSettings
 from reaccreditation.mailbox.process import Context, collect, own_addresses, send_answers
 from reaccreditation.settings import Paths

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert
 from reaccreditation.db import make_engine, upgrade
 from reaccreditation.db.schema import assessment_outcome
 from reaccreditation.demo import generate
-from reaccreditation.organisation import Organisation, load_organisation
+from reaccreditation.organisation.config import Organisation, load_organisation
 
 from ..conftest import FIRST_DAY
 from ..gaps.helpers import FRESH, STALE, ev, insert_evidence, insert_submission

@@ -12,7 +12,7 @@ from reaccreditation.db.schema import assessment_outcome
 from reaccreditation.demo import generate
 from reaccreditation.gaps import analyse
 from reaccreditation.gaps.store import load_inputs, save_snapshot
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 from reaccreditation.packs import sources
 from reaccreditation.packs.render import render_pack
 from reaccreditation.packs.schedule import current_pack

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import outbound_message, run_record
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 
 from ..approvals.answer import Answer, answering
 from ..conftest import FIRST_DAY

@@ -9,7 +9,7 @@ import pytest
 
 from reaccreditation.db import make_engine, upgrade
 from reaccreditation.demo import generate
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 from reaccreditation.packs import sources
 from reaccreditation.packs.render import render_pack
 from reaccreditation.packs.schedule import current_pack

@@ -15,7 +15,7 @@ T_REQUESTS = FIRST_DAY - timedelta(days=122)  # T-120 is Sunday 15 Nov 2026: req
 
 @pytest.fixture
 def org(demo):  # type: ignore[no-untyped-def]
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     return load_organisation(demo["config"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from reaccreditation.mail import build_message
-from reaccreditation.organisation import Department, Person
+from reaccreditation.mail.compose import build_message
+from reaccreditation.organisation.config import Department, Person
 from reaccreditation.requests import emails
 
 TODAY = date(2026, 11, 15)

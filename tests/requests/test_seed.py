@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reaccreditation.db.schema import assessment_outcome, evidence, submission
-from reaccreditation.requests.register import last_outcomes, prefilled_evidence
+from reaccreditation.requests.queries import last_outcomes, prefilled_evidence
 from reaccreditation.requests.seed import HistoryError, history_count, import_evidence, import_history
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.requests.seed import import_history
 from reaccreditation.requests.send import build_workbook
 from reaccreditation.requests.workbook import read_meta, request_file_name
 from reaccreditation.standards import load_standard
+from reaccreditation.workbook import layout
 
 from ..conftest import FIRST_DAY
 
@@ -33,7 +33,7 @@ def demo_org(tmp_path_factory):  # type: ignore[no-untyped-def]
     """The demo council and a migrated database with its history imported, shared by this module."""
     from reaccreditation.db import make_engine, upgrade
     from reaccreditation.demo import generate
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     folder = tmp_path_factory.mktemp("requests-workbooks")
     paths = generate(folder / "demo", FIRST_DAY)
@@ -180,7 +180,7 @@ def test_text_that_looks_like_a_formula_stays_text(org):
 
 def test_long_element_lists_use_the_hidden_list():
     from reaccreditation.demo import build_config
-    from reaccreditation.organisation import parse_organisation
+    from reaccreditation.organisation.config import parse_organisation
     from reaccreditation.requests.workbook import RequestWorkbook
 
     config = build_config(FIRST_DAY)
@@ -267,7 +267,7 @@ def _fill_as_a_department(request: bytes, org, dept) -> tuple[bytes, int]:  # ty
     import random
 
     from reaccreditation.demo.returns import good_rows, header_columns
-    from reaccreditation.xlsx import set_text
+    from reaccreditation.workbook.sheets import set_text
 
     wb = load_workbook(io.BytesIO(request))
     ws = wb[layout.EVIDENCE_SHEET]
@@ -302,7 +302,7 @@ def test_a_libreoffice_return_in_either_format_is_accepted_with_every_row(org, w
     from reaccreditation.db import make_engine, upgrade
     from reaccreditation.intake.gx_validation import Validator
     from reaccreditation.intake.pipeline import Sweep, inbox_files
-    from reaccreditation.intake.register import current_register
+    from reaccreditation.intake.store import current_register
     from reaccreditation.settings import Paths
 
     _, data = workbooks

@@ -24,7 +24,7 @@ from icalendar import Calendar
 
 from reaccreditation.db import make_engine, upgrade
 from reaccreditation.demo import generate
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 from reaccreditation.timetable import pipeline
 from reaccreditation.timetable.solution import Timetable
 

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from reaccreditation.db import make_engine, upgrade
 from reaccreditation.db.schema import assessment_outcome, outbound_message, timetable_session
 from reaccreditation.demo import generate
-from reaccreditation.organisation import load_organisation
+from reaccreditation.organisation.config import load_organisation
 from reaccreditation.timetable import pipeline
 from reaccreditation.timetable.checker import check
 from reaccreditation.timetable.solution import Timetable

@@ -17,7 +17,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.url
     if not url:
-        from reaccreditation.airflow_adapter import database_url
+        from reaccreditation.orchestration.connections import database_url
 
         url = database_url()
     upgrade(url)

@@ -19,11 +19,11 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.files import write_atomic, write_json
-from reaccreditation.organisation import Department, Organisation
+from reaccreditation.organisation.config import Department, Organisation
 from reaccreditation.requests.workbook import RequestWorkbook
-from reaccreditation.xlsx import set_text
+from reaccreditation.workbook import layout
+from reaccreditation.workbook.sheets import set_text
 
 MISTAKES = ("stale_date", "unknown_element", "cplus_without_justification", "missing_type")
 
@@ -147,7 +147,7 @@ def main() -> None:
     """``python -m reaccreditation.demo.returns [--inbox DIR] [--seed N]``: fill the inbox for the demo."""
     import argparse
 
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
     from reaccreditation.settings import config_path, data_paths
 
     parser = argparse.ArgumentParser(description=main.__doc__)

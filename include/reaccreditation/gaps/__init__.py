@@ -7,12 +7,13 @@ so the intake stage can announce the evidence register without importing a DAG.
 
 from __future__ import annotations
 
-# The URIs are the shared ones in reaccreditation.assets, re-exported so there is one spelling:
-# intake emits EVIDENCE_REGISTER_URI (gap_analysis is scheduled on it); gap_analysis emits GAP_SNAPSHOT_URI.
-from reaccreditation.assets import EVIDENCE_REGISTER as EVIDENCE_REGISTER_URI
-from reaccreditation.assets import GAP_SNAPSHOT as GAP_SNAPSHOT_URI
 from reaccreditation.gaps.analysis import analyse
 from reaccreditation.gaps.model import ElementResult, Evidence, Outcome, Reason, Snapshot, Submission
+
+# The URIs are the shared ones in reaccreditation.orchestration.assets, re-exported so there is one spelling:
+# intake emits EVIDENCE_REGISTER_URI (gap_analysis is scheduled on it); gap_analysis emits GAP_SNAPSHOT_URI.
+from reaccreditation.orchestration.assets import EVIDENCE_REGISTER as EVIDENCE_REGISTER_URI
+from reaccreditation.orchestration.assets import GAP_SNAPSHOT as GAP_SNAPSHOT_URI
 
 __all__ = [
     "EVIDENCE_REGISTER_URI",

@@ -18,7 +18,7 @@ from typing import Any
 
 from reaccreditation.gaps.analysis import analyse, anniversary
 from reaccreditation.gaps.model import Evidence, Outcome
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.standards import EXCEEDS, PARTIAL, Standard
 from reaccreditation.working_days import previous_working_day
 

@@ -29,7 +29,7 @@ from reaccreditation.gaps.model import (
     Submission,
 )
 from reaccreditation.gaps.rules import RULES, ElementFacts, Owner
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.standards import EXCEEDS, FAILS, MEETS, PARTIAL, Standard
 
 

@@ -209,7 +209,7 @@ class Snapshot:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (dates as ISO strings); the shape is documented in docs/gap-analysis.md."""
-        from reaccreditation.gaps.register import gap_rows
+        from reaccreditation.gaps.gap_register import gap_rows
 
         data = asdict(self)
         for key in ("as_of", "evidence_window_start", "due_date"):

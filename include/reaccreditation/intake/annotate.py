@@ -20,7 +20,7 @@ from openpyxl.styles import Font, PatternFill
 
 from reaccreditation.intake.issues import Issue
 from reaccreditation.intake.reading import ReturnedFile
-from reaccreditation.xlsx import print_landscape, set_text, table_sheet
+from reaccreditation.workbook.sheets import print_landscape, set_text, table_sheet
 
 REJECTED_FILL = PatternFill("solid", fgColor="F8CBAD")
 PROBLEMS_SHEET = "Problems to fix"
@@ -98,7 +98,7 @@ def _from_ods(data: bytes) -> Workbook:
     """
     from python_calamine import CalamineWorkbook
 
-    from reaccreditation import workbook_layout as layout
+    from reaccreditation.workbook import layout
 
     source = CalamineWorkbook.from_filelike(io.BytesIO(data))
     wb = Workbook()

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.intake.reading import ReturnedFile, parse_date, text_value
+from reaccreditation.workbook import layout
 
 TEXT_KEYS = (
     "element_id",

@@ -18,9 +18,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.intake.issues import Issue
 from reaccreditation.settings import PROJECT_ROOT
+from reaccreditation.workbook import layout
 
 SUITE = "evidence_rows"
 DATASOURCE = "intake"

@@ -24,17 +24,18 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.files import sha256_bytes, write_atomic
-from reaccreditation.intake import frame, register, rules
+from reaccreditation.intake import frame, rules
+from reaccreditation.intake import store as register
 from reaccreditation.intake.annotate import annotate
 from reaccreditation.intake.issues import Issue
 from reaccreditation.intake.reading import ReturnedFile, Unreadable, read_return
-from reaccreditation.intake.register import Outcome
 from reaccreditation.intake.safety import SafetyReport, UnsafeFile, check_file
-from reaccreditation.organisation import Organisation
+from reaccreditation.intake.store import Outcome
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.render import long_date
 from reaccreditation.settings import Paths
+from reaccreditation.workbook import layout
 
 log = logging.getLogger(__name__)
 

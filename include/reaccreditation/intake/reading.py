@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.intake.safety import SAVE_XLSX, SafetyReport
+from reaccreditation.workbook import layout
 
 HEADER_SEARCH_ROWS = 10
 INPUT_KEYS = tuple(c.key for c in layout.INPUT_COLUMNS)

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from reaccreditation.db.schema import intake_receipt, outbound_message, submission
-from reaccreditation.mail import Attachment, Draft, address, build_message, sender
-from reaccreditation.organisation import Organisation
+from reaccreditation.mail.compose import Attachment, Draft, address, build_message, sender
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.render import local_time, long_date, render
 
 ISSUES_IN_EMAIL = 40
@@ -91,8 +91,8 @@ def send_replies(
 
     ``thread`` may readdress a reply (a file that came by email is answered in the sender's thread).
     """
-    from reaccreditation.intake.register import submissions
-    from reaccreditation.outbox import send_once
+    from reaccreditation.intake.store import submissions
+    from reaccreditation.mail.outbox import send_once
 
     todo = {(i["submission_id"], i["receipt_id"]): i for i in [*items, *owed_replies(engine, org)] if i.get("submission_id")}
     records = {s["id"]: s for s in submissions(engine, sorted({sid for sid, _ in todo}))}

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.intake.issues import Issue
 from reaccreditation.standards import Standard
+from reaccreditation.workbook import layout
 
 
 def department_elements(

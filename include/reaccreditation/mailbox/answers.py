@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from reaccreditation.mail import Draft, address, build_message, one_line, sender
+from reaccreditation.mail.compose import Draft, address, build_message, one_line, sender
 from reaccreditation.mailbox import store
 from reaccreditation.mailbox.message import message_ids
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.render import local_time, render
 
 

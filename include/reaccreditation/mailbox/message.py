@@ -17,7 +17,7 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from reaccreditation.mail import one_line
+from reaccreditation.mail.compose import one_line
 
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 MAX_DEPTH = 3  # forwarded inside forwarded inside forwarded: enough for people, bounded for robots

@@ -29,14 +29,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from reaccreditation.files import write_atomic
-from reaccreditation.mail import MSGID_TAG, one_line
+from reaccreditation.mail.compose import MSGID_TAG, one_line
 from reaccreditation.mailbox import answers, store
 from reaccreditation.mailbox.imap import Mailbox
 from reaccreditation.mailbox.loops import automatic_reason
 from reaccreditation.mailbox.message import Incoming, Part, parse
 from reaccreditation.mailbox.parts import sort_parts
 from reaccreditation.mailbox.senders import decide
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.settings import Paths
 
 log = logging.getLogger(__name__)
@@ -354,7 +354,7 @@ def _write_with_mtime(path: Path, data: bytes, mtime_ns: int) -> None:
 
 def send_answers(ctx: Context, transport: Callable[[Any], None]) -> int:
     """Send every owed answer of our own (this run's and any a failed run left), each at most once."""
-    from reaccreditation.outbox import send_once
+    from reaccreditation.mail.outbox import send_once
     from reaccreditation.timetable.rsvp import send_at_risk_notes
 
     sent = send_at_risk_notes(ctx.engine, ctx.org, transport, ctx.run_id)

@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.mailbox.message import Incoming
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
+from reaccreditation.workbook import layout
 
 REFERENCE = re.compile(r"REQ-(\d{4})-([A-Za-z0-9][A-Za-z0-9_-]*)", re.IGNORECASE)
 

@@ -19,7 +19,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.packs.schedule import CLOSING, READINESS, PackDate, pack_dates
 from reaccreditation.packs.sources import Sources
 from reaccreditation.standards import LEVELS, Standard

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reaccreditation.files import write_atomic, write_json
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.packs import charts
 from reaccreditation.packs.gather import department_pack, gather, headline, nice_date
 from reaccreditation.packs.schedule import PackDate

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from reaccreditation.mail import Attachment, Draft, InlineImage, address, build_message
-from reaccreditation.outbox import Transport, send_once
+from reaccreditation.mail.compose import Attachment, Draft, InlineImage, address, build_message
+from reaccreditation.mail.outbox import Transport, send_once
 from reaccreditation.packs.render import MANIFEST
 from reaccreditation.packs.sources import MESSAGE_KIND
 

@@ -25,7 +25,7 @@ from reaccreditation.db.schema import (
     submission,
 )
 from reaccreditation.gaps.model import RETURNED_STATUSES
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 
 GAPS_SCHEMA = "reaccreditation.gaps/1"
 TIMETABLE_SCHEMA = "reaccreditation.timetable/1"

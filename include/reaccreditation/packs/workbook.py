@@ -1,6 +1,6 @@
 """The readiness workbook attached to each pack: cover, a sheet per criterion, gap register, timetable.
 
-Every cell is written with :func:`reaccreditation.xlsx.set_text` (through ``table_sheet``): text from
+Every cell is written with :func:`reaccreditation.workbook.sheets.set_text` (through ``table_sheet``): text from
 config or returned workbooks can never become a formula in the copy leadership opens.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from reaccreditation.xlsx import WRAP_TOP, set_text, table_sheet
+from reaccreditation.workbook.sheets import WRAP_TOP, set_text, table_sheet
 
 RAG_FILL = {"red": "F6D7D2", "amber": "FCE8C3", "green": "CCE2D8", "grey": "E5E6E7"}
 READINESS_RAG = {"gap": "red", "at risk": "amber", "ready": "green"}

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from reaccreditation.mail import Attachment, Draft, address, sender
-from reaccreditation.organisation import Department, Organisation, Person
+from reaccreditation.mail.compose import Attachment, Draft, address, sender
+from reaccreditation.organisation.config import Department, Organisation, Person
 from reaccreditation.render import render
-from reaccreditation.workbook_layout import request_reference
+from reaccreditation.workbook.layout import request_reference
 
 REFERENCE_HEADER = "X-Reaccreditation-Reference"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
-from reaccreditation.organisation import Department, Organisation
+from reaccreditation.organisation.config import Department, Organisation
 
 StageKind = Literal["request", "reminder", "escalation"]
 SendKind = Literal["request", "resend", "reminder", "escalation"]

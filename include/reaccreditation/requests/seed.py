@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from reaccreditation.db.schema import assessment_outcome, evidence, submission
 from reaccreditation.files import sha256_bytes
 from reaccreditation.standards import Standard, available, load_standard
-from reaccreditation.workbook_layout import EVIDENCE_TYPES
+from reaccreditation.workbook.layout import EVIDENCE_TYPES
 
 SOURCE = "history"
 EVIDENCE_FILE = re.compile(r"^evidence_(\d{4})\.csv$")
@@ -182,7 +182,7 @@ def import_outcomes(engine: Engine, path: Path, assessment_year: int) -> Importe
     Once last year is in the database, outcomes belong to the ``assessment_history`` DAG: a daily run
     here must never overwrite a correction imported there.
     """
-    from reaccreditation.history import import_outcomes as upsert_outcomes
+    from reaccreditation.outcomes.history import import_outcomes as upsert_outcomes
 
     path = Path(path)
     if not path.is_file():

@@ -17,10 +17,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from reaccreditation.files import write_atomic
-from reaccreditation.mail import build_message
-from reaccreditation.organisation import Department, Organisation, Person
-from reaccreditation.outbox import already_sent, send_once
-from reaccreditation.requests import emails, register
+from reaccreditation.mail.compose import build_message
+from reaccreditation.mail.outbox import already_sent, send_once
+from reaccreditation.organisation.config import Department, Organisation, Person
+from reaccreditation.requests import emails
+from reaccreditation.requests import queries as register
 from reaccreditation.requests.plan import DepartmentWork, Send, open_elements
 from reaccreditation.requests.workbook import RequestWorkbook
 
@@ -50,7 +51,7 @@ def build_workbook(engine: Engine, org: Organisation, department: Department, no
 def cycle_asks(engine: Engine, org: Organisation) -> str:
     """What this year's assessment asks of departments: full assessment, review year 1 or 2 (reaccreditation.cycle)."""
     from reaccreditation.cycle import cycle_year
-    from reaccreditation.history import load_outcomes
+    from reaccreditation.outcomes.history import load_outcomes
 
     return cycle_year(org, load_outcomes(engine)).asks(org.standard)
 

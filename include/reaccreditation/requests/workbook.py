@@ -1,4 +1,4 @@
-"""Write a department's evidence request workbook (layout in :mod:`reaccreditation.workbook_layout`).
+"""Write a department's evidence request workbook (layout in :mod:`reaccreditation.workbook.layout`).
 
 One row per element the department owns (from the standard data: title, what the assessor looks for,
 typical evidence, and last year's rating with any action the assessor set), last year's accepted evidence
@@ -21,9 +21,9 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from reaccreditation import workbook_layout as layout
-from reaccreditation.organisation import Department, Organisation
-from reaccreditation.xlsx import HEADER_FILL, REFERENCE_FILL, WRAP_TOP, print_landscape, set_text
+from reaccreditation.organisation.config import Department, Organisation
+from reaccreditation.workbook import layout
+from reaccreditation.workbook.sheets import HEADER_FILL, REFERENCE_FILL, WRAP_TOP, print_landscape, set_text
 
 FONT = "Calibri"  # named on every styled font: without a name LibreOffice falls back to a serif face
 HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")

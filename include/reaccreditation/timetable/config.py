@@ -1,6 +1,6 @@
 """The ``timetable:`` section of the organisation config: who the assessor meets and under which rules.
 
-Imported by :mod:`reaccreditation.organisation`, so this module must not import it back (nor anything
+Imported by :mod:`reaccreditation.organisation.config`, so this module must not import it back (nor anything
 heavy). Cross-references to departments, elements, sites and rooms are checked against the whole
 organisation in :func:`reaccreditation.timetable.problem.check_references`.
 """
@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reaccreditation.config_types import Email, Name, Slug
+from reaccreditation.organisation.fields import Email, Name, Slug
 
 SessionMode = Literal["site_visit", "face_to_face", "virtual"]
 GroupKind = Literal["staff", "partner", "customer", "leadership"]

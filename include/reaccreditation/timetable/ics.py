@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vRecur, vText
 
-from reaccreditation.mail import one_line
+from reaccreditation.mail.compose import one_line
 from reaccreditation.timetable.problem import Problem
 from reaccreditation.timetable.store import local_datetime
 

@@ -1,13 +1,13 @@
 """Emailing the timetable: meeting requests per session to its participants and to the assessor.
 
 Every session's invite is an iMIP meeting request (``text/calendar; method=REQUEST`` inside
-``multipart/alternative``, built by :mod:`reaccreditation.mail`), so Outlook, Google and Thunderbird
+``multipart/alternative``, built by :mod:`reaccreditation.mail.compose`), so Outlook, Google and Thunderbird
 show Accept/Decline and keep one calendar entry per UID. The assessor (the CHAIR of every session)
 gets each session's REQUEST or CANCEL too, so a move or a cancellation changes their calendar as well,
 plus one covering email: the whole timetable as a PUBLISH file (no attendees) and the workbook, saying
 what changed since the last one.
 
-Every message goes through :func:`reaccreditation.outbox.send_once`. A session invite's dedupe key is
+Every message goes through :func:`reaccreditation.mail.outbox.send_once`. A session invite's dedupe key is
 its UID and SEQUENCE, so a rerun sends nothing and a reschedule sends only the moved sessions' updates;
 the covering email's key is a digest of every (UID, SEQUENCE, status), so it goes again only after a
 change. What each session last told people is kept (``timetable_session.notified``) for the "moved
@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from reaccreditation.db.schema import outbound_message, timetable_session
-from reaccreditation.mail import Attachment, CalendarPart, Draft, address, build_message
-from reaccreditation.outbox import Transport, send_once
+from reaccreditation.mail.compose import Attachment, CalendarPart, Draft, address, build_message
+from reaccreditation.mail.outbox import Transport, send_once
 from reaccreditation.render import render
 from reaccreditation.timetable.ics import MODE_LABEL, EventInfo, calendar, where
 from reaccreditation.timetable.problem import Problem, clock

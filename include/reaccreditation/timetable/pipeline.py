@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from reaccreditation.organisation import Organisation
-from reaccreditation.outbox import Transport
+from reaccreditation.mail.outbox import Transport
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.timetable.problem import Problem, build_problem
 from reaccreditation.timetable.scope import Scope, scope_from_database
 from reaccreditation.timetable.solution import Timetable

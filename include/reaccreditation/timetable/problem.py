@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import TYPE_CHECKING
 
-from reaccreditation.organisation import ConfigError
+from reaccreditation.organisation.config import ConfigError
 from reaccreditation.timetable.config import Group, TimetableConfig, Weights
 
 if TYPE_CHECKING:
-    from reaccreditation.organisation import Organisation
+    from reaccreditation.organisation.config import Organisation
     from reaccreditation.standards import Standard
 
 UNREACHABLE = 24 * 60  # minutes: sites with no travel route cannot share a day

@@ -247,8 +247,8 @@ def assessor_emails(org: Any) -> set[str]:
 
 def send_at_risk_notes(engine: Engine, org: Any, transport: Any, run_id: str | None = None) -> int:
     """One email to the quality team per sole-member decline (outbox key per session and person)."""
-    from reaccreditation.mail import Draft, address, build_message, sender
-    from reaccreditation.outbox import send_once
+    from reaccreditation.mail.compose import Draft, address, build_message, sender
+    from reaccreditation.mail.outbox import send_once
     from reaccreditation.render import render
     from reaccreditation.timetable.problem import clock
 

@@ -163,7 +163,7 @@ def scope_from_database(
 ) -> Scope:
     """The scope from what the database knows; ``at_risk`` (a plain list) overrides the gap snapshot."""
     from reaccreditation.cycle import REVIEW_2, cycle_year
-    from reaccreditation.history import load_outcomes
+    from reaccreditation.outcomes.history import load_outcomes
 
     last, partials = last_year_partials(engine, year, framework)
     notes = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from reaccreditation.airflow_adapter import default_args
+from reaccreditation.orchestration.connections import default_args
 
 
 @dag(
@@ -18,7 +18,7 @@ from reaccreditation.airflow_adapter import default_args
 def dashboard_check_fails():
     @task
     def check_config() -> None:
-        from reaccreditation.organisation import ConfigError
+        from reaccreditation.organisation.config import ConfigError
 
         raise ConfigError("organisation.yaml: departments[1].name: <b>not</b> allowed here")
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.demo.returns import fill, good_rows
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.requests.workbook import RequestWorkbook
-from reaccreditation.xlsx import set_text
+from reaccreditation.workbook import layout
+from reaccreditation.workbook.sheets import set_text
 
 HERE = Path(__file__).parent
 FIRST_DAY = date(2027, 3, 15)
@@ -478,7 +478,7 @@ def main() -> None:
     import tempfile
 
     from reaccreditation.demo import generate
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     inbox = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "inbox"
     paths = generate(Path(tempfile.mkdtemp()) / "demo", FIRST_DAY)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from reaccreditation import workbook_layout as layout
 from reaccreditation.demo.returns import fill, good_rows
-from reaccreditation.organisation import Organisation
+from reaccreditation.organisation.config import Organisation
 from reaccreditation.requests.workbook import PrefilledEvidence, RequestWorkbook
 from reaccreditation.standards import load_standard
-from reaccreditation.xlsx import set_text
+from reaccreditation.workbook import layout
+from reaccreditation.workbook.sheets import set_text
 
 CSE = load_standard("cse")
 
@@ -244,7 +244,7 @@ def main() -> None:
     import tempfile
 
     from reaccreditation.demo import generate
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "corpus"
     paths = generate(Path(tempfile.mkdtemp()) / "demo", FIRST_DAY)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from reaccreditation.config_types import Email, Name, Slug
+from reaccreditation.organisation.fields import Email, Name, Slug
 from reaccreditation.standards import Standard, StandardError, load_standard
 from reaccreditation.timetable.config import TimetableConfig
 from reaccreditation.working_days import DEFAULT_NATION, Nation, day_off, previous_working_day, working_days_from

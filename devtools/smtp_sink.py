@@ -1,7 +1,7 @@
 """A local SMTP server that writes every message it receives as an ``.eml`` file.
 
 The embedded default and the tests deliver real SMTP to it (through the Airflow SMTP provider), so what
-a department would receive can be opened from the folder. ``python -m reaccreditation.smtp_sink``.
+a department would receive can be opened from the folder. ``python -m devtools.smtp_sink``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from reaccreditation.db.schema import outbound_message
-from reaccreditation.mail import recipients
+from reaccreditation.mail.compose import recipients
 
 Transport = Callable[[EmailMessage], None]
 

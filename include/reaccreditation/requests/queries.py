@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, and_, func, select
 
 from reaccreditation.db.schema import assessment_outcome, evidence, outbound_message
-from reaccreditation.organisation import Department
+from reaccreditation.organisation.config import Department
 from reaccreditation.requests.workbook import PrefilledEvidence
 
 

@@ -18,13 +18,13 @@ from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
 
-from reaccreditation.mail import Draft, address, build_message, one_line, sender
+from reaccreditation.mail.compose import Draft, address, build_message, one_line, sender
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from reaccreditation.organisation import Organisation
-    from reaccreditation.outbox import Transport
+    from reaccreditation.mail.outbox import Transport
+    from reaccreditation.organisation.config import Organisation
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def audience(fallback_year: int) -> Audience:
 
     A broken config is a common reason for a failed task, and exactly when the team must hear of it.
     """
-    from reaccreditation import airflow_adapter
+    from reaccreditation.orchestration import connections as airflow_adapter
 
     try:
         org = airflow_adapter.organisation()
@@ -135,8 +135,8 @@ def failure_draft(failure: Failure, who: Audience) -> Draft:
 def notify_failure(context: Mapping[str, Any]) -> bool:
     """``on_failure_callback`` for reaccreditation tasks: one email per failed try, with a link to the log."""
     try:
-        from reaccreditation import airflow_adapter
-        from reaccreditation.outbox import send_once
+        from reaccreditation.mail.outbox import send_once
+        from reaccreditation.orchestration import connections as airflow_adapter
 
         failure = Failure.from_context(context)
         who = audience((failure.logical_date or datetime.now()).year)
@@ -218,8 +218,8 @@ def _run_url(run: Mapping[str, Any]) -> str:
 def send_late_notice(context: Mapping[str, Any] | None, what: str = "", allowed_minutes: int | None = None) -> bool:
     """Email the quality team about a missed deadline once (dedupe on the run and the deadline)."""
     try:
-        from reaccreditation import airflow_adapter
-        from reaccreditation.outbox import send_once
+        from reaccreditation.mail.outbox import send_once
+        from reaccreditation.orchestration import connections as airflow_adapter
 
         context = context or {}
         run = dict(context.get("dag_run") or {})  # Airflow's DAGRunResponse as JSON: the id is "dag_run_id"
@@ -285,8 +285,8 @@ def send_overdue_digest(
     Nothing is sent before the deadline, after the assessment's last day, or when every department has
     returned; the result says which.
     """
-    from reaccreditation.dashboard import overdue_departments
-    from reaccreditation.outbox import send_once
+    from reaccreditation.dashboard.page import overdue_departments
+    from reaccreditation.mail.outbox import send_once
 
     deadline = org.return_deadline
     if today <= deadline:

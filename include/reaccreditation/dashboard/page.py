@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, Table, inspect, select
 
-from reaccreditation.organisation import Organisation
-from reaccreditation.summary import key_dates
+from reaccreditation.organisation.config import Organisation
+from reaccreditation.organisation.summary import key_dates
 
 READINESS = ("ready", "at risk", "gap")
 # Submission statuses that count as "the department returned its workbook".
@@ -532,7 +532,7 @@ def with_answers(timetable: dict[str, Any], engine: Engine, year: int) -> dict[s
 
 def approvals_section(engine: Engine, year: int, limit: int = 20) -> dict[str, Any]:
     """Sign-offs of timetables, packs and outcomes (who answered, what, when, comment), newest first."""
-    from reaccreditation.approvals import recent_approvals
+    from reaccreditation.approvals.decisions import recent_approvals
 
     if _table(engine, "approval") is None:
         return section(NOT_RUN, "No sign-off asked for yet (the approval table is not created: run the database upgrade)")

@@ -100,11 +100,11 @@ def default_args() -> dict:
         "retries": 3,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
-        "on_failure_callback": __import__("reaccreditation.alerts", fromlist=["notify_failure"]).notify_failure,
+        "on_failure_callback": __import__("reaccreditation.dashboard.alerts", fromlist=["notify_failure"]).notify_failure,
         "retry_policy": ExceptionRetryPolicy(
             rules=[
                 RetryRule(
-                    exception=["reaccreditation.organisation.ConfigError", "reaccreditation.standards.StandardError"],
+                    exception=["reaccreditation.organisation.config.ConfigError", "reaccreditation.standards.StandardError"],
                     action=RetryAction.FAIL,
                     reason="the organisation config or a standard file is wrong: fix the file, then rerun",
                 ),
@@ -125,7 +125,7 @@ def default_args() -> dict:
 
 def organisation(today=None):  # type: ignore[no-untyped-def]
     """The organisation config at the configured path, validated for the run's date."""
-    from reaccreditation.organisation import load_organisation
+    from reaccreditation.organisation.config import load_organisation
     from reaccreditation.settings import config_path
 
     return load_organisation(config_path(), today=today)

@@ -1,7 +1,7 @@
 """Build the emails we send (HTML with a plain-text alternative, attachments, inline images).
 
 Only builds :class:`email.message.EmailMessage` objects; delivery goes through the Airflow SMTP
-provider in :mod:`reaccreditation.airflow_adapter`. Anything that came from a spreadsheet or config and
+provider in :mod:`reaccreditation.orchestration.connections`. Anything that came from a spreadsheet or config and
 lands in a header is forced onto one line here, so it cannot inject headers.
 
 Every message we build is marked ``Auto-Submitted: auto-generated`` (RFC 3834: out-of-office robots do

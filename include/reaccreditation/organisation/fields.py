@@ -1,6 +1,6 @@
 """Field types shared by every section of the organisation config (emails, ids, one-line names).
 
-A module of its own so that :mod:`reaccreditation.organisation` and the sections it imports (the
+A module of its own so that :mod:`reaccreditation.organisation.config` and the sections it imports (the
 ``timetable:`` section) validate the same way without importing each other.
 """
 

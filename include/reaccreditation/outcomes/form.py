@@ -5,7 +5,7 @@ Compliance Plus, Charter Mark Best Practice), the partial and failed ones with t
 "everything else meets it" (Compliance, Full Compliance); the form's fields are the same for every
 standard, the labels written into the history are the standard's own. Or a report already in the
 history file format (CSV or xlsx) is imported as it is. Either way the rows go through
-:mod:`reaccreditation.history`, so the same checks and the same upsert by (year, element) apply.
+:mod:`reaccreditation.outcomes.history`, so the same checks and the same upsert by (year, element) apply.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reaccreditation.history import COLUMNS
+from reaccreditation.outcomes.history import COLUMNS
 from reaccreditation.standards import Standard
 
 _SPLIT = re.compile(r"[,;\n]+")

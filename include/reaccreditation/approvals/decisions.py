@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # DAG files import this module at parse time: heavy imports s
     from airflow.sdk import BaseOperator
     from sqlalchemy import Engine
 
-    from reaccreditation.organisation import Organisation
-    from reaccreditation.outbox import Transport
+    from reaccreditation.mail.outbox import Transport
+    from reaccreditation.organisation.config import Organisation
 
 APPROVE, REPLAN, REJECT = "Approve", "Re-plan", "Reject"
 DECISIONS = {APPROVE: "approved", REPLAN: "replan", REJECT: "rejected"}
@@ -42,7 +42,7 @@ LABELS = {
 
 def approvers(org: Organisation) -> list[dict[str, str]]:
     """The Airflow users allowed to answer (HITL ``assigned_users``): quality team members with a user name."""
-    from reaccreditation.organisation import ConfigError
+    from reaccreditation.organisation.config import ConfigError
 
     users = [{"id": m.airflow_user, "name": m.name} for m in org.quality_team.members if m.airflow_user]
     if not users:
@@ -126,7 +126,7 @@ def record(
     from sqlalchemy import insert, select, update
 
     from reaccreditation.db.schema import approval
-    from reaccreditation.mail import one_line
+    from reaccreditation.mail.compose import one_line
 
     values = {
         "assessment_year": assessment_year,
@@ -183,7 +183,7 @@ def required_actions_link(base_url: str | None, dag_id: str, run_id: str, task_i
 
 
 def _team(org: Organisation) -> list[Any]:
-    from reaccreditation.mail import address
+    from reaccreditation.mail.compose import address
 
     return [address(m.name, m.email) for m in org.quality_team.members] or [address("Quality team", org.quality_team.mailbox)]
 
@@ -204,8 +204,8 @@ def notify(
     stopped: bool = False,
 ) -> bool:
     """One email to the quality team (sent once per dedupe key): an approval is waiting, or an item was held."""
-    from reaccreditation.mail import Draft, build_message, one_line, sender
-    from reaccreditation.outbox import send_once
+    from reaccreditation.mail.compose import Draft, build_message, one_line, sender
+    from reaccreditation.mail.outbox import send_once
     from reaccreditation.render import local_time, render
 
     ctx = {
@@ -281,7 +281,7 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~"})
 
 def md(text: Any) -> str:
     """Config or spreadsheet text as literal Markdown (no links, HTML or formatting smuggled in), one line."""
-    from reaccreditation.mail import one_line
+    from reaccreditation.mail.compose import one_line
 
     return one_line(str(text), 300).translate(_MD_SPECIAL)
 
@@ -407,7 +407,7 @@ def pack_body(manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *,
 
 def pending_invites(engine: Engine, year: int) -> list[str]:
     """Stored sessions whose current invite (UID, SEQUENCE) has not been sent: what an approval would release."""
-    from reaccreditation.outbox import already_sent
+    from reaccreditation.mail.outbox import already_sent
     from reaccreditation.timetable.store import stored_sessions
 
     return [
@@ -439,7 +439,7 @@ def _operator_class(entry: bool = False) -> type:
         def execute(self, context: Any) -> Any:
             from airflow.sdk import conf
 
-            from reaccreditation import airflow_adapter
+            from reaccreditation.orchestration import connections as airflow_adapter
 
             org = airflow_adapter.organisation()
             self.assigned_users = approvers(org)
@@ -476,7 +476,7 @@ def _retry_policy() -> Any:
     """The shared policy (retry an SMTP outage while asking), plus: a lapsed form fails at once, never re-asks."""
     from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 
-    from reaccreditation.airflow_adapter import default_args
+    from reaccreditation.orchestration.connections import default_args
 
     lapsed = RetryRule(
         exception=[

@@ -1,0 +1,1 @@
+"""The emails we send: built as messages (``compose``) and delivered at most once each (``outbox``)."""

@@ -1,0 +1,1 @@
+"""The one seam to Airflow: the only package in ``reaccreditation`` that imports ``airflow``."""
