@@ -43,7 +43,8 @@ STAGES: list[tuple[str, str]] = [
 SETUP = [
     (
         "set-up: demo council",
-        'mkdir -p "$VAR/logs" "$REACCREDITATION_OUTBOX" && python -m reaccreditation.demo --out "$(dirname "$REACCREDITATION_CONFIG")"',
+        'mkdir -p "$VAR/logs" "$REACCREDITATION_OUTBOX" && python -m reaccreditation.demo --out "$(dirname '
+        '"$REACCREDITATION_CONFIG")"',
     ),
     ("set-up: airflow db migrate", "airflow db migrate"),
     ("set-up: project db upgrade", "python -m reaccreditation.db upgrade"),
@@ -122,7 +123,8 @@ def main() -> None:
     print(f"{'set-up (demo, migrations)':46} {sum(s for label, s, _ in rows if label.startswith('set-up')):7.1f} s")
     print(f"{'chain (stages 1-4)':46} {chain:7.1f} s")
     print(
-        f"{'total wall time':46} {total:7.1f} s (target < {TARGET:.0f} s: {'met' if total < TARGET and not failed else 'NOT MET'})"
+        f"{'total wall time':46} {total:7.1f} s (target < {TARGET:.0f} s: "
+        f"{'met' if total < TARGET and not failed else 'NOT MET'})"
     )
     print(f"emails delivered to the sink: {emails}; largest stage {rss_line(max(r for _, _, r in rows))}")
     if failed:

@@ -154,7 +154,8 @@ def main() -> None:
         print(f"  GX context open (import + checkpoint, once per task): {gx_import:.1f} s")
         print(
             f"  sweep (safety + calamine + GX + rules + register + archive): {elapsed:.1f} s "
-            f"= {args.files / elapsed:.1f} files/s, {total_rows / elapsed:,.0f} rows/s (target < 30 s: {'met' if elapsed < 30 else 'MISSED'})"
+            f"= {args.files / elapsed:.1f} files/s, {total_rows / elapsed:,.0f} rows/s (target < 30 s: "
+            f"{'met' if elapsed < 30 else 'MISSED'})"
         )
         print(
             f"  naive baseline (openpyxl read + row-by-row insert, no checks): {baseline:.1f} s "

@@ -196,14 +196,16 @@ def main() -> None:
 
         result, seconds, rss = in_child(write_returns, cfg, str(requests), str(inbox), args.items)
         print(
-            f"{'   (preparation: departments fill them)':44} {seconds:8.1f} {rss:13,.0f}  {result['files']} files, {result['rows']:,} rows"
+            f"{'   (preparation: departments fill them)':44} {seconds:8.1f} {rss:13,.0f}  {result['files']} files, "
+            f"{result['rows']:,} rows"
         )
         rows = result["rows"]
 
         result, seconds, rss = in_child(sweep, cfg, str(work))
         peaks.append(rss)
         print(
-            f"{'2. intake sweep (incl. GX context open)':44} {seconds:8.1f} {rss:13,.0f}  GX open {result['gx_open']:.1f} s, sweep "
+            f"{'2. intake sweep (incl. GX context open)':44} {seconds:8.1f} {rss:13,.0f}  GX open {result['gx_open']:.1f} s, "
+            "sweep "
             f"{result['sweep']:.1f} s = {result['rows_accepted'] / result['sweep']:,.0f} rows/s; {result['files']} files "
             f"{result['statuses']}, {result['rows_accepted']:,} rows accepted, {result['rows_rejected']} rejected"
         )
@@ -213,9 +215,11 @@ def main() -> None:
         result, seconds, rss = in_child(gaps, cfg, str(work))
         peaks.append(rss)
         print(
-            f"{'3. gap analysis (load, analyse, register)':44} {seconds:8.1f} {rss:13,.0f}  {result['rows']:,} register rows: load "
+            f"{'3. gap analysis (load, analyse, register)':44} {seconds:8.1f} {rss:13,.0f}  {result['rows']:,} register rows: "
+            "load "
             f"{result['load']:.2f} s, analyse {result['analyse']:.2f} s, to_dict + xlsx {result['write']:.2f} s; "
-            f"{result['gap_rows']:,} gap rows; ready {result['ready']}, at risk {result['at_risk']}, gap {result['gaps']}, score {result['score']}"
+            f"{result['gap_rows']:,} gap rows; ready {result['ready']}, at risk {result['at_risk']}, gap {result['gaps']}, score "
+            f"{result['score']}"
         )
         print(f"largest stage {rss_line(max(peaks))}")
         print(load())

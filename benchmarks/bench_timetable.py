@@ -68,7 +68,8 @@ def main() -> None:
         limit = 10.0 if name == "40" else args.seconds
         t = solve(p, seconds=limit, workers=args.workers)
         print(
-            f"{len(p.sessions):>8} {len(p.days):>4} {t.status:>9} {t.seconds:>8.2f} {t.objective:>9.0f} {t.bound:>9.0f} {t.gap:>7.1%}  {len(check(p, t))}"
+            f"{len(p.sessions):>8} {len(p.days):>4} {t.status:>9} {t.seconds:>8.2f} {t.objective:>9.0f} {t.bound:>9.0f} "
+            f"{t.gap:>7.1%}  {len(check(p, t))}"
         )
     # The solver uses its whole limit to improve a feasible timetable; how soon is there one at all?
     for p in (_hundred(base), scaled(base, 5)):

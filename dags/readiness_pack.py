@@ -89,7 +89,8 @@ def readiness_pack():
         folder = manifest["folder"]
         headline = manifest["headline"]
         return {
-            "approval_subject": f"Readiness pack {headline.get('label') or p['pack_date']}: {headline['rag']}, {len(manifest['messages'])} messages",
+            "approval_subject": f"Readiness pack {headline.get('label') or p['pack_date']}: {headline['rag']}, "
+            f"{len(manifest['messages'])} messages",
             "approval_body": pack_body(manifest, top_gaps(org, src, today=today)),
             "folder": folder,
             "manifest": f"{folder}/manifest.json",

@@ -3,7 +3,8 @@ api-server, scheduler, dag-processor and triggerer exactly as docker-compose.yam
 reaccreditation DAGs run through Airflow's REST API on it, as the IT team's deployment would run them.
 
 Add a DAG to STACK_DAGS (and, if it leaves traces worth checking, a function to CHECKS) when it joins
-the chain; each runs to success through the API and on the Celery worker. In CI (CI=true) a missing prerequisite fails the test; locally it skips.
+the chain; each runs to success through the API and on the Celery worker. In CI (CI=true) a missing
+prerequisite fails the test; locally it skips.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ def test_bad_rows_are_all_named_and_nothing_is_imported(project_db, tmp_path):
     assert str(err.value) == (
         "outcomes.csv: 7 problem(s), nothing imported:\n"
         "  - row 3, column element_id: unknown element id '9.9.9' for CSE (ids look like '1.1.1')\n"
-        "  - row 4, column rating: 'Mostly fine' is not a CSE rating; expected one of Compliance Plus, Compliance, Partial Compliance, Non-Compliance\n"
+        "  - row 4, column rating: 'Mostly fine' is not a CSE rating; expected one of Compliance Plus, Compliance, Partial "
+        "Compliance, Non-Compliance\n"
         "  - row 5, column assessment_year: '26' is not an assessment year; expected a year 2008..2026\n"
         "  - row 6, column assessment_type: 'annual' is not an assessment type; expected full or surveillance\n"
         "  - row 7, column framework: 'iso9001' is not a framework; expected one of charter_mark, cse\n"

@@ -85,7 +85,8 @@ def test_partial_last_time_needs_evidence_dated_since_the_last_assessment():
     e = analyse(org, before, returned(org), outcomes, TODAY).element(E)
     assert [r.code for r in e.reasons] == ["open_action"]
     assert e.reasons[0].message == (
-        "Partial Compliance at the 2026 assessment and no evidence dated since 2026-03-15: action was 'Publish the customer profile'"
+        "Partial Compliance at the 2026 assessment and no evidence dated since 2026-03-15: action was 'Publish the customer "
+        "profile'"
     )
     assert (e.forecast, e.readiness, e.last_rating, e.last_year) == ("Partial Compliance", "gap", "Partial Compliance", 2026)
     after = before + [ev("policy-insight", E, date(2026, 6, 1))]

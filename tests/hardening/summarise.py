@@ -41,7 +41,8 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, items in groups.items():
         print(
-            f"| {name} | {len(items)} | {sum(c['survived'] for c in items)} | {sum(c['rows_lost'] for c in items)} | {sum(c['duplicate_emails'] for c in items)} |"
+            f"| {name} | {len(items)} | {sum(c['survived'] for c in items)} | {sum(c['rows_lost'] for c in items)} | "
+            f"{sum(c['duplicate_emails'] for c in items)} |"
         )
     total = (
         len(cases),

@@ -32,7 +32,8 @@ OFFICE = (
 def _ods(body: str, manifest: str = "", extra: dict[str, bytes] | None = None) -> bytes:
     content = f'<?xml version="1.0"?><office:document-content {OFFICE}><office:automatic-styles>'
     content += '<style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style>'
-    content += f"</office:automatic-styles><office:body><office:spreadsheet>{body}</office:spreadsheet></office:body></office:document-content>"
+    content += "</office:automatic-styles><office:body><office:spreadsheet>"
+    content += f"{body}</office:spreadsheet></office:body></office:document-content>"
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
@@ -50,8 +51,10 @@ def _cell(text: str) -> str:
 def test_an_ods_is_checked_like_an_xlsx():
     good = _ods(
         f'<table:table table:name="Evidence"><table:table-row>{_cell("Element")}</table:table-row>'
-        '<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table>'
-        f'<table:table table:name="_meta" table:style-name="ta2"><table:table-row>{_cell("department_id")}</table:table-row></table:table>'
+        '<table:table-row table:number-rows-repeated="1048575"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row></table:table>'
+        '<table:table table:name="_meta" '
+        f'table:style-name="ta2"><table:table-row>{_cell("department_id")}</table:table-row></table:table>'
         f'<table:table table:name="Scratch" table:style-name="ta2"><table:table-row>{_cell("x")}</table:table-row></table:table>'
     )
     report = check_file("housing.ods", good)
@@ -63,7 +66,8 @@ def test_an_ods_is_checked_like_an_xlsx():
     assert report.notes == ["sheet 'Scratch' is hidden; it was not read"]  # _meta is read, so never noted
 
     far = _ods(
-        f'<table:table table:name="Evidence"><table:table-row table:number-rows-repeated="50000">{_cell("x")}</table:table-row></table:table>'
+        '<table:table table:name="Evidence"><table:table-row '
+        f'table:number-rows-repeated="50000">{_cell("x")}</table:table-row></table:table>'
     )
     with pytest.raises(UnsafeFile, match="has content up to row 50000"):
         check_file("housing.ods", far)

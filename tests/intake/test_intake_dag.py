@@ -77,7 +77,8 @@ def test_intake_over_the_corpus(airflow_db, project_db, outbox, demo, gx_dir, co
             stale = ws.cell(row=2, column=header["Date of evidence"])
             assert (
                 stale.comment.text
-                == "Sheet Evidence, row 2, column 'Date of evidence': 1 March 2019 is before the evidence window, which starts on 15 March 2026: use evidence from then on"
+                == "Sheet Evidence, row 2, column 'Date of evidence': 1 March 2019 is before the evidence window, which starts "
+                "on 15 March 2026: use evidence from then on"
             )
             assert ws.cell(row=3, column=header["Link or file name"]).comment is not None
             assert wb.sheetnames[0] == "Problems to fix"

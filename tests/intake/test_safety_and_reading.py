@@ -32,7 +32,10 @@ def test_hostile_files_are_refused_before_parsing(shared_corpus, name, message):
 
 
 def test_the_dimension_guard_is_needed_calamine_aborts_the_process(shared_corpus):  # type: ignore[no-untyped-def]
-    code = "import sys, python_calamine as c; wb = c.CalamineWorkbook.from_path(sys.argv[1]); wb.get_sheet_by_name('Evidence').to_python(skip_empty_area=False); print('survived')"
+    code = (
+        "import sys, python_calamine as c; wb = c.CalamineWorkbook.from_path(sys.argv[1]); "
+        "wb.get_sheet_by_name('Evidence').to_python(skip_empty_area=False); print('survived')"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code, str(shared_corpus[1]["libraries-culture-evidence.xlsx"])],
         capture_output=True,
@@ -207,7 +210,10 @@ def test_a_csv_return_is_answered_with_an_annotated_xlsx():  # type: ignore[no-u
     from reaccreditation.intake.annotate import annotate
     from reaccreditation.intake.issues import Issue
 
-    data = b"Element,Evidence title,Evidence type,Link or file name,Date of evidence,Self-rating\n1.1.1,Profile,Document,a.pdf,01/03/2019,Compliance\n"
+    data = (
+        b"Element,Evidence title,Evidence type,Link or file name,Date of "
+        b"evidence,Self-rating\n1.1.1,Profile,Document,a.pdf,01/03/2019,Compliance\n"
+    )
     returned = read_return("housing.csv", data, check_file("housing.csv", data))
     out = annotate(
         data,

@@ -58,7 +58,8 @@ class Dovecot:
             "mail_location = maildir:~/Maildir",
             "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u " + str(self.passwd) + "\n}",
             f"userdb {{\n  driver = static\n  args = uid={self.uid} gid={self.gid} home={self.folder}/home/%u\n}}",
-            f"service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}",
+            f"service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n  "
+            "inet_listener imaps {\n    port = 0\n  }\n}",
             "service pop3-login {\n  inet_listener pop3 {\n    port = 0\n  }\n  inet_listener pop3s {\n    port = 0\n  }\n}",
         ]
         if os.getuid() != 0:  # unprivileged: everything runs as this user, no chroot

@@ -26,7 +26,10 @@ def workbook(org: Organisation, dept_id: str, *, stale: bool = False, seed: int 
 
 def request_subject(org: Organisation, dept_id: str) -> str:
     dept = org.department(dept_id)
-    return f"Evidence request {org.assessment.year}: {dept.name}, reply by {org.return_deadline:%d %B %Y} [REQ-{org.assessment.year}-{dept_id}]"
+    return (
+        f"Evidence request {org.assessment.year}: {dept.name}, reply by {org.return_deadline:%d %B %Y} "
+        f"[REQ-{org.assessment.year}-{dept_id}]"
+    )
 
 
 def reply(

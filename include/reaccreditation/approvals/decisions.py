@@ -179,7 +179,8 @@ def required_actions_link(base_url: str | None, dag_id: str, run_id: str, task_i
 
     if not base_url:
         return None
-    return f"{base_url.rstrip('/')}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}/tasks/{quote(task_id, safe='')}/required_actions"
+    dag, run, task = (quote(part, safe="") for part in (dag_id, run_id, task_id))
+    return f"{base_url.rstrip('/')}/dags/{dag}/runs/{run}/tasks/{task}/required_actions"
 
 
 def _team(org: Organisation) -> list[Any]:
@@ -304,7 +305,8 @@ def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, repla
         lines += ["Re-planned with: " + "; ".join(md(r) for r in replan) + ".", ""]
     if summary.get("moved") or summary.get("cancelled"):
         lines += [
-            f"Moved since the last timetable: {len(summary.get('moved') or [])}; cancelled: {len(summary.get('cancelled') or [])}.",
+            f"Moved since the last timetable: {len(summary.get('moved') or [])}; cancelled: "
+            f"{len(summary.get('cancelled') or [])}.",
             "",
         ]
     lines += ["| Day | Date | Sessions | First | Last | Site visits | Virtual |", "|---|---|---|---|---|---|---|"]
@@ -316,7 +318,8 @@ def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, repla
         visits = sum(s["mode"] == "site_visit" for s in today)
         virtual = sum(s["mode"] == "virtual" for s in today)
         lines.append(
-            f"| {n} | {day} | {len(today)} | {md(today[0]['title'])} {today[0]['start']} | {md(today[-1]['title'])} {today[-1]['end']} | {visits} | {virtual} |"
+            f"| {n} | {day} | {len(today)} | {md(today[0]['title'])} {today[0]['start']} | {md(today[-1]['title'])} "
+            f"{today[-1]['end']} | {visits} | {virtual} |"
         )
     people: dict[str, list[int]] = {}
     names: dict[str, str] = {}
@@ -372,7 +375,8 @@ def pack_body(manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *,
         lines += ["| Criterion | RAG | Ready | At risk | Gaps |", "|---|---|---|---|---|"]
         for key, c in h["criteria"].items():
             lines.append(
-                f"| {md(key)} | {RAG_LABEL.get(c.get('rag'), md(c.get('rag')))} | {c.get('ready')} | {c.get('at_risk')} | {c.get('gaps')} |"
+                f"| {md(key)} | {RAG_LABEL.get(c.get('rag'), md(c.get('rag')))} | {c.get('ready')} | {c.get('at_risk')} | "
+                f"{c.get('gaps')} |"
             )
         lines.append("")
     lines += [f"**Top gaps** ({len(gaps)}):", ""]

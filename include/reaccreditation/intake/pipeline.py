@@ -272,7 +272,8 @@ class Sweep:
             self._identify_by_name(outcome)
             if outcome.department_id is None:
                 raise Unidentified(
-                    "no department could be identified (no hidden request details in the workbook and no department id in the file name)"
+                    "no department could be identified (no hidden request details in the workbook and no department id in the "
+                    "file name)"
                 )
             m = re.search(r"REQ-(\d{4})-", outcome.original_name, re.IGNORECASE)
             year_text = m.group(1) if m else None
@@ -285,7 +286,8 @@ class Sweep:
             if found != year:
                 outcome.assessment_year = found
                 raise WrongYear(
-                    f"this workbook is for the {found} assessment; we are collecting evidence for {year}: use the {year} request workbook"
+                    f"this workbook is for the {found} assessment; we are collecting evidence for {year}: use the {year} request "
+                    "workbook"
                 )
         outcome.assessment_year = year
         if not outcome.request_reference:
@@ -377,7 +379,8 @@ class Sweep:
             )
             outcome.annotated_path = str(write_atomic(target, annotated))
             outcome.message = (
-                f"{len(accepted)} of {len(recs)} evidence rows accepted; {outcome.rows_rejected} row(s) need correcting ({len(issues)} problem(s))"
+                f"{len(accepted)} of {len(recs)} evidence rows accepted; {outcome.rows_rejected} row(s) need correcting "
+                f"({len(issues)} problem(s))"
                 if accepted
                 else f"not accepted: all {len(recs)} evidence rows have problems ({len(issues)} in total)"
             )
@@ -448,7 +451,8 @@ class Sweep:
             display_name(path),
             received,
             status="duplicate",
-            message=f"already received: {first['original_name']} (same content) was received on {long_date(first['received_at'])} and {first['status']}",
+            message=f"already received: {first['original_name']} (same content) was received on "
+            f"{long_date(first['received_at'])} and {first['status']}",
             department_id=first["department_id"],
             assessment_year=first["assessment_year"],
             request_reference=first["request_reference"],
@@ -475,7 +479,8 @@ class Sweep:
             name,
             datetime.fromtimestamp(path.lstat().st_mtime, UTC),
             status="quarantined",
-            message=f"{name}: is a link to another file, not a file; links are never followed or read (it was removed from the inbox)",
+            message=f"{name}: is a link to another file, not a file; links are never followed or read (it was removed from the "
+            "inbox)",
         )
         outcome.details = {"notes": ["the link pointed to a path outside the inbox; nothing at that path was read"]}
         folder = self.paths.quarantine / sha[:12]

@@ -146,7 +146,8 @@ def _from_grid(
     if missing:
         raise Unreadable(
             f"sheet '{sheet}' is missing the required column(s): {', '.join(repr(m) for m in missing)} "
-            f"(header row {origin[0] + header_index} has: {', '.join(repr(text_value(v)) for v in grid[header_index] if text_value(v)) or 'nothing'})"
+            f"(header row {origin[0] + header_index} has: "
+            f"{', '.join(repr(text_value(v)) for v in grid[header_index] if text_value(v)) or 'nothing'})"
         )
     rows = []
     for i in range(header_index + 1, len(grid)):

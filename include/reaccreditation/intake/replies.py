@@ -36,7 +36,10 @@ class Reply:
 
 def _headline(sub: dict[str, Any], status: str, dept_name: str | None) -> str:
     if status == "duplicate":
-        return f"Already received: {sub['original_name']} was processed on {long_date(sub['received_at'])} ({sub['status']}); nothing was processed twice"
+        return (
+            f"Already received: {sub['original_name']} was processed on {long_date(sub['received_at'])} ({sub['status']}); "
+            "nothing was processed twice"
+        )
     return sub["message"] or status
 
 

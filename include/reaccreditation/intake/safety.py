@@ -42,7 +42,10 @@ ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 META_SHEET = "_meta"  # workbook_layout.META_SHEET: read for identification, so never "hidden, not read"
 
 # How to save a good copy, in both spreadsheet programs departments use.
-SAVE_XLSX = "in Excel use File > Save As > Excel Workbook (.xlsx); in LibreOffice, File > Save As > ODF Spreadsheet (.ods) or Excel 2007-365 (.xlsx)"
+SAVE_XLSX = (
+    "in Excel use File > Save As > Excel Workbook (.xlsx); in LibreOffice, File > Save As > ODF Spreadsheet (.ods) or Excel "
+    "2007-365 (.xlsx)"
+)
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+\d+(?::[A-Z]+\d+)?)\"")
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d+)\"")
@@ -114,13 +117,15 @@ def check_file(name: str, data: bytes) -> SafetyReport:
         return _check_csv(data)
     if suffix not in (".xlsx", ".xlsm", ".xls", ".ods", ""):
         raise UnsafeFile(
-            f"'{suffix}' files are not accepted: send the evidence workbook as .xlsx or .ods (or a .csv export of the Evidence sheet)"
+            f"'{suffix}' files are not accepted: send the evidence workbook as .xlsx or .ods (or a .csv export of the Evidence "
+            "sheet)"
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if suffix == ".xls":
             raise UnsafeFile(f"this is not an Excel workbook we can read: save a new copy ({SAVE_XLSX})")
         raise UnsafeFile(
-            f"the file is not a valid {suffix or '.xlsx'} workbook (it may be damaged or only partly saved): save it again ({SAVE_XLSX})"
+            f"the file is not a valid {suffix or '.xlsx'} workbook (it may be damaged or only partly saved): save it again "
+            f"({SAVE_XLSX})"
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -143,7 +148,8 @@ def _check_csv(data: bytes) -> SafetyReport:
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise UnsafeFile(
-            f"the .csv file contains NUL bytes (binary data), first on line {line}: open it in Excel and save it again as 'CSV UTF-8 (Comma delimited)'"
+            f"the .csv file contains NUL bytes (binary data), first on line {line}: open it in Excel and save it again as 'CSV "
+            "UTF-8 (Comma delimited)'"
         )
     try:
         data.decode("utf-8-sig")
@@ -170,7 +176,8 @@ def _check_members(zf: zipfile.ZipFile) -> None:
         total += info.file_size
         if info.file_size > 1_000_000 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise UnsafeFile(
-                f"the workbook part {info.filename} expands {info.file_size // max(info.compress_size, 1)}-fold: refused as a possible zip bomb"
+                f"the workbook part {info.filename} expands {info.file_size // max(info.compress_size, 1)}-fold: refused as a "
+                "possible zip bomb"
             )
     if total > MAX_UNCOMPRESSED_BYTES:
         raise UnsafeFile(f"the workbook expands to {total / 1e6:.0f} MB; the limit is {MAX_UNCOMPRESSED_BYTES // 1_000_000} MB")
@@ -184,7 +191,8 @@ def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
     content_types = zf.read("[Content_Types].xml").decode("utf-8", "replace")
     if any(n.lower().endswith("vbaproject.bin") for n in names) or any(t in content_types for t in MACRO_TYPES):
         raise UnsafeFile(
-            f"the workbook contains macros, which we do not accept: save a copy without them ({SAVE_XLSX}), not a macro-enabled workbook"
+            f"the workbook contains macros, which we do not accept: save a copy without them ({SAVE_XLSX}), not a macro-enabled "
+            "workbook"
         )
     workbook_xml = zf.read("xl/workbook.xml")
     if STRICT_NS.encode() in workbook_xml[:4096]:
@@ -229,7 +237,8 @@ def _check_ods(zf: zipfile.ZipFile) -> SafetyReport:
     manifest = zf.read("META-INF/manifest.xml")[:1_000_000] if "META-INF/manifest.xml" in names else b""
     if b"encryption-data" in manifest:
         raise UnsafeFile(
-            "the workbook is password-protected: in LibreOffice use File > Save As and untick 'Save with password', then send it again"
+            "the workbook is password-protected: in LibreOffice use File > Save As and untick 'Save with password', then send it "
+            "again"
         )
     if any(n.startswith(("Basic/", "Scripts/")) and not n.endswith("/") for n in names):
         raise UnsafeFile(f"the workbook contains macros, which we do not accept: save a copy without them ({SAVE_XLSX})")
@@ -238,7 +247,8 @@ def _check_ods(zf: zipfile.ZipFile) -> SafetyReport:
     for info in _scan_ods(zf):
         if info.rows > MAX_ROWS or info.cols > MAX_COLS:
             raise UnsafeFile(
-                f"sheet '{info.name}' has content up to row {info.rows}, column {info.cols}; the limit is {MAX_ROWS} x {MAX_COLS}: "
+                f"sheet '{info.name}' has content up to row {info.rows}, column {info.cols}; the limit is {MAX_ROWS} x "
+                f"{MAX_COLS}: "
                 "delete the unused rows and columns (or copy the data into a fresh workbook)"
             )
         _hidden_note(report, info.name, info.state)

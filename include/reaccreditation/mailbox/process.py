@@ -194,19 +194,22 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
     if sorted_parts.refused:
         details["headline"] = "We could not take evidence from your email: the attachment could not be opened."
         details["advice"] = (
-            "Please reply again with the evidence workbook itself attached (the .xlsx file from your request email), not in a zip file."
+            "Please reply again with the evidence workbook itself attached (the .xlsx file from your request email), not in a "
+            "zip file."
         )
     elif incoming.parts:
         details["headline"] = (
             "We received your email, but none of its attachments is an evidence workbook, so no evidence was registered."
         )
         details["advice"] = (
-            "Please reply again with the evidence workbook from your request email (.xlsx or .ods, or .csv) attached. Other documents belong in the workbook as links or file names."
+            "Please reply again with the evidence workbook from your request email (.xlsx or .ods, or .csv) attached. Other "
+            "documents belong in the workbook as links or file names."
         )
     else:
         details["headline"] = "We received your email, but nothing was attached, so no evidence was registered."
         details["advice"] = (
-            "Please reply again with the completed evidence workbook from your request email attached (the .xlsx file, or the .ods LibreOffice saves)."
+            "Please reply again with the completed evidence workbook from your request email attached (the .xlsx file, or the "
+            ".ods LibreOffice saves)."
         )
     store.finish(
         ctx.engine,

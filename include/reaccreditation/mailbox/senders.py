@@ -77,7 +77,8 @@ def decide(org: Organisation, incoming: Incoming, thread_departments: Iterable[s
             "none",
             False,
             None,
-            f"{sender or 'the sender'} is not an evidence contact or head of any one department, and the message names no request reference",
+            f"{sender or 'the sender'} is not an evidence contact or head of any one department, and the message names no "
+            "request reference",
         )
     dept_id, reference = found
     role = _role(org, dept_id, sender)

@@ -38,7 +38,8 @@ def _with_actions(field: str, text: Any) -> list[tuple[str, str]]:
         element, sep, action = item.partition(":")
         if not sep or not action.strip():
             raise OutcomeFormError(
-                f"{field}: {item!r} needs the assessor's action, e.g. '{element.strip() or '3.2.1'}: publish the service standards'"
+                f"{field}: {item!r} needs the assessor's action, e.g. '{element.strip() or '3.2.1'}: publish the service "
+                "standards'"
             )
         out.append((element.strip(), " ".join(action.split())))
     return out
@@ -53,7 +54,8 @@ def rows_from_form(
     non = _with_actions("non_compliance", form.get("non_compliance"))
     if not form.get("rest_are_compliance"):
         raise OutcomeFormError(
-            f"rest_are_compliance: tick it to confirm every element not listed is {standard.label('meets')} (or give a report_path)"
+            f"rest_are_compliance: tick it to confirm every element not listed is {standard.label('meets')} (or give a "
+            "report_path)"
         )
     known = {e.id for e in standard.elements}
     seen: dict[str, str] = {}

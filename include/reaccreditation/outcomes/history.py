@@ -114,7 +114,8 @@ def read_table(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise HistoryError(
-            f"{where}: row {header_row}: missing column(s) {', '.join(missing)}; the header has {', '.join(n for n in names if n) or 'nothing'}"
+            f"{where}: row {header_row}: missing column(s) {', '.join(missing)}; the header has "
+            f"{', '.join(n for n in names if n) or 'nothing'}"
         )
     rows = []
     for number, row in raw[1:]:

@@ -459,19 +459,22 @@ def actions(org: Organisation, pack: dict[str, Any]) -> list[str]:
         word = "is overdue" if late[0]["status"] == "overdue" else f"is due by {nice_date(org.return_deadline)}"
         names = ", ".join(d["department"] for d in late[:5]) + ("…" if len(late) > 5 else "")
         out.append(
-            f"{len(late)} department{'s have' if len(late) != 1 else ' has'} not returned evidence ({names}); the workbook {word}."
+            f"{len(late)} department{'s have' if len(late) != 1 else ' has'} not returned evidence ({names}); the workbook "
+            f"{word}."
         )
     open_actions = [p for p in pack["last_year_partials"] if p["rag"] == "red"]
     if open_actions:
         out.append(
-            f"Evidence last year's assessor actions on {', '.join(p['element_id'] for p in open_actions)}: nothing dated since the last assessment."
+            f"Evidence last year's assessor actions on {', '.join(p['element_id'] for p in open_actions)}: nothing dated since "
+            "the last assessment."
         )
     cp = pack["compliance_plus"]
     if cp["lapsing"]:
         n = len(cp["lapsing"])
         out.append(
             f"{PLUS}: {n} element{'s' if n != 1 else ''} rated {PLUS} last year {'have' if n != 1 else 'has'} no fresh claim "
-            f"and will likely drop to {MEETS} unless the owners send a justified claim ({', '.join(c['element_id'] for c in cp['lapsing'][:6])}"
+            f"and will likely drop to {MEETS} unless the owners send a justified claim "
+            f"({', '.join(c['element_id'] for c in cp['lapsing'][:6])}"
             f"{'…' if n > 6 else ''})."
         )
     if cp["unjustified"]:

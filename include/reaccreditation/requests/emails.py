@@ -121,7 +121,10 @@ def escalation_draft(org: Organisation, department: Department, *, open_elements
     """To the head of department, the quality team in copy."""
     ctx = _context(org, department, open_elements, today) | {"head": department.head}
     n = len(open_elements)
-    subject = f"Action needed: {department.name} has {n} element{'s' if n != 1 else ''} without evidence for the {org.assessment.year} assessment"
+    subject = (
+        f"Action needed: {department.name} has {n} element{'s' if n != 1 else ''} without evidence for the {org.assessment.year} "
+        "assessment"
+    )
     return _draft(
         org,
         "request_escalation",

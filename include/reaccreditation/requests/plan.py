@@ -158,7 +158,8 @@ def plan_run(
     if department and today < org.assessment.first_day and not any(st.kind == "request" for st in due):
         due = [Stage("request", today, today), *due]
         notes.append(
-            f"manual run for {department}: its request is due now (the scheduled date is {org.due_date(org.schedule.requests_days_before)})"
+            f"manual run for {department}: its request is due now (the scheduled date is "
+            f"{org.due_date(org.schedule.requests_days_before)})"
         )
     if not due and not resend:
         notes.append(why_nothing_is_due(org, today))

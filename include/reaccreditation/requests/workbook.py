@@ -268,7 +268,8 @@ class RequestWorkbook:
             parts.append(f"{_count(len(partial), 'element')} not fully met ({', '.join(partial)}): show what has changed")
         if plus:
             parts.append(
-                f"{len(plus)} rated {standard.label('exceeds')} ({', '.join(plus)}): show {'it is' if len(plus) == 1 else 'they are'} still exceptional"
+                f"{len(plus)} rated {standard.label('exceeds')} ({', '.join(plus)}): show "
+                f"{'it is' if len(plus) == 1 else 'they are'} still exceptional"
             )
         if not parts:
             parts.append(f"every element you own was rated {standard.label('meets')}")
@@ -297,7 +298,8 @@ class RequestWorkbook:
             ("Questions", f"{quality.name}, {quality.email}"),
             (
                 "Return to",
-                f"Reply to the request email with this workbook attached (.xlsx or .ods), or send it to {org.quality_team.mailbox}",
+                "Reply to the request email with this workbook attached (.xlsx or .ods), or send it to "
+                f"{org.quality_team.mailbox}",
             ),
         ]
         r = 4
@@ -309,12 +311,18 @@ class RequestWorkbook:
         set_text(ws.cell(row=r, column=1), "How to fill it in").font = Font(name=FONT, bold=True, size=13)
         steps = [
             "Open the 'Evidence' sheet. Grey columns describe each element and are locked; fill the white columns.",
-            "Give at least one piece of evidence per element: a title, its type, a link or file name, its date and a self-rating.",
-            "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and choose 'Replaced'. An empty date means last year's copy is too old (the 'Pre-filled' column says so): enter the date of the current version.",
+            "Give at least one piece of evidence per element: a title, its type, a link or file name, its date and a "
+            "self-rating.",
+            "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and "
+            "choose 'Replaced'. An empty date means last year's copy is too old (the 'Pre-filled' column says so): enter the "
+            "date of the current version.",
             "More than one item for an element? Use the spare rows at the bottom: pick the element id, then fill the row.",
             f"Claiming {standard.label('exceeds')}? Answer Yes and say why in the justification column.",
-            "Keep dates inside the evidence window; links must start with https:// or be the name of a file you send with the workbook.",
-            "Do not rename the sheets or remove the header row. Excel: File > Save As > Excel Workbook (.xlsx), not .xls or .xlsm. LibreOffice: File > Save (ODF Spreadsheet, .ods) or File > Save As > Excel 2007-365 (.xlsx); both are accepted.",
+            "Keep dates inside the evidence window; links must start with https:// or be the name of a file you send with the "
+            "workbook.",
+            "Do not rename the sheets or remove the header row. Excel: File > Save As > Excel Workbook (.xlsx), not .xls or "
+            ".xlsm. LibreOffice: File > Save (ODF Spreadsheet, .ods) or File > Save As > Excel 2007-365 (.xlsx); both are "
+            "accepted.",
         ]
         for i, step in enumerate(steps, 1):
             r += 1

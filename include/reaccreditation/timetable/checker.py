@@ -94,7 +94,8 @@ def check(p: Problem, t: Timetable) -> list[str]:
                 lb = mine[0]
                 if lb.end - lb.start != length or lb.start < earliest or lb.end > latest:
                     out.append(
-                        f"{email}: lunch on day {d + 1} {clock(lb.start)}-{clock(lb.end)} is not {length} minutes within {clock(earliest)}-{clock(latest)}"
+                        f"{email}: lunch on day {d + 1} {clock(lb.start)}-{clock(lb.end)} is not {length} minutes within "
+                        f"{clock(earliest)}-{clock(latest)}"
                     )
                 assessor_items[email].append((d, lb.start, lb.end + p.changeover, "lunch"))
                 timeline[email, d].append((lb.start, lb.end, p.base_site, "lunch"))
@@ -112,7 +113,8 @@ def check(p: Problem, t: Timetable) -> list[str]:
             need = p.travel_minutes(a[2], b[2])
             if b[0] - a[1] < need:
                 out.append(
-                    f"travel: {email} leaves {a[3]} at {a[2]} at {clock(a[1])} on day {d + 1} and cannot reach {b[3]} at {b[2]} by {clock(b[0])} ({need} minutes)"
+                    f"travel: {email} leaves {a[3]} at {a[2]} at {clock(a[1])} on day {d + 1} and cannot reach {b[3]} at {b[2]} "
+                    f"by {clock(b[0])} ({need} minutes)"
                 )
     # coverage of the elements in scope
     covered = {e for pl in t.placements if pl.key in by_key for e in by_key[pl.key].elements}

@@ -120,7 +120,8 @@ def person_problems(p: Problem) -> list[str]:
         need = sum(s.minutes for s in sessions)
         if need > span:
             out.append(
-                f"{email} is in {_names(sessions)}: {need} minutes of sessions, but those groups' availability spans {span} minutes"
+                f"{email} is in {_names(sessions)}: {need} minutes of sessions, but those groups' availability spans {span} "
+                "minutes"
             )
     return out
 

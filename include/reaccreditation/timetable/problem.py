@@ -176,7 +176,8 @@ def check_references(org: Organisation) -> list[str]:
             day = w.day if isinstance(w.day, int) else (dates.index(w.day) + 1 if w.day in dates else 0)
             if not 1 <= day <= org.assessment.days:
                 problems.append(
-                    f"{where}.availability[{j}].day: {w.day} is not a day of the assessment (1..{org.assessment.days}, {', '.join(str(d) for d in dates)})"
+                    f"{where}.availability[{j}].day: {w.day} is not a day of the assessment (1..{org.assessment.days}, "
+                    f"{', '.join(str(d) for d in dates)})"
                 )
     return problems
 

@@ -139,7 +139,8 @@ def decide_scope(
     else:
         elements = tuple(ids)
         notes.append(
-            f"surveillance with no partials, at-risk elements or {standard.label('exceeds')} claims on record: every element is in scope"
+            f"surveillance with no partials, at-risk elements or {standard.label('exceeds')} claims on record: every element is "
+            "in scope"
         )
     return Scope(
         elements=elements,

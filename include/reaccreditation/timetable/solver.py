@@ -327,7 +327,8 @@ def solve(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise TimetableInfeasible(
             [
-                f"the solver found no timetable within {limit:g} seconds (status {solver.StatusName(status)}); raise timetable.solver_seconds"
+                f"the solver found no timetable within {limit:g} seconds (status {solver.StatusName(status)}); raise "
+                "timetable.solver_seconds"
             ]
         )
     return _extract(p, b, solver, status, elapsed)
@@ -426,7 +427,8 @@ def describe(p: Problem, core: list[str]) -> list[str]:
         elif kind == "lunch":
             d = int(what)
             out.append(
-                f"the assessor's lunch on {p.day_label(d)} ({p.lunch_minutes} minutes between {clock(p.lunch[0])} and {clock(p.lunch[1])})"
+                f"the assessor's lunch on {p.day_label(d)} ({p.lunch_minutes} minutes between {clock(p.lunch[0])} and "
+                f"{clock(p.lunch[1])})"
             )
         elif kind == "person":
             mine = sorted({s.title for s in p.sessions if what in s.emails})

@@ -151,20 +151,29 @@ class EvidenceWindow:
     def describe(self) -> str:
         from reaccreditation.render import long_date
 
-        return f"Evidence dated from {long_date(self.start)} to {long_date(self.end)} (the first assessment day), and not in the future"
+        return (
+            f"Evidence dated from {long_date(self.start)} to {long_date(self.end)} (the first assessment day), and not in the "
+            "future"
+        )
 
     def problem(self, day: date, today: date) -> str | None:
         """What is wrong with ``day`` (None when it is inside the window), for the department."""
         from reaccreditation.render import long_date
 
         if day < self.start:
-            return f"{long_date(day)} is before the evidence window, which starts on {long_date(self.start)}: use evidence from then on"
+            return (
+                f"{long_date(day)} is before the evidence window, which starts on {long_date(self.start)}: use evidence from "
+                "then on"
+            )
         if day > self.end:
             return (
                 f"{long_date(day)} is after the evidence window, which ends on {long_date(self.end)} (the first assessment day)"
             )
         if day > self.last_allowed(today):
-            return f"{long_date(day)} is in the future (this workbook was checked on {long_date(today)}): enter the date the evidence was produced"
+            return (
+                f"{long_date(day)} is in the future (this workbook was checked on {long_date(today)}): enter the date the "
+                "evidence was produced"
+            )
         return None
 
 

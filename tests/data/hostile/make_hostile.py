@@ -219,7 +219,8 @@ def cases(org: Organisation, outside: Path) -> list[Case]:
     laughs = (
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
         + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
-        + b']><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="&lol9;" sheetId="1"/></sheets></workbook>'
+        + b']><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="&lol9;" '
+        b'sheetId="1"/></sheets></workbook>'
     )
     hidden = good(org, "childrens-services", mutate=lambda wb: _hidden_sheet(wb))
     merged = good(org, "communications", mutate=lambda wb: wb[layout.EVIDENCE_SHEET].merge_cells("F2:F4"))
@@ -227,7 +228,12 @@ def cases(org: Organisation, outside: Path) -> list[Case]:
         good(org, "complaints-legal"),
         extra={
             "xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook/></externalLink>',
-            "xl/externalLinks/_rels/externalLink1.xml.rels": b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" Target="file:///C:/secret/budget.xlsx" TargetMode="External"/></Relationships>',
+            "xl/externalLinks/_rels/externalLink1.xml.rels": (
+                b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                b'<Relationship Id="rId1" '
+                b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" '
+                b'Target="file:///C:/secret/budget.xlsx" TargetMode="External"/></Relationships>'
+            ),
         },
     )
     title = rows(org, "adult-social-care")[0]["evidence_title"].encode()
