@@ -17,7 +17,6 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -337,22 +336,7 @@ def _to_intake(ctx: Context, row_id: int, position: int, part: Part, department_
         return
     written = row["written_at"] if row["written_at"].tzinfo else row["written_at"].replace(tzinfo=UTC)
     ns = int(round(written.timestamp() * 1e6)) * 1000
-    _write_with_mtime(inbox / row["inbox_name"], part.data, ns)
-
-
-def _write_with_mtime(path: Path, data: bytes, mtime_ns: int) -> None:
-    """Atomic write whose modification time is set before the file appears under its name."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mail-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.utime(tmp, ns=(mtime_ns, mtime_ns))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(inbox / row["inbox_name"], part.data, mtime_ns=ns)
 
 
 def send_answers(ctx: Context, transport: Callable[[Any], None]) -> int:

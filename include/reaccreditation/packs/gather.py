@@ -19,6 +19,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+from reaccreditation.dates import as_date
 from reaccreditation.organisation.config import Organisation
 from reaccreditation.packs.schedule import CLOSING, READINESS, PackDate, pack_dates
 from reaccreditation.packs.sources import Sources
@@ -33,7 +34,7 @@ def nice_date(value: Any, weekday: bool = False) -> str:
     """'2027-03-15' -> '15 Mar 2027' (or 'Mon 15 Mar 2027'): how people read dates in an email."""
     if not value:
         return ""
-    d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    d = as_date(value)
     return (f"{d:%a} " if weekday else "") + f"{d.day} {d:%b %Y}"
 
 

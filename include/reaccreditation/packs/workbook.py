@@ -7,23 +7,17 @@ config or returned workbooks can never become a formula in the copy leadership o
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from reaccreditation.dates import as_date
 from reaccreditation.workbook.sheets import WRAP_TOP, set_text, table_sheet
 
 RAG_FILL = {"red": "F6D7D2", "amber": "FCE8C3", "green": "CCE2D8", "grey": "E5E6E7"}
 READINESS_RAG = {"gap": "red", "at risk": "amber", "ready": "green"}
-
-
-def _date(value: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _sheet_title(key: str, title: str) -> str:
@@ -106,7 +100,7 @@ def _criterion_sheets(wb: Workbook, org: Any, pack: dict[str, Any], evidence: li
     by_element = {e["element_id"]: e for e in pack["elements"]}
     items: dict[str, list[str]] = defaultdict(list)
     for r in evidence:
-        when = _date(r.get("evidence_date"))
+        when = as_date(r.get("evidence_date"))
         items[r["element_id"]].append(f"{r['title']} ({r['department_id']}, {when.isoformat() if when else 'undated'})")
     scope = {e["element_id"] for e in pack["elements"]} if pack.get("department_id") else None
     for c in pack["criteria"]:
@@ -161,7 +155,7 @@ def _gap_register(wb: Workbook, pack: dict[str, Any]) -> None:
             g["reason"],
             g["department"] or "",
             g["contact"] or "",
-            _date(g["due_date"]),
+            as_date(g["due_date"]),
             "Yes" if g["in_focus"] else "No",
         ]
         for g in pack["gap_rows"]
@@ -182,7 +176,7 @@ def _timetable(wb: Workbook, pack: dict[str, Any]) -> None:
     ws = wb.create_sheet("Timetable")
     t = pack["timetable"]
     rows = [
-        [d["day"], _date(d["date"]), i["start"], i["end"], i["title"], i["where"], ", ".join(i["people"])]
+        [d["day"], as_date(d["date"]), i["start"], i["end"], i["title"], i["where"], ", ".join(i["people"])]
         for d in (t["days"] if t else [])
         for i in d["agenda"]
     ]

@@ -14,12 +14,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reaccreditation.workbook.formulas import FORMULA_START
+
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 REFERENCE_FILL = PatternFill("solid", fgColor="F2F2F2")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def set_text(cell: Cell, value: Any) -> Cell:
@@ -27,7 +27,7 @@ def set_text(cell: Cell, value: Any) -> Cell:
     if isinstance(value, str):
         cell.value = value
         cell.data_type = "s"
-        if value.startswith(_FORMULA_START):
+        if value.startswith(FORMULA_START):
             cell.quotePrefix = True  # Excel and LibreOffice show it as typed and keep it text on edit
     else:
         cell.value = value
