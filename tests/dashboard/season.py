@@ -200,39 +200,47 @@ def gaps_payload(org, shift: timedelta = timedelta(0)) -> dict[str, Any]:  # typ
     }
 
 
-TIMETABLE = {
+TIMETABLE = {  # as timetable_json writes it (only the keys the page reads, plus the schema and year)
+    "schema": "reaccreditation.timetable/1",
+    "assessment_year": YEAR,
     "sessions": [
         {
+            "day": 1,
             "date": "2027-03-15",
             "start": "09:30",
             "end": "10:30",
+            "uid": "cse-2027-opening-meeting@kestrelvale.example.org",
             "title": "Opening meeting with leadership",
-            "room_name": "Council Chamber",
+            "where": "Council Chamber",
             "mode": "face_to_face",
-            "departments": ["Chief Executive's Office"],
+            "departments": ["communications"],
             "elements": ["2.1.1"],
         },
         {
+            "day": 1,
             "date": "2027-03-15",
             "start": "11:00",
             "end": "12:00",
+            "uid": "cse-2027-policy-team@kestrelvale.example.org",
             "title": f"Policy team: {HOSTILE}",
-            "room_name": "Room 2",
+            "where": "Room 2",
             "mode": "virtual",
-            "departments": [HOSTILE],
+            "departments": [HOSTILE_ID],
             "elements": ["1.1.1", "1.1.2"],
         },
         {
+            "day": 2,
             "date": "2027-03-16",
             "start": "09:30",
             "end": "11:00",
+            "uid": "cse-2027-customer-service-centre@kestrelvale.example.org",
             "title": "Site visit: Customer Service Centre",
-            "room_name": "Front desk",
+            "where": "Front desk",
             "mode": "site_visit",
-            "departments": ["Customer Services"],
+            "departments": [RETURNED_ID],
             "elements": ["4.1.1"],
         },
-    ]
+    ],
 }
 
 

@@ -2,27 +2,36 @@
 
 Every source may be absent while the season is young (no requests sent, no gap analysis or timetable
 run yet, tables of a later migration missing): each section then carries ``status: "not_run"`` and a
-sentence saying what will fill it, instead of failing the page. No Airflow here: the plugin passes in
-the DAG runs it read through Airflow, so everything below is testable with a database URL and files.
+sentence saying what will fill it, instead of failing the page. The page reads nothing of its own: the
+stages' queries (``requests.queries``, ``intake.store``, ``gaps.store``, ``approvals.decisions``) and
+their files' readers (``gaps.gaps_json``, ``timetable.timetable_json``). No Airflow here: the plugin
+passes in the DAG runs it read through Airflow.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy import Engine, inspect
 
+from reaccreditation.approvals.decisions import recent_approvals
+from reaccreditation.dates import as_date
+from reaccreditation.files import Unavailable
+from reaccreditation.gaps import gaps_json
+from reaccreditation.gaps import store as gap_store
+from reaccreditation.gaps.model import RETURNED_STATUSES
+from reaccreditation.intake.store import submissions_by_department
 from reaccreditation.organisation.config import Organisation
 from reaccreditation.organisation.summary import key_dates
+from reaccreditation.requests.queries import evidenced_elements, request_log
+from reaccreditation.timetable import timetable_json
 
 READINESS = ("ready", "at risk", "gap")
-# Submission statuses that count as "the department returned its workbook".
-RETURNED = frozenset({"accepted", "partial"})
 OK, NOT_RUN, BROKEN = "ok", "not_run", "broken"
 
 
@@ -30,85 +39,25 @@ def section(status: str, message: str = "", **data: Any) -> dict[str, Any]:
     return {"status": status, "message": message, **data}
 
 
-def _table(engine: Engine, name: str) -> Table | None:
-    """The table as it exists in the database now (reflected), or None before its migration ran."""
-    if not inspect(engine).has_table(name):
-        return None
-    return Table(name, MetaData(), autoload_with=engine)
+def _migrated(engine: Engine, *tables: str) -> bool:
+    """True when the database has these tables (a section whose migration has not run shows "not run")."""
+    found = inspect(engine)
+    return all(found.has_table(t) for t in tables)
 
 
-def _day(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def _read_json(path: Path) -> tuple[Any, str | None]:
-    """(data, problem): a half-written or hand-edited file is reported, never raised."""
-    if not path.exists():
-        return None, None
-    try:
-        return json.loads(path.read_text(encoding="utf-8")), None
-    except (OSError, ValueError) as exc:
-        return None, f"{path.name} could not be read: {exc}"
+def _problem(missing: Unavailable, what: str, year: int) -> tuple[str, str]:
+    """(status, sentence) for a stage's file the page cannot use."""
+    name = missing.path.name
+    if missing.reason == "missing":
+        return NOT_RUN, f"No {what} for {year} yet ({name} not written)"
+    if missing.reason == "unreadable":
+        return BROKEN, f"{name} could not be read: {missing.detail}"
+    if missing.reason == "other_year":
+        return BROKEN, f"{name} is for {missing.detail}, not {year}"
+    return BROKEN, f"{name} is not a {missing.detail} file"
 
 
 # --- Departments ---------------------------------------------------------------------------------------
-
-
-def request_log(engine: Engine, year: int) -> dict[str, dict[str, list[date]]]:
-    """department id -> kind group (request / reminder / escalation) -> dates sent."""
-    table = _table(engine, "outbound_message")
-    out: dict[str, dict[str, list[date]]] = defaultdict(lambda: defaultdict(list))
-    if table is None:
-        return out
-    query = select(table.c.department_id, table.c.kind, table.c.sent_at, table.c.created_at).where(
-        table.c.assessment_year == year, table.c.status == "sent", table.c.department_id.is_not(None)
-    )
-    with engine.connect() as conn:
-        for dept, kind, sent_at, created_at in conn.execute(query):
-            group = "reminder" if kind.startswith("reminder") else kind
-            when = _day(sent_at or created_at)
-            if group in ("request", "reminder", "escalation") and when and when not in out[dept][group]:
-                out[dept][group].append(when)
-    for groups in out.values():
-        for dates in groups.values():
-            dates.sort()
-    return out
-
-
-def submissions(engine: Engine, year: int) -> dict[str, list[dict[str, Any]]]:
-    """department id -> its submissions for the year, newest first."""
-    table = _table(engine, "submission")
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    if table is None:
-        return out
-    query = select(table).where(table.c.assessment_year == year).order_by(table.c.received_at.desc(), table.c.id.desc())
-    with engine.connect() as conn:
-        for row in conn.execute(query):
-            r = dict(row._mapping)
-            out[r["department_id"] or ""].append(r)
-    return out
-
-
-def evidenced_elements(engine: Engine, year: int) -> dict[str, set[str]]:
-    """department id -> elements it has current evidence for (the fallback for 'open' before gap analysis)."""
-    table = _table(engine, "evidence")
-    out: dict[str, set[str]] = defaultdict(set)
-    if table is None:
-        return out
-    query = select(table.c.department_id, table.c.element_id).where(table.c.assessment_year == year, table.c.is_current.is_(True))
-    with engine.connect() as conn:
-        for dept, element_id in conn.execute(query):
-            out[dept].add(element_id)
-    return out
 
 
 def department_rows(
@@ -120,15 +69,15 @@ def department_rows(
     ready); before that, an owned element with no current evidence from the department is open.
     """
     year = org.assessment.year
-    log = request_log(engine, year)
-    subs = submissions(engine, year)
-    evidenced = evidenced_elements(engine, year)
+    log = request_log(engine, year) if _migrated(engine, "outbound_message") else {}
+    subs = submissions_by_department(engine, year) if _migrated(engine, "submission") else {}
+    evidenced = evidenced_elements(engine, year) if _migrated(engine, "evidence") else {}
     readiness = {e["element_id"]: e.get("readiness") for e in (gaps or {}).get("elements", []) if "element_id" in e}
     rows = []
     for d in org.departments:
         sent = log.get(d.id, {})
         mine = subs.get(d.id, [])
-        returned = [s for s in mine if s.get("status") in RETURNED]
+        returned = [s for s in mine if s.get("status") in RETURNED_STATUSES]
         if readiness:
             open_elements = [e for e in d.elements if readiness.get(e, "gap") != "ready"]
             open_source = "gap analysis"
@@ -149,7 +98,7 @@ def department_rows(
                 "last_submission": None
                 if last is None
                 else {
-                    "received": _day(last.get("received_at")),
+                    "received": as_date(last.get("received_at")),
                     "file": last.get("original_name"),
                     "status": last.get("status"),
                     "message": last.get("message"),
@@ -174,38 +123,20 @@ def overdue_departments(engine: Engine, org: Organisation, today: date) -> list[
 # --- Gap snapshot ----------------------------------------------------------------------------------------
 
 
-def gaps_path(output: Path, year: int) -> Path:
-    return output / str(year) / "gaps" / "gaps.json"
+def latest_gaps(engine: Engine, output: Path, year: int) -> tuple[dict[str, Any] | None, str, str]:
+    """The latest gap snapshot: gaps.json, else the newest one stored in the database.
 
-
-def timetable_path(output: Path, year: int) -> Path:
-    return output / str(year) / "timetable" / "timetable.json"
-
-
-def latest_gaps(engine: Engine, output: Path, year: int) -> tuple[dict[str, Any] | None, str]:
-    """The latest gap snapshot as ``Snapshot.to_dict()``: gaps.json, else the gap_element rows in the DB.
-
-    Returns (snapshot or None, where it came from / why there is none).
+    Returns (snapshot or None, where it came from, and when there is none: the status and why).
     """
-    path = gaps_path(output, year)
-    data, problem = _read_json(path)
-    if isinstance(data, dict) and isinstance(data.get("elements"), list):
-        return data, str(path)
-    snap, elements = _table(engine, "gap_snapshot"), _table(engine, "gap_element")
-    if snap is not None and elements is not None:
-        with engine.connect() as conn:
-            head = conn.execute(
-                select(snap).where(snap.c.assessment_year == year).order_by(snap.c.as_of.desc(), snap.c.id.desc()).limit(1)
-            ).first()
-            if head is not None:
-                rows = conn.execute(select(elements).where(elements.c.snapshot_id == head.id).order_by(elements.c.id)).all()
-                summary = dict(head.summary or {}) if isinstance(head.summary, Mapping) else {}
-                return {
-                    **summary,
-                    "as_of": _day(head.as_of).isoformat() if _day(head.as_of) else None,
-                    "elements": [dict(r._mapping) for r in rows],
-                }, f"gap snapshot of run {head.run_id}"
-    return None, problem or f"No gap analysis for {year} yet ({path.name} not written)"
+    data, missing = gaps_json.read(output, year)
+    if data is not None and isinstance(data.get("elements"), list):
+        return data, str(gaps_json.path(output, year)), OK
+    if _migrated(engine, "gap_snapshot", "gap_element"):
+        stored, run_id = gap_store.latest_snapshot(engine, year)
+        if stored is not None:
+            return stored, f"gap snapshot of run {run_id}", OK
+    status, why = _problem(missing, "gap analysis", year) if missing else (BROKEN, "gaps.json has no list of elements")
+    return None, why, status
 
 
 def _reason_text(reason: Any) -> dict[str, str]:
@@ -272,51 +203,34 @@ def readiness_counts(gaps: Mapping[str, Any]) -> dict[str, int]:
 # --- Readiness over time -------------------------------------------------------------------------------------
 
 
-def readiness_history(engine: Engine, year: int) -> list[dict[str, Any]]:
-    """One point per gap snapshot date (the latest snapshot of a day wins), oldest first."""
-    table = _table(engine, "gap_snapshot")
-    if table is None:
-        return []
-    query = (
-        select(table.c.as_of, table.c.elements, table.c.ready, table.c.at_risk, table.c.gaps)
-        .where(table.c.assessment_year == year)
-        .order_by(table.c.as_of, table.c.id)
-    )
+def _points(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One point per day (the latest snapshot of a day wins), oldest first."""
     points: dict[date, dict[str, Any]] = {}
-    with engine.connect() as conn:
-        for as_of, elements, ready, at_risk, gaps in conn.execute(query):
-            day = _day(as_of)
-            if day is None:
-                continue
-            points[day] = {
-                "as_of": day,
-                "elements": elements,
-                "ready": ready,
-                "at_risk": at_risk,
-                "gaps": gaps,
-                "ready_pct": round(100 * ready / elements, 1) if elements else 0.0,
-            }
-    return list(points.values())
-
-
-def history_from_gaps(gaps: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """The trend the gap stage copies into gaps.json (``readiness_history``), when its table is not reachable."""
-    points: dict[date, dict[str, Any]] = {}
-    for p in (gaps or {}).get("readiness_history") or []:
-        day = _day(p.get("as_of")) if isinstance(p, Mapping) else None
+    for r in rows:
+        day = as_date(r.get("as_of"))
         if day is None:
             continue
-        ready, at_risk, gap = (int(p.get(k) or 0) for k in ("ready", "at_risk", "gaps"))
-        total = ready + at_risk + gap
+        ready, at_risk, gaps = (int(r.get(k) or 0) for k in ("ready", "at_risk", "gaps"))
+        total = ready + at_risk + gaps
         points[day] = {
             "as_of": day,
             "elements": total,
             "ready": ready,
             "at_risk": at_risk,
-            "gaps": gap,
+            "gaps": gaps,
             "ready_pct": round(100 * ready / total, 1) if total else 0.0,
         }
     return [points[d] for d in sorted(points)]
+
+
+def readiness_history(engine: Engine, year: int) -> list[dict[str, Any]]:
+    """Readiness over the season from the stored snapshots."""
+    return _points(gap_store.readiness_history(engine, year)) if _migrated(engine, "gap_snapshot") else []
+
+
+def history_from_gaps(gaps: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The trend the gap stage copies into gaps.json (``readiness_history``), when its table is not reachable."""
+    return _points([p for p in (gaps or {}).get("readiness_history") or [] if isinstance(p, Mapping)])
 
 
 def chart(points: Sequence[Mapping[str, Any]], width: int = 640, height: int = 220) -> dict[str, Any]:
@@ -364,52 +278,33 @@ def chart(points: Sequence[Mapping[str, Any]], width: int = 640, height: int = 2
 # --- Timetable --------------------------------------------------------------------------------------------------
 
 
-_SESSION_KEYS = {
-    "date": ("date", "day_date"),
-    "day": ("day_label", "day"),
-    "start": ("start", "starts", "from"),
-    "end": ("end", "ends", "to"),
-    "title": ("title", "name", "group"),
-    "where": ("where", "room_name", "room", "location", "site_name", "site"),
-    "mode": ("mode",),
-}
-
-
-def _pick(row: Mapping[str, Any], keys: Iterable[str]) -> str:
-    for k in keys:
-        v = row.get(k)
-        if v not in (None, ""):
-            return ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
-    return ""
-
-
-def timetable(output: Path, year: int, department_names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The assessor's timetable from timetable.json (the timetable stage's ``timetable_json``), as rows:
-    date, time, session, where, departments (ids shown as names), elements."""
-    path = timetable_path(output, year)
-    data, problem = _read_json(path)
-    if data is None:
-        return section(BROKEN if problem else NOT_RUN, problem or f"No timetable for {year} yet ({path.name} not written)")
-    sessions = data.get("sessions") if isinstance(data, Mapping) else data
-    if not isinstance(sessions, list):
-        return section(BROKEN, f"{path.name} has no list of sessions")
+def timetable(output: Path, year: int, department_names: Mapping[str, str]) -> dict[str, Any]:
+    """The assessor's timetable from timetable.json, as rows: when, time, session, where, departments
+    (ids shown as names), elements."""
+    data, missing = timetable_json.read(output, year)
+    if missing is not None:
+        return section(*_problem(missing, "timetable", year))
+    assert data is not None
     rows = []
-    for s in sessions:
-        if not isinstance(s, Mapping):
-            continue
-        row = {k: _pick(s, keys) for k, keys in _SESSION_KEYS.items()}
-        depts = s.get("departments")
-        if isinstance(depts, list) and department_names:
-            row["departments"] = ", ".join(department_names.get(str(d), str(d)) for d in depts)
-        else:
-            row["departments"] = _pick(s, ("department_names", "departments"))
-        row["elements"] = _pick(s, ("elements",))
-        row["uid"] = str(s.get("uid") or "")
-        when = _day(row["date"]) if len(row["date"]) >= 10 else None
-        row["when"] = f"{when:%a %d %b %Y}" if when else row["date"] or row["day"]
-        rows.append(row)
-    rows.sort(key=lambda r: (r["date"] or r["day"], r["start"]))
-    return section(OK, "", source=str(path), sessions=rows)
+    for s in data["sessions"]:
+        when = as_date(s["date"])
+        rows.append(
+            {
+                "date": s["date"],
+                "day": s["day"],
+                "when": f"{when:%a %d %b %Y}" if when else s["date"],
+                "start": s["start"],
+                "end": s["end"],
+                "title": s["title"],
+                "where": s["where"],
+                "mode": s["mode"],
+                "departments": ", ".join(department_names.get(d, d) for d in s["departments"]),
+                "elements": ", ".join(s["elements"]),
+                "uid": s["uid"] or "",  # the invitees' answers are kept by UID
+            }
+        )
+    rows.sort(key=lambda r: (r["date"], r["start"]))
+    return section(OK, "", source=str(timetable_json.path(output, year)), sessions=rows)
 
 
 # --- DAG runs ------------------------------------------------------------------------------------------------------
@@ -477,7 +372,7 @@ def gather(
         down = section(BROKEN, "the project database could not be reached")
         out |= {"departments": down, "gaps": down, "history": down, "approvals": down}
         return out
-    gaps, source = latest_gaps(engine, output, year)
+    gaps, source, gaps_status = latest_gaps(engine, output, year)
     rows = department_rows(engine, org, today, gaps)
     any_activity = any(r["request_sent"] or r["submissions"] for r in rows)
     out["departments"] = section(
@@ -488,13 +383,13 @@ def gather(
         overdue=sum(1 for r in rows if r["overdue"]),
     )
     if gaps is None:
-        out["gaps"] = section(BROKEN if "could not be read" in source else NOT_RUN, source)
+        out["gaps"] = section(gaps_status, source)
     else:
         out["gaps"] = section(
             OK,
             "",
             source=source,
-            as_of=_day(gaps.get("as_of")),
+            as_of=as_date(gaps.get("as_of")),
             counts=readiness_counts(gaps),
             accuracy=gaps.get("forecast_accuracy"),  # the forecast rerun on past years against the assessor
             **element_rows(org, gaps, readiness=readiness, criterion=criterion, text=text),
@@ -532,9 +427,7 @@ def with_answers(timetable: dict[str, Any], engine: Engine, year: int) -> dict[s
 
 def approvals_section(engine: Engine, year: int, limit: int = 20) -> dict[str, Any]:
     """Sign-offs of timetables, packs and outcomes (who answered, what, when, comment), newest first."""
-    from reaccreditation.approvals.decisions import recent_approvals
-
-    if _table(engine, "approval") is None:
+    if not _migrated(engine, "approval"):
         return section(NOT_RUN, "No sign-off asked for yet (the approval table is not created: run the database upgrade)")
     rows = recent_approvals(engine, limit=limit, assessment_year=year)
     if not rows:

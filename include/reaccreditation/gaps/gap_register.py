@@ -1,18 +1,16 @@
-"""The gap register: one row per gap and department, as data (for gaps.json) and as an xlsx for people.
+"""The gap register ``gap_register.xlsx``: one row per gap and department, for the quality team to chase.
 
-The xlsx is what the quality team filters and forwards: autofilter on every column, frozen header,
-widths that fit the text. openpyxl is imported inside the writer only.
+What the team filters and forwards: autofilter on every column, frozen header, widths that fit the
+text. The rows are the snapshot's (``Snapshot.gap_rows``, also in gaps.json); openpyxl is imported
+inside the writer only.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from reaccreditation.gaps.model import Snapshot
-
-UNASSIGNED = "(no owner)"
+from reaccreditation.workbook.formulas import spreadsheet_text
 
 # (key in a gap row, header in the xlsx, column width)
 REGISTER_COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -31,42 +29,6 @@ REGISTER_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("due_date", "Due date", 12),
     ("in_focus", "Assessor focus", 14),
 )
-
-
-def gap_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
-    """Every gap and risk reason, one row per department it names (so a department filter shows all its work)."""
-    names = {d.key: d.title for d in snapshot.departments}
-    rows: list[dict[str, Any]] = []
-    for e in snapshot.elements:
-        for reason in e.problems:
-            for department_id in reason.departments or (None,):
-                contacts = [c for c in reason.contacts if department_id is None or c.department_id == department_id]
-                rows.append(
-                    {
-                        "element_id": e.element_id,
-                        "element_title": e.title,
-                        "criterion_id": e.criterion_id,
-                        "sub_criterion_id": e.sub_criterion_id,
-                        "readiness": e.readiness,
-                        "forecast": e.forecast,
-                        "severity": reason.severity,
-                        "reason_code": reason.code,
-                        "reason": reason.message,
-                        "department_id": department_id or "",
-                        "department": names.get(department_id, UNASSIGNED) if department_id else UNASSIGNED,
-                        "contact": "; ".join(c.label() for c in contacts),
-                        "due_date": snapshot.due_date.isoformat(),
-                        "in_focus": e.in_focus,
-                    }
-                )
-    return rows
-
-
-def _cell(value: Any) -> Any:
-    """Spreadsheet-safe: text from departments' workbooks never becomes a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def write_register(path: Path, payload: dict[str, Any]) -> Path:
@@ -96,7 +58,7 @@ def write_register(path: Path, payload: dict[str, Any]) -> Path:
                 value = date.fromisoformat(value)
             elif key == "in_focus":
                 value = "Yes" if value else "No"
-            values.append(_cell(value))
+            values.append(spreadsheet_text(value))
         ws.append(values)
     for i, (key, _, width) in enumerate(REGISTER_COLUMNS, 1):
         letter = get_column_letter(i)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
+
+from reaccreditation.dates import as_date
+from reaccreditation.gaps.gaps_json import SCHEMA
 
 Readiness = Literal["ready", "at risk", "gap"]
 Severity = Literal["gap", "risk", "info"]
@@ -18,18 +21,10 @@ READY: Readiness = "ready"
 AT_RISK: Readiness = "at risk"
 GAP: Readiness = "gap"
 
+UNASSIGNED = "(no owner)"  # the department column of a gap row nobody owns
+
 # Submission statuses that count as "the department returned its workbook".
 RETURNED_STATUSES = frozenset({"accepted", "partial"})
-
-
-def _date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 @dataclass(slots=True)
@@ -60,7 +55,7 @@ class Evidence:
             str(get("title") or ""),
             str(get("evidence_type") or ""),
             get("link"),
-            when if type(when) is date else _date(when),
+            when if type(when) is date else as_date(when),
             get("self_rating") or None,
             bool(get("cplus_claim")),
             (str(justification).strip() or None) if justification else None,
@@ -207,18 +202,44 @@ class Snapshot:
     def codes(self, element_id: str) -> set[str]:
         return {r.code for r in self.element(element_id).reasons}
 
+    def gap_rows(self) -> list[dict[str, Any]]:
+        """Every gap and risk reason, one row per department it names (so a department filter shows all its work)."""
+        names = {d.key: d.title for d in self.departments}
+        rows: list[dict[str, Any]] = []
+        for e in self.elements:
+            for reason in e.problems:
+                for department_id in reason.departments or (None,):
+                    contacts = [c for c in reason.contacts if department_id is None or c.department_id == department_id]
+                    rows.append(
+                        {
+                            "element_id": e.element_id,
+                            "element_title": e.title,
+                            "criterion_id": e.criterion_id,
+                            "sub_criterion_id": e.sub_criterion_id,
+                            "readiness": e.readiness,
+                            "forecast": e.forecast,
+                            "severity": reason.severity,
+                            "reason_code": reason.code,
+                            "reason": reason.message,
+                            "department_id": department_id or "",
+                            "department": names.get(department_id, UNASSIGNED) if department_id else UNASSIGNED,
+                            "contact": "; ".join(c.label() for c in contacts),
+                            "due_date": self.due_date.isoformat(),
+                            "in_focus": e.in_focus,
+                        }
+                    )
+        return rows
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (dates as ISO strings); the shape is documented in docs/gap-analysis.md."""
-        from reaccreditation.gaps.gap_register import gap_rows
-
         data = asdict(self)
         for key in ("as_of", "evidence_window_start", "due_date"):
             data[key] = data[key].isoformat()
         from reaccreditation.standards import LEVELS, MEETS, load_standard
 
         standard = load_standard(self.framework)
-        data["schema"] = "reaccreditation.gaps/1"
+        data["schema"] = SCHEMA
         data["labels"] = {level: standard.label(level) for level in LEVELS}  # the standard's own words per level
         data["scale"] = {"meets_score": standard.level(MEETS).score}
-        data["gaps"] = gap_rows(self)
+        data["gaps"] = self.gap_rows()
         return data

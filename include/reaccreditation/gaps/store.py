@@ -6,12 +6,14 @@ the readiness history over the season is kept.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
 
+from reaccreditation.dates import as_date
 from reaccreditation.db.schema import assessment_outcome, evidence, gap_element, gap_snapshot, submission
 from reaccreditation.gaps.model import Snapshot
 
@@ -140,3 +142,24 @@ def readiness_history(engine: Engine, assessment_year: int) -> list[dict[str, An
             .all()
         )
     return [dict(r) for r in rows]
+
+
+def latest_snapshot(engine: Engine, assessment_year: int) -> tuple[dict[str, Any] | None, str | None]:
+    """The year's newest stored snapshot in the shape of gaps.json (roll-ups, as_of, elements) and its run id.
+
+    What the dashboard shows when gaps.json is not at hand (deleted, or another machine's output folder).
+    """
+    with engine.connect() as conn:
+        head = conn.execute(
+            select(gap_snapshot)
+            .where(gap_snapshot.c.assessment_year == assessment_year)
+            .order_by(gap_snapshot.c.as_of.desc(), gap_snapshot.c.id.desc())
+            .limit(1)
+        ).first()
+        if head is None:
+            return None, None
+        rows = conn.execute(select(gap_element).where(gap_element.c.snapshot_id == head.id).order_by(gap_element.c.id))
+        elements = [dict(r._mapping) for r in rows]
+    summary = dict(head.summary) if isinstance(head.summary, Mapping) else {}
+    as_of = as_date(head.as_of)
+    return {**summary, "as_of": as_of.isoformat() if as_of else None, "elements": elements}, head.run_id

@@ -244,3 +244,17 @@ def submissions(engine: Engine, ids: Sequence[int]) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(submission).where(submission.c.id.in_(list(ids))).order_by(submission.c.id))
         return [dict(r._mapping) for r in rows]
+
+
+def submissions_by_department(engine: Engine, assessment_year: int) -> dict[str, list[dict[str, Any]]]:
+    """Department id ("" when unidentified) -> its submissions for the year, newest first."""
+    query = (
+        select(submission)
+        .where(submission.c.assessment_year == assessment_year)
+        .order_by(submission.c.received_at.desc(), submission.c.id.desc())
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            out.setdefault(row.department_id or "", []).append(dict(row._mapping))
+    return out

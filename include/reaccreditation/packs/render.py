@@ -11,20 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reaccreditation.files import write_atomic, write_json
+from reaccreditation.files import write_atomic
 from reaccreditation.organisation.config import Organisation
-from reaccreditation.packs import charts
+from reaccreditation.packs import charts, manifest
 from reaccreditation.packs.gather import department_pack, gather, headline, nice_date
 from reaccreditation.packs.schedule import PackDate
 from reaccreditation.packs.sources import Sources
 from reaccreditation.packs.workbook import readiness_workbook
 from reaccreditation.render import render
-
-MANIFEST = "manifest.json"
-
-
-def pack_folder(output: Path, year: int, pack_date: str) -> Path:
-    return output / str(year) / "packs" / pack_date
 
 
 def dedupe_key(year: int, pack_date: str, email: str, department_id: str | None = None) -> str:
@@ -85,7 +79,7 @@ def render_pack(org: Organisation, src: Sources, pack_date: PackDate, today: Any
     """Write the leadership pack and every department's pack; returns the manifest (also on disk)."""
     pack = gather(org, src, pack_date, today)
     year = org.assessment.year
-    folder = pack_folder(output, year, pack["pack_date"])
+    folder = manifest.folder(output, year, pack["pack_date"])
     domain = org.quality_team.mailbox.partition("@")[2] or "reaccreditation.local"
     messages = []
 
@@ -128,8 +122,8 @@ def render_pack(org: Organisation, src: Sources, pack_date: PackDate, today: Any
             | dfiles
         )
 
-    manifest = {
-        "schema": "reaccreditation.packs/1",
+    data = {
+        "schema": manifest.SCHEMA,
         "assessment_year": year,
         "folder": str(folder),
         "headline": headline(pack),
@@ -137,5 +131,5 @@ def render_pack(org: Organisation, src: Sources, pack_date: PackDate, today: Any
         "sender_name": org.sender_name,
         "messages": messages,
     }
-    write_json(folder / MANIFEST, manifest)
-    return manifest
+    manifest.write(folder, data)
+    return data

@@ -7,14 +7,13 @@ in the folder, and screenshots it with headless Chromium at 420 px wide.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from reaccreditation.packs.render import MANIFEST
+from reaccreditation.packs import manifest
 
 FLAGS = (
     "--headless",
@@ -29,13 +28,12 @@ FLAGS = (
 
 def local_html(folder: Path, index: int = 0) -> Path:
     """The sent HTML with cid: images replaced by file paths, written beside it as screenshot.html."""
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    message = manifest["messages"][index]
+    message = manifest.read(folder)["messages"][index]
     html = (folder / message["html"]).read_text(encoding="utf-8")
     for image in message["images"]:
         html = html.replace(f"cid:{image['cid']}", image["path"])
     if "cid:" in html:
-        raise ValueError(f"{folder / message['html']}: an image is referenced by cid but not listed in {MANIFEST}")
+        raise ValueError(f"{folder / message['html']}: an image is referenced by cid but not listed in {manifest.NAME}")
     out = folder / "screenshot.html"
     out.write_text(html, encoding="utf-8")
     return out

@@ -5,7 +5,6 @@ Builds the emails from the files in the pack folder only, so what was approved i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy import Engine
 
 from reaccreditation.mail.compose import Attachment, Draft, InlineImage, address, build_message
 from reaccreditation.mail.outbox import Transport, send_once
-from reaccreditation.packs.render import MANIFEST
+from reaccreditation.packs import manifest as pack_manifest
 from reaccreditation.packs.sources import MESSAGE_KIND
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,7 +33,7 @@ def draft(folder: Path, message: dict[str, Any], reply_to: str, sender_name: str
 
 def send_pack(engine: Engine, transport: Transport, folder: Path, run_id: str | None = None) -> dict[str, int]:
     """Deliver every message of the manifest not sent before; returns counts."""
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest = pack_manifest.read(folder)
     sent = skipped = 0
     for m in manifest["messages"]:
         msg = build_message(draft(folder, m, manifest["reply_to"], manifest.get("sender_name", "Quality team")))

@@ -1,13 +1,12 @@
 """The pack's inputs, each optional: a missing stage becomes a sentence in the pack, never a crash.
 
-Files come from the other stages' outputs (``output/<year>/gaps/gaps.json``,
-``output/<year>/timetable/timetable.json``); the rest from the project database (outcomes, submissions,
-gap snapshots, earlier packs, the outbox).
+Files come from the other stages' outputs through their readers (``gaps.gaps_json``,
+``timetable.timetable_json``); the rest from the project database (outcomes, submissions, gap
+snapshots, earlier packs, the outbox).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,11 +23,12 @@ from reaccreditation.db.schema import (
     run_record,
     submission,
 )
+from reaccreditation.files import Unavailable
+from reaccreditation.gaps import gaps_json
 from reaccreditation.gaps.model import RETURNED_STATUSES
 from reaccreditation.organisation.config import Organisation
+from reaccreditation.timetable import timetable_json
 
-GAPS_SCHEMA = "reaccreditation.gaps/1"
-TIMETABLE_SCHEMA = "reaccreditation.timetable/1"
 RECORD_KIND = "readiness_pack"
 MESSAGE_KIND = "readiness_pack"
 
@@ -47,32 +47,26 @@ class Sources:
     missing: list[str] = field(default_factory=list)
 
 
-def _read_json(path: Path, schema: str, year: int, what: str, dag: str) -> tuple[dict[str, Any] | None, str | None]:
-    if not path.exists():
-        return None, f"No {what} yet: {path.name} has not been written for {year} (DAG {dag} has not run)."
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return None, f"The {what} could not be read ({path}: {exc}); run DAG {dag} again."
-    if not isinstance(data, dict) or data.get("schema") != schema:
-        return None, f"The {what} in {path} is not a {schema} file; run DAG {dag} again."
-    if data.get("assessment_year") != year:
-        return None, f"The {what} in {path} is for {data.get('assessment_year')}, not {year}; run DAG {dag} again."
-    return data, None
+def _problem(missing: Unavailable, year: int, what: str, dag: str) -> str:
+    """Why a stage's file cannot be used, as the pack says it (naming the DAG to run)."""
+    path = missing.path
+    if missing.reason == "missing":
+        return f"No {what} yet: {path.name} has not been written for {year} (DAG {dag} has not run)."
+    if missing.reason == "unreadable":
+        return f"The {what} could not be read ({path}: {missing.detail}); run DAG {dag} again."
+    if missing.reason == "other_year":
+        return f"The {what} in {path} is for {missing.detail}, not {year}; run DAG {dag} again."
+    return f"The {what} in {path} is not a {missing.detail} file; run DAG {dag} again."
 
 
 def load_gaps(output: Path, year: int) -> tuple[dict[str, Any] | None, str | None]:
-    return _read_json(output / str(year) / "gaps" / "gaps.json", GAPS_SCHEMA, year, "gap analysis", "gap_analysis")
+    data, missing = gaps_json.read(output, year)
+    return data, missing and _problem(missing, year, "gap analysis", "gap_analysis")
 
 
 def load_timetable(output: Path, year: int) -> tuple[dict[str, Any] | None, str | None]:
-    return _read_json(
-        output / str(year) / "timetable" / "timetable.json",
-        TIMETABLE_SCHEMA,
-        year,
-        "assessment timetable",
-        "assessment_timetable",
-    )
+    data, missing = timetable_json.read(output, year)
+    return data, missing and _problem(missing, year, "assessment timetable", "assessment_timetable")
 
 
 def outcomes(engine: Engine, framework: str) -> list[dict[str, Any]]:

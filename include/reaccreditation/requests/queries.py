@@ -1,16 +1,20 @@
 """What the project database says about a department's evidence: open elements, last year's, the request log.
 
-Read-only queries on the shared tables (``evidence``, ``assessment_outcome``, ``outbound_message``); the
-intake stage writes evidence, :mod:`reaccreditation.requests.seed` writes last year's for the demo.
+The request stage's read-only queries (the dashboard uses them too) on the shared tables (``evidence``,
+``assessment_outcome``, ``outbound_message``); the intake stage writes evidence,
+:mod:`reaccreditation.requests.seed` writes last year's for the demo.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Engine, and_, func, select
 
+from reaccreditation.dates import as_date
 from reaccreditation.db.schema import assessment_outcome, evidence, outbound_message
 from reaccreditation.organisation.config import Department
 from reaccreditation.requests.workbook import PrefilledEvidence
@@ -108,3 +112,22 @@ def requested_before(engine: Engine, assessment_year: int, run_id: str) -> set[t
     )
     with engine.connect() as conn:
         return {(d, key.rsplit(":", 1)[1]) for d, key in conn.execute(query) if d}
+
+
+def request_log(engine: Engine, assessment_year: int) -> dict[str, dict[str, list[date]]]:
+    """Department id -> request / reminder / escalation -> the days they were sent, oldest first."""
+    c = outbound_message.c
+    query = select(c.department_id, c.kind, c.sent_at, c.created_at).where(
+        c.assessment_year == assessment_year, c.status == "sent", c.department_id.is_not(None)
+    )
+    out: dict[str, dict[str, list[date]]] = defaultdict(lambda: defaultdict(list))
+    with engine.connect() as conn:
+        for dept, kind, sent_at, created_at in conn.execute(query):
+            group = "reminder" if kind.startswith("reminder") else kind
+            when = as_date(sent_at or created_at)
+            if group in ("request", "reminder", "escalation") and when and when not in out[dept][group]:
+                out[dept][group].append(when)
+    for groups in out.values():
+        for dates in groups.values():
+            dates.sort()
+    return out

@@ -66,21 +66,22 @@ def publish(
     org: Organisation, engine: Engine, planned: dict[str, Any], folder: Path, run_id: str | None = None
 ) -> dict[str, Any]:
     """Store the timetable (bumping SEQUENCE where sessions moved) and write json, xlsx, ics and png."""
-    from reaccreditation.files import write_atomic, write_json
+    from reaccreditation.files import write_atomic
+    from reaccreditation.timetable import timetable_json
     from reaccreditation.timetable.ics import calendar
     from reaccreditation.timetable.invites import _info
     from reaccreditation.timetable.picture import day_png
     from reaccreditation.timetable.store import save_timetable, stored_sessions
-    from reaccreditation.timetable.writers import timetable_json, timetable_xlsx
+    from reaccreditation.timetable.writers import timetable_xlsx
 
     year = org.assessment.year
     p = problem_for(org, planned["scope"], planned.get("replan"))
     t = Timetable.from_dict(planned["timetable"])
     states = save_timetable(engine, year, p, t, domain(org), run_id)
-    data = timetable_json(
+    data = timetable_json.build(
         p, t, states, organisation=org.organisation.name, year=year, assessment_type=org.assessment.type, scope=planned["scope"]
     )
-    write_json(folder / "timetable.json", data)
+    timetable_json.write(folder, data)
     write_atomic(folder / "timetable.xlsx", timetable_xlsx(p, t))
     scheduled = [_info(r) for r in stored_sessions(engine, year) if r["status"] == "scheduled"]
     write_atomic(folder / "timetable.ics", calendar(p, scheduled, organiser(org), "PUBLISH"))

@@ -1,4 +1,4 @@
-"""The timetable as files: ``timetable.json`` for other DAGs, ``timetable.xlsx`` for people.
+"""The timetable for people: ``timetable.xlsx`` (``timetable.json`` for other DAGs is ``timetable_json``).
 
 The workbook has one sheet per day (the assessor's running order, lunch included), a per-participant
 sheet (each person's sessions) and a coverage sheet (which sessions speak to each element in scope).
@@ -12,71 +12,7 @@ from typing import Any
 from reaccreditation.timetable.ics import MODE_LABEL, where
 from reaccreditation.timetable.problem import Problem, clock
 from reaccreditation.timetable.solution import Timetable
-from reaccreditation.timetable.store import SessionState, local_datetime
-
-SCHEMA = "reaccreditation.timetable/1"
-
-
-def _safe(text: str) -> str:
-    """Cell text that a spreadsheet will never read as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def timetable_json(
-    p: Problem,
-    t: Timetable,
-    states: list[SessionState],
-    *,
-    organisation: str,
-    year: int,
-    assessment_type: str,
-    scope: dict[str, Any],
-) -> dict[str, Any]:
-    ident = {s.key: s for s in states}
-    sessions = []
-    for pl in t.placements:
-        s = p.session(pl.key)
-        st = ident.get(pl.key)
-        sessions.append(
-            {
-                "key": s.key,
-                "uid": st.uid if st else None,
-                "sequence": st.sequence if st else None,
-                "title": s.title,
-                "group_id": s.group_id,
-                "kind": s.kind,
-                "departments": list(s.departments),
-                "elements": list(s.elements),
-                "focus": s.focus,
-                "day": pl.day + 1,
-                "date": p.days[pl.day].isoformat(),
-                "start": clock(pl.start),
-                "end": clock(pl.end),
-                "starts_at": local_datetime(p, pl.day, pl.start).isoformat(),
-                "ends_at": local_datetime(p, pl.day, pl.end).isoformat(),
-                "mode": pl.mode,
-                "preferred_mode": s.mode,
-                "site": pl.site,
-                "room": pl.room,
-                "where": where(p, pl.mode, pl.site, pl.room),
-                "assessor": pl.assessor,
-                "members": [{"name": n, "email": e} for n, e in s.members],
-            }
-        )
-    return {
-        "schema": SCHEMA,
-        "organisation": organisation,
-        "assessment_year": year,
-        "assessment_type": assessment_type,
-        "days": [d.isoformat() for d in p.days],
-        "scope": scope,
-        "sessions": sessions,
-        "lunches": [
-            {"assessor": lb.assessor, "day": lb.day + 1, "start": clock(lb.start), "end": clock(lb.end)} for lb in t.lunches
-        ],
-        "cancelled": [{"key": s.key, "uid": s.uid, "sequence": s.sequence} for s in states if s.status == "cancelled"],
-        "solver": t.to_dict() | {"placements": None, "lunches": None},
-    }
+from reaccreditation.workbook.formulas import spreadsheet_text
 
 
 def timetable_xlsx(p: Problem, t: Timetable) -> bytes:
@@ -106,13 +42,13 @@ def timetable_xlsx(p: Problem, t: Timetable) -> bytes:
                 [
                     clock(item.start),
                     clock(item.end),
-                    _safe(s.title),
+                    spreadsheet_text(s.title),
                     s.kind,
                     MODE_LABEL[item.mode],
-                    _safe(where(p, item.mode, item.site, item.room)),
-                    _safe(", ".join(p.department_names.get(d, d) for d in s.departments)),
+                    spreadsheet_text(where(p, item.mode, item.site, item.room)),
+                    spreadsheet_text(", ".join(p.department_names.get(d, d) for d in s.departments)),
                     ", ".join(s.elements),
-                    _safe(", ".join(n for n, _ in s.members)),
+                    spreadsheet_text(", ".join(n for n, _ in s.members)),
                     names.get(item.assessor, item.assessor),
                 ]
             )
@@ -125,15 +61,15 @@ def timetable_xlsx(p: Problem, t: Timetable) -> bytes:
         for n, e in s.members:
             rows.append(
                 [
-                    _safe(n),
+                    spreadsheet_text(n),
                     e,
-                    _safe(s.title),
+                    spreadsheet_text(s.title),
                     pl.day + 1,
                     p.days[pl.day].isoformat(),
                     clock(pl.start),
                     clock(pl.end),
                     MODE_LABEL[pl.mode],
-                    _safe(where(p, pl.mode, pl.site, pl.room)),
+                    spreadsheet_text(where(p, pl.mode, pl.site, pl.room)),
                 ]
             )
     for row in sorted(rows, key=lambda r: (r[0].lower(), r[3], r[5])):
@@ -143,7 +79,7 @@ def timetable_xlsx(p: Problem, t: Timetable) -> bytes:
     ws.append(["Element", "Focus", "Sessions"])
     for e in p.scope:
         covering = [p.session(pl.key).title for pl in t.placements if e in p.session(pl.key).elements]
-        ws.append([e, "yes" if e in p.focus else "", _safe("; ".join(covering))])
+        ws.append([e, "yes" if e in p.focus else "", spreadsheet_text("; ".join(covering))])
     _format(ws, bold, head_fill, Alignment)
     out = BytesIO()
     wb.save(out)
