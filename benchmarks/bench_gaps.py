@@ -19,7 +19,7 @@ from pathlib import Path
 from measure import load, peak_rss_mib, rss_line
 
 from reaccreditation.demo import build_config, build_history
-from reaccreditation.gaps import analyse
+from reaccreditation.gaps.analysis import analyse
 from reaccreditation.gaps.gap_register import write_register
 from reaccreditation.organisation.config import parse_organisation
 

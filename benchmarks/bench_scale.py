@@ -136,7 +136,7 @@ def gaps(cfg: dict[str, Any], work: str) -> dict[str, Any]:
 
     from reaccreditation.db import make_engine
     from reaccreditation.demo import build_history
-    from reaccreditation.gaps import analyse
+    from reaccreditation.gaps.analysis import analyse
     from reaccreditation.gaps.gap_register import write_register
     from reaccreditation.gaps.store import load_inputs
 

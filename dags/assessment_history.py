@@ -13,36 +13,20 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reaccreditation.orchestration.connections import default_args
-
-DAG_ID = "assessment_history"
-
-
-def _args() -> dict:
-    """A wrong file is not fixed by retrying: fail at once on HistoryError."""
-    from airflow.sdk import RetryAction, RetryRule
-
-    args = default_args()
-    args["retry_policy"].rules.insert(
-        0,
-        RetryRule(
-            exception=["reaccreditation.outcomes.history.HistoryError"],
-            action=RetryAction.FAIL,
-            reason="the outcomes file is wrong: fix the rows named in the log, then trigger again",
-        ),
-    )
-    return args
+from reaccreditation.orchestration import context, policies
+from reaccreditation.orchestration.connections import engine
+from reaccreditation.outcomes import pipeline
 
 
 @dag(
-    dag_id=DAG_ID,
+    dag_id=pipeline.HISTORY_DAG_ID,
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
-    default_args=_args(),
+    default_args=policies.default_args(policies.HISTORY_IMPORT),  # a wrong file is not fixed by retrying
     params={
         "path": Param(
-            "history/outcomes.csv",
+            pipeline.DEFAULT_HISTORY,
             type="string",
             minLength=1,
             description="Outcomes file (.csv or .xlsx); relative paths are read beside the organisation config",
@@ -55,29 +39,8 @@ def assessment_history():
     @task
     def import_history(params: dict | None = None) -> dict:
         """Check the whole file, then upsert its outcomes; returns what changed."""
-        from dataclasses import asdict
-        from pathlib import Path
-
-        from reaccreditation.db.records import save_run_record
-        from reaccreditation.orchestration import connections as airflow_adapter
-        from reaccreditation.outcomes.history import import_outcomes
-        from reaccreditation.settings import config_path
-
-        path = Path((params or {}).get("path") or "history/outcomes.csv").expanduser()
-        if not path.is_absolute():
-            path = config_path().parent / path
-        today = airflow_adapter.run_today()
-        result = asdict(import_outcomes(airflow_adapter.engine(), path, today))
-        org = airflow_adapter.organisation()
-        save_run_record(
-            airflow_adapter.engine(),
-            kind="assessment_history",
-            dag_id=DAG_ID,
-            run_id=airflow_adapter.run_id(),
-            assessment_year=org.assessment.year,
-            payload=result,
-        )
-        return result
+        path = (params or {}).get("path")
+        return pipeline.import_history(engine(), context.organisation(), path, context.run_today(), context.run_id())
 
     import_history()
 

@@ -26,135 +26,20 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reaccreditation.approvals.decisions import APPROVE, REJECT, REPLAN, operator
-from reaccreditation.orchestration.connections import default_args
-
-REPLAN_FORM = {
-    "lock_sessions": Param(
-        None,
-        type=["null", "string"],
-        title="Lock sessions",
-        description="session keys to keep exactly where they are, comma-separated",
-    ),
-    "exclude_people": Param(
-        None,
-        type=["null", "string"],
-        title="Leave out people",
-        description="emails (or names) who cannot attend, comma-separated",
-    ),
-    "exclude_days": Param(
-        None, type=["null", "string"], title="Leave out days", description="assessment day numbers to keep free, e.g. 2"
-    ),
-    "move_sessions": Param(
-        None,
-        type=["null", "string"],
-        title="Move sessions",
-        description="session=day, e.g. depot-visit=3 (site visits to another day)",
-    ),
-    "comment": Param(None, type=["null", "string"], title="Comment", description="why (kept in the approval record)"),
-}
-
-
-def _publish(planned: dict) -> dict:
-    """Store the timetable, write its files and the approval page (subject and Markdown body)."""
-    import json
-
-    from reaccreditation.approvals.decisions import pending_invites, timetable_body
-    from reaccreditation.db.records import save_run_record
-    from reaccreditation.orchestration import connections as airflow_adapter
-    from reaccreditation.settings import data_paths
-    from reaccreditation.timetable import pipeline
-    from reaccreditation.timetable.replan import Replan
-
-    org = airflow_adapter.organisation()
-    engine = airflow_adapter.engine()
-    folder = data_paths().output / str(org.assessment.year) / "timetable"
-    summary = pipeline.publish(org, engine, planned, folder, airflow_adapter.run_id())
-    save_run_record(
-        engine,
-        kind="assessment_timetable",
-        dag_id="assessment_timetable",
-        run_id=airflow_adapter.run_id(),
-        assessment_year=org.assessment.year,
-        payload=summary,
-    )
-    data = json.loads((folder / "timetable.json").read_text(encoding="utf-8"))
-    replan = Replan.from_dict(planned.get("replan")).describe()
-    days = len(data["days"])
-    summary["pending"] = pending_invites(engine, org.assessment.year)
-    summary["approval_subject"] = f"Timetable {org.assessment.year}: {days} days, {len(data['sessions'])} sessions" + (
-        " (re-planned)" if replan else ""
-    )
-    summary["approval_body"] = timetable_body(data, summary, replan=replan)
-    return summary
-
-
-def _decide(result: dict, summary: dict, task_id: str, go: str, replan: str | None) -> list[str]:
-    """Record the answer beside the timetable; follow the chosen branch or hold and alert."""
-    from airflow.sdk import conf, get_current_context
-
-    from reaccreditation.approvals.decisions import decision_from, held, record, required_actions_link
-    from reaccreditation.orchestration import connections as airflow_adapter
-    from reaccreditation.settings import data_paths
-
-    ctx = get_current_context()
-    org = airflow_adapter.organisation()
-    engine = airflow_adapter.engine()
-    d = decision_from(result)
-    dag_id, run_id = ctx["dag"].dag_id, ctx["run_id"]
-    item_ref = str(data_paths().output / str(org.assessment.year) / "timetable" / "timetable.xlsx")
-    subject = summary.get("approval_subject", "timetable")
-    record(
-        engine,
-        d,
-        assessment_year=org.assessment.year,
-        item_kind="timetable",
-        item_ref=item_ref,
-        subject=subject,
-        dag_id=dag_id,
-        run_id=run_id,
-        task_id=task_id,
-    )
-    if d.decision == "approved":
-        return [go]
-    if d.decision == "replan" and replan:
-        return [replan]
-    link = required_actions_link(conf.get("api", "base_url", fallback=None), dag_id, run_id, task_id)
-    held(
-        engine,
-        airflow_adapter.smtp_transport(),
-        org,
-        d,
-        item="timetable invites",
-        run=(dag_id, run_id),
-        task_id=task_id,
-        link=link,
-    )
-    return []
-
-
-def _send(summary: dict) -> dict:
-    from pathlib import Path
-
-    from reaccreditation.orchestration import connections as airflow_adapter
-    from reaccreditation.timetable import pipeline
-
-    org = airflow_adapter.organisation()
-    return pipeline.send(
-        org,
-        airflow_adapter.engine(),
-        airflow_adapter.smtp_transport(),
-        summary,
-        Path(summary["folder"]),
-        airflow_adapter.run_id(),
-    )
+from reaccreditation.approvals.decisions import APPROVE, REJECT, REPLAN
+from reaccreditation.orchestration import context, forms, policies
+from reaccreditation.orchestration.connections import engine, smtp_transport
+from reaccreditation.orchestration.hitl import ApprovalTask, branch_on_answer
+from reaccreditation.settings import data_paths
+from reaccreditation.timetable import pipeline
 
 
 @dag(
+    dag_id=pipeline.DAG_ID,
     schedule="@weekly",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
-    default_args=default_args(),
+    default_args=policies.default_args(policies.TIMETABLE),  # rules that cannot all be met fail at once
     tags=["reaccreditation", "timetable", "approval"],
     params={"at_risk": Param(None, type=["null", "array"], description="at-risk element ids (default: the latest gap snapshot)")},
     doc_md=__doc__,
@@ -163,101 +48,63 @@ def assessment_timetable():
     @task
     def plan(params: dict | None = None) -> dict:
         """Scope, solve and check the timetable; fails at once (no retry) when the rules conflict."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from reaccreditation.orchestration import connections as airflow_adapter
-        from reaccreditation.organisation.config import ConfigError
-        from reaccreditation.timetable import pipeline
-        from reaccreditation.timetable.solution import TimetableInfeasible
-
-        org = airflow_adapter.organisation(airflow_adapter.run_today())
-        try:
-            return pipeline.plan(org, airflow_adapter.engine(), (params or {}).get("at_risk"))
-        except (TimetableInfeasible, ConfigError) as exc:
-            raise AirflowFailException(str(exc)) from None
+        return pipeline.plan(context.organisation_today(), engine(), (params or {}).get("at_risk"))
 
     @task
     def publish(planned: dict) -> dict:
         """Store the timetable (sequence numbers), write xlsx, json, ics and the day charts, and the approval page."""
-        return _publish(planned)
+        return pipeline.publish_for_approval(context.organisation(), engine(), planned, data_paths().output, context.run_id())
 
     @task.short_circuit
     def anything_to_send(summary: dict) -> bool:
         """Ask for approval only when invites are waiting (a rerun with nothing new asks nobody)."""
         return bool(summary["pending"])
 
-    approve = operator(
-        task_id="approve_timetable",
-        subject="Approve the assessment timetable",
-        body="(the timetable summary is written by the publish task)",
-        body_task="publish",
-        item="timetable",
-        options=[APPROVE, REPLAN, REJECT],
-        defaults=[REJECT],
-        params=REPLAN_FORM,
-    )
-
     @task.branch
-    def decide(result: dict, summary: dict) -> list[str]:
-        """Approve: send the invites. Re-plan: solve again. Reject or no answer: hold and tell the quality team."""
-        return _decide(result, summary, "approve_timetable", "send_invites", "replan")
+    def decide(result: dict, summary: dict, asked: str, go: str, replan: str | None = None) -> list[str]:
+        """Record the answer. Approve: send the invites. Re-plan (first request): solve again. Reject or no
+        answer: hold them and tell the quality team."""
+        return branch_on_answer(result, summary, asked=asked, go=go, replan=replan)
 
     @task
     def send_invites(summary: dict) -> dict:
         """An invite per new or changed session, a cancellation per dropped one, the calendar to the assessor."""
-        return _send(summary)
+        return pipeline.send(context.organisation(), engine(), smtp_transport(), summary, run_id=context.run_id())
 
     @task
     def replan(planned: dict, result: dict, params: dict | None = None) -> dict:
         """Solve again with the approver's constraints (and any from earlier re-plans), then publish."""
-        from airflow.sdk.exceptions import AirflowFailException
+        again = pipeline.replan(context.organisation_today(), engine(), planned, result, (params or {}).get("at_risk"))
+        return pipeline.publish_for_approval(context.organisation(), engine(), again, data_paths().output, context.run_id())
 
-        from reaccreditation.orchestration import connections as airflow_adapter
-        from reaccreditation.organisation.config import ConfigError
-        from reaccreditation.timetable import pipeline
-        from reaccreditation.timetable.replan import Replan, ReplanError
-        from reaccreditation.timetable.solution import TimetableInfeasible
-
-        org = airflow_adapter.organisation(airflow_adapter.run_today())
-        try:
-            asked = Replan.from_dict(planned.get("replan")).merge(Replan.from_form(result.get("params_input") or {}))
-            constraints = asked.to_dict() | {"locked_at": planned["timetable"]}
-            again = pipeline.plan(org, airflow_adapter.engine(), (params or {}).get("at_risk"), replan=constraints)
-        except (TimetableInfeasible, ConfigError, ReplanError) as exc:
-            raise AirflowFailException(f"Re-plan failed, nothing was sent: {exc}") from None
-        return _publish(again)
-
-    approve_again = operator(
+    approve = ApprovalTask(
+        task_id="approve_timetable",
+        page_from="publish",
+        item="timetable",
+        options=[APPROVE, REPLAN, REJECT],
+        defaults=[REJECT],
+        params=forms.REPLAN,
+    )
+    approve_again = ApprovalTask(
         task_id="approve_replanned",
-        subject="Approve the re-planned assessment timetable",
-        body="(the timetable summary is written by the replan task)",
-        body_task="replan",
+        page_from="replan",
         item="re-planned timetable",
         options=[APPROVE, REJECT],
         defaults=[REJECT],
-        params={"comment": REPLAN_FORM["comment"]},
+        params=forms.REPLANNED,
     )
-
-    @task.branch
-    def decide_replanned(result: dict, summary: dict) -> list[str]:
-        """Approve: send the re-planned invites. Reject or no answer: hold and tell the quality team."""
-        return _decide(result, summary, "approve_replanned", "send_replanned_invites", None)
-
-    @task
-    def send_replanned_invites(summary: dict) -> dict:
-        """The re-planned timetable's invites (only after its own approval)."""
-        return _send(summary)
 
     planned = plan()
     summary = publish(planned)
-    gate = anything_to_send(summary)
-    gate >> approve
-    branch = decide(approve.output, summary)
+    anything_to_send(summary) >> approve
+    branch = decide(approve.output, summary, asked="approve_timetable", go="send_invites", replan="replan")
     branch >> send_invites(summary)
     replanned = replan(planned, approve.output)
-    branch >> replanned
-    replanned >> approve_again
-    decide_replanned(approve_again.output, replanned) >> send_replanned_invites(replanned)
+    branch >> replanned >> approve_again
+    decided_again = decide.override(task_id="decide_replanned")(
+        approve_again.output, replanned, asked="approve_replanned", go="send_replanned_invites"
+    )
+    decided_again >> send_invites.override(task_id="send_replanned_invites")(replanned)
 
 
 assessment_timetable()

@@ -18,24 +18,24 @@ Rules, forecast and score are explained in docs/gap-analysis.md.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-from reaccreditation.orchestration.assets import EVIDENCE_REGISTER, GAP_SNAPSHOT
-from reaccreditation.orchestration.connections import default_args
-
-DAG_ID = "gap_analysis"
+from reaccreditation.gaps import pipeline
+from reaccreditation.orchestration import assets, context, policies
+from reaccreditation.orchestration.connections import engine
+from reaccreditation.settings import data_paths
 
 
 @dag(
-    dag_id=DAG_ID,
+    dag_id=pipeline.DAG_ID,
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 6 * * *", timezone="Europe/London"),
-        assets=Asset(EVIDENCE_REGISTER),
+        assets=assets.EVIDENCE_REGISTER,
     ),
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    default_args=policies.default_args(),
     tags=["reaccreditation", "gaps"],
     doc_md=__doc__,
 )
@@ -43,51 +43,12 @@ def gap_analysis():
     @task
     def analyse_and_store() -> dict:
         """Recompute the year's snapshot from the database and store it under this run."""
-        from reaccreditation.gaps import analyse
-        from reaccreditation.gaps.store import forecast_accuracy, load_inputs, readiness_history, save_snapshot
-        from reaccreditation.orchestration import connections as airflow_adapter
+        return pipeline.analyse_and_store(context.organisation_today(), engine(), context.run_today(), context.run_id())
 
-        today = airflow_adapter.run_today()
-        org = airflow_adapter.organisation(today)
-        engine = airflow_adapter.engine()
-        inputs = load_inputs(engine, org.assessment.year)
-        snapshot = analyse(org, inputs["evidence"], inputs["submissions"], inputs["outcomes"], today)
-        snapshot_id = save_snapshot(engine, snapshot, dag_id=DAG_ID, run_id=airflow_adapter.run_id())
-        trend = [{**h, "as_of": h["as_of"].isoformat()} for h in readiness_history(engine, org.assessment.year)]
-        accuracy = forecast_accuracy(engine, org, inputs["outcomes"])  # the forecast checked against past years
-        return snapshot.to_dict() | {"snapshot_id": snapshot_id, "readiness_history": trend, "forecast_accuracy": accuracy}
-
-    @task(outlets=[Asset(GAP_SNAPSHOT)])
+    @task(outlets=[assets.GAP_SNAPSHOT])
     def publish(payload: dict) -> dict:
         """Write the gap register (xlsx), gaps.json and gaps.html; record the run for the dashboard."""
-        from reaccreditation.db.records import save_run_record
-        from reaccreditation.files import write_atomic, write_json
-        from reaccreditation.gaps.gap_register import write_register
-        from reaccreditation.orchestration import connections as airflow_adapter
-        from reaccreditation.render import render
-        from reaccreditation.settings import data_paths
-
-        year = payload["assessment_year"]
-        folder = data_paths().output / str(year) / "gaps"
-        write_register(folder / "gap_register.xlsx", payload)
-        write_json(folder / "gaps.json", payload)
-        write_atomic(folder / "gaps.html", render("gap_summary.html", g=payload).encode())
-        summary = {
-            "snapshot_id": payload["snapshot_id"],
-            "as_of": payload["as_of"],
-            "overall": payload["overall"],
-            "gap_rows": len(payload["gaps"]),
-            "register": str(folder / "gap_register.xlsx"),
-        }
-        save_run_record(
-            airflow_adapter.engine(),
-            kind="gap_analysis",
-            dag_id=DAG_ID,
-            run_id=airflow_adapter.run_id(),
-            assessment_year=year,
-            payload=summary,
-        )
-        return summary
+        return pipeline.publish(engine(), payload, data_paths().output, context.run_id())
 
     publish(analyse_and_store())
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from reaccreditation.orchestration.connections import default_args
+from reaccreditation.dashboard.alerts import send_overdue_digest
+from reaccreditation.orchestration import context, policies
+from reaccreditation.orchestration.connections import engine, smtp_transport
 
 
 @dag(
     schedule="0 7 * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
-    default_args=default_args(),
+    default_args=policies.default_args(),
     tags=["reaccreditation", "monitoring"],
     doc_md=__doc__,
 )
@@ -26,14 +28,9 @@ def overdue_digest():
     @task
     def email_overdue_departments() -> dict:
         """Find departments past the return deadline without an accepted or partial workbook; email them."""
-        from reaccreditation.dashboard.alerts import send_overdue_digest
-        from reaccreditation.orchestration import connections as airflow_adapter
-
-        today = airflow_adapter.run_today()
-        org = airflow_adapter.organisation(today)
-        return send_overdue_digest(
-            airflow_adapter.engine(), airflow_adapter.smtp_transport(), org, today, airflow_adapter.run_id()
-        )
+        today = context.run_today()
+        org = context.organisation(today)
+        return send_overdue_digest(engine(), smtp_transport(), org, today, context.run_id())
 
     email_overdue_departments()
 

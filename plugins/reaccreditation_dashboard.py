@@ -84,16 +84,16 @@ def _gather(
 ) -> dict[str, Any]:
     from reaccreditation.dashboard import page as dashboard
     from reaccreditation.db import make_engine
-    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.orchestration import connections, context
     from reaccreditation.settings import data_paths
 
     today = datetime.now(LOCAL).date()
     try:
-        org = airflow_adapter.organisation(today)
+        org = context.organisation(today)
     except Exception as exc:  # a broken config is the quality team's to fix: say so on the page
         return {"config_error": str(exc), "today": today}
     try:
-        engine = make_engine(airflow_adapter.database_url())
+        engine = make_engine(connections.database_url())
     except Exception:
         log.exception("reaccreditation dashboard: project database unavailable")
         engine = None

@@ -32,9 +32,9 @@ def _test(dag, when):  # type: ignore[no-untyped-def]
         return dag.test(logical_date=when)
     from devtools.local_answer import Answer, answering
     from reaccreditation.approvals.decisions import APPROVE, approvers
-    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.orchestration.context import organisation
 
-    who = approvers(airflow_adapter.organisation())[0]
+    who = approvers(organisation())[0]
     with answering(dag.dag_id, Answer("*", APPROVE, user=(who["id"], who["name"]))) as answers:
         run = dag.test(logical_date=when)
     for seen in answers.seen:

@@ -7,12 +7,14 @@ Environment variables are set at import, before anything imports Airflow, so eve
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -123,17 +125,17 @@ def outbox(smtp_sink: Outbox) -> Outbox:
 def project_db(tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated project database for one test, behind the reaccreditation_db connection."""
     from reaccreditation.db import upgrade
-    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.orchestration import connections
 
     path = tmp_path / "reaccreditation.db"
     old = os.environ["AIRFLOW_CONN_REACCREDITATION_DB"]
     os.environ["AIRFLOW_CONN_REACCREDITATION_DB"] = sqlite_conn(path)
     url = f"sqlite:///{path}"
     upgrade(url)
-    airflow_adapter.engine.cache_clear()
+    connections.engine.cache_clear()
     yield url
     os.environ["AIRFLOW_CONN_REACCREDITATION_DB"] = old
-    airflow_adapter.engine.cache_clear()
+    connections.engine.cache_clear()
 
 
 @pytest.fixture
@@ -187,3 +189,18 @@ def run_dag(dag_id: str, logical_date: date | None = None):  # type: ignore[no-u
     dag = bag.get_dag(dag_id)
     when = pendulum.datetime(*(logical_date or date.today()).timetuple()[:3], 12, tz="UTC")
     return dag.test(logical_date=when)
+
+
+@contextmanager
+def task_log(caplog: pytest.LogCaptureFixture, logger: str) -> Iterator[None]:
+    """Capture what tasks log at INFO under ``logger`` in ``caplog`` (Airflow, configured at WARNING for the
+    tests, replaces the root handlers pytest captures with, so the capture is attached to the logger itself)."""
+    target = logging.getLogger(logger)
+    level = target.level
+    target.setLevel(logging.INFO)
+    target.addHandler(caplog.handler)
+    try:
+        yield
+    finally:
+        target.removeHandler(caplog.handler)
+        target.setLevel(level)

@@ -5,7 +5,7 @@ from reaccreditation.db import make_engine
 from reaccreditation.db.schema import outbound_message
 from reaccreditation.mail.compose import Attachment, Draft, InlineImage, address, build_message
 from reaccreditation.mail.outbox import send_once
-from reaccreditation.orchestration import connections as airflow_adapter
+from reaccreditation.orchestration import connections
 
 
 def _draft(**kw):
@@ -40,7 +40,7 @@ def test_message_has_text_alternative_attachment_and_inline_image():
 
 def test_send_once_delivers_once_through_the_smtp_provider(project_db, outbox):
     engine = make_engine(project_db)
-    transport = airflow_adapter.smtp_transport()
+    transport = connections.smtp_transport()
     first = send_once(engine, transport, build_message(_draft()), dedupe_key="k1", assessment_year=2027, kind="request")
     second = send_once(engine, transport, build_message(_draft()), dedupe_key="k1", assessment_year=2027, kind="request")
     assert (first, second) == (True, False)
@@ -61,7 +61,7 @@ def test_failed_delivery_releases_the_claim_so_a_retry_sends(project_db, outbox)
     with pytest.raises(ConnectionRefusedError):
         send_once(engine, down, build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request")
     assert send_once(
-        engine, airflow_adapter.smtp_transport(), build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request"
+        engine, connections.smtp_transport(), build_message(_draft()), dedupe_key="k2", assessment_year=2027, kind="request"
     )
     assert len(outbox.messages()) == 1
 

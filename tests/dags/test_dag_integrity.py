@@ -71,3 +71,17 @@ def test_parsing_the_dags_loads_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_every_named_retry_rule_resolves_to_exceptions():
+    """The rules name exceptions by dotted path and import them only when a task fails: a typo must fail here."""
+    from airflow.sdk.module_loading import import_string
+
+    from reaccreditation.orchestration import policies
+
+    rules = [v for v in vars(policies).values() if isinstance(v, policies.Rule)]
+    assert len(rules) >= 8
+    for rule in rules:
+        for spec in rule._specs:
+            assert issubclass(import_string(spec), BaseException), spec
+        assert rule._resolve_exception_classes() and rule.reason

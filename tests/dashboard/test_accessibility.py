@@ -4,14 +4,13 @@ Every HTML template is rendered by the code that sends or serves it, from a seas
 ``season`` fixture: requests, workbooks, gaps, a timetable; one department named ``<script>...``):
 requests, reminders, escalations, intake replies (accepted, partial, duplicate, to the quality team),
 mailbox answers, timetable invites (participant, assessor, covering email, a change), the RSVP at-risk
-note, failure/late/overdue/approval alerts, the season summary, the gap summary page, leadership and
+note, failure/overdue/approval alerts, the season summary, the gap summary page, leadership and
 department packs, and the dashboard with its sign-in and config-error pages. Each is opened in Chromium
 at 1400 px and at 390 px (a phone), and axe runs there.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from dataclasses import replace
@@ -49,7 +48,6 @@ TEMPLATE_OF = {
     "timetable_covering_changed": "timetable_assessor",
     "rsvp_at_risk": "rsvp_at_risk",
     "alert_failure": "alert_failure",
-    "alert_late": "alert_late",
     "digest_overdue": "digest_overdue",
     "approval_alert": "approval_alert",
     "dashboard": "dashboard",
@@ -68,7 +66,7 @@ def _html(msg: Any) -> str:
 
 def _emails(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """One HTML body per kind of email, built by the code that sends it."""
-    from reaccreditation.dashboard.alerts import Audience, Failure, digest_draft, failure_draft, late_draft
+    from reaccreditation.dashboard.alerts import Audience, Failure, digest_draft, failure_draft
     from reaccreditation.intake.replies import build_reply
     from reaccreditation.mailbox.answers import answer
     from reaccreditation.organisation.config import load_organisation
@@ -187,17 +185,6 @@ def _emails(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
         "evidence_intake", "scheduled__1", "sweep_inbox", 1, -1, datetime(2027, 1, 20, tzinfo=UTC), "http://localhost/log", "boom"
     )
     out["alert_failure"] = _html(build(failure_draft(failure, who)))
-    out["alert_late"] = _html(
-        build(
-            late_draft(
-                {"dag_id": "evidence_intake", "run_id": "r1", "state": "running"},
-                {"id": 1, "deadline_time": "2027-01-20T12:00:00+00:00"},
-                who,
-                "intake",
-                120,
-            )
-        )
-    )
     overdue = dashboard.overdue_departments(season["engine"], org, org.return_deadline + timedelta(days=3))
     out["digest_overdue"] = _html(build(digest_draft(org, org.return_deadline + timedelta(days=3), overdue)))
     out["approval_alert"] = render(
@@ -220,7 +207,8 @@ def _emails(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
 
 def _pages(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """The pages: dashboard (and its sign-in/config pages), season summary, gap summary, packs."""
-    from reaccreditation.gaps import analyse
+    from reaccreditation.dates import with_dates
+    from reaccreditation.gaps.analysis import analyse
     from reaccreditation.gaps.store import load_inputs
     from reaccreditation.organisation.config import load_organisation
     from reaccreditation.organisation.summary import summarise
@@ -233,11 +221,8 @@ def _pages(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     out = {"dashboard": render("dashboard.html", d=dashboard.gather(season["engine"], org, s.today(), season["output"], runs=[]))}
     out["dashboard_denied"] = render("dashboard_denied.html", status=401, login="/auth/login")
     out["dashboard_error"] = render("dashboard_error.html", message="organisation.yaml: 1 problem(s)")
-    spec = importlib.util.spec_from_file_location("organisation_summary_dag", ROOT / "dags" / "organisation_summary.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    summary = json.loads(json.dumps(summarise(org, s.today()), default=str))
-    out["summary"] = render("summary.html", s=module._dates(summary))
+    summary = json.loads(json.dumps(summarise(org, s.today()), default=str))  # as XCom carries it to the page
+    out["summary"] = render("summary.html", s=with_dates(summary))
     inputs = load_inputs(season["engine"], org.assessment.year)
     snapshot = analyse(org, inputs["evidence"], inputs["submissions"], inputs["outcomes"], s.today())
     out["gap_summary"] = render(

@@ -1,16 +1,16 @@
-"""Alerts for the quality team: a failed task (one email with a log link), late runs, the overdue digest."""
+"""Alerts for the quality team: a failed task (one email with a log link), the overdue digest."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import pendulum
 from sqlalchemy import select
 
-from reaccreditation.dashboard import alerts
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import outbound_message
+from reaccreditation.orchestration.callbacks import notify_failure
 
 from ..conftest import run_dag
 from .conftest import run_test_dag
@@ -42,8 +42,8 @@ def test_the_failure_callback_never_sends_twice_for_the_same_try(project_db, out
         log_url = "http://airflow.example/dags/d/runs/manual__x/tasks/t?try_number=2"
 
     context = {"ti": TI(), "exception": ValueError("boom\r\nBcc: victim@example.org")}
-    assert alerts.notify_failure(context) is True
-    assert alerts.notify_failure(context) is False
+    assert notify_failure(context) is True
+    assert notify_failure(context) is False
     [msg] = outbox.messages()
     assert msg["Bcc"] is None and "try 2" in msg.get_body(("plain",)).get_content()
 
@@ -54,56 +54,9 @@ def test_a_broken_config_still_reaches_the_quality_team(project_db, outbox, demo
     class TI:
         dag_id, run_id, task_id, try_number, map_index, log_url = "d", "r", "t", 1, -1, ""
 
-    assert alerts.notify_failure({"ti": TI(), "exception": RuntimeError("config")}) is True
+    assert notify_failure({"ti": TI(), "exception": RuntimeError("config")}) is True
     [msg] = outbox.messages()
     assert msg["To"] == QUALITY_TEAM
-
-
-def test_lateness_alert_is_a_deadline_alert_that_emails_once(project_db, outbox, demo):
-    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
-
-    alert = alerts.lateness_alert(timedelta(hours=2), what="evidence intake")
-    assert isinstance(alert, DeadlineAlert) and alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
-    assert isinstance(alert.callback, AsyncCallback) and alert.callback.path == "reaccreditation.dashboard.alerts.notify_late"
-    assert alert.callback.kwargs == {"what": "evidence intake", "allowed_minutes": 120}
-
-    # a DAG carries it through serialization (what the scheduler stores), pointing at our callback
-    from airflow.sdk import dag, task
-    from airflow.serialization.serialized_objects import DagSerialization
-
-    @dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), deadline=alert, tags=["reaccreditation"])
-    def late_candidate():
-        @task
-        def work() -> None:
-            pass
-
-        work()
-
-    [stored] = DagSerialization.serialize_dag(late_candidate())["deadline"]
-    assert stored["reference"] == {"reference_type": "DagRunQueuedAtDeadline"}
-    assert stored["callback"]["__data__"] == {
-        "path": "reaccreditation.dashboard.alerts.notify_late",
-        "kwargs": {"what": "evidence intake", "allowed_minutes": 120},
-    }
-
-    import asyncio
-
-    context = {
-        # what the scheduler passes: DAGRunResponse(...).model_dump(mode="json") and the deadline
-        "dag_run": {
-            "dag_id": "evidence_intake",
-            "dag_run_id": "scheduled__2027-01-02",
-            "state": "running",
-            "logical_date": "2027-01-02T07:00:00Z",
-        },
-        "deadline": {"id": "0192", "deadline_time": "2027-01-02T09:00:00Z"},
-    }
-    assert asyncio.run(alerts.notify_late(context=context, **alert.callback.kwargs)) is True
-    assert asyncio.run(alerts.notify_late(context=context, **alert.callback.kwargs)) is False
-    [msg] = outbox.messages()
-    assert msg["Subject"].strip() == "Kestrel Vale: reaccreditation run is late: evidence_intake scheduled__2027-01-02"
-    text = msg.get_body(("plain",)).get_content()
-    assert "120 minutes allowed" in text and "/dags/evidence_intake/runs/scheduled__2027-01-02" in text
 
 
 def test_overdue_digest_runs_daily_after_the_deadline_and_emails_once_a_day(airflow_db, season, outbox):

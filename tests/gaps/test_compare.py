@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reaccreditation.demo import generate
-from reaccreditation.gaps import analyse
+from reaccreditation.gaps.analysis import analyse
 from reaccreditation.gaps.compare import planted_gaps
 from reaccreditation.organisation.config import load_organisation
 from reaccreditation.outcomes.history import check_rows, read_table

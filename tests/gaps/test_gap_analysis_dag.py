@@ -142,13 +142,13 @@ def test_gap_analysis_runs_on_the_evidence_register_asset_or_daily(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
 
-    from reaccreditation.gaps import EVIDENCE_REGISTER_URI, GAP_SNAPSHOT_URI
+    from reaccreditation.orchestration.assets import EVIDENCE_REGISTER, GAP_SNAPSHOT
 
     from ..conftest import ROOT
 
     dag = DagBag(dag_folder=str(ROOT / "dags" / "gap_analysis.py")).dags["gap_analysis"]
     timetable = dag.timetable
     assert isinstance(timetable, AssetOrTimeSchedule)
-    assert timetable.asset_condition == Asset(EVIDENCE_REGISTER_URI) == Asset("reaccreditation://evidence_register")
+    assert timetable.asset_condition == EVIDENCE_REGISTER == Asset("reaccreditation://evidence_register")
     assert isinstance(timetable.timetable, CronTriggerTimetable) and timetable.timetable.expression == "0 6 * * *"
-    assert dag.get_task("publish").outlets == [Asset(GAP_SNAPSHOT_URI)]
+    assert dag.get_task("publish").outlets == [GAP_SNAPSHOT] == [Asset("reaccreditation://gap_snapshot")]

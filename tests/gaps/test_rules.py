@@ -7,8 +7,7 @@ from datetime import date
 import pytest
 
 from reaccreditation.demo import build_config
-from reaccreditation.gaps import analyse
-from reaccreditation.gaps.analysis import due_date
+from reaccreditation.gaps.analysis import analyse, due_date
 from reaccreditation.organisation.config import parse_organisation
 
 from .helpers import FIRST_DAY, FRESH, STALE, TODAY, covered, ev, make_org, outcome, returned

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import gap_element, gap_snapshot
-from reaccreditation.gaps import analyse
+from reaccreditation.gaps.analysis import analyse
 from reaccreditation.gaps.store import load_inputs, readiness_history, save_snapshot
 
 from .helpers import TODAY, covered, insert_evidence, insert_submission, make_org

@@ -133,7 +133,7 @@ def test_mail_outage_retries_then_every_reply_exactly_once(airflow_db, project_d
 def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(
     airflow_db, project_db, demo, org, gx_dir, outbox, monkeypatch, tmp_path, ledger
 ):  # type: ignore[no-untyped-def]
-    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.orchestration import connections
 
     inbox = demo["data"] / "inbox"
     files = drop_returns(org, inbox, GOOD[:2])
@@ -144,14 +144,14 @@ def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(
     monkeypatch.setenv(
         "AIRFLOW_CONN_REACCREDITATION_DB", '{"conn_type": "sqlite", "host": "%s"}' % (tmp_path / "gone" / "db.sqlite")
     )
-    airflow_adapter.engine.cache_clear()
+    connections.engine.cache_clear()
     run = run_loaded(dag, load_make_hostile().RUN_DAY)
     assert run.state == "failed" and task_states(run)["sweep_inbox"] == ("failed", 2)  # retried by the policy, then failed
     assert sorted(p.name for p in inbox.iterdir()) == sorted(files)  # nothing taken out of the inbox
     assert not (demo["data"] / "quarantine").exists()  # and no file blamed for our outage
 
     monkeypatch.setenv("AIRFLOW_CONN_REACCREDITATION_DB", good)
-    airflow_adapter.engine.cache_clear()
+    connections.engine.cache_clear()
     assert run_loaded(dag, load_make_hostile().RUN_DAY + timedelta(days=1)).state == "success"
     c = counts(make_engine(project_db))
     assert c["receipts"] == len(files) and len(outbox.messages()) == len(files)
@@ -168,7 +168,7 @@ def test_database_unreachable_fails_the_task_for_retry_and_loses_nothing(
 
 def test_database_lost_mid_sweep(project_db, demo, org, tmp_path, ledger):  # type: ignore[no-untyped-def]
     """The database goes away after two files were committed: the sweep stops; a rerun finishes the rest."""
-    from reaccreditation.intake import store as register
+    from reaccreditation.intake import store
     from reaccreditation.intake.pipeline import Sweep, inbox_files
     from reaccreditation.settings import Paths
 
@@ -178,7 +178,7 @@ def test_database_lost_mid_sweep(project_db, demo, org, tmp_path, ledger):  # ty
     files = drop_returns(org, paths.inbox)
     engine = make_engine(project_db)
     sweep = Sweep(org, engine, paths, NoGX, today=load_make_hostile().RUN_DAY, run_id="db-lost")
-    original = register.record
+    original = store.record
     calls = {"n": 0}
 
     def record(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -188,14 +188,14 @@ def test_database_lost_mid_sweep(project_db, demo, org, tmp_path, ledger):  # ty
             sweep.engine = make_engine(f"sqlite:///{tmp_path / 'gone' / 'db.sqlite'}")  # as if the server stopped
         return out
 
-    register.record = record
+    store.record = record
     try:
         from sqlalchemy.exc import OperationalError
 
         with pytest.raises(OperationalError):
             sweep.run(inbox_files(paths.inbox))
     finally:
-        register.record = original
+        store.record = original
     assert len(list(paths.inbox.iterdir())) == len(files) - 2
     assert counts(engine)["submissions"] == 2
     Sweep(org, engine, paths, NoGX, today=load_make_hostile().RUN_DAY, run_id="db-back").run(inbox_files(paths.inbox))
@@ -212,13 +212,13 @@ def test_database_lost_mid_sweep(project_db, demo, org, tmp_path, ledger):  # ty
 def rerun_sweep_and_send(org, root: Path, engine) -> None:  # type: ignore[no-untyped-def]
     from reaccreditation.intake.pipeline import Sweep, inbox_files, summary
     from reaccreditation.intake.replies import send_replies
-    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.orchestration import connections
     from reaccreditation.settings import Paths
 
     from .worker import RUN_DAY, NoGX
 
     outcomes = Sweep(org, engine, Paths(root), NoGX, today=RUN_DAY, run_id="rerun").run(inbox_files(Paths(root).inbox))
-    send_replies(engine, org, airflow_adapter.smtp_transport(), summary(outcomes)["replies"], run_id="rerun")
+    send_replies(engine, org, connections.smtp_transport(), summary(outcomes)["replies"], run_id="rerun")
 
 
 def _worker(root: Path, db_url: str, config: Path, *args: str) -> subprocess.CompletedProcess:

@@ -69,7 +69,7 @@ def test_hostile_corpus_on_postgresql(pg_db, demo, org, gx_dir, tmp_path, ledger
 def test_postgresql_stopped_mid_sweep(pg_db, demo, org, ledger):  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import OperationalError
 
-    from reaccreditation.intake import store as register
+    from reaccreditation.intake import store
 
     from .worker import NoGX
 
@@ -78,7 +78,7 @@ def test_postgresql_stopped_mid_sweep(pg_db, demo, org, ledger):  # type: ignore
     paths = Paths(demo["data"])
     files = drop_returns(org, paths.inbox, GOOD)
     engine = make_engine(url)
-    original = register.record
+    original = store.record
     calls = {"n": 0}
 
     def record(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -90,12 +90,12 @@ def test_postgresql_stopped_mid_sweep(pg_db, demo, org, ledger):  # type: ignore
                 conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
         return out
 
-    register.record = record
+    store.record = record
     try:
         with pytest.raises(OperationalError):
             Sweep(org, engine, paths, NoGX, today=load_make_hostile().RUN_DAY, run_id="pg-down").run(inbox_files(paths.inbox))
     finally:
-        register.record = original
+        store.record = original
     assert len(list(paths.inbox.iterdir())) == len(files) - 3
     with admin.connect() as conn:
         conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))

@@ -37,7 +37,7 @@ def test_config_refuses_line_breaks_in_names(demo):  # type: ignore[no-untyped-d
 def test_injection_from_spreadsheet_and_config_stays_text_and_secrets_stay_out_of_logs(
     airflow_db, project_db, demo, gx_dir, monkeypatch, capfd, caplog, ledger
 ):  # type: ignore[no-untyped-def]
-    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.orchestration import connections
     from reaccreditation.organisation.config import load_organisation
     from tests.conftest import _free_port
 
@@ -89,11 +89,11 @@ def test_injection_from_spreadsheet_and_config_stays_text_and_secrets_stay_out_o
                 }
             ),
         )
-        airflow_adapter.engine.cache_clear()
+        connections.engine.cache_clear()
         assert run_loaded(dag, make.RUN_DAY + timedelta(days=1)).state == "failed"
     finally:
         sink.stop()
-        airflow_adapter.engine.cache_clear()
+        connections.engine.cache_clear()
 
     [msg] = sink.messages()
     assert sink.received[0][0] == ["ben.ashworth@kestrelvale.example.org"]  # the envelope: our recipient only

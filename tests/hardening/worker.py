@@ -33,7 +33,7 @@ def die() -> None:
 def arm(point: str, nth: int) -> None:
     """Make the process kill itself at ``point`` the ``nth`` time it is reached."""
     from reaccreditation import files
-    from reaccreditation.intake import store as register
+    from reaccreditation.intake import store
 
     calls = {"n": 0}
 
@@ -42,16 +42,16 @@ def arm(point: str, nth: int) -> None:
         return calls["n"] == nth
 
     if point == "in_transaction":  # inside the open transaction, after the submission row was inserted
-        original_row = register._evidence_row
+        original_row = store._evidence_row
 
         def row(*args, **kwargs):  # type: ignore[no-untyped-def]
             if count():
                 die()
             return original_row(*args, **kwargs)
 
-        register._evidence_row = row
+        store._evidence_row = row
     elif point == "after_commit":  # committed, inbox file not yet removed
-        original_record = register.record
+        original_record = store.record
 
         def record(*args, **kwargs):  # type: ignore[no-untyped-def]
             out = original_record(*args, **kwargs)
@@ -59,7 +59,7 @@ def arm(point: str, nth: int) -> None:
                 die()
             return out
 
-        register.record = record
+        store.record = record
     elif point == "mid_write":  # the temporary file written, not yet renamed into place
         original_replace = files.os.replace
 
@@ -76,15 +76,15 @@ def arm(point: str, nth: int) -> None:
 def slow_commits(seconds: float) -> None:
     import time
 
-    from reaccreditation.intake import store as register
+    from reaccreditation.intake import store
 
-    original_record = register.record
+    original_record = store.record
 
     def record(*args, **kwargs):  # type: ignore[no-untyped-def]
         time.sleep(seconds)
         return original_record(*args, **kwargs)
 
-    register.record = record
+    store.record = record
 
 
 def main() -> None:
@@ -114,10 +114,10 @@ def main() -> None:
     if args.send:
         from reaccreditation.intake.pipeline import summary
         from reaccreditation.intake.replies import send_replies
-        from reaccreditation.orchestration import connections as airflow_adapter
+        from reaccreditation.orchestration import connections
 
         sent = send_replies(
-            engine, org, airflow_adapter.smtp_transport(), summary(outcomes)["replies"], run_id=f"worker-{os.getpid()}"
+            engine, org, connections.smtp_transport(), summary(outcomes)["replies"], run_id=f"worker-{os.getpid()}"
         )
         print(f"sent {sent}", flush=True)
 

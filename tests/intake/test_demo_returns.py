@@ -46,7 +46,7 @@ def test_demo_returns_match_what_was_planted(tmp_path, gx_dir):  # type: ignore[
 
 
 def test_a_failure_inside_one_file_never_stops_the_others(tmp_path, gx_dir, monkeypatch):  # type: ignore[no-untyped-def]
-    from reaccreditation.intake import pipeline
+    from reaccreditation.intake import annotate as annotating  # the sweep imports annotate() when it needs it
 
     today = date(2027, 1, 20)
     org = load_organisation(generate(tmp_path / "demo", date(2027, 3, 15))["config"], today=today)
@@ -55,14 +55,14 @@ def test_a_failure_inside_one_file_never_stops_the_others(tmp_path, gx_dir, monk
     mistaken = sorted(d for d, e in planted["departments"].items() if e["mistakes"])
     broken = mistaken[0]
 
-    real = pipeline.annotate
+    real = annotating.annotate
 
     def annotate(data, returned, issues, encoding=None):  # type: ignore[no-untyped-def]
         if returned.name.startswith(broken):
             raise RuntimeError("simulated bug while annotating")
         return real(data, returned, issues, encoding)
 
-    monkeypatch.setattr(pipeline, "annotate", annotate)
+    monkeypatch.setattr(annotating, "annotate", annotate)
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url)
     outcomes = Sweep(org, make_engine(url), paths, Validator, today=today, run_id="bug").run(inbox_files(paths.inbox))

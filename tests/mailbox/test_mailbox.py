@@ -263,10 +263,10 @@ def test_processed_messages_can_move_to_a_folder(run, imap, org):  # type: ignor
 
 
 def test_no_imap_connection_means_no_mailbox(monkeypatch):  # type: ignore[no-untyped-def]
-    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.orchestration import connections
 
     monkeypatch.delenv("AIRFLOW_CONN_IMAP_DEFAULT", raising=False)
-    with airflow_adapter.imap_mailbox() as opened:
+    with connections.imap_mailbox() as opened:
         assert opened is None
 
 

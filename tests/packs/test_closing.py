@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from reaccreditation.db import make_engine, upgrade
 from reaccreditation.db.schema import assessment_outcome
 from reaccreditation.demo import generate
-from reaccreditation.gaps import analyse
+from reaccreditation.gaps.analysis import analyse
 from reaccreditation.gaps.store import load_inputs, save_snapshot
 from reaccreditation.organisation.config import load_organisation
 from reaccreditation.packs import sources

@@ -13,7 +13,7 @@ from reaccreditation.db.schema import outbound_message
 from reaccreditation.requests.emails import XLSX
 from reaccreditation.requests.workbook import read_meta
 
-from ..conftest import FIRST_DAY, run_dag
+from ..conftest import FIRST_DAY, run_dag, task_log
 from .conftest import T_REQUESTS, add_evidence, output_folder, run_requests
 
 QUALITY = "Kestrel Vale quality team <quality@kestrelvale.example.org>"  # the one sender name (quality_team.sender_name)
@@ -34,15 +34,15 @@ def log(engine) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
         ).all()
 
 
-def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine, outbox, demo, org, capfd):
+def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine, outbox, demo, org, caplog):
     contacts = {c.email: d for d in org.departments for c in d.evidence_contacts}
 
     # before T-120 nothing is due: the run succeeds and sends nothing
-    assert run_dag("evidence_requests", T_REQUESTS - timedelta(days=10)).state == "success"
+    with task_log(caplog, "reaccreditation.requests"):
+        assert run_dag("evidence_requests", T_REQUESTS - timedelta(days=10)).state == "success"
     assert outbox.messages() == []
     assert (
-        f"nothing is due on {T_REQUESTS - timedelta(days=10)}: the next stage is request on {T_REQUESTS} (10 days)"
-        in capfd.readouterr().out
+        f"nothing is due on {T_REQUESTS - timedelta(days=10)}: the next stage is request on {T_REQUESTS} (10 days)" in caplog.text
     )
 
     started = time.perf_counter()

@@ -1,20 +1,17 @@
-"""Tell the quality team when the pipeline needs a person: a failed task, a late run, overdue departments.
+"""Tell the quality team when the pipeline needs a person: a failed task, overdue departments.
 
-Every alert is an email through the Airflow SMTP provider and ``outbox.send_once``, so a callback that
-fires twice (a rerun, a second scheduler, a retried callback) still sends one message. A callback never
-raises: a broken alert must not hide the failure it reports, so problems are logged instead.
-
-Airflow is imported inside functions only (``lateness_alert`` builds SDK objects); the callbacks take
-Airflow's context as a plain mapping.
+Every alert is an email through ``mail.outbox.send_once``, so a callback that fires twice (a rerun, a
+second scheduler, a retried callback) still sends one message. :func:`send_failure` never raises: a
+broken alert must not hide the failure it reports, so problems are logged instead. Airflow's side (the
+``on_failure_callback`` reading the task context) is ``orchestration.callbacks``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any
 
@@ -44,10 +41,11 @@ def audience(fallback_year: int) -> Audience:
 
     A broken config is a common reason for a failed task, and exactly when the team must hear of it.
     """
-    from reaccreditation.orchestration import connections as airflow_adapter
+    from reaccreditation.organisation.config import load_organisation
+    from reaccreditation.settings import config_path
 
     try:
-        org = airflow_adapter.organisation()
+        org = load_organisation(config_path())
         people = tuple(address(m.name, m.email) for m in org.quality_team.members)
         return Audience(people, org.organisation.short_name, org.assessment.year, sender(org))
     except Exception as exc:  # noqa: BLE001 - any config problem: fall back to the raw file
@@ -94,28 +92,6 @@ class Failure:
     def dedupe_key(self) -> str:
         return f"failure:{self.dag_id}:{self.run_id}:{self.task_id}:{self.try_number}"
 
-    @classmethod
-    def from_context(cls, context: Mapping[str, Any]) -> Failure:
-        ti = context.get("ti") or context["task_instance"]
-        exc = context.get("exception")
-        error = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else str(exc or "no error message recorded")
-        run = context.get("dag_run")
-        when = context.get("logical_date") or getattr(run, "logical_date", None)
-        try:
-            url = str(ti.log_url)
-        except Exception:  # noqa: BLE001 - a missing base_url must not stop the alert
-            url = ""
-        return cls(
-            dag_id=str(ti.dag_id),
-            run_id=str(ti.run_id),
-            task_id=str(ti.task_id),
-            try_number=int(ti.try_number or 0),
-            map_index=int(getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1),
-            logical_date=when,
-            log_url=url,
-            error=error,
-        )
-
 
 def failure_draft(failure: Failure, who: Audience) -> Draft:
     from reaccreditation.render import render
@@ -132,20 +108,18 @@ def failure_draft(failure: Failure, who: Audience) -> Draft:
     )
 
 
-def notify_failure(context: Mapping[str, Any]) -> bool:
-    """``on_failure_callback`` for reaccreditation tasks: one email per failed try, with a link to the log."""
+def send_failure(engine: Engine, transport: Transport, failure: Failure) -> bool:
+    """One email per failed try, with a link to the log; never raises (the failure itself must stay visible)."""
     try:
         from reaccreditation.mail.outbox import send_once
-        from reaccreditation.orchestration import connections as airflow_adapter
 
-        failure = Failure.from_context(context)
         who = audience((failure.logical_date or datetime.now()).year)
         if not who.recipients:
             log.error("failure alert for %s not sent: no quality team recipients", failure.dedupe_key)
             return False
         return send_once(
-            airflow_adapter.engine(),
-            airflow_adapter.smtp_transport(),
+            engine,
+            transport,
             build_message(failure_draft(failure, who)),
             dedupe_key=failure.dedupe_key,
             assessment_year=who.assessment_year,
@@ -155,99 +129,6 @@ def notify_failure(context: Mapping[str, Any]) -> bool:
     except Exception:
         log.exception("failure alert could not be sent")
         return False
-
-
-# --- A run that is late (Airflow Deadline Alerts) ---------------------------------------------------------
-
-
-def lateness_alert(interval: timedelta, *, reference: Any = None, name: str | None = None, what: str = ""):  # type: ignore[no-untyped-def]
-    """A ``DeadlineAlert`` for a DAG: email the quality team once if a run is not done ``interval`` after
-    ``reference`` (default: when the run was queued).
-
-        @dag(..., deadline=lateness_alert(timedelta(hours=2), what="evidence intake"))
-
-    Other references: ``DeadlineReference.DAGRUN_LOGICAL_DATE``, ``DeadlineReference.FIXED_DATETIME(dt)``
-    (e.g. the return deadline), ``DeadlineReference.AVERAGE_RUNTIME(...)``. The callback runs in the
-    triggerer (AsyncCallback), so it needs a running triggerer, as with any Deadline Alert.
-    """
-    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
-
-    return DeadlineAlert(
-        reference=reference if reference is not None else DeadlineReference.DAGRUN_QUEUED_AT,
-        interval=interval,
-        callback=AsyncCallback(notify_late, kwargs={"what": what, "allowed_minutes": int(interval.total_seconds() // 60)}),
-        name=name,
-    )
-
-
-def late_draft(
-    run: Mapping[str, Any], deadline: Mapping[str, Any], who: Audience, what: str, allowed_minutes: int | None
-) -> Draft:
-    from reaccreditation.render import render
-
-    ctx = {
-        "run": run,
-        "deadline": deadline,
-        "what": what,
-        "allowed_minutes": allowed_minutes,
-        "organisation": who.organisation,
-        "url": _run_url(run),
-    }
-    return Draft(
-        to=list(who.recipients),
-        subject=f"{who.organisation}: reaccreditation run is late: {run.get('dag_id')} {run.get('run_id')}",
-        text=render("alert_late.txt", **ctx),
-        html=render("alert_late.html", **ctx),
-        sender=who.sender,
-        headers={"X-Reaccreditation-Alert": "late"},
-    )
-
-
-def _run_url(run: Mapping[str, Any]) -> str:
-    from urllib.parse import quote
-
-    try:
-        from airflow.configuration import conf
-
-        base = conf.get("api", "base_url", fallback="http://localhost:8080/")
-    except Exception:  # noqa: BLE001
-        base = "http://localhost:8080/"
-    return f"{base.rstrip('/')}/dags/{quote(str(run.get('dag_id')), safe='')}/runs/{quote(str(run.get('run_id')), safe='')}"
-
-
-def send_late_notice(context: Mapping[str, Any] | None, what: str = "", allowed_minutes: int | None = None) -> bool:
-    """Email the quality team about a missed deadline once (dedupe on the run and the deadline)."""
-    try:
-        from reaccreditation.mail.outbox import send_once
-        from reaccreditation.orchestration import connections as airflow_adapter
-
-        context = context or {}
-        run = dict(context.get("dag_run") or {})  # Airflow's DAGRunResponse as JSON: the id is "dag_run_id"
-        run["run_id"] = run.get("dag_run_id") or run.get("run_id")
-        deadline = dict(context.get("deadline") or {})
-        when = str(run.get("logical_date") or run.get("run_after") or "")
-        who = audience(int(when[:4]) if when[:4].isdigit() else date.today().year)
-        if not who.recipients:
-            log.error("late-run alert not sent: no quality team recipients")
-            return False
-        key = f"late:{run.get('dag_id')}:{run.get('run_id')}:{deadline.get('id') or 'deadline'}"
-        return send_once(
-            airflow_adapter.engine(),
-            airflow_adapter.smtp_transport(),
-            build_message(late_draft(run, deadline, who, what, allowed_minutes)),
-            dedupe_key=key[:255],
-            assessment_year=who.assessment_year,
-            kind="late",
-            run_id=str(run.get("run_id") or ""),
-        )
-    except Exception:
-        log.exception("late-run alert could not be sent")
-        return False
-
-
-async def notify_late(context: Mapping[str, Any] | None = None, what: str = "", allowed_minutes: int | None = None) -> bool:
-    """The Deadline Alert callback (runs in the triggerer's event loop; the mail goes out in a thread)."""
-    return await asyncio.to_thread(send_late_notice, context, what, allowed_minutes)
 
 
 # --- Departments that have not returned evidence ---------------------------------------------------------------

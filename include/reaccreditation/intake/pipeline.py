@@ -19,23 +19,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from reaccreditation.files import sha256_bytes, write_atomic
-from reaccreditation.intake import frame, rules
-from reaccreditation.intake import store as register
-from reaccreditation.intake.annotate import annotate
+from reaccreditation.intake import frame, rules, store
 from reaccreditation.intake.issues import Issue
 from reaccreditation.intake.reading import ReturnedFile, Unreadable, read_return
 from reaccreditation.intake.safety import SafetyReport, UnsafeFile, check_file
 from reaccreditation.intake.store import Outcome
-from reaccreditation.organisation.config import Organisation
 from reaccreditation.render import long_date
-from reaccreditation.settings import Paths
 from reaccreditation.workbook import layout
+
+if TYPE_CHECKING:  # the evidence_intake DAG imports this module when it is parsed
+    from reaccreditation.organisation.config import Organisation
+    from reaccreditation.settings import Paths
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ class Sweep:
 
     def _prepare(self, key: int, path: Path, data: bytes, sha: str) -> Prepared | Outcome:
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        if register.known_submission(self.engine, sha) is not None:
+        if store.known_submission(self.engine, sha) is not None:
             return self._left_over(path, data, sha, received) or self._duplicate(path, data, sha)
         outcome = Outcome(sha, display_name(path), received, status="rejected", message="")
         try:
@@ -369,6 +369,8 @@ class Sweep:
             outcome.message = f"accepted: {len(accepted)} evidence items for {outcome.elements} elements"
         else:
             outcome.status = "partial" if accepted else "rejected"
+            from reaccreditation.intake.annotate import annotate  # openpyxl: not at DAG parse time
+
             annotated = annotate(item.data, returned, issues, item.report.encoding)
             target = (
                 self.paths.output
@@ -400,7 +402,7 @@ class Sweep:
             reason = [outcome.message, *(i["text"] for i in outcome.details.get("issues", []))]
             write_atomic(folder / "REASON.txt", ("\n".join(reason) + "\n").encode())
             outcome.quarantine_path = str(folder)
-        register.record(self.engine, outcome, run_id=self.run_id)
+        store.record(self.engine, outcome, run_id=self.run_id)
         path.unlink(missing_ok=True)  # only now: the outcome is committed and the original archived
         return outcome
 
@@ -416,10 +418,10 @@ class Sweep:
         Same content, same name and same modification time as a receipt we hold. Its reply, if the dead
         run never sent it, is owed and goes out with this run's replies (at most once, by its key).
         """
-        receipt = register.find_receipt(self.engine, sha, display_name(path), received)
+        receipt = store.find_receipt(self.engine, sha, display_name(path), received)
         if receipt is None:
             return None
-        sub = register.known_submission(self.engine, sha)
+        sub = store.known_submission(self.engine, sha)
         assert sub is not None
         if receipt["outcome"] == "processed":
             self._archive(data, sha, display_name(path))
@@ -443,7 +445,7 @@ class Sweep:
         )
 
     def _duplicate(self, path: Path, data: bytes, sha: str) -> Outcome:
-        first = register.known_submission(self.engine, sha)
+        first = store.known_submission(self.engine, sha)
         assert first is not None
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         outcome = Outcome(
@@ -460,7 +462,7 @@ class Sweep:
         )
         stored = self.paths.archive / "duplicates" / f"{received:%Y%m%dT%H%M%S}-{sha[:12]}-{safe_name(display_name(path))}"
         write_atomic(stored, data)  # never a half-copied file, even if the worker dies here
-        outcome.receipt_id = register.record_duplicate(
+        outcome.receipt_id = store.record_duplicate(
             self.engine, outcome, first["id"], run_id=self.run_id, stored_path=str(stored)
         )
         path.unlink(missing_ok=True)
@@ -470,7 +472,7 @@ class Sweep:
         """A symbolic link is never followed: its target may be any file on the server."""
         target = os.readlink(path)
         sha = sha256_bytes(b"symlink\0" + os.fsencode(path.name) + b"\0" + os.fsencode(target))
-        if register.known_submission(self.engine, sha) is not None:
+        if store.known_submission(self.engine, sha) is not None:
             path.unlink()
             return self._duplicate_link(path, sha)
         name = display_name(path)
@@ -489,12 +491,12 @@ class Sweep:
             (outcome.message + "\nlink target (as text): " + os.fsencode(target).decode("utf-8", "replace") + "\n").encode(),
         )
         outcome.quarantine_path = str(folder)
-        register.record(self.engine, outcome, run_id=self.run_id)
+        store.record(self.engine, outcome, run_id=self.run_id)
         path.unlink()  # removes the link only, never its target
         return outcome
 
     def _duplicate_link(self, path: Path, sha: str) -> Outcome:
-        first = register.known_submission(self.engine, sha)
+        first = store.known_submission(self.engine, sha)
         assert first is not None
         outcome = Outcome(
             sha,
@@ -504,14 +506,14 @@ class Sweep:
             message="the same link was sent again",
             submission_id=first["id"],
         )
-        outcome.receipt_id = register.record_duplicate(self.engine, outcome, first["id"], run_id=self.run_id)
+        outcome.receipt_id = store.record_duplicate(self.engine, outcome, first["id"], run_id=self.run_id)
         return outcome
 
     def _internal_error(self, path: Path, exc: Exception) -> Outcome:
         """Our own failure on this file: keep it in quarantine and tell the quality team (not the sender)."""
         data = path.read_bytes() if path.exists() else b""
         sha = sha256_bytes(data)
-        if register.known_submission(self.engine, sha) is not None:
+        if store.known_submission(self.engine, sha) is not None:
             raise exc
         outcome = Outcome(
             sha,
@@ -528,7 +530,7 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     """What the sweep did, JSON-safe for XCom and the reply task."""
     return {
         "files": len(outcomes),
-        "registered_rows": sum(o.rows_accepted for o in outcomes if o.status in register.REGISTERING),
+        "registered_rows": sum(o.rows_accepted for o in outcomes if o.status in store.REGISTERING),
         "by_status": {s: sum(1 for o in outcomes if o.status == s) for s in sorted({o.status for o in outcomes})},
         "replies": [
             {
@@ -541,3 +543,39 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
             for o in outcomes
         ],
     }
+
+
+# -- the evidence_intake DAG's steps ------------------------------------------------------------------
+
+
+def sweep_inbox(
+    organisation: Callable[[], Organisation], engine: Engine, paths: Paths, today: date, run_id: str
+) -> dict[str, Any]:
+    """Process every file waiting in the inbox; the sweep's summary.
+
+    An empty inbox reads nothing else: not the config, not Great Expectations (~8 s to import).
+    """
+    files = inbox_files(paths.inbox)
+    if not files:
+        return summary([]) | {"data_docs": None}
+    from reaccreditation.intake.gx_validation import Validator
+
+    sweep = Sweep(organisation(), engine, paths, Validator, today=today, run_id=run_id)
+    outcomes = sweep.run(files)
+    docs = sweep.validator().build_data_docs() if sweep.validated else None
+    return summary(outcomes) | {"data_docs": docs}
+
+
+def answer_senders(engine: Engine, org: Organisation, transport: Callable[[Any], None], result: dict, run_id: str) -> int:
+    """One email per file, built from its committed record (and any an earlier failed run still owes)."""
+    from reaccreditation.intake.replies import send_replies
+    from reaccreditation.mailbox.answers import threader
+
+    return send_replies(engine, org, transport, result["replies"], run_id=run_id, thread=threader(engine, org))
+
+
+def publish_register(engine: Engine, org: Organisation, output: Path) -> tuple[Path | None, int]:
+    """The evidence register CSV, written when it changed (see ``register_csv.publish``)."""
+    from reaccreditation.intake import register_csv
+
+    return register_csv.publish(engine, org.assessment.year, output)

@@ -7,5 +7,5 @@ only the contacts and head of the department the reference names). Workbooks fou
 zipped, inside a forwarded or attached message: :mod:`.message`, :mod:`.parts`) are handed to the
 ordinary intake sweep through the inbox folder; the sweep's answer is then threaded back to the sender
 (:mod:`.answers`). Everything else gets a specific answer or a recorded handling (:mod:`.process`).
-Plain Python: the IMAP client comes in from ``airflow_adapter.imap_mailbox``.
+Plain Python: the IMAP client comes in from ``orchestration.connections.imap_mailbox``.
 """

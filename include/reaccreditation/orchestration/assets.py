@@ -1,5 +1,8 @@
-"""URIs of the Airflow Assets that chain the stages (plain strings: no Airflow import here)."""
+"""The Airflow Assets that chain the stages; each is named here because a DAG produces it."""
 
-EVIDENCE_REGISTER = "reaccreditation://evidence_register"  # emitted by intake, consumed by gap analysis
-GAP_SNAPSHOT = "reaccreditation://gap_snapshot"  # emitted by gap analysis, consumed by timetable and packs
-TIMETABLE = "reaccreditation://timetable"  # emitted by the timetable, consumed by packs
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+EVIDENCE_REGISTER = Asset("reaccreditation://evidence_register")  # produced by evidence_intake; schedules gap_analysis
+GAP_SNAPSHOT = Asset("reaccreditation://gap_snapshot")  # produced by gap_analysis; schedules readiness_pack

@@ -1,6 +1,8 @@
-"""The only module that touches Airflow: connections, SMTP delivery and the run's context.
+"""The project's external systems through Airflow connections: the database, SMTP out, IMAP in.
 
-Domain code in this package takes plain values (URLs, callables); DAG tasks get them from here.
+Domain code takes plain values (an engine, a transport callable, an IMAP client); these build them
+from the connections ``reaccreditation_db``, ``smtp_default`` and ``imap_default``, so credentials,
+TLS and retries stay the Airflow providers'.
 """
 
 from __future__ import annotations
@@ -9,13 +11,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine
 
+if TYPE_CHECKING:
+    from reaccreditation.mail.outbox import Transport
+
 DB_CONN_ID = "reaccreditation_db"
 SMTP_CONN_ID = "smtp_default"
+IMAP_CONN_ID = "imap_default"
 
 
 def database_url(conn_id: str = DB_CONN_ID) -> str:
@@ -42,7 +48,7 @@ def engine(conn_id: str = DB_CONN_ID) -> Engine:
     return make_engine(database_url(conn_id))
 
 
-def smtp_transport(conn_id: str = SMTP_CONN_ID):  # type: ignore[no-untyped-def]
+def smtp_transport(conn_id: str = SMTP_CONN_ID) -> Transport:
     """A callable delivering a built message through the Airflow SMTP provider.
 
     SmtpHook.send_email_smtp cannot send a text/plain alternative or inline images, so we log in with the
@@ -61,77 +67,6 @@ def smtp_transport(conn_id: str = SMTP_CONN_ID):  # type: ignore[no-untyped-def]
             client.send_message(msg)
 
     return send
-
-
-def run_today():  # type: ignore[no-untyped-def]
-    """The run's logical date as a date in the organisation's time zone: 'today' for schedule decisions.
-
-    Backfills replay the past. The date is taken in local time (REACCREDITATION_TIMEZONE, default
-    Europe/London): between 00:00 and 01:00 UK summer time the UTC date would still be yesterday.
-    """
-    import os
-    from zoneinfo import ZoneInfo
-
-    from airflow.sdk import get_current_context
-
-    ctx = get_current_context()
-    when = ctx.get("logical_date") or ctx.get("data_interval_end") or ctx["dag_run"].run_after
-    return when.astimezone(ZoneInfo(os.environ.get("REACCREDITATION_TIMEZONE", "Europe/London"))).date()
-
-
-def run_id() -> str:
-    from airflow.sdk import get_current_context
-
-    return str(get_current_context()["run_id"])
-
-
-def default_args() -> dict:
-    """Task defaults shared by every reaccreditation DAG.
-
-    Bad input or config fails at once (a retry cannot fix a spreadsheet); an SMTP or database outage is
-    retried with backoff.
-    """
-    from datetime import timedelta
-
-    from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
-
-    return {
-        "owner": "quality-team",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": 2.0,
-        "on_failure_callback": __import__("reaccreditation.dashboard.alerts", fromlist=["notify_failure"]).notify_failure,
-        "retry_policy": ExceptionRetryPolicy(
-            rules=[
-                RetryRule(
-                    exception=["reaccreditation.organisation.config.ConfigError", "reaccreditation.standards.StandardError"],
-                    action=RetryAction.FAIL,
-                    reason="the organisation config or a standard file is wrong: fix the file, then rerun",
-                ),
-                RetryRule(
-                    exception=[
-                        "smtplib.SMTPException",
-                        "builtins.ConnectionError",
-                        "builtins.TimeoutError",
-                        "sqlalchemy.exc.OperationalError",
-                    ],
-                    action=RetryAction.RETRY,
-                    reason="mail server or database unavailable: retrying with backoff",
-                ),
-            ]
-        ),
-    }
-
-
-def organisation(today=None):  # type: ignore[no-untyped-def]
-    """The organisation config at the configured path, validated for the run's date."""
-    from reaccreditation.organisation.config import load_organisation
-    from reaccreditation.settings import config_path
-
-    return load_organisation(config_path(), today=today)
-
-
-IMAP_CONN_ID = "imap_default"
 
 
 @contextmanager

@@ -15,10 +15,13 @@ import io
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reaccreditation.outcomes.history import COLUMNS
 from reaccreditation.standards import Standard
+
+if TYPE_CHECKING:
+    from reaccreditation.organisation.config import Organisation
 
 _SPLIT = re.compile(r"[,;\n]+")
 
@@ -85,6 +88,25 @@ def rows_from_form(
         }
         for e in standard.elements
     ]
+
+
+LISTS = ("compliance_plus", "partial", "non_compliance")
+
+
+def file_to_import(form: Mapping[str, Any], org: Organisation, output: Path) -> Path:
+    """The report file the form names, or else the form's lists written as one in the history format.
+
+    The entered form is kept as ``output/<year>/outcome/outcome-<year>.csv``: what is imported, and what
+    a person can check again.
+    """
+    report = str(form.get("report_path") or "").strip()
+    if report:
+        if any(str(form.get(k) or "").strip() for k in LISTS):
+            raise OutcomeFormError("report_path: give either a report file or the lists, not both")
+        return Path(report)
+    a = org.assessment
+    rows = rows_from_form(form, org.standard, year=a.year, assessment_type=a.type, framework=org.framework)
+    return write_csv(output / str(a.year) / "outcome" / f"outcome-{a.year}.csv", rows)
 
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:

@@ -20,8 +20,7 @@ from reaccreditation.files import write_atomic
 from reaccreditation.mail.compose import build_message
 from reaccreditation.mail.outbox import already_sent, send_once
 from reaccreditation.organisation.config import Department, Organisation, Person
-from reaccreditation.requests import emails
-from reaccreditation.requests import queries as register
+from reaccreditation.requests import emails, queries
 from reaccreditation.requests.plan import DepartmentWork, Send, open_elements
 from reaccreditation.requests.workbook import RequestWorkbook
 
@@ -35,11 +34,11 @@ def workbook_path(output: Path, assessment_year: int, department_id: str) -> Pat
 def build_workbook(engine: Engine, org: Organisation, department: Department, now: datetime | None = None) -> RequestWorkbook:
     """The department's request workbook with last year's evidence and ratings from the database."""
     year = org.assessment.year
-    last = register.last_outcomes(engine, year, department.elements)
+    last = queries.last_outcomes(engine, year, department.elements)
     return RequestWorkbook(
         org,
         department,
-        prefilled=register.prefilled_evidence(engine, year, department),
+        prefilled=queries.prefilled_evidence(engine, year, department),
         last_ratings=last.ratings,
         last_actions=last.actions,
         last_year=last.year,
@@ -74,9 +73,9 @@ def carry_out(
     year = org.assessment.year
     department = org.department(work.department_id)
     counts: Counter[str] = Counter()
-    evidenced = register.evidenced_elements(engine, year)
+    evidenced = queries.evidenced_elements(engine, year)
     open_ids = open_elements(org, department, evidenced)
-    ratings = register.last_outcomes(engine, year, department.elements).ratings
+    ratings = queries.last_outcomes(engine, year, department.elements).ratings
     lines = emails.element_lines(org, open_ids, ratings)
 
     def send(s: Send, draft, attachment: str | None = None) -> None:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, select, update
 
 from reaccreditation.db.schema import outbound_message, timetable_session
 from reaccreditation.mail.compose import Attachment, CalendarPart, Draft, address, build_message
-from reaccreditation.mail.outbox import Transport, send_once
+from reaccreditation.mail.outbox import Transport, already_sent, send_once
 from reaccreditation.render import render
 from reaccreditation.timetable.ics import MODE_LABEL, EventInfo, calendar, where
 from reaccreditation.timetable.problem import Problem, clock
@@ -51,6 +51,11 @@ class Change:
     title: str
     now: str  # "Tuesday 16 March 2027, 10:00-11:00, Room 2, Civic Centre"
     was: str | None = None
+
+
+def invite_key(year: int, uid: str, sequence: int) -> str:
+    """The outbox key of one session's invite at one SEQUENCE: sent once, sent again only after a change."""
+    return f"timetable:{year}:{uid}:{sequence}"
 
 
 def _info(row: dict) -> EventInfo:
@@ -181,7 +186,7 @@ def send_timetable(
                 engine,
                 transport,
                 build_message(draft),
-                dedupe_key=f"timetable:{year}:{info.uid}:{info.sequence}",
+                dedupe_key=invite_key(year, info.uid, info.sequence),
                 assessment_year=year,
                 kind="timetable_cancel" if info.cancelled else "timetable_invite",
                 attachment="invite.ics",
@@ -275,3 +280,12 @@ def _send_covering(
             run_id=run_id,
         )
     return sent
+
+
+def pending_invites(engine: Engine, year: int) -> list[str]:
+    """Stored sessions whose current invite (UID, SEQUENCE) has not been sent: what an approval would release."""
+    return [
+        r["session_key"]
+        for r in stored_sessions(engine, year)
+        if r["attendees"] and not already_sent(engine, invite_key(year, r["uid"], r["sequence"]))
+    ]

@@ -1,21 +1,26 @@
-"""The DAG's three steps as plain functions (plan, publish, send) so tests and scripts can run them too."""
+"""The assessment_timetable DAG's steps as plain functions (plan, publish, re-plan, send), so tests and
+scripts can run them too."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+if TYPE_CHECKING:  # the DAG imports this module when it is parsed: the rest is imported when a step runs
+    from sqlalchemy import Engine
 
-from reaccreditation.mail.outbox import Transport
-from reaccreditation.organisation.config import Organisation
-from reaccreditation.timetable.problem import Problem, build_problem
-from reaccreditation.timetable.scope import Scope, scope_from_database
-from reaccreditation.timetable.solution import Timetable
+    from reaccreditation.mail.outbox import Transport
+    from reaccreditation.organisation.config import Organisation
+    from reaccreditation.timetable.problem import Problem
+
+DAG_ID = "assessment_timetable"
 
 
 def problem_for(org: Organisation, scope: dict[str, Any], replan: dict[str, Any] | None = None) -> Problem:
     """The problem for a scope; with an approver's re-plan constraints (stored with the plan) applied."""
+    from reaccreditation.timetable.problem import build_problem
+    from reaccreditation.timetable.solution import Timetable
+
     p = build_problem(org, scope=scope["elements"], focus=scope["focus"])
     if replan:
         from reaccreditation.timetable.replan import Replan, apply
@@ -37,12 +42,11 @@ def plan(
     ``replan``: an approver's constraints (``Replan.to_dict()`` plus ``locked_at``, the timetable they saw).
     """
     from reaccreditation.timetable.checker import check
+    from reaccreditation.timetable.scope import scope_from_database
     from reaccreditation.timetable.solver import solve
     from reaccreditation.timetable.store import previous_timetable
 
-    scope: Scope = scope_from_database(
-        engine, org.standard, org.framework, org.assessment.year, org.assessment.type, at_risk, org=org
-    )
+    scope = scope_from_database(engine, org.standard, org.framework, org.assessment.year, org.assessment.type, at_risk, org=org)
     p = problem_for(org, scope.to_dict(), replan)
     previous = previous_timetable(engine, org.assessment.year)
     t = solve(p, previous, seconds=seconds)
@@ -66,11 +70,19 @@ def publish(
     org: Organisation, engine: Engine, planned: dict[str, Any], folder: Path, run_id: str | None = None
 ) -> dict[str, Any]:
     """Store the timetable (bumping SEQUENCE where sessions moved) and write json, xlsx, ics and png."""
+    return _publish(org, engine, planned, folder, run_id)[1]
+
+
+def _publish(
+    org: Organisation, engine: Engine, planned: dict[str, Any], folder: Path, run_id: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(timetable.json's data, the summary)."""
     from reaccreditation.files import write_atomic
     from reaccreditation.timetable import timetable_json
     from reaccreditation.timetable.ics import calendar
     from reaccreditation.timetable.invites import _info
     from reaccreditation.timetable.picture import day_png
+    from reaccreditation.timetable.solution import Timetable
     from reaccreditation.timetable.store import save_timetable, stored_sessions
     from reaccreditation.timetable.writers import timetable_xlsx
 
@@ -88,7 +100,7 @@ def publish(
     for day in range(len(p.days)):
         write_atomic(folder / f"timetable-day{day + 1}.png", day_png(p, t, day))
     changed = [s.key for s in states if s.changed]
-    return {
+    return data, {
         "assessment_year": year,
         "folder": str(folder),
         "sessions": len(t.placements),
@@ -101,11 +113,60 @@ def publish(
     }
 
 
+def publish_for_approval(org: Organisation, engine: Engine, planned: dict[str, Any], output: Path, run_id: str) -> dict[str, Any]:
+    """Publish, record the run, and write the approval page: the days, who is needed, what would be sent."""
+    from reaccreditation.approvals.pages import request, timetable_body
+    from reaccreditation.db.records import save_run_record
+    from reaccreditation.timetable import timetable_json
+    from reaccreditation.timetable.invites import pending_invites
+    from reaccreditation.timetable.replan import Replan
+
+    year = org.assessment.year
+    folder = timetable_json.folder(output, year)
+    data, summary = _publish(org, engine, planned, folder, run_id)
+    save_run_record(engine, kind=DAG_ID, dag_id=DAG_ID, run_id=run_id, assessment_year=year, payload=summary)
+    replan = Replan.from_dict(planned.get("replan")).describe()
+    summary["pending"] = pending_invites(engine, year)
+    sessions = f"{len(data['days'])} days, {len(data['sessions'])} sessions" + (" (re-planned)" if replan else "")
+    return summary | request(
+        kind="timetable",
+        ref=str(folder / "timetable.xlsx"),
+        item="timetable invites",
+        subject=f"Timetable {year}: {sessions}",
+        body=timetable_body(data, summary, replan=replan),
+    )
+
+
+def replan(
+    org: Organisation, engine: Engine, planned: dict[str, Any], answer: dict[str, Any], at_risk: list[str] | None = None
+) -> dict[str, Any]:
+    """Solve again with the approver's re-plan form (on top of earlier re-plans), the timetable they saw locked.
+
+    Any failure raises :class:`ReplanError` saying that nothing was sent.
+    """
+    from reaccreditation.organisation.config import ConfigError
+    from reaccreditation.timetable.replan import Replan, ReplanError
+    from reaccreditation.timetable.solution import TimetableInfeasible
+
+    try:
+        asked = Replan.from_dict(planned.get("replan")).merge(Replan.from_form(answer.get("params_input") or {}))
+        return plan(org, engine, at_risk, replan=asked.to_dict() | {"locked_at": planned["timetable"]})
+    except (TimetableInfeasible, ConfigError, ReplanError) as exc:
+        raise ReplanError(f"Re-plan failed, nothing was sent: {exc}") from None
+
+
 def send(
-    org: Organisation, engine: Engine, transport: Transport, planned: dict[str, Any], folder: Path, run_id: str | None = None
+    org: Organisation,
+    engine: Engine,
+    transport: Transport,
+    planned: dict[str, Any],
+    folder: Path | None = None,
+    run_id: str | None = None,
 ) -> dict[str, int]:
+    """Send the invites of a published timetable (``folder``: where it was published; default its summary's)."""
     from reaccreditation.timetable.invites import send_timetable
 
+    folder = Path(folder or planned["folder"])
     p = problem_for(org, planned["scope"], planned.get("replan"))
     workbook = (folder / "timetable.xlsx").read_bytes() if (folder / "timetable.xlsx").exists() else None
     sent = send_timetable(

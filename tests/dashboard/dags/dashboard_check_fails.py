@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from reaccreditation.orchestration.connections import default_args
+from reaccreditation.orchestration.policies import default_args
 
 
 @dag(

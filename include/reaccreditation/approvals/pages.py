@@ -1,0 +1,152 @@
+"""The pages an approver reads in the Airflow UI (Markdown): the timetable, the readiness pack, the outcome form.
+
+Config and spreadsheet text goes through :func:`md`, so a department name cannot inject links, HTML or
+formatting into the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def request(*, kind: str, ref: str, item: str, subject: str, body: str) -> dict[str, str]:
+    """An approval request as XCom: the page (subject, Markdown body) and what the audit row and emails name.
+
+    ``kind`` and ``ref`` go into the ``approval`` table (item_kind, item_ref); ``item`` is how the
+    "not sent" email names what was held.
+    """
+    return {"approval_kind": kind, "approval_ref": ref, "approval_item": item, "approval_subject": subject, "approval_body": body}
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~"})
+
+
+def md(text: Any) -> str:
+    """Config or spreadsheet text as literal Markdown (no links, HTML or formatting smuggled in), one line."""
+    from reaccreditation.mail.compose import one_line
+
+    return one_line(str(text), 300).translate(_MD_SPECIAL)
+
+
+def _clock(session: Mapping[str, Any]) -> str:
+    return f"{session['start']}–{session['end']}"
+
+
+def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, replan: Sequence[str] = ()) -> str:
+    """The approval page for a timetable: days, sessions per day, who is needed, where the files are."""
+    folder = Path(summary["folder"])
+    sessions = list(data["sessions"])
+    days = list(data["days"])
+    lines = [
+        f"**{md(data['organisation'])}**: {md(data['assessment_type'])} assessment {data['assessment_year']}, "
+        f"**{len(days)} days** ({days[0]} to {days[-1]}), **{len(sessions)} sessions**.",
+        "",
+    ]
+    if replan:
+        lines += ["Re-planned with: " + "; ".join(md(r) for r in replan) + ".", ""]
+    if summary.get("moved") or summary.get("cancelled"):
+        lines += [
+            f"Moved since the last timetable: {len(summary.get('moved') or [])}; cancelled: "
+            f"{len(summary.get('cancelled') or [])}.",
+            "",
+        ]
+    lines += ["| Day | Date | Sessions | First | Last | Site visits | Virtual |", "|---|---|---|---|---|---|---|"]
+    for n, day in enumerate(days, 1):
+        today = sorted((s for s in sessions if s["day"] == n), key=lambda s: s["start"])
+        if not today:
+            lines.append(f"| {n} | {day} | 0 | | | | |")
+            continue
+        visits = sum(s["mode"] == "site_visit" for s in today)
+        virtual = sum(s["mode"] == "virtual" for s in today)
+        lines.append(
+            f"| {n} | {day} | {len(today)} | {md(today[0]['title'])} {today[0]['start']} | {md(today[-1]['title'])} "
+            f"{today[-1]['end']} | {visits} | {virtual} |"
+        )
+    people: dict[str, list[int]] = {}
+    names: dict[str, str] = {}
+    for s in sessions:
+        for m in s["members"]:
+            people.setdefault(m["email"], []).append(s["day"])
+            names[m["email"]] = m["name"]
+    ordered = sorted(people, key=lambda e: (-len(people[e]), names[e]))
+    lines += [
+        "",
+        f"**Who is needed** ({len(people)} people, sessions and days): "
+        + "; ".join(f"{md(names[e])} {len(people[e])} (day {', '.join(map(str, sorted(set(people[e]))))})" for e in ordered)
+        + ".",
+        "",
+        f"**Files**: workbook `{folder / 'timetable.xlsx'}`; day pictures "
+        + ", ".join(f"`{folder / f'timetable-day{n}.png'}`" for n in range(1, len(days) + 1))
+        + ".",
+        "",
+        "**Session keys** (for the Re-plan form): "
+        + ", ".join(f"`{s['key']}` d{s['day']} {s['start']}" for s in sorted(sessions, key=lambda s: (s["day"], s["start"])))
+        + ".",
+        "",
+        "**Approve** sends the invites. **Re-plan** solves again with the form's constraints and asks again "
+        "(lock sessions by key; leave out people by email; leave out days by number; move sessions as `key=day`). "
+        "**Reject** sends nothing. If nobody answers in time, nothing is sent and the quality team is emailed.",
+    ]
+    return "\n".join(lines)
+
+
+RAG_LABEL = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red", "grey": "⚪ no data"}
+
+
+def pack_body(manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *, limit: int = 8) -> str:
+    """The approval page for a readiness pack: readiness, RAG per criterion, top gaps, recipients, files."""
+    h = manifest["headline"]
+    folder = Path(manifest["folder"])
+    overall = h.get("overall") or {}
+    lines = [
+        f"**{md(h.get('label') or 'Readiness pack')}** for {h['pack_date']} ({md(h.get('kind') or '')}): overall "
+        f"**{RAG_LABEL.get(h.get('rag'), md(h.get('rag')))}**"
+        + (
+            f", {overall.get('ready')} of {overall.get('elements')} elements ready ({overall.get('ready_pct')}%), "
+            f"{overall.get('at_risk')} at risk, {overall.get('gaps')} gaps"
+            if overall.get("elements")
+            else ""
+        )
+        + ".",
+        "",
+    ]
+    if h.get("missing"):
+        lines += ["Missing from this pack: " + "; ".join(md(m) for m in h["missing"]) + ".", ""]
+    if h.get("criteria"):
+        lines += ["| Criterion | RAG | Ready | At risk | Gaps |", "|---|---|---|---|---|"]
+        for key, c in h["criteria"].items():
+            lines.append(
+                f"| {md(key)} | {RAG_LABEL.get(c.get('rag'), md(c.get('rag')))} | {c.get('ready')} | {c.get('at_risk')} | "
+                f"{c.get('gaps')} |"
+            )
+        lines.append("")
+    lines += [f"**Top gaps** ({len(gaps)}):", ""]
+    lines += [
+        f"- {md(g['element_id'])} {md(g.get('title') or '')}: {md(g.get('forecast') or '')}; {md(g.get('reason') or '')}"
+        + (f" ({md(', '.join(g['owners']))})" if g.get("owners") else "")
+        for g in list(gaps)[:limit]
+    ] or ["- none"]
+    if len(gaps) > limit:
+        lines.append(f"- … and {len(gaps) - limit} more (see the workbook)")
+    messages = list(manifest.get("messages") or [])
+    lines += ["", f"**Recipients** ({len(messages)} messages):", ""]
+    lines += [
+        f"- {md(m['to']['name'])} <{md(m['to']['email'])}>"
+        + (f" (department {md(m['department_id'])})" if m.get("department_id") else " (leadership)")
+        for m in messages
+    ]
+    lines += ["", "**Files**", "", f"- Folder: `{folder}`"]
+    leader = next((m for m in messages if not m.get("department_id")), None)
+    if leader:
+        lines += [
+            f"- Leadership email (HTML): `{folder / leader['html']}`",
+            f"- Leadership workbook: `{folder / leader['attachment']}`",
+        ]
+    lines += [
+        "",
+        "**Approve** sends every message above once. **Reject** (say why in the comment) sends nothing and records the reason; "
+        "if nobody answers in time, nothing is sent and the quality team is emailed.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""The evidence_requests DAG's steps as plain functions: import the history, plan the day, send, report.
+
+What is due is decided from plain data (``plan``); what was sent is read back from the outbox, so a
+retried department is counted once. Everything is logged at INFO: the plan task's log says why a day
+sent nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the DAG imports this module when it is parsed: the rest is imported when a step runs
+    from sqlalchemy import Engine
+
+    from reaccreditation.mail.outbox import Transport
+    from reaccreditation.organisation.config import Organisation
+
+log = logging.getLogger(__name__)
+
+
+def import_history(org: Organisation, engine: Engine, folder: Path | None = None) -> list[str]:
+    """Load last year's accepted evidence and past ratings from the config's ``history/`` folder, once."""
+    from reaccreditation.requests.seed import import_history as load
+    from reaccreditation.settings import config_path
+
+    valid = {e.id for e in org.standard.elements}
+    results = load(engine, folder or config_path().parent / "history", org.assessment.year, valid, org.standard)
+    for r in results:
+        log.info("history: %s", r)
+    return [str(r) for r in results]
+
+
+def plan(org: Organisation, engine: Engine, today: date, run_id: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What is due today: one item per department with something to send (JSON-ready for mapping).
+
+    ``params``: the run's ``department`` (only that one; its request is sent now) and ``resend``.
+    """
+    from reaccreditation.requests import queries
+    from reaccreditation.requests.plan import plan_run
+
+    year = org.assessment.year
+    result = plan_run(
+        org,
+        today,
+        run_id=run_id,
+        sent=set(queries.sent_keys(engine, year)),
+        requested_before=queries.requested_before(engine, year, run_id),
+        evidenced=queries.evidenced_elements(engine, year),
+        department=(params.get("department") or "").strip() or None,
+        resend=bool(params.get("resend")),
+    )
+    log.info("%s: stages open: %s", today, ", ".join(st.label for st in result.stages) or "none")
+    for note in result.notes:
+        log.info("%s", note)
+    for item in result.work:
+        log.info("%s: %s", item.department_id, ", ".join(s.dedupe_key for s in item.sends))
+    return [item.to_dict() for item in result.work]
+
+
+def send_department(
+    engine: Engine, transport: Transport, org: Organisation, work: Mapping[str, Any], today: date, run_id: str, output: Path
+) -> dict[str, Any]:
+    """Build the department's workbook and emails; each email at most once."""
+    from reaccreditation.requests.plan import DepartmentWork
+    from reaccreditation.requests.send import carry_out
+
+    item = DepartmentWork.from_dict(dict(work))
+    counts = carry_out(engine, transport, org, item, today=today, run_id=run_id, output=output)
+    return {"department_id": item.department_id, **counts}
+
+
+def report(engine: Engine, org: Organisation, run_id: str) -> dict[str, int]:
+    """What this run sent, from the request log (so a retried department is counted once)."""
+    from reaccreditation.mail.outbox import sent_messages
+
+    rows = [r for r in sent_messages(engine, org.assessment.year) if r["run_id"] == run_id]
+    totals = Counter(r["kind"] for r in rows if r["status"] == "sent")
+    departments = {r["department_id"] for r in rows}
+    log.info("sent by this run: %s to %d department(s)", dict(totals) or "nothing", len(departments))
+    return dict(totals)
