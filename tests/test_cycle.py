@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from reaccreditation.cycle import FULL, REVIEW_1, REVIEW_2, cycle_year, review_focus
 from reaccreditation.demo import build_config, build_history
 from reaccreditation.organisation.config import parse_organisation
+from reaccreditation.organisation.cycle import FULL, REVIEW_1, REVIEW_2, cycle_year, review_focus
 
 FIRST_DAY = date(2027, 3, 15)
 

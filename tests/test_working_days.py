@@ -7,8 +7,8 @@ import pytest
 from reaccreditation.demo import build_config
 from reaccreditation.organisation.config import parse_organisation
 from reaccreditation.organisation.summary import calendar_notes, key_dates
+from reaccreditation.organisation.working_days import day_off, previous_working_day, working_days_from
 from reaccreditation.packs.schedule import pack_dates
-from reaccreditation.working_days import day_off, previous_working_day, working_days_from
 
 EASTER_MONDAY_2027 = date(2027, 3, 29)
 

@@ -22,8 +22,8 @@ from reaccreditation.db import make_engine
 from reaccreditation.demo import generate
 from reaccreditation.demo.returns import write_returns
 from reaccreditation.organisation.config import load_organisation
+from reaccreditation.organisation.working_days import day_off
 from reaccreditation.outcomes.history import load_outcomes
-from reaccreditation.working_days import day_off
 
 from ..approvals.answer import Answer, answering
 from ..conftest import FIRST_DAY, run_dag

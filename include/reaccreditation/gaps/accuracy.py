@@ -19,8 +19,8 @@ from typing import Any
 from reaccreditation.gaps.analysis import analyse, anniversary
 from reaccreditation.gaps.model import Evidence, Outcome
 from reaccreditation.organisation.config import Organisation
+from reaccreditation.organisation.working_days import previous_working_day
 from reaccreditation.standards import EXCEEDS, PARTIAL, Standard
-from reaccreditation.working_days import previous_working_day
 
 
 @dataclass(frozen=True)

@@ -315,7 +315,7 @@ def analyse(
         )
     results = criterion_pass_rules(standard, results)
     groups = rollups(org, results)
-    from reaccreditation.cycle import cycle_year
+    from reaccreditation.organisation.cycle import cycle_year
 
     cycle = cycle_year(
         org,

@@ -191,7 +191,7 @@ class Snapshot:
     sub_criteria: tuple[Rollup, ...]
     departments: tuple[Rollup, ...]
     year_on_year: tuple[dict[str, Any], ...] = field(default=())
-    cycle: str = ""  # full assessment | review year 1 | review year 2 (reaccreditation.cycle)
+    cycle: str = ""  # full assessment | review year 1 | review year 2 (reaccreditation.organisation.cycle)
 
     def element(self, element_id: str) -> ElementResult:
         for e in self.elements:

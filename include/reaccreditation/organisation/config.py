@@ -14,9 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from reaccreditation.organisation.fields import Email, Name, Slug
+from reaccreditation.organisation.working_days import DEFAULT_NATION, Nation, day_off, previous_working_day, working_days_from
 from reaccreditation.standards import Standard, StandardError, load_standard
 from reaccreditation.timetable.config import TimetableConfig
-from reaccreditation.working_days import DEFAULT_NATION, Nation, day_off, previous_working_day, working_days_from
 
 
 class ConfigError(ValueError):

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from reaccreditation.organisation.config import Organisation
-from reaccreditation.working_days import NATION_NAMES, day_off, days_off_between
+from reaccreditation.organisation.working_days import NATION_NAMES, day_off, days_off_between
 
 
 def key_dates(org: Organisation) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from reaccreditation.organisation.config import Organisation
-from reaccreditation.working_days import next_working_day
+from reaccreditation.organisation.working_days import next_working_day
 
 READINESS = "readiness"
 CLOSING = "closing"

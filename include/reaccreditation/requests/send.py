@@ -48,8 +48,8 @@ def build_workbook(engine: Engine, org: Organisation, department: Department, no
 
 
 def cycle_asks(engine: Engine, org: Organisation) -> str:
-    """What this year's assessment asks of departments: full assessment, review year 1 or 2 (reaccreditation.cycle)."""
-    from reaccreditation.cycle import cycle_year
+    """What this year's assessment asks of departments: full assessment, review year 1 or 2 (organisation.cycle)."""
+    from reaccreditation.organisation.cycle import cycle_year
     from reaccreditation.outcomes.history import load_outcomes
 
     return cycle_year(org, load_outcomes(engine)).asks(org.standard)

@@ -56,7 +56,7 @@ class RequestWorkbook:
     generated_at: datetime | None = None
     last_actions: dict[str, str] = field(default_factory=dict)  # element id -> the assessor's action, if any
     last_year: int | None = None  # the assessment year of last_ratings
-    cycle_asks: str = ""  # what this cycle year asks for (reaccreditation.cycle), on the cover sheet
+    cycle_asks: str = ""  # what this cycle year asks for (reaccreditation.organisation.cycle), on the cover sheet
 
     @property
     def reference(self) -> str:

@@ -4,7 +4,7 @@ Full assessment: every element. Review year 1: the focus elements, i.e. last yea
 ``assessment_outcome``), the elements at risk (from the latest gap snapshot when there is one, or a
 plain list given to the DAG) and this year's claims of the top rating (from ``evidence``). Review year 2
 (lighter touch): the areas for improvement still from this cycle and the claims; at-risk elements are
-listed but not added (reaccreditation.cycle says which parts are sourced and which are assumptions).
+listed but not added (reaccreditation.organisation.cycle says which parts are sourced and which are assumptions).
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def scope_from_database(
     org: Any = None,
 ) -> Scope:
     """The scope from what the database knows; ``at_risk`` (a plain list) overrides the gap snapshot."""
-    from reaccreditation.cycle import REVIEW_2, cycle_year
+    from reaccreditation.organisation.cycle import REVIEW_2, cycle_year
     from reaccreditation.outcomes.history import load_outcomes
 
     last, partials = last_year_partials(engine, year, framework)
