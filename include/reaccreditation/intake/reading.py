@@ -1,6 +1,6 @@
 """Read a file that passed :mod:`.safety` into layout-keyed rows (python-calamine for .xlsx and .ods; csv for .csv).
 
-Columns are found by header text or alias (:func:`workbook_layout.column_for_header`), so reordered or
+Columns are found by header text or alias (:func:`workbook.layout.column_for_header`), so reordered or
 slightly renamed columns still work; values in merged ranges are copied to every cell of the range.
 Text is kept exactly as typed: a cell reading ``=HYPERLINK(...)`` stays that text and is never evaluated.
 """

@@ -39,7 +39,7 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 ODF_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-META_SHEET = "_meta"  # workbook_layout.META_SHEET: read for identification, so never "hidden, not read"
+META_SHEET = "_meta"  # workbook.layout.META_SHEET: read for identification, so never "hidden, not read"
 
 # How to save a good copy, in both spreadsheet programs departments use.
 SAVE_XLSX = (
