@@ -42,10 +42,25 @@ def _test(dag, when):  # type: ignore[no-untyped-def]
     return run
 
 
+def _show_task_log() -> None:
+    """What the tasks log at INFO (what is due, what was sent), on this terminal as the run goes.
+
+    Airflow itself runs at WARNING here (scripts/env.sh), so the lines are taken from our loggers directly.
+    """
+    import logging
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    ours = logging.getLogger("reaccreditation")
+    ours.setLevel(logging.INFO)
+    ours.addHandler(handler)
+
+
 def main(specs: list[str]) -> int:
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
+    _show_task_log()
     dags_folder = Path(__file__).resolve().parents[1] / "dags"
     bag = DagBag(dag_folder=str(dags_folder))
     if bag.import_errors:
