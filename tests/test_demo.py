@@ -1,7 +1,7 @@
 import csv
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from reaccreditation.demo import default_first_day, generate
 from reaccreditation.organisation.config import load_organisation
@@ -39,6 +39,13 @@ def test_demo_is_deterministic(tmp_path):
     assert a["config"].read_bytes() == b["config"].read_bytes()
 
 
-def test_default_first_day_is_a_monday_about_110_days_ahead():
-    day = default_first_day(date(2026, 11, 25))
-    assert day.weekday() == 0 and 110 <= (day - date(2026, 11, 25)).days < 117
+def test_default_first_day_puts_today_in_the_week_of_the_t23_pack(tmp_path):
+    for offset in range(14):  # every weekday of two weeks, a bank-holiday-free stretch of 2026
+        today = date(2026, 9, 7) + timedelta(days=offset)
+        day = default_first_day(today)
+        assert day.weekday() == 0 and 18 <= (day - today).days <= 24
+    today = date(2026, 12, 2)
+    paths = generate(tmp_path, default_first_day(today))
+    org = load_organisation(paths["config"], today=today)
+    assert org.due_date(23) <= today < org.due_date(16)  # the T-23 pack is due today, the T-30 one is past
+    assert org.due_date(30) < today

@@ -34,8 +34,12 @@ def _email(name: str, domain: str) -> str:
 
 
 def default_first_day(today: date) -> date:
-    """A Monday about 110 days ahead: the request stage (T-120) is due, reminders are not yet."""
-    day = today + timedelta(days=110)
+    """The Monday 18 to 24 days ahead, so today falls in the week of the T-23 readiness pack.
+
+    The demo replays the season so far in the past (requests at T-120 to the T-30 pack, approved by the
+    demo quality lead) and leaves today's pack for a newcomer to approve in the UI (``scripts/run --ui``).
+    """
+    day = today + timedelta(days=18)
     return day + timedelta(days=(7 - day.weekday()) % 7)
 
 

@@ -12,7 +12,7 @@ from reaccreditation.demo import default_first_day, generate
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m reaccreditation.demo")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--first-day", type=date.fromisoformat, help="assessment first day (default: a Monday ~110 days ahead)")
+    parser.add_argument("--first-day", type=date.fromisoformat, help="assessment first day (default: 18-24 days ahead)")
     parser.add_argument("--framework", default="cse")
     args = parser.parse_args()
     first_day = args.first_day or default_first_day(date.today())

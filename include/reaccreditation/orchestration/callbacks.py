@@ -16,6 +16,9 @@ from typing import Any
 from reaccreditation.dashboard.alerts import Failure, send_failure
 
 log = logging.getLogger(__name__)
+# Not under "reaccreditation": scripts/run_dags.py echoes those loggers on the demo's terminal, which
+# already says what each DAG did; this line is for the task log in the UI.
+outcome_log = logging.getLogger("task.outcome")
 
 
 def failure_from_context(context: Mapping[str, Any]) -> Failure:
@@ -50,3 +53,36 @@ def notify_failure(context: Mapping[str, Any]) -> bool:
     except Exception:
         log.exception("failure alert could not be sent")
         return False
+
+
+def outcome_words(result: Any, *, short_circuit: bool = False) -> str:
+    """What a task decided or did, in one line, from what it returned (its XCom)."""
+    if short_circuit:
+        return "due: carrying on" if result else "nothing due today: the rest of this run is skipped"
+    if result is None:
+        return "done"
+    if isinstance(result, dict):
+        parts = []
+        for key, value in result.items():
+            if isinstance(value, bool | int | float | str) and len(str(value)) <= 60:
+                parts.append(f"{key.replace('_', ' ')} {value}")
+            elif isinstance(value, list | tuple | dict):
+                parts.append(f"{key.replace('_', ' ')} {len(value)}")
+            if len(parts) == 6:
+                break
+        return "done: " + (", ".join(parts) or "nothing to report")
+    if isinstance(result, list | tuple):
+        if result and all(isinstance(r, str) for r in result) and len(result) <= 3:
+            return "next: " + ", ".join(result)
+        return f"done: {len(result)} item(s)"
+    return f"done: {str(result)[:120]}"
+
+
+def log_outcome(context: Mapping[str, Any], result: Any) -> None:
+    """``post_execute`` of every reaccreditation task: one INFO line in the task log the UI shows."""
+    try:
+        task = context.get("task")
+        short = "ShortCircuit" in type(task).__name__ or getattr(task, "_task_type", "") == "_ShortCircuitDecoratedOperator"
+        outcome_log.info("Outcome of %s: %s", getattr(task, "task_id", "task"), outcome_words(result, short_circuit=short))
+    except Exception:  # noqa: BLE001 - a summary line must never fail the task it describes
+        log.exception("could not summarise the task's outcome")

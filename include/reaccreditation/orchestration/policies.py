@@ -76,7 +76,7 @@ HUMAN_ANSWER = ExceptionRetryPolicy(rules=[LAPSED_ANSWER, BAD_CONFIG, OUTAGE])  
 
 def default_args(policy: ExceptionRetryPolicy = STANDARD) -> dict[str, Any]:
     """Task defaults shared by every reaccreditation DAG: owner, retries with backoff, the failure alert."""
-    from reaccreditation.orchestration.callbacks import notify_failure
+    from reaccreditation.orchestration.callbacks import log_outcome, notify_failure
 
     return {
         "owner": "quality-team",
@@ -84,5 +84,6 @@ def default_args(policy: ExceptionRetryPolicy = STANDARD) -> dict[str, Any]:
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
         "on_failure_callback": notify_failure,
+        "post_execute": log_outcome,  # one plain line per task: what it decided or did
         "retry_policy": policy,
     }
