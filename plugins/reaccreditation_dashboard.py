@@ -162,6 +162,19 @@ def build_app():  # type: ignore[no-untyped-def]
 
         return JSONResponse(as_json(_gather(request, session, user, readiness, criterion, q)))
 
+    @app.get("/files/{relative:path}")
+    def generated_file(relative: str) -> Any:
+        """A file the stages wrote (a pack preview, a workbook, a day picture): what an approver checks."""
+        from fastapi.responses import FileResponse
+
+        from reaccreditation.dashboard.files import MEDIA_TYPES, headers, output_file
+        from reaccreditation.settings import data_paths
+
+        path = output_file(data_paths().output, relative)
+        if path is None:
+            raise HTTPException(status_code=404, detail="No such generated file (only files under the output folder are served).")
+        return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers=headers(path))
+
     @app.exception_handler(HTTPException)
     async def denied(request: Request, exc: HTTPException) -> Any:
         """The framed page explains a missing login in words; the API answers JSON. Status codes stay."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from reaccreditation.approvals.decisions import recent_approvals
+from reaccreditation.dashboard.files import output_file
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import outbound_message
 
@@ -27,8 +28,11 @@ def test_approval_page_summarises_the_pack_and_approve_sends_it(council):
     assert seen["options"] == ["Approve", "Reject"] and seen["subject"].startswith("Readiness pack T-30 pack:")
     assert "**Recipients** (" in body and "Margaret Okafor <margaret\\.okafor@kestrelvale\\.example\\.org> (leadership)" in body
     assert "Missing from this pack" in body and "**Top gaps**" in body
-    paths = re.findall(r"`([^`]+\.(?:html|xlsx))`", body)
-    assert len(paths) == 2 and all(Path(p).is_file() for p in paths)  # the rendered HTML and workbook
+    # Links, through the plugin, to exactly what will be sent: the previews and the attached workbook.
+    links = re.findall(r"\]\(/reaccreditation/files/([^)]+)\)", body)
+    assert len(links) == 3 and [Path(link).suffix for link in links] == [".html", ".xlsx", ".html"]
+    paths = [str(output_file(council["data"] / "output", link)) for link in links]
+    assert all(Path(p).is_file() for p in paths) and paths[0].endswith("leadership.preview.html")
     sent = [m for m in council["outbox"].messages() if m["Subject"].startswith("[")]  # packs: "[Red] Readiness pack ..."
     assert len(sent) > 10
     [row] = recent_approvals(make_engine(council["url"]))

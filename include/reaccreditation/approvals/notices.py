@@ -7,6 +7,7 @@ One email to the quality team per request and run (outbox dedupe keys ``approval
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reaccreditation.approvals.decisions import LABELS, Decision
@@ -76,6 +77,16 @@ def _notify(
     )
 
 
+def answer_by(deadline: datetime) -> str:
+    """A deadline as people read it, in the organisation's time zone: 'Sat 5 Dec, 01:23'."""
+    from zoneinfo import ZoneInfo
+
+    from reaccreditation.settings import timezone_name
+
+    when = deadline.astimezone(ZoneInfo(timezone_name()))
+    return f"{when:%a} {when.day} {when:%b}, {when:%H:%M}"
+
+
 def waiting(
     engine: Engine,
     transport: Transport,
@@ -87,15 +98,16 @@ def waiting(
     run: tuple[str, str],
     task_id: str,
     link: str | None,
+    deadline: datetime | None = None,
 ) -> bool:
     """Tell the quality team that a request opened: what waits, until when, who may answer, the link."""
+    by = f"by {answer_by(deadline)}" if deadline else f"within {org.approvals.timeout}"
     return _notify(
         engine,
         transport,
         org,
         title=f"Approval needed: {subject}",
-        what=f"The {item} waits for your answer in Airflow until {org.approvals.timeout} from now; "
-        f"approvers: {', '.join(u['name'] for u in approvers)}.",
+        what=f"The {item} waits for your answer in Airflow {by}; approvers: {', '.join(u['name'] for u in approvers)}.",
         dedupe_key=f"approval-request:{run[0]}:{run[1]}:{task_id}",
         kind="approval_request",
         run=run,

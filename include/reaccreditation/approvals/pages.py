@@ -30,11 +30,25 @@ def md(text: Any) -> str:
     return one_line(str(text), 300).translate(_MD_SPECIAL)
 
 
+def file_link(label: str, path: Path, output: Path | None) -> str:
+    """A Markdown link to a generated file, opened through the Reaccreditation plugin (behind Airflow's
+    login); without ``output`` (the folder the plugin serves), the path as code."""
+    from urllib.parse import quote
+
+    from reaccreditation.dashboard.files import URL_PREFIX
+
+    if output is not None and path.resolve().is_relative_to(output.resolve()):
+        return f"[{label}]({URL_PREFIX}{quote(path.resolve().relative_to(output.resolve()).as_posix())})"
+    return f"{label} `{path}`"
+
+
 def _clock(session: Mapping[str, Any]) -> str:
     return f"{session['start']}–{session['end']}"
 
 
-def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, replan: Sequence[str] = ()) -> str:
+def timetable_body(
+    data: Mapping[str, Any], summary: Mapping[str, Any], *, replan: Sequence[str] = (), output: Path | None = None
+) -> str:
     """The approval page for a timetable: days, sessions per day, who is needed, where the files are."""
     folder = Path(summary["folder"])
     sessions = list(data["sessions"])
@@ -77,8 +91,8 @@ def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, repla
         + "; ".join(f"{md(names[e])} {len(people[e])} (day {', '.join(map(str, sorted(set(people[e]))))})" for e in ordered)
         + ".",
         "",
-        f"**Files**: workbook `{folder / 'timetable.xlsx'}`; day pictures "
-        + ", ".join(f"`{folder / f'timetable-day{n}.png'}`" for n in range(1, len(days) + 1))
+        f"**Files**: {file_link('the timetable workbook', folder / 'timetable.xlsx', output)}; day pictures "
+        + ", ".join(file_link(f"day {n}", folder / f"timetable-day{n}.png", output) for n in range(1, len(days) + 1))
         + ".",
         "",
         "**Session keys** (for the Re-plan form): "
@@ -95,7 +109,9 @@ def timetable_body(data: Mapping[str, Any], summary: Mapping[str, Any], *, repla
 RAG_LABEL = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red", "grey": "⚪ no data"}
 
 
-def pack_body(manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *, limit: int = 8) -> str:
+def pack_body(
+    manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *, limit: int = 8, output: Path | None = None
+) -> str:
     """The approval page for a readiness pack: readiness, RAG per criterion, top gaps, recipients, files."""
     h = manifest["headline"]
     folder = Path(manifest["folder"])
@@ -137,13 +153,24 @@ def pack_body(manifest: Mapping[str, Any], gaps: Sequence[Mapping[str, Any]], *,
         + (f" (department {md(m['department_id'])})" if m.get("department_id") else " (leadership)")
         for m in messages
     ]
-    lines += ["", "**Files**", "", f"- Folder: `{folder}`"]
     leader = next((m for m in messages if not m.get("department_id")), None)
+    lines += ["", "**What will be sent** (open before you answer)", ""]
     if leader:
         lines += [
-            f"- Leadership email (HTML): `{folder / leader['html']}`",
-            f"- Leadership workbook: `{folder / leader['attachment']}`",
+            "- " + file_link("Preview the leadership email", folder / leader.get("preview", leader["html"]), output),
+            "- " + file_link("The leadership workbook (attached)", folder / leader["attachment"], output),
         ]
+    department = next((m for m in messages if m.get("department_id")), None)
+    if department:
+        lines.append(
+            "- "
+            + file_link(
+                f"Preview a department email ({md(department['department_id'])})",
+                folder / department.get("preview", department["html"]),
+                output,
+            )
+        )
+    lines.append(f"- Folder: `{folder}`")
     lines += [
         "",
         "**Approve** sends every message above once. **Reject** (say why in the comment) sends nothing and records the reason; "

@@ -12,7 +12,9 @@ down when a request opens, the request still waits on the Required Actions page,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -20,19 +22,19 @@ from airflow.providers.standard.operators.hitl import HITLEntryOperator, HITLOpe
 from airflow.sdk import BaseNotifier, conf, get_current_context
 
 from reaccreditation.approvals import notices
-from reaccreditation.approvals.decisions import approvers, decision_from, record
+from reaccreditation.approvals.decisions import APPROVE, REJECT, approvers, decision_from, record
 from reaccreditation.orchestration import policies
 from reaccreditation.orchestration.connections import engine, smtp_transport
 from reaccreditation.orchestration.context import organisation
 
 
-def required_actions_link(dag_id: str, run_id: str, task_id: str) -> str | None:
-    """The UI page where the approver answers (the provider's path), or None when ``[api] base_url`` is unset."""
-    base_url = conf.get("api", "base_url", fallback=None)
-    if not base_url:
-        return None
+def required_actions_link(dag_id: str, run_id: str, task_id: str, *, highlight: str | None = None) -> str:
+    """The UI page where the approver answers (the provider's path) under ``[api] base_url``, else this
+    machine's API server. ``highlight`` makes that option the filled button (the UI's ``_options``)."""
+    base_url = conf.get("api", "base_url", fallback=None) or f"http://localhost:{conf.get('api', 'port', fallback='8080')}"
     dag, run, task = (quote(part, safe="") for part in (dag_id, run_id, task_id))
-    return f"{base_url.rstrip('/')}/dags/{dag}/runs/{run}/tasks/{task}/required_actions"
+    link = f"{base_url.rstrip('/')}/dags/{dag}/runs/{run}/tasks/{task}/required_actions"
+    return link + ("?_options=" + quote(json.dumps([highlight])) if highlight else "")
 
 
 class RequestNotice(BaseNotifier):
@@ -53,8 +55,15 @@ class RequestNotice(BaseNotifier):
             approvers=task.assigned_users,
             run=(ti.dag_id, ti.run_id),
             task_id=ti.task_id,
-            link=required_actions_link(ti.dag_id, ti.run_id, ti.task_id),
+            link=required_actions_link(ti.dag_id, ti.run_id, ti.task_id, highlight=primary(task.options)),
+            deadline=datetime.now(UTC) + task.response_timeout if task.response_timeout else None,
         )
+
+
+def primary(options: list[str]) -> str | None:
+    """The answer shown as the filled button: Approve when the choice is Approve or Reject (the UI otherwise
+    fills the default, Reject, which is only what happens when nobody answers)."""
+    return APPROVE if sorted(options) == sorted([APPROVE, REJECT]) else None
 
 
 def _approvers_and_timeout(context: Any) -> None:

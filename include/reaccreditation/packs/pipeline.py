@@ -72,7 +72,7 @@ def render(org: Organisation, engine: Engine, output: Path, decision: dict[str, 
         ref=folder,
         item="readiness pack",
         subject=f"Readiness pack {label}: {headline['rag']}, {len(manifest['messages'])} messages",
-        body=pack_body(manifest, top_gaps(org, src, today=today)),
+        body=pack_body(manifest, top_gaps(org, src, today=today), output=output),
     )
 
 

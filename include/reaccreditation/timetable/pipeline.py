@@ -133,7 +133,7 @@ def publish_for_approval(org: Organisation, engine: Engine, planned: dict[str, A
         ref=str(folder / "timetable.xlsx"),
         item="timetable invites",
         subject=f"Timetable {year}: {sessions}",
-        body=timetable_body(data, summary, replan=replan),
+        body=timetable_body(data, summary, replan=replan, output=output),
     )
 
 
