@@ -63,6 +63,7 @@ def _runs(request: Any, session: Any, user: Any) -> list[dict[str, Any]] | None:
                         "dag_url": dag_url,
                         "run_id": r.run_id,
                         "state": str(r.state or ""),
+                        "run_type": str(getattr(r.run_type, "value", r.run_type) or ""),
                         "run_after": r.run_after.isoformat() if r.run_after else None,
                         "date": _local(r.logical_date or r.run_after),
                         "end": _local(r.end_date),
@@ -72,6 +73,55 @@ def _runs(request: Any, session: Any, user: Any) -> list[dict[str, Any]] | None:
         return rows
     except Exception:
         log.exception("reaccreditation dashboard: could not read DAG runs")
+        return None
+
+
+def _waiting(request: Any, session: Any, user: Any) -> dict[str, Any] | None:
+    """What waits on people in Airflow: open sign-offs (with their answer pages) and paused DAGs."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.models.dag import DagModel, DagTag
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy import select
+
+    from reaccreditation.approvals.decisions import APPROVE, REJECT
+
+    try:
+        readable = set(get_auth_manager().get_authorized_dag_ids(user=user, method="GET"))
+        tagged = select(DagTag.dag_id).where(DagTag.name == TAG)
+        root = _airflow_root(request)
+        pending = []
+        rows = session.execute(
+            select(HITLDetail, TaskInstance)
+            .join(TaskInstance, TaskInstance.id == HITLDetail.ti_id)
+            .where(HITLDetail.responded_at.is_(None), TaskInstance.dag_id.in_(tagged))
+            .order_by(HITLDetail.created_at)
+        ).all()
+        for detail, ti in rows:
+            if ti.dag_id not in readable or str(ti.state) not in ("deferred", "TaskInstanceState.DEFERRED"):
+                continue
+            parts = (quote(x, safe="") for x in (ti.dag_id, ti.run_id, ti.task_id))
+            link = "{}/dags/{}/runs/{}/tasks/{}/required_actions".format(root, *parts)
+            if sorted(detail.options or []) == sorted([APPROVE, REJECT]):
+                link += "?_options=" + quote(f'["{APPROVE}"]')
+            pending.append(
+                {
+                    "subject": detail.subject,
+                    "dag_id": ti.dag_id,
+                    "since": detail.created_at,
+                    "assigned": [u.get("name") or u.get("id") for u in (detail.assignees or [])],
+                    "url": link,
+                }
+            )
+        paused = session.scalars(
+            select(DagModel.dag_id).where(DagModel.dag_id.in_(tagged), DagModel.is_paused.is_(True), DagModel.is_stale.is_(False))
+        ).all()
+        return {
+            "pending": pending,
+            "paused": [{"dag_id": d, "url": f"{root}/dags/{quote(d, safe='')}"} for d in sorted(paused) if d in readable],
+        }
+    except Exception:
+        log.exception("reaccreditation dashboard: could not read open sign-offs")
         return None
 
 
@@ -104,6 +154,7 @@ def _gather(
             today,
             data_paths().output,
             _runs(request, session, user),
+            waiting=_waiting(request, session, user),
             readiness=readiness or None,
             criterion=criterion or None,
             text=text or None,

@@ -307,6 +307,124 @@ def timetable(output: Path, year: int, department_names: Mapping[str, str]) -> d
     return section(OK, "", source=str(timetable_json.path(output, year)), sessions=rows)
 
 
+RUN_KINDS = {
+    "scheduled": "Daily/weekly run",
+    "manual": "Run started by hand",
+    "asset_triggered": "Run after new data",
+    "backfill": "Backfill run",
+    "asset_materialization": "Run after new data",
+}
+
+
+def run_label(run: Mapping[str, Any]) -> str:
+    """A run named in words ('Run started by hand, for 20 Nov 2026 12:00'), not by its run id."""
+    kind = RUN_KINDS.get(str(run.get("run_type") or ""), "Run")
+    return f"{kind}, for {run['date']}" if run.get("date") else kind
+
+
+# --- What needs the quality team today ----------------------------------------------------------------------------
+
+STALE_AFTER_DAYS = 2  # the gap analysis runs daily and on every new evidence register
+
+
+def waiting_section(
+    waiting: Mapping[str, Any] | None, departments: Mapping[str, Any], gaps: Mapping[str, Any], today: date
+) -> dict[str, Any]:
+    """'Waiting for you': open sign-offs, overdue departments, paused DAGs, a gap analysis gone stale."""
+    items: list[dict[str, Any]] = []
+    if waiting is None:
+        items.append({"kind": "broken", "text": "Open sign-offs and paused DAGs could not be read from Airflow."})
+    else:
+        for p in waiting.get("pending") or []:
+            who = ", ".join(n for n in p.get("assigned") or [] if n)
+            items.append({"kind": "sign-off", "text": f"Sign-off waiting: {p['subject']}", "who": who, "url": p["url"]})
+        paused = waiting.get("paused") or []
+        if paused:
+            items.append(
+                {
+                    "kind": "paused",
+                    "text": f"{len(paused)} DAG(s) paused, so they do not run on their schedule: "
+                    + ", ".join(d["dag_id"] for d in paused)
+                    + ". Unpause them with the toggle on the DAG's page.",
+                    "links": paused,
+                }
+            )
+    overdue = [r for r in departments.get("rows") or [] if r.get("overdue")]
+    if overdue:
+        items.append(
+            {
+                "kind": "overdue",
+                "text": f"{len(overdue)} department(s) past the return deadline: " + ", ".join(r["name"] for r in overdue) + ".",
+                "anchor": "#departments",
+            }
+        )
+    as_of = gaps.get("as_of") if gaps.get("status") == OK else None
+    if as_of and (today - as_of).days >= STALE_AFTER_DAYS:
+        items.append(
+            {
+                "kind": "stale",
+                "text": f"The gap analysis is {(today - as_of).days} days old (as of {as_of:%d %b %Y}): the readiness "
+                "figures below may be out of date. Check that gap_analysis is unpaused and its last run succeeded.",
+                "anchor": "#readiness",
+            }
+        )
+    elif gaps.get("status") != OK:
+        items.append({"kind": "stale", "text": "No gap analysis yet: readiness figures appear after its first run."})
+    return {"entries": [{"url": None, "who": None, "anchor": None, "links": None} | i for i in items]}
+
+
+def readiness_by_criterion(org: Organisation, gaps: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per criterion: ready, at risk, gap and not assessed, out of its elements (the five-row summary)."""
+    by_id = {str(e.get("element_id")): e for e in (gaps or {}).get("elements", []) if isinstance(e, Mapping)}
+    rows = []
+    for c in org.standard.criteria:
+        states = [str((by_id.get(e.id) or {}).get("readiness") or "not assessed") for e in c.elements]
+        counts = {k: states.count(k) for k in (*READINESS, "not assessed")}
+        rows.append({"id": c.id, "title": c.title, "elements": len(states), **counts})
+    return rows
+
+
+def key_date_status(engine: Engine | None, org: Organisation, today: date) -> list[dict[str, Any]]:
+    """The season's key dates, each marked Sent / Not sent / Upcoming from the outbox log (or Passed)."""
+    from sqlalchemy import select
+
+    from reaccreditation.db.schema import outbound_message
+
+    year = org.assessment.year
+    sent: list[str] = []
+    if engine is not None and _migrated(engine, "outbound_message"):
+        with engine.connect() as conn:
+            sent = list(
+                conn.scalars(
+                    select(outbound_message.c.dedupe_key).where(
+                        outbound_message.c.assessment_year == year, outbound_message.c.status == "sent"
+                    )
+                )
+            )
+    rows = []
+    for r in key_dates(org):
+        what = str(r["what"])
+        if what == "Evidence requests sent":
+            prefix: str | None = f"request:{year}:"
+        elif what.startswith("Reminder "):
+            prefix = f"reminder{what.split()[-1]}:{year}:"
+        elif what.startswith("Escalation"):
+            prefix = f"escalation:{year}:"
+        elif what.startswith("Readiness pack"):
+            prefix = f"pack:{year}:{r['date'].isoformat()}:"
+        else:
+            prefix = None
+        count = sum(1 for k in sent if prefix and k.startswith(prefix))
+        if prefix is None:
+            status = "Passed" if r["date"] < today else ("Today" if r["date"] == today else "Upcoming")
+        elif count:
+            status = f"Sent ({count})"
+        else:
+            status = "Not sent" if r["date"] <= today else "Upcoming"
+        rows.append(dict(r) | {"status": status})
+    return rows
+
+
 # --- DAG runs ------------------------------------------------------------------------------------------------------
 
 
@@ -325,6 +443,8 @@ def run_section(runs: Sequence[Mapping[str, Any]] | None, last: int = 5) -> dict
             :last
         ]
         items = [{"state": "", "date": None, "end": None, "url": None, "run_after": None} | r for r in items]
+        for r in items:
+            r["label"] = run_label(r)
         dags.append({"dag_id": dag_id, "url": by_dag[dag_id][0].get("dag_url"), "runs": items})
     return section(OK, "", dags=dags)
 
@@ -339,6 +459,7 @@ def gather(
     output: Path,
     runs: Sequence[Mapping[str, Any]] | None = None,
     *,
+    waiting: Mapping[str, Any] | None = None,
     readiness: str | None = None,
     criterion: str | None = None,
     text: str | None = None,
@@ -370,7 +491,9 @@ def gather(
     }
     if engine is None:
         down = section(BROKEN, "the project database could not be reached")
-        out |= {"departments": down, "gaps": down, "history": down, "approvals": down}
+        out |= {"departments": down, "gaps": down, "history": down, "approvals": down, "by_criterion": []}
+        out["waiting"] = waiting_section(waiting, {}, down, today)
+        out["key_dates"] = key_date_status(None, org, today)
         return out
     gaps, source, gaps_status = latest_gaps(engine, output, year)
     rows = department_rows(engine, org, today, gaps)
@@ -402,6 +525,9 @@ def gather(
     )
     out["approvals"] = approvals_section(engine, year)
     out["timetable"] = with_answers(out["timetable"], engine, year)
+    out["key_dates"] = key_date_status(engine, org, today)
+    out["by_criterion"] = readiness_by_criterion(org, gaps)
+    out["waiting"] = waiting_section(waiting, out["departments"], out["gaps"], today)
     return out
 
 
