@@ -98,7 +98,7 @@ def _waiting(request: Any, session: Any, user: Any) -> dict[str, Any] | None:
             .order_by(HITLDetail.created_at)
         ).all()
         for detail, ti in rows:
-            if ti.dag_id not in readable or str(ti.state) not in ("deferred", "TaskInstanceState.DEFERRED"):
+            if ti.dag_id not in readable or str(getattr(ti.state, "value", ti.state)) not in ("deferred", "awaiting_input"):
                 continue
             parts = (quote(x, safe="") for x in (ti.dag_id, ti.run_id, ti.task_id))
             link = "{}/dags/{}/runs/{}/tasks/{}/required_actions".format(root, *parts)
