@@ -30,6 +30,7 @@ from reaccreditation.intake.issues import Issue
 from reaccreditation.intake.reading import ReturnedFile, Unreadable, read_return
 from reaccreditation.intake.safety import SafetyReport, UnsafeFile, check_file
 from reaccreditation.intake.store import Outcome
+from reaccreditation.mailbox.store import sent_by
 from reaccreditation.render import long_date
 from reaccreditation.workbook import layout
 
@@ -49,6 +50,14 @@ class Unidentified(ValueError):
 
 class WrongYear(ValueError):
     """The workbook is for another assessment year."""
+
+
+class OtherDepartment(ValueError):
+    """The file claims a department its sender does not send evidence for: refused, never registered."""
+
+    def __init__(self, claimed: str, by: str) -> None:
+        super().__init__(f"the {by} name department {claimed!r}")
+        self.claimed, self.by = claimed, by
 
 
 @dataclass
@@ -237,12 +246,19 @@ class Sweep:
         if store.known_submission(self.engine, sha) is not None:
             return self._left_over(path, data, sha, received) or self._duplicate(path, data, sha)
         outcome = Outcome(sha, display_name(path), received, status="rejected", message="")
+        # Decided once, by the mailbox, from who sent it; None for a file the quality team dropped in by hand.
+        sent = sent_by(self.engine, sha, display_name(path), received)
+        authorised = sent["department_id"] if sent else None
+        outcome.submitter = sent["sender"] if sent else "the inbox folder (the quality team)"
         try:
             report = check_file(display_name(path), data)
-            outcome.submitter = report.submitter
             returned = read_return(display_name(path), data, report)
-            self._identify(outcome, returned)
+            self._identify(outcome, returned, authorised)
+        except OtherDepartment as exc:
+            return self._other_department(path, data, outcome, exc, authorised, sent)
         except (UnsafeFile, Unreadable, WrongYear) as exc:
+            if outcome.department_id is None:
+                outcome.department_id = authorised
             if outcome.department_id is None:
                 self._identify_by_name(outcome)
             outcome.message = f"{display_name(path)}: {exc}"
@@ -256,9 +272,23 @@ class Sweep:
 
     # -- identification -----------------------------------------------------------------------------
 
-    def _identify(self, outcome: Outcome, returned: ReturnedFile) -> None:
+    def _identify(self, outcome: Outcome, returned: ReturnedFile, authorised: str | None = None) -> None:
+        """The file's department and year; ``authorised``: the one department its sender may send for.
+
+        A file that came by email is the sender's department's: hidden request details or (without them)
+        a file name claiming any other department refuse it. A file dropped in the inbox by hand (the
+        quality team's own folder) is identified by its request details, else by its name.
+        """
         meta = returned.meta
         year_text = meta.get("assessment_year")
+        if authorised is not None:
+            if meta.get("department_id"):
+                if meta["department_id"] != authorised:
+                    raise OtherDepartment(meta["department_id"], "workbook's hidden request details")
+            else:
+                named = self._named_departments(outcome.original_name) - {authorised}
+                if named:
+                    raise OtherDepartment(sorted(named)[0], "file")
         if meta.get("department_id"):
             outcome.department_id = meta["department_id"]
             outcome.request_reference = meta.get("request_reference") or None
@@ -292,6 +322,47 @@ class Sweep:
         outcome.assessment_year = year
         if not outcome.request_reference:
             outcome.request_reference = layout.request_reference(year, outcome.department_id)  # type: ignore[arg-type]
+
+    def _named_departments(self, name: str) -> set[str]:
+        """Every department id the file name names, longest first (``housing-repairs`` is not ``housing``)."""
+        name, found = name.lower(), set()
+        for dept_id in sorted(self.departments, key=len, reverse=True):
+            pattern = rf"(?<![a-z0-9]){re.escape(dept_id)}(?![a-z0-9])"
+            if re.search(pattern, name):
+                found.add(dept_id)
+                name = re.sub(pattern, " ", name)
+        return found
+
+    def _other_department(
+        self,
+        path: Path,
+        data: bytes,
+        outcome: Outcome,
+        exc: OtherDepartment,
+        authorised: str | None,
+        sent: dict[str, Any] | None,
+    ) -> Outcome:
+        """Refuse and quarantine; the sender hears only about their own department, the quality team all."""
+        dept = self.departments[authorised]  # type: ignore[index]
+        outcome.status, outcome.department_id = "quarantined", dept.id
+        outcome.assessment_year = self.org.assessment.year
+        outcome.request_reference = layout.request_reference(self.org.assessment.year, dept.id)
+        outcome.message = (
+            f"{display_name(path)}: this file is marked for a different department from the one you send evidence for "
+            f"({dept.name}), so nothing from it was registered; it is kept for the quality team, who have been told. "
+            f"Please send {dept.name}'s own workbook, the one attached to your request email"
+        )
+        outcome.details = {
+            "refused_claim": {
+                "claimed": exc.claimed,
+                "by": exc.by,
+                "authorised": dept.id,
+                "sender": (sent or {}).get("sender"),
+                "message_id": (sent or {}).get("message_key"),
+            },
+        }
+        log.warning("intake: %s refused: its sender sends evidence for %s only, but %s", outcome.sha256[:12], dept.id, exc)
+        return self._commit(path, data, outcome)
 
     def _identify_by_name(self, outcome: Outcome) -> None:
         name = outcome.original_name.lower()
@@ -400,6 +471,9 @@ class Sweep:
             folder = self.paths.quarantine / f"{outcome.sha256[:12]}"
             write_atomic(folder / safe_name(display_name(path)), data)
             reason = [outcome.message, *(i["text"] for i in outcome.details.get("issues", []))]
+            if claim := outcome.details.get("refused_claim"):
+                refused = OtherDepartment(claim["claimed"], claim["by"])
+                reason.append(f"refused: sent by {claim['sender']} (authorised for {claim['authorised']}), but {refused}")
             write_atomic(folder / "REASON.txt", ("\n".join(reason) + "\n").encode())
             outcome.quarantine_path = str(folder)
         store.record(self.engine, outcome, run_id=self.run_id)

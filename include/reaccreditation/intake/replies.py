@@ -50,6 +50,15 @@ def reply_key(department_ids: set[str], sub: dict[str, Any], status: str, receip
     return f"intake:{sub['sha256']}{suffix}{':quality' if to_quality else ''}"
 
 
+def _refused(sub: dict[str, Any]) -> dict[str, Any] | None:
+    """A file its sender may not send (another department's): the quality team is told as well."""
+    return (sub.get("details") or {}).get("refused_claim")
+
+
+def quality_key(sub: dict[str, Any]) -> str:
+    return f"intake:{sub['sha256']}:quality"
+
+
 def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
     """Receipts of inbox files whose reply was never claimed in the outbox.
 
@@ -76,7 +85,8 @@ def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
     for row in rows:
         sub = dict(row._mapping)
         status = "duplicate" if sub["outcome"] == "duplicate" else sub["status"]
-        if reply_key(ids, sub, status, sub["receipt_id"]) not in claimed:
+        keys = {reply_key(ids, sub, status, sub["receipt_id"])} | ({quality_key(sub)} if _refused(sub) else set())
+        if not keys <= claimed:
             owed.append({"submission_id": sub["id"], "receipt_id": sub["receipt_id"], "status": status, "name": sub["name"]})
     return owed
 
@@ -107,17 +117,21 @@ def send_replies(
         reply = build_reply(org, sub, status=item["status"], receipt_id=item["receipt_id"], file_name=item["name"])
         if thread is not None:
             reply = thread(item, sub, reply)
-        sent += send_once(
-            engine,
-            transport,
-            reply.message,
-            dedupe_key=reply.dedupe_key,
-            assessment_year=reply.assessment_year,
-            kind=reply.kind,
-            department_id=reply.department_id,
-            attachment=reply.attachment,
-            run_id=run_id,
-        )
+        replies = [reply]
+        if _refused(sub) and item["status"] != "duplicate":
+            replies.append(build_reply(org, sub | {"department_id": None}, status=item["status"], receipt_id=None))
+        for one in replies:
+            sent += send_once(
+                engine,
+                transport,
+                one.message,
+                dedupe_key=one.dedupe_key,
+                assessment_year=one.assessment_year,
+                kind=one.kind,
+                department_id=one.department_id,
+                attachment=one.attachment,
+                run_id=run_id,
+            )
     return sent
 
 
@@ -147,6 +161,7 @@ def build_reply(
         "contact": f"{quality.name}, {quality.email}",
         "quarantine": sub.get("quarantine_path") or "-",
         "internal": details.get("internal_error"),
+        "refused": _refused(sub),
     }
     short = org.organisation.short_name
     key = reply_key(set(departments), sub, status, receipt_id)

@@ -174,6 +174,36 @@ def link_receipts(engine: Engine) -> int:
     return linked
 
 
+def sent_by(engine: Engine, sha256: str, inbox_name: str, written_at: datetime) -> dict[str, Any] | None:
+    """Who the mailbox found this inbox file to come from: the authorised sender and department, or None.
+
+    The file is known by content, name and the modification time the mailbox set (as :func:`link_receipts`
+    knows it); a file the quality team dropped in the inbox by hand has no such row.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                mailbox_attachment.c.written_at,
+                mailbox_message.c.department_id,
+                mailbox_message.c.sender,
+                mailbox_message.c.message_key,
+            )
+            .join(mailbox_message, mailbox_attachment.c.mailbox_message_id == mailbox_message.c.id)
+            .where(
+                and_(
+                    mailbox_attachment.c.handling == "intake",
+                    mailbox_attachment.c.sha256 == sha256,
+                    mailbox_attachment.c.inbox_name == inbox_name,
+                )
+            )
+        ).all()
+    for row in rows:
+        written = row.written_at if row.written_at.tzinfo else row.written_at.replace(tzinfo=UTC)
+        if abs((written - written_at).total_seconds()) < 0.001:
+            return {"department_id": row.department_id, "sender": row.sender, "message_key": row.message_key}
+    return None
+
+
 def mail_for_receipt(engine: Engine, receipt_id: int | None) -> dict[str, Any] | None:
     """The message an intake receipt's file came in (for threading the reply), if it came by email."""
     if receipt_id is None:
