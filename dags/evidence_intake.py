@@ -19,7 +19,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 from reaccreditation.intake import pipeline
 from reaccreditation.mailbox import pipeline as mailbox
 from reaccreditation.orchestration import assets, context, policies
-from reaccreditation.orchestration.connections import engine, imap_mailbox, smtp_transport
+from reaccreditation.orchestration.connections import engine, imap_mailbox, signing_key, smtp_transport
 from reaccreditation.settings import data_paths
 
 
@@ -46,7 +46,7 @@ def evidence_intake():
     def sweep_inbox() -> dict:
         """Process every file waiting in the inbox; one bad file never stops the others."""
         today, run_id = context.run_today(), context.run_id()
-        return pipeline.sweep_inbox(context.organisation_today, engine(), data_paths(), today, run_id)
+        return pipeline.sweep_inbox(context.organisation_today, engine(), data_paths(), today, run_id, signing_key())
 
     @task
     def send_replies(result: dict) -> int:

@@ -23,7 +23,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from reaccreditation.orchestration import context, policies
-from reaccreditation.orchestration.connections import engine, smtp_transport
+from reaccreditation.orchestration.connections import engine, signing_key, smtp_transport
 from reaccreditation.requests import pipeline
 from reaccreditation.settings import data_paths
 
@@ -67,7 +67,8 @@ def evidence_requests():
         """Build the department's workbook and emails; each email at most once."""
         context.name_mapped_task(department_id=work["department_id"])
         org, today, output = context.organisation_today(), context.run_today(), data_paths().output
-        return pipeline.send_department(engine(), smtp_transport(), org, work, today, context.run_id(), output)
+        key = signing_key()
+        return pipeline.send_department(engine(), smtp_transport(), org, work, today, context.run_id(), output, key)
 
     @task(trigger_rule="none_failed")
     def report() -> dict:

@@ -19,3 +19,5 @@ export REACCREDITATION_DATA="${REACCREDITATION_DATA:-$VAR/data}"
 export REACCREDITATION_OUTBOX="${REACCREDITATION_OUTBOX:-$VAR/outbox}"
 export AIRFLOW_CONN_SMTP_DEFAULT="${AIRFLOW_CONN_SMTP_DEFAULT:-{\"conn_type\":\"smtp\",\"host\":\"127.0.0.1\",\"port\":$SMTP_SINK_PORT,\"extra\":{\"disable_ssl\":true,\"disable_tls\":true,\"from_email\":\"Reaccreditation <quality@kestrelvale.example.org>\",\"retry_limit\":2}}}"
 export AIRFLOW_CONN_REACCREDITATION_DB="${AIRFLOW_CONN_REACCREDITATION_DB:-{\"conn_type\":\"sqlite\",\"host\":\"$VAR/reaccreditation.db\"}}"
+# The demo's public workbook signing key (workbook.signature.DEMO_KEY); a real deployment sets its own secret.
+export AIRFLOW_VAR_REACCREDITATION_SIGNING_KEY="${AIRFLOW_VAR_REACCREDITATION_SIGNING_KEY:-reaccreditation-demo-signing-key: not a secret, never use it for a real organisation}"

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
 FIRST_DAY = date(2027, 3, 15)  # a Monday; the demo council's assessment in the tests
+DEMO_SIGNING_KEY = "reaccreditation-demo-signing-key: not a secret, never use it for a real organisation"
 
 
 def _free_port() -> int:
@@ -64,6 +65,7 @@ os.environ.update(
             }
         ),
         "AIRFLOW_CONN_REACCREDITATION_DB": sqlite_conn(_VAR / "reaccreditation.db"),
+        "AIRFLOW_VAR_REACCREDITATION_SIGNING_KEY": DEMO_SIGNING_KEY,  # workbook.signature.DEMO_KEY
         "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
 )

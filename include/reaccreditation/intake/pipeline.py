@@ -32,7 +32,7 @@ from reaccreditation.intake.safety import SafetyReport, UnsafeFile, check_file
 from reaccreditation.intake.store import Outcome
 from reaccreditation.mailbox.store import sent_by
 from reaccreditation.render import long_date
-from reaccreditation.workbook import layout
+from reaccreditation.workbook import layout, signature
 
 if TYPE_CHECKING:  # the evidence_intake DAG imports this module when it is parsed
     from reaccreditation.organisation.config import Organisation
@@ -50,6 +50,10 @@ class Unidentified(ValueError):
 
 class WrongYear(ValueError):
     """The workbook is for another assessment year."""
+
+
+class BadSeal(ValueError):
+    """The workbook's hidden request details are unsigned or were changed: they cannot be trusted."""
 
 
 class OtherDepartment(ValueError):
@@ -141,8 +145,10 @@ class Sweep:
         *,
         today: date,
         run_id: str | None = None,
+        signing_key: bytes = signature.DEMO_KEY,
     ) -> None:
         self.org, self.engine, self.paths = org, engine, paths
+        self.signing_key = signing_key
         self.validator_factory = validator_factory
         self.today, self.run_id = today, run_id
         self.departments = {d.id: d for d in org.departments}
@@ -256,7 +262,7 @@ class Sweep:
             self._identify(outcome, returned, authorised)
         except OtherDepartment as exc:
             return self._other_department(path, data, outcome, exc, authorised, sent)
-        except (UnsafeFile, Unreadable, WrongYear) as exc:
+        except (UnsafeFile, Unreadable, WrongYear, BadSeal) as exc:
             if outcome.department_id is None:
                 outcome.department_id = authorised
             if outcome.department_id is None:
@@ -289,6 +295,23 @@ class Sweep:
                 named = self._named_departments(outcome.original_name) - {authorised}
                 if named:
                     raise OtherDepartment(sorted(named)[0], "file")
+        if meta.get("department_id") and (problem := signature.verify(self.signing_key, meta)):
+            outcome.department_id = authorised
+            if meta["department_id"] not in self.departments:
+                raise Unidentified(
+                    f"the workbook says it comes from department {meta['department_id']!r}, which is not in the organisation "
+                    "config"
+                )
+            if year_text and year_text.split(".")[0] != str(self.org.assessment.year):  # an old year's workbook
+                found = year_text.split(".")[0]
+                raise WrongYear(
+                    f"this workbook is for the {found} assessment; we are collecting evidence for "
+                    f"{self.org.assessment.year}: use the {self.org.assessment.year} request workbook"
+                )
+            raise BadSeal(
+                f"this is not a workbook we sent as it was: {problem}, so we cannot tell which department and request it is "
+                "for. Please fill in the workbook attached to your request email, or ask the quality team to send it again"
+            )
         if meta.get("department_id"):
             outcome.department_id = meta["department_id"]
             outcome.request_reference = meta.get("request_reference") or None
@@ -623,7 +646,12 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 
 
 def sweep_inbox(
-    organisation: Callable[[], Organisation], engine: Engine, paths: Paths, today: date, run_id: str
+    organisation: Callable[[], Organisation],
+    engine: Engine,
+    paths: Paths,
+    today: date,
+    run_id: str,
+    signing_key: bytes = signature.DEMO_KEY,
 ) -> dict[str, Any]:
     """Process every file waiting in the inbox; the sweep's summary.
 
@@ -634,7 +662,7 @@ def sweep_inbox(
         return summary([]) | {"data_docs": None}
     from reaccreditation.intake.gx_validation import Validator
 
-    sweep = Sweep(organisation(), engine, paths, Validator, today=today, run_id=run_id)
+    sweep = Sweep(organisation(), engine, paths, Validator, today=today, run_id=run_id, signing_key=signing_key)
     outcomes = sweep.run(files)
     docs = sweep.validator().build_data_docs() if sweep.validated else None
     return summary(outcomes) | {"data_docs": docs}

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 DB_CONN_ID = "reaccreditation_db"
 SMTP_CONN_ID = "smtp_default"
 IMAP_CONN_ID = "imap_default"
+SIGNING_KEY_VARIABLE = "reaccreditation_signing_key"
 
 
 def database_url(conn_id: str = DB_CONN_ID) -> str:
@@ -88,3 +89,20 @@ def imap_mailbox(conn_id: str = IMAP_CONN_ID) -> Iterator[tuple[Any, dict] | Non
         return
     with ImapHook(imap_conn_id=conn_id) as hook:
         yield hook.mail_client, dict(conn.extra_dejson)
+
+
+def signing_key(variable: str = SIGNING_KEY_VARIABLE) -> bytes:
+    """The secret the request workbooks' ``_meta`` is signed with (``workbook.signature``).
+
+    An Airflow variable (or a secrets backend behind it); the demo and the tests set it to the public
+    demo key through ``AIRFLOW_VAR_REACCREDITATION_SIGNING_KEY``. Missing, the task fails and says how to set it.
+    """
+    from airflow.sdk import Variable
+
+    value = Variable.get(variable, default=None)
+    if not value or len(value) < 16:
+        raise RuntimeError(
+            f"the Airflow variable {variable!r} is not set (or shorter than 16 characters): set it to a long random secret, "
+            f"e.g. airflow variables set {variable} \"$(python -c 'import secrets; print(secrets.token_urlsafe(32))')\""
+        )
+    return str(value).encode()

@@ -63,14 +63,21 @@ def plan(org: Organisation, engine: Engine, today: date, run_id: str, params: Ma
 
 
 def send_department(
-    engine: Engine, transport: Transport, org: Organisation, work: Mapping[str, Any], today: date, run_id: str, output: Path
+    engine: Engine,
+    transport: Transport,
+    org: Organisation,
+    work: Mapping[str, Any],
+    today: date,
+    run_id: str,
+    output: Path,
+    signing_key: bytes | None = None,
 ) -> dict[str, Any]:
-    """Build the department's workbook and emails; each email at most once."""
+    """Build the department's workbook (its ``_meta`` signed with ``signing_key``) and emails; each email once."""
     from reaccreditation.requests.plan import DepartmentWork
     from reaccreditation.requests.send import carry_out
 
     item = DepartmentWork.from_dict(dict(work))
-    counts = carry_out(engine, transport, org, item, today=today, run_id=run_id, output=output)
+    counts = carry_out(engine, transport, org, item, today=today, run_id=run_id, output=output, signing_key=signing_key)
     return {"department_id": item.department_id, **counts}
 
 

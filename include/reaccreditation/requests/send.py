@@ -31,7 +31,9 @@ def workbook_path(output: Path, assessment_year: int, department_id: str) -> Pat
     return Path(output) / str(assessment_year) / "requests" / f"{department_id}.xlsx"
 
 
-def build_workbook(engine: Engine, org: Organisation, department: Department, now: datetime | None = None) -> RequestWorkbook:
+def build_workbook(
+    engine: Engine, org: Organisation, department: Department, now: datetime | None = None, signing_key: bytes | None = None
+) -> RequestWorkbook:
     """The department's request workbook with last year's evidence and ratings from the database."""
     year = org.assessment.year
     last = queries.last_outcomes(engine, year, department.elements)
@@ -44,6 +46,7 @@ def build_workbook(engine: Engine, org: Organisation, department: Department, no
         last_year=last.year,
         generated_at=now or datetime.now(UTC).replace(tzinfo=None),
         cycle_asks=cycle_asks(engine, org),
+        **({"signing_key": signing_key} if signing_key else {}),
     )
 
 
@@ -68,6 +71,7 @@ def carry_out(
     today: date,
     run_id: str,
     output: Path,
+    signing_key: bytes | None = None,
 ) -> dict[str, int]:
     """Send what ``work`` lists; returns counts per kind of what was sent now (and ``skipped``)."""
     year = org.assessment.year
@@ -94,7 +98,7 @@ def carry_out(
 
     requests = [s for s in work.sends if s.kind in ("request", "resend") and not already_sent(engine, s.dedupe_key)]
     if requests:
-        workbook = build_workbook(engine, org, department)
+        workbook = build_workbook(engine, org, department, signing_key=signing_key)
         data = workbook.to_bytes()
         path = write_atomic(workbook_path(output, year, department.id), data)
         attachment = str(path)

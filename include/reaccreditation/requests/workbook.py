@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from reaccreditation.organisation.config import Department, Organisation
-from reaccreditation.workbook import layout
+from reaccreditation.workbook import layout, signature
 from reaccreditation.workbook.sheets import HEADER_FILL, REFERENCE_FILL, WRAP_TOP, print_landscape, set_text
 
 FONT = "Calibri"  # named on every styled font: without a name LibreOffice falls back to a serif face
@@ -57,6 +57,7 @@ class RequestWorkbook:
     last_actions: dict[str, str] = field(default_factory=dict)  # element id -> the assessor's action, if any
     last_year: int | None = None  # the assessment year of last_ratings
     cycle_asks: str = ""  # what this cycle year asks for (reaccreditation.organisation.cycle), on the cover sheet
+    signing_key: bytes = signature.DEMO_KEY  # the DAG passes the organisation's (orchestration.connections)
 
     @property
     def reference(self) -> str:
@@ -363,6 +364,7 @@ class RequestWorkbook:
             "request_reference": self.reference,
             "generated_at": (self.generated_at or datetime.now()).isoformat(timespec="seconds"),
         }
+        values["signature"] = signature.sign(self.signing_key, values)
         for r, key in enumerate(layout.META_KEYS, 1):
             set_text(ws.cell(row=r, column=1), key)
             set_text(ws.cell(row=r, column=2), values[key])

@@ -121,6 +121,7 @@ META_KEYS = (
     "assessment_year",
     "request_reference",
     "generated_at",
+    "signature",  # workbook.signature: HMAC over organisation, department, year and reference
 )
 
 
