@@ -147,6 +147,8 @@ def build_reply(
         "contact": f"{quality.name}, {quality.email}",
         "quarantine": sub.get("quarantine_path") or "-",
         "internal": details.get("internal_error"),
+        "reader_error": details.get("reader_error") if dept is None else None,
+        "tried": details.get("tried", []),
     }
     short = org.organisation.short_name
     key = reply_key(set(departments), sub, status, receipt_id)
