@@ -334,7 +334,7 @@ def _cell(
     kept, removed = clean(value)
     for kind, detail in removed:
         returned.changes.append(Change(number, key, kind, detail, kept))
-    if key == "link" and (hidden := hidden_in_link(kept)):
+    if key == "link" and (hidden := hidden_in_link(value.strip())):
         returned.problems.append(
             Issue(
                 -1,
