@@ -20,7 +20,7 @@ from reaccreditation.standards import load_standard
         ("childrens-services-evidence.xls", "old-format Excel file (.xls)"),
         ("complaints-legal-evidence.xlsx", "password-protected"),
         ("waste-environment-evidence-2027.xlsx", "contains macros"),
-        ("libraries-culture-evidence.xlsx", "declares 1048576 rows x 16384 columns; the limit is 20000 x 60"),
+        ("libraries-culture-evidence.xlsx", "has content up to row 1048576, column 16384; the limit is 20000 rows x 60 columns"),
         ("evidence-final.xlsx", "Strict Open XML"),
         ("digital-bomb.xlsx", "possible zip bomb"),
     ],

@@ -8,7 +8,6 @@ return is answered with an .xlsx made from it.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from reaccreditation.intake.issues import Issue
-from reaccreditation.intake.reading import ReturnedFile
+from reaccreditation.intake.reading import ReturnedFile, csv_grid
 from reaccreditation.workbook.sheets import print_landscape, set_text, table_sheet
 
 REJECTED_FILL = PatternFill("solid", fgColor="F8CBAD")
@@ -84,7 +83,7 @@ def _open(data: bytes, returned: ReturnedFile, encoding: str | None) -> Workbook
     ws = wb.active
     ws.title = returned.sheet  # "CSV": the same name the messages use
     text = data.decode(encoding or "utf-8-sig")
-    for r, values in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
+    for r, values in enumerate(csv_grid(text).rows, 1):  # the records as they were read (separator, sep= line)
         for c, value in enumerate(values, 1):
             set_text(ws.cell(row=r, column=c), value)
     return wb

@@ -16,7 +16,7 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,10 +25,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from reaccreditation.files import sha256_bytes, write_atomic
-from reaccreditation.intake import frame, rules, store
+from reaccreditation.intake import changes, frame, rules, store
 from reaccreditation.intake.issues import Issue
 from reaccreditation.intake.reading import ReturnedFile, Unreadable, read_return
-from reaccreditation.intake.safety import SafetyReport, UnsafeFile, check_file
+from reaccreditation.intake.safety import SAVE_XLSX, SafetyReport, UnsafeFile, check_file
 from reaccreditation.intake.store import Outcome
 from reaccreditation.mailbox.store import sent_by
 from reaccreditation.render import long_date
@@ -40,7 +40,9 @@ if TYPE_CHECKING:  # the evidence_intake DAG imports this module when it is pars
 
 log = logging.getLogger(__name__)
 
-IGNORED_PREFIXES = (".", "~$", ".~lock")
+# Lock files of a workbook someone has open (Excel's ~$, LibreOffice's .~lock); every other name is answered,
+# a hidden (dot) name too.
+IGNORED_PREFIXES = ("~$", ".~lock")
 MAX_ISSUES_KEPT = 500
 
 
@@ -75,6 +77,7 @@ class Prepared:
 
 
 LOCK_NAME = ".intake.lock"
+BIDI_AND_HIDDEN = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]")
 # Our own storage failing (disk full, read-only) is an outage to retry, not a problem with one file.
 INFRASTRUCTURE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO}
 
@@ -94,13 +97,23 @@ def inbox_files(inbox: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.lstat().st_mtime, p.name))
 
 
+def content_key(path: Path, data: bytes) -> str:
+    """The SHA-256 a file is known by. Every empty file has the same one, so an empty file is known by its
+    name and time instead: two different empty files are two files to answer, not one "already received"."""
+    if data:
+        return sha256_bytes(data)
+    return sha256_bytes(b"empty\0" + os.fsencode(path.name) + b"\0" + str(path.lstat().st_mtime_ns).encode())
+
+
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120] or "file"
 
 
 def display_name(path: Path) -> str:
-    """The file name as people and databases can take it: bytes that are not UTF-8 become U+FFFD."""
-    return os.fsencode(path.name).decode("utf-8", "replace")
+    """The file name as people and databases can take it: bytes that are not UTF-8 become U+FFFD, and a
+    character that reorders or hides text (U+202E right-to-left override, zero-width space) is shown as
+    ``[U+202E]``, so a reply's line reads as the name really is."""
+    return BIDI_AND_HIDDEN.sub(lambda m: f"[U+{ord(m.group()):04X}]", os.fsencode(path.name).decode("utf-8", "replace"))
 
 
 def is_infrastructure_error(exc: BaseException) -> bool:
@@ -212,7 +225,7 @@ class Sweep:
                     done.append(self._symlink(path))
                     continue
                 data = path.read_bytes()
-                sha = sha256_bytes(data)
+                sha = content_key(path, data)
                 if sha in seen:
                     later.append(path)
                     continue
@@ -270,9 +283,26 @@ class Sweep:
             outcome.message = f"{display_name(path)}: {exc}"
             if outcome.department_id is None:
                 outcome.status = "quarantined"
+                outcome.details = {"tried": self._tried(outcome, exc)}
             return self._commit(path, data, outcome)
         except Unidentified as exc:
             outcome.status, outcome.message = "quarantined", f"{display_name(path)}: {exc}"
+            outcome.details = {"tried": self._tried(outcome, None)}
+            return self._commit(path, data, outcome)
+        except Exception as exc:  # noqa: BLE001 - a reader failing on this file is answered, never silent
+            if is_infrastructure_error(exc):
+                raise
+            log.exception("intake: reading %s failed", display_name(path))
+            if outcome.department_id is None:
+                self._identify_by_name(outcome)
+            outcome.message = (
+                f"{display_name(path)}: we could not read this file (it holds something our reader does not handle); the "
+                f"quality team has been told. Saving it again ({SAVE_XLSX}) and sending that copy usually solves this"
+            )
+            outcome.details = {"reader_error": f"{type(exc).__name__}: {exc}"[:500]}
+            if outcome.department_id is None:
+                outcome.status = "quarantined"
+                outcome.details["tried"] = self._tried(outcome, exc)
             return self._commit(path, data, outcome)
         return Prepared(key, path, data, outcome, report, returned)
 
@@ -387,6 +417,17 @@ class Sweep:
         log.warning("intake: %s refused: its sender sends evidence for %s only, but %s", outcome.sha256[:12], dept.id, exc)
         return self._commit(path, data, outcome)
 
+    def _tried(self, outcome: Outcome, failure: Exception | None) -> list[str]:
+        """What was tried to find the sender, for the quality team's notice."""
+        read = "not readable" if failure is not None else "not found or naming no known department"
+        return [
+            f"the hidden request details inside the workbook: {read}"
+            + (f" ({' '.join(str(failure).split())[:200]})" if failure is not None else ""),
+            f"a department id in the file name '{outcome.original_name}': none of the {len(self.departments)} departments' "
+            "ids appears in it",
+            f"the author saved in the file: {outcome.submitter or 'none recorded'} (not used to identify: anyone can set it)",
+        ]
+
     def _identify_by_name(self, outcome: Outcome) -> None:
         name = outcome.original_name.lower()
         for dept_id in sorted(self.departments, key=len, reverse=True):
@@ -411,6 +452,9 @@ class Sweep:
             window=self.evidence_window,
             today=self.today,
         )
+        read_cells = {(p.key, row, key) for p in prepared for row, key in p.returned.error_cells}
+        found = [i for i in found if (i.file_key, i.row, i.key) not in read_cells]  # an error cell is not "empty"
+        found += [replace(i, file_key=p.key) for p in prepared for i in p.returned.problems]
         recs = frame.records(pairs)
         owned = {p.key: set(self.departments[p.outcome.department_id].elements) for p in prepared}
         names = {p.key: self.departments[p.outcome.department_id].name for p in prepared}
@@ -430,6 +474,7 @@ class Sweep:
         bad_rows = {i.row for i in issues}
         recs = self._records[item.key]
         accepted = [r | {"sheet": returned.sheet} for r in recs if r["row_number"] not in bad_rows]
+        accepted_rows = {r["row_number"] for r in accepted}
         outcome.rows = accepted
         outcome.rows_total = len(recs)
         outcome.rows_rejected = len(recs) - len(accepted)
@@ -450,9 +495,8 @@ class Sweep:
             ],
             "issue_count": len(issues),
             "notes": returned.notes
-            + (
-                [f"columns not recognised and ignored: {', '.join(returned.unknown_headers)}"] if returned.unknown_headers else []
-            ),
+            + ([f"columns not recognised and ignored: {', '.join(returned.unknown_headers)}"] if returned.unknown_headers else [])
+            + changes.notes(returned, [*returned.changes, *changes.frame_changes(returned, recs)], accepted_rows),
             "elements_without_evidence": [e for e in dept.elements if e not in covered],
             "failed_elements": sorted({r["element_id"] for r in recs if r["row_number"] in bad_rows and r["element_id"]}),
             "elements": outcome.elements,
@@ -505,7 +549,7 @@ class Sweep:
 
     def _again(self, path: Path) -> Outcome:
         data = path.read_bytes()
-        sha = sha256_bytes(data)
+        sha = content_key(path, data)
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         return self._left_over(path, data, sha, received) or self._duplicate(path, data, sha)
 
@@ -609,7 +653,7 @@ class Sweep:
     def _internal_error(self, path: Path, exc: Exception) -> Outcome:
         """Our own failure on this file: keep it in quarantine and tell the quality team (not the sender)."""
         data = path.read_bytes() if path.exists() else b""
-        sha = sha256_bytes(data)
+        sha = content_key(path, data) if path.exists() else sha256_bytes(data)
         if store.known_submission(self.engine, sha) is not None:
             raise exc
         outcome = Outcome(

@@ -2,7 +2,11 @@
 
 Columns are found by header text or alias (:func:`workbook.layout.column_for_header`), so reordered or
 slightly renamed columns still work; values in merged ranges are copied to every cell of the range.
-Text is kept exactly as typed: a cell reading ``=HYPERLINK(...)`` stays that text and is never evaluated.
+Text is kept as typed: a cell reading ``=HYPERLINK(...)`` stays that text and is never evaluated. What reading
+cannot keep (control and invisible characters, outer spaces, a formula's saved result instead of the formula)
+is recorded as a :class:`~.cells.Change` for the answer; what it cannot read safely (error cells, a repeated or
+merged heading hiding a second value, an unclosed CSV quotation mark, surplus CSV values, an invisible
+character in a link) is a problem that rejects its row, named by sheet, row and column.
 """
 
 from __future__ import annotations
@@ -14,7 +18,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from reaccreditation.intake.safety import SAVE_XLSX, SafetyReport
+from reaccreditation.intake.cells import (
+    ERROR_VALUES,
+    HEADER_JUNK,
+    Change,
+    clean,
+    column_letters,
+    hidden_in_link,
+    visible,
+)
+from reaccreditation.intake.issues import Issue
+from reaccreditation.intake.safety import MAX_FILE_BYTES, SAVE_XLSX, SafetyReport, SheetInfo
 from reaccreditation.workbook import layout
 
 HEADER_SEARCH_ROWS = 10
@@ -43,34 +57,99 @@ class ReturnedFile:
     rows: list[Row]
     unknown_headers: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    problems: list[Issue] = field(default_factory=list)  # found while reading (file_key -1): each rejects its row
+    changes: list[Change] = field(default_factory=list)  # cells kept differently from how they were typed
+    error_cells: set[tuple[int, str]] = field(default_factory=set)  # (row, key): reported as errors, not as blanks
 
     def header_text(self, key: str) -> str:
         return self.headers[key][1] if key in self.headers else layout.COLUMN_BY_KEY[key].heading()
 
 
+@dataclass
+class CsvGrid:
+    rows: list[list[str]]
+    lines: list[tuple[int, int]]  # first and last line of the file each record came from
+    delimiter: str
+    notes: list[str]
+
+
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
+
+
+def csv_grid(text: str) -> CsvGrid:
+    """A CSV's records, as Excel would open it: a ``sep=;`` first line sets the separator (and is no heading
+    row), a file with semicolons and no commas is semicolon-separated; fields may be as long as the file."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))
+    notes = []
+    first, _, rest = text.partition("\n")
+    hint = re.fullmatch(r"\s*sep=(.)\s*", first)
+    skip = 0
+    if hint:
+        delimiter, text, skip = hint.group(1), rest, 1
+        notes.append(
+            f"the first line '{first.strip()}' is Excel's separator hint: values were read as separated by "
+            f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}, and that line was not taken as the headings"
+        )
+    else:
+        header = next((line for line in text.splitlines() if line.strip()), "")
+        outside = re.sub(r'"[^"]*"', "", header)
+        counts = {d: outside.count(d) for d in (",", ";", "\t")}
+        delimiter = "," if counts[","] else max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+        if delimiter != ",":
+            notes.append(
+                f"the values in this file are separated by {_DELIMITER_NAMES[delimiter]}, not commas (some versions of Excel "
+                "save CSV files like this); it was read that way"
+            )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, lines, previous = [], [], 0
+    for record in reader:
+        rows.append(record)
+        lines.append((previous + 1 + skip, reader.line_num + skip))
+        previous = reader.line_num
+    return CsvGrid(rows, lines, delimiter, notes)
+
+
 def read_return(name: str, data: bytes, report: SafetyReport) -> ReturnedFile:
     if report.kind == "csv":
-        text = data.decode(report.encoding or "utf-8-sig")
-        grid = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
-        return _from_grid(name, "csv", "CSV", grid, origin=(1, 1), meta={}, notes=list(report.notes))
+        parsed = csv_grid(data.decode(report.encoding or "utf-8-sig"))
+        grid: list[list[Any]] = [list(r) for r in parsed.rows]
+        returned = _from_grid(name, "csv", "CSV", grid, meta={}, notes=[*report.notes, *parsed.notes])
+        _csv_shape(returned, parsed)
+        return returned
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         meta = _meta(wb)
-        sheet_name = _evidence_sheet(wb, report)
+        sheet_name, others = _evidence_sheet(wb, report)
         grid = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     except (CalamineError, ValueError) as exc:
         if isinstance(exc, Unreadable):
             raise
-        raise Unreadable(
-            f"the workbook could not be read ({' '.join(str(exc).split())[:200]}): open it and save it again ({SAVE_XLSX})"
-        ) from exc
-    origin = (1, 1)
+        trouble = _reader_trouble(exc)
+        raise Unreadable(f"the workbook could not be read: {trouble}; open it and save it again ({SAVE_XLSX})") from exc
     info = report.sheet(sheet_name)
     if info is not None:
-        _fill_merged(grid, info.merged, origin)
-    return _from_grid(name, report.kind, sheet_name, grid, origin=origin, meta=meta, notes=list(report.notes))
+        _fill_merged(grid, info.merged)
+    notes = list(report.notes)
+    if others:
+        notes.append(
+            f"the evidence was read from sheet '{sheet_name}'; sheet(s) {', '.join(repr(o) for o in others)} also have "
+            "evidence headings and were not read: keep all the evidence on one sheet"
+        )
+    return _from_grid(name, report.kind, sheet_name, grid, meta=meta, notes=notes, info=info)
+
+
+def _reader_trouble(exc: Exception) -> str:
+    """What a reader's exception means for the person who saved the file (never its own text)."""
+    text = str(exc).lower()
+    if "detect file format" in text or "invalid zip" in text or "zip" in text:
+        return "its contents are not a spreadsheet our reader recognises"
+    if "shared string" in text:
+        return "some of its text is missing (a cell refers to text the file does not contain)"
+    if "xml" in text:
+        return "a part of it is not well-formed"
+    return "a part of it is damaged"
 
 
 def _meta(wb: Any) -> dict[str, str]:
@@ -83,97 +162,232 @@ def _meta(wb: Any) -> dict[str, str]:
     return out
 
 
-def _evidence_sheet(wb: Any, report: SafetyReport) -> str:
-    visible = [s.name for s in report.sheets if s.state == "visible" and s.name in wb.sheet_names]
-    if layout.EVIDENCE_SHEET in visible:
-        return layout.EVIDENCE_SHEET
-    for name in visible:
-        if name.strip().lower() == layout.EVIDENCE_SHEET.lower():
-            return name
-    best, best_hits = None, 0
-    for name in visible:
-        if name == layout.COVER_SHEET:
+def _evidence_sheet(wb: Any, report: SafetyReport) -> tuple[str, list[str]]:
+    """The sheet to read, and the other visible sheets that also carry evidence headings (named in the answer)."""
+    visible_sheets = [s.name for s in report.sheets if s.state == "visible" and s.name in wb.sheet_names]
+    hits = {}
+    for name in visible_sheets:
+        if name in (layout.COVER_SHEET, layout.META_SHEET):
             continue
         grid = wb.get_sheet_by_name(name).to_python(nrows=HEADER_SEARCH_ROWS)
-        hits = max((_header_hits(r) for r in grid), default=0)
-        if hits > best_hits:
-            best, best_hits = name, hits
-    if best is None or best_hits < 3:
-        raise Unreadable(
-            f"no '{layout.EVIDENCE_SHEET}' sheet with the evidence columns was found (sheets: {', '.join(visible) or 'none'})"
-        )
-    return best
+        hits[name] = max((_header_hits(r) for r in grid), default=0)
+    chosen = next((n for n in visible_sheets if n == layout.EVIDENCE_SHEET), None)
+    chosen = chosen or next((n for n in visible_sheets if n.strip().lower() == layout.EVIDENCE_SHEET.lower()), None)
+    if chosen is None:
+        best = max(hits, key=lambda n: hits[n], default=None)
+        if best is None or hits[best] < 3:
+            raise Unreadable(
+                f"no '{layout.EVIDENCE_SHEET}' sheet with the evidence columns was found (sheets: "
+                f"{', '.join(visible_sheets) or 'none'})"
+            )
+        chosen = best
+    return chosen, [n for n, h in hits.items() if n != chosen and h >= 3]
 
 
 def _header_hits(row: list[Any]) -> int:
-    return len({c.key for v in row if (c := layout.column_for_header(v)) is not None})
+    return len({c.key for v in row if (c := _column(v)[0]) is not None})
 
 
-def _fill_merged(grid: list[list[Any]], merged: list[tuple[int, int, int, int]], origin: tuple[int, int]) -> None:
+def _column(value: Any) -> tuple[layout.Column | None, str | None]:
+    """The layout column a header cell names, ignoring invisible characters; and its text, if any."""
+    text = text_value(value)
+    if text is None:
+        return None, None
+    return layout.column_for_header(HEADER_JUNK.sub("", text.replace("\u00a0", " "))), text
+
+
+def _fill_merged(grid: list[list[Any]], merged: list[tuple[int, int, int, int]]) -> None:
     """Copy a merged range's top-left value into every cell of it (readers return it only once)."""
-    r0, c0 = origin
     for min_row, min_col, max_row, max_col in merged:
-        top = min_row - r0
-        left = min_col - c0
-        if top < 0 or left < 0 or top >= len(grid) or left >= len(grid[top]):
+        top, left = min_row - 1, min_col - 1
+        if top >= len(grid) or left >= len(grid[top]):
             continue
         value = grid[top][left]
-        for r in range(top, min(max_row - r0 + 1, len(grid))):
+        for r in range(top, min(max_row, len(grid))):
             row = grid[r]
-            for c in range(left, min(max_col - c0 + 1, len(row))):
+            for c in range(left, min(max_col, len(row))):
                 if row[c] in ("", None):
                     row[c] = value
 
 
+def _merged_span(info: SheetInfo | None, row: int, col: int) -> tuple[int, int] | None:
+    for min_row, min_col, max_row, max_col in info.merged if info else ():
+        if min_row <= row <= max_row and min_col <= col <= max_col and max_col > min_col:
+            return min_col, max_col
+    return None
+
+
 def _from_grid(
-    name: str, kind: str, sheet: str, grid: list[list[Any]], origin: tuple[int, int], meta: dict[str, str], notes: list[str]
+    name: str,
+    kind: str,
+    sheet: str,
+    grid: list[list[Any]],
+    meta: dict[str, str],
+    notes: list[str],
+    info: SheetInfo | None = None,
 ) -> ReturnedFile:
     if not any(any(v not in ("", None) for v in row) for row in grid):
         raise Unreadable(f"sheet '{sheet}' is empty: no header row and no evidence rows were found")
     header_index = max(range(min(HEADER_SEARCH_ROWS, len(grid))), key=lambda i: _header_hits(grid[i]))
+    header_row = header_index + 1
     headers: dict[str, tuple[int, str]] = {}
+    repeated: dict[str, list[int]] = {}
     unknown: list[str] = []
     for i, value in enumerate(grid[header_index]):
-        text = text_value(value)
+        column, text = _column(value)
         if not text:
             continue
-        column = layout.column_for_header(text)
         if column is None:
-            unknown.append(text)
-        elif column.key not in headers:
-            headers[column.key] = (origin[1] + i, " ".join(text.split()))
+            unknown.append(visible(text))
+            continue
+        kept = " ".join(HEADER_JUNK.sub("", text).split())
+        if kept != " ".join(text.split()):
+            notes.append(
+                f"Sheet {sheet}, row {header_row}, column {column_letters(i + 1)}: the heading '{visible(text)}' has "
+                f"invisible characters in it; they were ignored and the column was read as '{column.heading()}'"
+            )
+        if column.key in headers:
+            repeated.setdefault(column.key, []).append(i + 1)
+        else:
+            headers[column.key] = (i + 1, kept)
     missing = [layout.COLUMN_BY_KEY[k].heading() for k in REQUIRED_KEYS if k not in headers]
     if missing:
         raise Unreadable(
             f"sheet '{sheet}' is missing the required column(s): {', '.join(repr(m) for m in missing)} "
-            f"(header row {origin[0] + header_index} has: "
-            f"{', '.join(repr(text_value(v)) for v in grid[header_index] if text_value(v)) or 'nothing'})"
+            f"(header row {header_row} has: "
+            f"{', '.join(repr(visible(t)) for v in grid[header_index] if (t := text_value(v))) or 'nothing'})"
         )
-    rows = []
+    returned = ReturnedFile(name, kind, sheet, meta, headers, header_row, [], unknown, notes)
+    for key, columns in repeated.items():
+        first, heading = headers[key]
+        span = _merged_span(info, header_row, first)
+        where = (
+            f"the heading '{heading}' is merged across columns {column_letters(span[0])} to {column_letters(span[1])}"
+            if span and all(span[0] <= c <= span[1] for c in columns)
+            else f"the heading '{heading}' appears in columns {', '.join(column_letters(c) for c in [first, *columns])}"
+        )
+        notes.append(f"Sheet {sheet}, row {header_row}: {where}; only column {column_letters(first)} is read")
+    errors = info.errors if info else {}
+    formulas = info.formulas if info else {}
     for i in range(header_index + 1, len(grid)):
-        raw = grid[i]
-        values = {key: _cell(raw, col - origin[1]) for key, (col, _) in headers.items()}
-        if all(values.get(k) in (None, "") for k in INPUT_KEYS):
+        raw, number = grid[i], i + 1
+        values = {}
+        for key, (col, _) in headers.items():
+            values[key] = _cell(returned, number, key, col, raw, errors, formulas)
+        if all(values.get(k) in (None, "") for k in INPUT_KEYS) and not any((number, k) in returned.error_cells for k in headers):
             continue  # an element row nobody filled in, or a spare row
-        rows.append(Row(origin[0] + i, values))
-    if not rows:
+        for key, columns in repeated.items():
+            first = headers[key][0]
+            for col in columns:
+                extra = text_value(raw[col - 1]) if col - 1 < len(raw) else None
+                if extra and extra != text_value(values.get(key)):
+                    returned.problems.append(
+                        Issue(
+                            -1,
+                            number,
+                            key,
+                            f"column {column_letters(col)} also holds '{extra[:80]}' under the same heading, and only column "
+                            f"{column_letters(first)} is read: put the whole value in column {column_letters(first)} (unmerge "
+                            f"the heading if it is merged) and leave column {column_letters(col)} empty",
+                            "repeated_heading",
+                        )
+                    )
+        returned.rows.append(Row(number, values))
+    if not returned.rows:
         raise Unreadable(f"sheet '{sheet}' has no evidence rows filled in: add at least one evidence item")
-    return ReturnedFile(name, kind, sheet, meta, headers, origin[0] + header_index, rows, unknown, notes)
+    return returned
 
 
-# Control characters (NUL and the rest of C0 except tab, LF, CR) cannot be stored in PostgreSQL text
-# (NUL) or written to an .xlsx (any of them), so they are dropped from what we read.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def _cell(raw: list[Any], index: int) -> Any:
-    if index < 0 or index >= len(raw):
+def _cell(
+    returned: ReturnedFile,
+    number: int,
+    key: str,
+    col: int,
+    raw: list[Any],
+    errors: dict[tuple[int, int], str],
+    formulas: dict[tuple[int, int], tuple[str, bool]],
+) -> Any:
+    """One cell as kept; every difference from what was typed goes into ``returned.changes`` or its problems."""
+    value = raw[col - 1] if 0 <= col - 1 < len(raw) else None
+    error = errors.get((number, col)) or (value.strip() if isinstance(value, str) and value.strip() in ERROR_VALUES else None)
+    if error:
+        what = ERROR_VALUES.get(error, "an error")
+        returned.error_cells.add((number, key))
+        returned.problems.append(
+            Issue(
+                -1,
+                number,
+                key,
+                f"the cell shows the spreadsheet error {error} ({what}), not a value: type the value itself"
+                f"{'' if layout.COLUMN_BY_KEY[key].required else ', or leave the cell empty'}",
+                "error_cell",
+            )
+        )
         return None
-    value = raw[index]
-    if isinstance(value, str):
-        value = _CONTROL.sub("", value).strip()
-        return value or None
-    return value
+    formula = formulas.get((number, col))
+    if formula is not None:
+        text, has_result = formula
+        kept = text_value(value) or ""
+        returned.changes.append(Change(number, key, "formula" if has_result and kept else "formula_empty", text, kept))
+    if not isinstance(value, str):
+        return value
+    kept, removed = clean(value)
+    for kind, detail in removed:
+        returned.changes.append(Change(number, key, kind, detail, kept))
+    if key == "link" and (hidden := hidden_in_link(value.strip())):
+        returned.problems.append(
+            Issue(
+                -1,
+                number,
+                key,
+                f"the link has an invisible character in it ({hidden}), so it may not go where it seems to: type the link "
+                "again (or paste it as plain text)",
+                "link_invisible_character",
+            )
+        )
+    return kept or None
+
+
+def _csv_shape(returned: ReturnedFile, parsed: CsvGrid) -> None:
+    """Records that do not line up with the heading row: an unclosed quotation mark, values too many or too few."""
+    header = parsed.rows[returned.header_row - 1]
+    width = max((i + 1 for i, v in enumerate(header) if v.strip()), default=len(header))
+    sep = _DELIMITER_NAMES.get(parsed.delimiter, parsed.delimiter)
+    for index in range(returned.header_row, len(parsed.rows)):
+        record, number = parsed.rows[index], index + 1
+        if not any(v.strip() for v in record):
+            continue
+        first, last = parsed.lines[index]
+        spill = any("\n" in v and any(parsed.delimiter in line for line in v.splitlines()[1:]) for v in record)
+        if last > first and (len(record) != len(header) or spill):
+            returned.problems.append(
+                Issue(
+                    -1,
+                    number,
+                    None,
+                    f'a quotation mark (") in this row is not closed, so lines {first} to {last} of the file were read as '
+                    "this one row: remove the stray quotation mark (or add the closing one), save and send the file again",
+                    "unbalanced_quote",
+                )
+            )
+        elif len(record) > width and any(v.strip() for v in record[width:]):
+            extra = ", ".join(repr(v.strip()[:40]) for v in record[width:] if v.strip())
+            returned.problems.append(
+                Issue(
+                    -1,
+                    number,
+                    None,
+                    f"this row has {len(record)} values but the heading row has {width}, so {extra} would be lost: a value "
+                    f"that contains one of the {sep} must be in quotation marks (Excel adds them when it saves a CSV file)",
+                    "csv_extra_values",
+                )
+            )
+        elif len(record) < width:
+            returned.notes.append(
+                f"Sheet CSV, row {number}: this row has only {len(record)} of the {width} values of the heading row; the "
+                f"columns after '{header[len(record) - 1].strip() if record else ''}' were read as empty: if a value is "
+                "missing or in the wrong column, correct the row"
+            )
 
 
 def text_value(value: Any) -> str | None:

@@ -162,6 +162,8 @@ def build_reply(
         "quarantine": sub.get("quarantine_path") or "-",
         "internal": details.get("internal_error"),
         "refused": _refused(sub),
+        "reader_error": details.get("reader_error") if dept is None else None,
+        "tried": details.get("tried", []),
     }
     short = org.organisation.short_name
     key = reply_key(set(departments), sub, status, receipt_id)

@@ -12,11 +12,13 @@ department can act on, naming Excel's and LibreOffice's menus.
 
 from __future__ import annotations
 
+import html
 import io
 import posixpath
 import re
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from xml.etree import ElementTree
@@ -48,8 +50,15 @@ SAVE_XLSX = (
 )
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+\d+(?::[A-Z]+\d+)?)\"")
-_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d+)\"")
-_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]+)(\d+)\"")
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?\sr=\"([A-Z]+)(\d+)\"[^>]*?)(/?)>")
+_EMPTY_CELL = re.compile(rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
+_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{1,40})</")
+_FORMULA = re.compile(rb"\A\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]{0,300}))")
+_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
+MAX_CELL_FINDINGS = 5000  # error and formula cells remembered per sheet (the rest are counted)
+ZIP_SIGNATURE = b"PK\x03\x04"
+EMBEDDED_PREFIXES = ("xl/embeddings/", "xl/activeX/")
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+\d+:[A-Z]+\d+)\"")
 _REF = re.compile(r"([A-Z]+)(\d+)")
 
@@ -65,6 +74,9 @@ class SheetInfo:
     rows: int
     cols: int
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col
+    declared: tuple[int, int] = (0, 0)  # the <dimension> the sheet states (rows, columns), often far beyond the content
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> "#VALUE!": readers give ""
+    formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)  # -> (formula, has a saved result)
 
 
 @dataclass
@@ -95,11 +107,63 @@ def _cell(ref: str) -> tuple[int, int]:
     return int(m.group(2)), column_number(m.group(1))
 
 
+# What a file is, from its first bytes, when it is not what its name says (checked before any zip test).
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG", "a PNG picture"),
+    (b"\xff\xd8\xff", "a JPEG picture"),
+    (b"GIF8", "a GIF picture"),
+    (b"{\\rtf", "a Rich Text (RTF) document"),
+)
+_HTML = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html|head|body|!--|script|div|p\b)", re.IGNORECASE)
+_ZIP_KINDS = (("word/document.xml", "a Word document"), ("ppt/presentation.xml", "a PowerPoint presentation"))
+_DAMAGE = {
+    "BadZipFile": "its compressed structure is broken",
+    "zlib": "corrupt compressed data",
+    "ParseError": "a part of it is not well-formed XML",
+    "KeyError": "a part it needs is missing",
+    "EOFError": "it ends too early",
+}
+
+
+def what_it_is(data: bytes) -> str | None:
+    """A plain name for a file that is not a spreadsheet (PDF, picture, web page, Word), from its bytes."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    if _HTML.match(data[:1024]):
+        return "a web page (HTML)"
+    if data.startswith(ZIP_SIGNATURE):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+            return None
+        return next((kind for part, kind in _ZIP_KINDS if part in names), None)
+    return None
+
+
 def check_file(name: str, data: bytes) -> SafetyReport:
     """Accept or refuse ``data`` (named ``name``) by its bytes alone; raises :class:`UnsafeFile`."""
-    suffix = PurePath(name).suffix.lower()
+    trimmed = name.rstrip(" .\t")
+    suffix = PurePath(trimmed).suffix.lower()
+    notes = []
+    if trimmed != name and suffix:
+        notes.append(f"the file name ends in a space or a dot; it was read as a {suffix} file")
+    report = _check(suffix, data)
+    if suffix == "":
+        read_as = "an OpenDocument spreadsheet (.ods)" if report.kind == "ods" else "an Excel workbook (.xlsx)"
+        notes.append(
+            f"the file name has no extension; it was read as {read_as} "
+            "because that is what it contains: keep the .xlsx (or .ods) ending when you save"
+        )
+    report.notes[:0] = notes
+    return report
+
+
+def _check(suffix: str, data: bytes) -> SafetyReport:
     if not data:
-        raise UnsafeFile("the file is empty (0 bytes)")
+        raise UnsafeFile("the file is empty (0 bytes): nothing arrived; attach the evidence workbook again and send it")
     if len(data) > MAX_FILE_BYTES:
         raise UnsafeFile(f"the file is {len(data) / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 1_000_000} MB")
     if data.startswith(OLE_MAGIC):
@@ -120,12 +184,28 @@ def check_file(name: str, data: bytes) -> SafetyReport:
             f"'{suffix}' files are not accepted: send the evidence workbook as .xlsx or .ods (or a .csv export of the Evidence "
             "sheet)"
         )
+    kind = what_it_is(data)
+    if kind is not None:
+        raise UnsafeFile(
+            f"this file is {kind}, not a spreadsheet{f', although its name ends in {suffix}' if suffix else ''}: send the "
+            "evidence workbook itself (.xlsx or .ods); a document you want to give as evidence goes as a separate attachment, "
+            "named in the 'Link or file name' column"
+        )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if suffix == ".xls":
             raise UnsafeFile(f"this is not an Excel workbook we can read: save a new copy ({SAVE_XLSX})")
+        if suffix == "":
+            raise UnsafeFile(
+                "the file name has no extension and the file is not a spreadsheet we can read: send the evidence workbook "
+                "as .xlsx or .ods (or a .csv export of the Evidence sheet)"
+            )
         raise UnsafeFile(
-            f"the file is not a valid {suffix or '.xlsx'} workbook (it may be damaged or only partly saved): save it again "
-            f"({SAVE_XLSX})"
+            f"the file is not a valid {suffix} workbook (it may be damaged or only partly saved): save it again ({SAVE_XLSX})"
+        )
+    if not data.startswith(ZIP_SIGNATURE):
+        raise UnsafeFile(
+            "the file does not begin the way a workbook does: something else was put in front of the workbook data, which is "
+            f"how harmful files are disguised, so it was not opened: save the workbook again ({SAVE_XLSX}) and send that copy"
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -135,7 +215,7 @@ def check_file(name: str, data: bytes) -> SafetyReport:
     except UnsafeFile:
         raise
     except (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, KeyError, ValueError, EOFError, OSError, RuntimeError) as exc:
-        what = "corrupt compressed data" if isinstance(exc, zlib.error) else type(exc).__name__
+        what = _DAMAGE.get("zlib" if isinstance(exc, zlib.error) else type(exc).__name__, "its internal structure is broken")
         raise UnsafeFile(f"the workbook is damaged and cannot be read ({what}): save it again ({SAVE_XLSX})") from exc
 
 
@@ -169,6 +249,14 @@ def _check_members(zf: zipfile.ZipFile) -> None:
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise UnsafeFile(f"the workbook package has {len(infos)} parts; the limit is {MAX_MEMBERS}")
+    counts = Counter(i.filename for i in infos)
+    twice = sorted(n for n, k in counts.items() if k > 1)
+    if twice:
+        raise UnsafeFile(
+            f"the workbook package holds {counts[twice[0]]} copies of its part '{twice[0]}', so we cannot tell which one is "
+            "your data (Excel and LibreOffice never save a file like this): open it and save it again "
+            f"({SAVE_XLSX})"
+        )
     total = 0
     for info in infos:
         if info.flag_bits & 0x1:
@@ -194,6 +282,13 @@ def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
             f"the workbook contains macros, which we do not accept: save a copy without them ({SAVE_XLSX}), not a macro-enabled "
             "workbook"
         )
+    embedded = sorted(n for n in names if n.startswith(EMBEDDED_PREFIXES) and not n.endswith("/"))
+    if embedded or "oleObject" in content_types:
+        raise UnsafeFile(
+            f"the workbook has a file or object embedded in it ({embedded[0] if embedded else 'an OLE object'}), which we do "
+            "not accept because it could hide a program: delete the object from the sheet (click it, press Delete), save, "
+            "and send the workbook again; send a document you want to give as evidence as a separate attachment"
+        )
     workbook_xml = zf.read("xl/workbook.xml")
     if STRICT_NS.encode() in workbook_xml[:4096]:
         raise UnsafeFile(f"the workbook is saved as 'Strict Open XML Spreadsheet': save a new copy ({SAVE_XLSX})")
@@ -211,8 +306,13 @@ def _check_package(zf: zipfile.ZipFile) -> SafetyReport:
         info = _scan_sheet(zf, name, state, path) if path in names else SheetInfo(name, state, 0, 0)
         if info.rows > MAX_ROWS or info.cols > MAX_COLS:
             raise UnsafeFile(
-                f"sheet '{name}' declares {info.rows} rows x {info.cols} columns; the limit is {MAX_ROWS} x {MAX_COLS}: "
-                "delete the unused rows and columns (or copy the data into a fresh workbook)"
+                f"sheet '{name}' has content up to row {info.rows}, column {info.cols}; the limit is {MAX_ROWS} rows x "
+                f"{MAX_COLS} columns: delete the unused rows and columns (or copy the data into a fresh workbook)"
+            )
+        if info.declared[0] > MAX_ROWS or info.declared[1] > MAX_COLS:
+            report.notes.append(
+                f"sheet '{name}' is formatted to row {info.declared[0]}, column {info.declared[1]}, but holds content only up "
+                f"to row {info.rows}, column {info.cols}; it was read up to there"
             )
         _hidden_note(report, name, state)
         report.sheets.append(info)
@@ -239,6 +339,13 @@ def _check_ods(zf: zipfile.ZipFile) -> SafetyReport:
         raise UnsafeFile(
             "the workbook is password-protected: in LibreOffice use File > Save As and untick 'Save with password', then send it "
             "again"
+        )
+    embedded = sorted(n for n in names if n.startswith(("Object ", "ObjectReplacements/")))
+    if embedded:
+        raise UnsafeFile(
+            f"the workbook has a file or object embedded in it ({embedded[0].split('/')[0]}), which we do not accept "
+            "because it could hide a program: delete the object from the sheet, save, and send the workbook again; send a "
+            "document you want to give as evidence as a separate attachment"
         )
     if any(n.startswith(("Basic/", "Scripts/")) and not n.endswith("/") for n in names):
         raise UnsafeFile(f"the workbook contains macros, which we do not accept: save a copy without them ({SAVE_XLSX})")
@@ -334,9 +441,16 @@ def _submitter(zf: zipfile.ZipFile, names: set[str]) -> str | None:
 
 
 def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetInfo:
-    """Stream the sheet XML once: declared dimension, furthest row and column present, merged ranges."""
+    """Stream the sheet XML once: declared dimension, the real used range, merged ranges, error and formula cells.
+
+    The real used range is the furthest cell holding something (a value, inline text or a formula): a sheet
+    formatted down to row 1,048,576 with five rows typed is five rows, as python-calamine reads it (it skips
+    cells without a value). A cell whose end is cut by the chunk boundary counts as used (never too small).
+    """
     declared_rows = declared_cols = max_row = max_col = 0
     merged: list[tuple[int, int, int, int]] = []
+    errors: dict[tuple[int, int], str] = {}
+    formulas: dict[tuple[int, int], tuple[str, bool]] = {}
     tail = b""
     first = True
     with zf.open(path) as f:
@@ -348,17 +462,25 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetI
                     last = m.group(1).decode().split(":")[-1]
                     declared_rows, declared_cols = _cell(last)
                 first = False
-            for m in _ROW.finditer(buf):
-                max_row = max(max_row, int(m.group(1)))
             for m in _CELL.finditer(buf):
-                max_col = max(max_col, column_number(m.group(1).decode()))
-                max_row = max(max_row, int(m.group(2)))
+                if m.group(4) or _EMPTY_CELL.match(buf, m.end()):
+                    continue  # <c r="X9" s="3"/>: formatting only
+                row, col = int(m.group(3)), column_number(m.group(2).decode())
+                max_row, max_col = max(max_row, row), max(max_col, col)
+                end = _CELL_END.search(buf, m.end(), m.end() + 4096)
+                if end is None or len(errors) + len(formulas) >= MAX_CELL_FINDINGS:
+                    continue
+                body = buf[m.end() : end.start()]
+                if b' t="e"' in m.group(1):
+                    v = _ERROR_VALUE.search(body)
+                    errors[(row, col)] = v.group(1).decode("utf-8", "replace") if v else "#ERROR"
+                elif formula := _FORMULA.match(body):
+                    has_result = _VALUE.search(body) is not None
+                    formulas[(row, col)] = ("=" + html.unescape((formula.group(1) or b"").decode("utf-8", "replace")), has_result)
             for m in _MERGE.finditer(buf):
                 a, b = m.group(1).decode().split(":")
                 (r1, c1), (r2, c2) = _cell(a), _cell(b)
                 merged.append((r1, c1, r2, c2))
-            tail = buf[-200:]  # a tag cut by the chunk boundary is seen whole next time
-    merged = sorted(set(merged))
-    max_row = max([max_row, *(m[2] for m in merged)])
-    max_col = max([max_col, *(m[3] for m in merged)])
-    return SheetInfo(name, state, max(declared_rows, max_row), max(declared_cols, max_col), merged)
+            tail = buf[-4096:]  # a tag cut by the chunk boundary is seen whole next time
+    info = SheetInfo(name, state, max_row, max_col, sorted(set(merged)), (declared_rows, declared_cols), errors, formulas)
+    return info
