@@ -166,7 +166,13 @@ class Sweep:
         """Process ``files`` (listed before the lock: some may be gone when it is ours)."""
         with SweepLock(self.paths.root):
             self._remove_temporaries()
-            return self._run(files)
+            return self._run([*files, *self._take_documents()])
+
+    def _take_documents(self) -> list[Path]:
+        """Documents dropped in folders in the inbox, kept before any workbook is read; workbooks found in them."""
+        from reaccreditation.documents.folder import take_deliveries
+
+        return take_deliveries(self.org, self.engine, self.paths)
 
     def _remove_temporaries(self) -> None:
         """Temporary files of a sweep that was killed mid-write (``write_atomic``); only intake writes here.
@@ -586,7 +592,7 @@ def sweep_inbox(
     An empty inbox reads nothing else: not the config, not Great Expectations (~8 s to import).
     """
     files = inbox_files(paths.inbox)
-    if not files:
+    if not files and not any(p.is_dir() for p in (paths.inbox.iterdir() if paths.inbox.is_dir() else ())):
         return summary([]) | {"data_docs": None}
     from reaccreditation.intake.gx_validation import Validator
 
