@@ -149,7 +149,7 @@ def test_no_workbook_gets_a_specific_threaded_answer(run, imap, org):  # type: i
         assert answer["Auto-Submitted"] == "auto-replied"
     assert "nothing was attached" in first.get_body(("plain",)).get_content()
     text = second.get_body(("plain",)).get_content()
-    assert "none of its attachments is an evidence workbook" in text and "policy.pdf" in text
+    assert "We kept your documents as evidence, but no evidence workbook came with them" in text and "policy.pdf" in text
     assert run() == {"answers_sent": 0}  # never answered twice
 
 
@@ -197,8 +197,8 @@ def test_several_zipped_nested_and_forwarded_workbooks(run, imap, org):  # type:
     ]
     atts = _rows(run.engine, mailbox_attachment)
     assert {(a["filename"], a["handling"]) for a in atts} >= {
-        ("cover.pdf", "not_evidence"),
-        ("readme.txt", "not_evidence"),
+        ("cover.pdf", "refused_document"),  # b"%PDF" is not a PDF: refused with why
+        ("readme.txt", "document"),
         ("evidence.zip", "refused"),
     }
     assert next(a for a in atts if a["filename"] == "housing-zipped.xlsx")["container"] == "zip: evidence.zip"

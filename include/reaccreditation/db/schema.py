@@ -318,3 +318,41 @@ mailbox_attachment = Table(
     Column("receipt_id", ForeignKey("intake_receipt.id")),  # set once the sweep recorded it
     UniqueConstraint("mailbox_message_id", "position", name="uq_mailbox_attachment_position"),
 )
+
+# --- evidence documents (migration 0008) ---------------------------------------------------------------
+# Every document a department sent beside its workbook (mail attachment, zip member, delivery folder),
+# kept content-addressed or refused with a reason; "version" counts earlier copies under the same name.
+evidence_document = Table(
+    "evidence_document",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer, nullable=False, index=True),
+    Column("department_id", String(100), nullable=False, index=True),
+    Column("filename", Text, nullable=False),
+    Column("match_name", Text, nullable=False),  # the file name folded for matching (case, spacing)
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", Integer, nullable=False),
+    Column("content_type", String(255)),
+    Column("status", String(20), nullable=False),  # kept | refused
+    Column("reason", Text),  # why it was refused
+    Column("stored_path", Text),  # documents/<sha[:2]>/<sha><suffix> (kept) or the quarantine folder
+    Column("source", String(20), nullable=False),  # imap | inbox
+    Column("mailbox_message_id", ForeignKey("mailbox_message.id")),
+    Column("message_key", String(255)),
+    Column("container", Text),
+    Column("version", Integer, nullable=False, default=1),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("department_id", "assessment_year", "match_name", "sha256", name="uq_evidence_document_content"),
+)
+
+# The last link check of each web link an evidence row names (migration 0008).
+link_check = Table(
+    "link_check",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("status", String(20), nullable=False),  # working | broken | not_checked
+    Column("detail", Text, nullable=False),
+    Column("http_status", Integer),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -131,10 +132,47 @@ def write_returns(org: Organisation, inbox_folder: Path, seed: int = 7) -> dict[
                 target["evidence_type"] = None
             entry["mistakes"].append({"kind": kind, "element_id": target["element_id"]})
             entry["rows"] = len(rows)
+        entry["documents"] = _documents(
+            org, dept, rows, inbox_folder / Path(entry["file"]).stem, random.Random(f"{seed}-{dept.id}")
+        )
         request = RequestWorkbook(org, dept).to_bytes()
         write_atomic(inbox_folder / entry["file"], fill(request, rows))
         planted["departments"][dept.id] = entry
     write_json(inbox_folder.parent / "planted_returns.json", planted)
+    return planted
+
+
+def _documents(
+    org: Organisation, dept: Department, rows: list[dict[str, Any]], folder: Path, rng: random.Random
+) -> dict[str, Any]:
+    """Each row names a small real PDF dropped in a folder beside the workbook, except what is planted.
+
+    About one department in three leaves one row with only its intranet link (not checked: no document, no
+    working link) and one in four names a PDF it forgets to send; ``rows`` are changed in place.
+    """
+    from reaccreditation.demo.documents import pdf
+
+    planted: dict[str, Any] = {"sent": [], "missing": [], "link_only": []}
+    real = [r for r in rows if r["element_id"] in dept.elements]
+    link_only = rng.choice(real)["element_id"] if real and rng.random() < 0.35 else None
+    forgotten = rng.choice(real)["element_id"] if real and rng.random() < 0.25 else None
+    for row in rows:
+        element_id = row["element_id"]
+        if element_id == link_only:
+            planted["link_only"].append(element_id)
+            continue
+        title = re.sub(r'[\\/:*?"<>|,;]+', "-", row["evidence_title"].split(" (")[0][:40]).strip(" .-")
+        name = f"{element_id.replace('.', '-')} {title}.pdf"
+        row["link"] = name
+        if element_id == forgotten and element_id not in planted["missing"]:
+            planted["missing"].append(element_id)
+            continue
+        when = row["evidence_date"]
+        write_atomic(
+            folder / name,
+            pdf(row["evidence_title"], f"{org.organisation.name}: {dept.name}", f"Element {element_id}", f"Dated {when}"),
+        )
+        planted["sent"].append(name)
     return planted
 
 

@@ -242,17 +242,24 @@ def year_on_year(
     return tuple(out)
 
 
+def _broken(evidence: Iterable[Evidence], broken: Mapping[str, str]) -> tuple[tuple[str, str, str], ...]:
+    found = {(e.department_id, e.link, broken[e.link]) for e in evidence if e.link and e.link in broken}
+    return tuple(sorted(found))  # type: ignore[arg-type]
+
+
 def analyse(
     org: Organisation,
     evidence_rows: Iterable[Evidence | Mapping[str, Any]],
     submissions: Iterable[Submission | Mapping[str, Any]],
     outcomes: Iterable[Outcome | Mapping[str, Any]],
     today: date,
+    broken_links: Mapping[str, str] | None = None,
 ) -> Snapshot:
     """The readiness of every element for this year's assessment, as the gap rules see it on ``today``.
 
     ``evidence_rows`` are the register rows for the assessment year (rows no longer current, of another
-    year or for an element the standard lacks are ignored); ``submissions`` and ``outcomes`` may span years.
+    year or for an element the standard lacks are ignored); ``submissions`` and ``outcomes`` may span years;
+    ``broken_links``: link -> what the link check found wrong with it.
     """
     standard = org.standard
     year = org.assessment.year
@@ -287,6 +294,7 @@ def analyse(
             return_deadline=org.return_deadline,
             today=today,
             quality_team=quality_team,
+            broken_links=_broken(by_element.get(element.id, ()), broken_links) if broken_links else (),
         )
         reasons = [reason for rule in RULES for reason in rule(facts)]
         forecast, because = _forecast(standard, reasons)

@@ -20,7 +20,9 @@ def analyse_and_store(org: Organisation, engine: Engine, today: date, run_id: st
     from reaccreditation.gaps.store import forecast_accuracy, load_inputs, readiness_history, save_snapshot
 
     inputs = load_inputs(engine, org.assessment.year)
-    snapshot = analyse(org, inputs["evidence"], inputs["submissions"], inputs["outcomes"], today)
+    from reaccreditation.links.store import broken
+
+    snapshot = analyse(org, inputs["evidence"], inputs["submissions"], inputs["outcomes"], today, broken(engine))
     snapshot_id = save_snapshot(engine, snapshot, dag_id=DAG_ID, run_id=run_id)
     trend = [{**h, "as_of": h["as_of"].isoformat()} for h in readiness_history(engine, org.assessment.year)]
     accuracy = forecast_accuracy(engine, org, inputs["outcomes"])  # the forecast checked against past years

@@ -37,6 +37,7 @@ class ElementFacts:
     return_deadline: date
     today: date
     quality_team: tuple[Contact, ...] = ()
+    broken_links: tuple[tuple[str, str, str], ...] = ()  # (department, link, what is wrong) of this element's evidence
     fresh: tuple[Evidence, ...] = field(init=False)  # evidence dated on or after the window start
 
     def __post_init__(self) -> None:
@@ -172,6 +173,14 @@ def compliance_plus(f: ElementFacts) -> list[Reason]:
     return out
 
 
+def broken_link(f: ElementFacts) -> list[Reason]:
+    """A link the assessor will follow and find dead (the link check's verdict): fix it before the desk review."""
+    out = []
+    for department, url, detail in f.broken_links:
+        out.append(f.reason("broken_link", "risk", f"Evidence link does not work: {url} ({detail})", [department]))
+    return out
+
+
 # Per-element rules, in the order their reasons are listed. The standard's pass rules (Charter Mark's
 # partial limits, 70% met, no major non-compliance) need the whole criterion's forecast, so they run
 # after these (analysis.criterion_pass_rules).
@@ -182,5 +191,6 @@ RULES: tuple[Rule, ...] = (
     self_rated_below_compliance,
     open_action,
     workbook_not_returned,
+    broken_link,
     compliance_plus,
 )

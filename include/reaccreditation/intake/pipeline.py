@@ -194,7 +194,13 @@ class Sweep:
         """Process ``files`` (listed before the lock: some may be gone when it is ours)."""
         with SweepLock(self.paths.root):
             self._remove_temporaries()
-            return self._run(files)
+            return self._run([*files, *self._take_documents()])
+
+    def _take_documents(self) -> list[Path]:
+        """Documents dropped in folders in the inbox, kept before any workbook is read; workbooks found in them."""
+        from reaccreditation.documents.folder import take_deliveries
+
+        return take_deliveries(self.org, self.engine, self.paths)
 
     def _remove_temporaries(self) -> None:
         """Temporary files of a sweep that was killed mid-write (``write_atomic``); only intake writes here.
@@ -481,6 +487,7 @@ class Sweep:
         outcome.elements = len({r["element_id"] for r in accepted})
         dept = self.departments[outcome.department_id]  # type: ignore[index]
         covered = {r["element_id"] for r in accepted}
+        documents, document_issues = self._documents(item, accepted)
         ordered = sorted(issues, key=lambda i: (i.row, i.key or ""))
         outcome.details = {
             "issues": [
@@ -496,20 +503,19 @@ class Sweep:
             "issue_count": len(issues),
             "notes": returned.notes
             + ([f"columns not recognised and ignored: {', '.join(returned.unknown_headers)}"] if returned.unknown_headers else [])
-            + changes.notes(returned, [*returned.changes, *changes.frame_changes(returned, recs)], accepted_rows),
+            + changes.notes(returned, [*returned.changes, *changes.frame_changes(returned, recs)], accepted_rows)
+            + [i.located(returned.sheet, returned.header_text(i.key) if i.key else None) for i in document_issues]
+            + documents.notes,
+            "documents": {str(row): shas for row, shas in documents.tied.items()},
             "elements_without_evidence": [e for e in dept.elements if e not in covered],
             "failed_elements": sorted({r["element_id"] for r in recs if r["row_number"] in bad_rows and r["element_id"]}),
             "elements": outcome.elements,
             "sheet": returned.sheet,
         }
-        if not issues:
-            outcome.status = "accepted"
-            outcome.message = f"accepted: {len(accepted)} evidence items for {outcome.elements} elements"
-        else:
-            outcome.status = "partial" if accepted else "rejected"
+        if issues or document_issues:
             from reaccreditation.intake.annotate import annotate  # openpyxl: not at DAG parse time
 
-            annotated = annotate(item.data, returned, issues, item.report.encoding)
+            annotated = annotate(item.data, returned, [*issues, *document_issues], item.report.encoding)
             target = (
                 self.paths.output
                 / str(outcome.assessment_year)
@@ -518,6 +524,11 @@ class Sweep:
                 / f"{outcome.sha256[:12]}-{Path(safe_name(outcome.original_name)).stem}-annotated.xlsx"
             )
             outcome.annotated_path = str(write_atomic(target, annotated))
+        if not issues:
+            outcome.status = "accepted"
+            outcome.message = f"accepted: {len(accepted)} evidence items for {outcome.elements} elements"
+        else:
+            outcome.status = "partial" if accepted else "rejected"
             outcome.message = (
                 f"{len(accepted)} of {len(recs)} evidence rows accepted; {outcome.rows_rejected} row(s) need correcting "
                 f"({len(issues)} problem(s))"
@@ -525,6 +536,33 @@ class Sweep:
                 else f"not accepted: all {len(recs)} evidence rows have problems ({len(issues)} in total)"
             )
         return self._commit(item.path, item.data, outcome)
+
+    def _documents(self, item: Prepared, accepted: list[dict[str, Any]]) -> tuple[Any, list[Issue]]:
+        """Rows naming a document that never arrived (commented in the workbook, the row still counts); broken links."""
+        from reaccreditation.documents.pipeline import workbook_findings
+        from reaccreditation.links.pipeline import broken_notes
+
+        found = workbook_findings(
+            self.engine,
+            year=item.outcome.assessment_year or self.org.assessment.year,
+            department_id=str(item.outcome.department_id),
+            workbook_sha=item.outcome.sha256,
+            workbook_name=item.outcome.original_name,
+            rows=accepted,
+        )
+        issues = [
+            Issue(
+                item.key,
+                row,
+                "link",
+                f"names the document {name!r}, which we have not received: attach it to a reply (or put a link here)",
+                "document_missing",
+            )
+            for row, name in found.missing
+        ]
+        header = item.returned.header_text("link") or "Link or file name"
+        found.notes += broken_notes(self.engine, self.org, accepted, item.returned.sheet, header)
+        return found, issues
 
     def _archive(self, data: bytes, sha: str, name: str) -> Path:
         target = self.paths.archive / sha[:2] / (sha + Path(name).suffix.lower())
@@ -702,7 +740,7 @@ def sweep_inbox(
     An empty inbox reads nothing else: not the config, not Great Expectations (~8 s to import).
     """
     files = inbox_files(paths.inbox)
-    if not files:
+    if not files and not any(p.is_dir() for p in (paths.inbox.iterdir() if paths.inbox.is_dir() else ())):
         return summary([]) | {"data_docs": None}
     from reaccreditation.intake.gx_validation import Validator
 

@@ -186,7 +186,7 @@ def build_reply(
     }[status]
     attachments = []
     attachment_path = None
-    if status in ("partial", "rejected") and sub.get("annotated_path") and Path(sub["annotated_path"]).exists():
+    if status in ("accepted", "partial", "rejected") and sub.get("annotated_path") and Path(sub["annotated_path"]).exists():
         attachment_path = sub["annotated_path"]
         stem = Path(sub["original_name"]).stem
         attachments.append(Attachment(f"{stem}-to-correct.xlsx", Path(attachment_path).read_bytes(), XLSX))

@@ -173,14 +173,18 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
     for part in sorted_parts.workbooks:
         position += 1
         _to_intake(ctx, row_id, position, part, decision.department_id)
-    for part in sorted_parts.other:
+    documents = _documents(ctx, row_id, incoming, decision.department_id, sorted_parts.other, received_at)
+    for part, doc in zip(sorted_parts.other, documents, strict=True):
         position += 1
-        _record(ctx, row_id, position, part, "not_evidence")
+        _record(ctx, row_id, position, part, "document" if doc["status"] == "kept" else "refused_document")
     for part, _why in sorted_parts.refused:
         position += 1
         _record(ctx, row_id, position, part, "refused")
     details: dict[str, Any] = {
-        "files": [_describe(p) + " (not read: not a workbook)" for p in sorted_parts.other]
+        "files": [
+            _describe(p) + (" (kept as an evidence document)" if d["status"] == "kept" else f": not kept, {d['reason']}")
+            for p, d in zip(sorted_parts.other, documents, strict=True)
+        ]
         + [f"{_describe(p)}: not opened, {why}" for p, why in sorted_parts.refused],
         "found_by": decision.found_by,
         "role": decision.role,
@@ -195,6 +199,12 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
         details["advice"] = (
             "Please reply again with the evidence workbook itself attached (the .xlsx file from your request email), not in a "
             "zip file."
+        )
+    elif any(d["status"] == "kept" for d in documents):
+        details["headline"] = "We kept your documents as evidence, but no evidence workbook came with them."
+        details["advice"] = (
+            "Please reply with the evidence workbook from your request email attached, naming each document in its row's "
+            "'Link or file name' column, so the assessor sees which element each document supports."
         )
     elif incoming.parts:
         details["headline"] = (
@@ -220,6 +230,26 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
         **common,
     )
     return "no_workbook"
+
+
+def _documents(
+    ctx: Context, row_id: int, incoming: Incoming, department_id: str | None, parts: list[Part], received_at: datetime
+) -> list[dict[str, Any]]:
+    """Keep (or refuse, with why) each attachment that is not a workbook: the evidence documents."""
+    from reaccreditation.documents.pipeline import keep_parts
+    from reaccreditation.documents.store import Delivery
+
+    if not parts:
+        return []
+    delivery = Delivery(
+        ctx.org.assessment.year,
+        department_id or "unknown",
+        "imap",
+        received_at,
+        mailbox_message_id=row_id,
+        message_key=incoming.message_key,
+    )
+    return keep_parts(ctx.engine, ctx.paths, delivery, [(p.filename, p.data, p.container) for p in parts])
 
 
 def _rsvp(ctx: Context, row_id: int, incoming: Incoming, common: dict[str, Any]) -> str | None:

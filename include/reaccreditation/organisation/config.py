@@ -86,6 +86,9 @@ class Schedule(_Model):
     outcome_days_after: int = Field(
         default=10, ge=0, le=60, description="days after the last assessment day by which the outcome is entered"
     )
+    portfolio_days_before: int = Field(
+        default=21, ge=1, le=120, description="when the evidence portfolio is built and, once signed off, sent to the assessor"
+    )
     desk_review_days_before: int = Field(
         default=14, ge=0, le=120, description="when the assessor's desk review reads the uploaded evidence (forecast accuracy)"
     )
@@ -145,6 +148,19 @@ class Approvals(_Model):
         return self
 
 
+class Portfolio(_Model):
+    """The assessor's evidence portfolio and the link check behind it (docs/portfolio.md)."""
+
+    internal_hosts: tuple[str, ...] = Field(
+        default=(), description="hosts only reachable inside the organisation (and their subdomains): links there are not checked"
+    )
+    link_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    link_concurrency: int = Field(default=8, ge=1, le=64)
+    download_days_after: int = Field(
+        default=14, ge=0, le=120, description="the assessor's download link expires this many days after the last assessment day"
+    )
+
+
 class OrganisationInfo(_Model):
     name: Name
     short_name: Name
@@ -163,6 +179,7 @@ class Organisation(_Model):
     travel: tuple[Travel, ...] = ()
     timetable: TimetableConfig | None = None  # the assessment timetable (docs/timetable.md)
     approvals: Approvals = Approvals()  # sign-off in the Airflow UI (docs/approvals.md)
+    portfolio: Portfolio = Portfolio()  # the assessor's evidence portfolio (docs/portfolio.md)
 
     @model_validator(mode="after")
     def _unique(self) -> Organisation:
