@@ -176,7 +176,7 @@ class Api:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def wait_task(self, run_id: str, task_id: str, states: set[str], timeout: float = 150) -> str:
+    def wait_task(self, run_id: str, task_id: str, states: set[str], timeout: float = 300) -> str:
         deadline = time.monotonic() + timeout
         while True:
             state = self.ti(run_id, task_id)["state"]
@@ -186,7 +186,7 @@ class Api:
             assert time.monotonic() < deadline, f"{task_id} still {state}"
             time.sleep(1)
 
-    def wait_run(self, run_id: str, timeout: float = 150) -> str:
+    def wait_run(self, run_id: str, timeout: float = 300) -> str:
         deadline = time.monotonic() + timeout
         while True:
             state = httpx.get(f"{self.base}/api/v2/dags/{DAG}/dagRuns/{run_id}", headers=self.headers, timeout=30).json()["state"]

@@ -565,6 +565,9 @@ class Sweep:
         return found, issues
 
     def _archive(self, data: bytes, sha: str, name: str) -> Path:
+        """Content-addressed by the bytes' own SHA-256: an empty file is known by its name and time
+        (``content_key``), but its archived copy is still named for what it holds."""
+        sha = sha256_bytes(data)
         target = self.paths.archive / sha[:2] / (sha + Path(name).suffix.lower())
         if not target.exists():
             write_atomic(target, data)
