@@ -105,6 +105,15 @@ def add_attachment(engine: Engine, row_id: int, position: int, **values: Any) ->
     return attachment(engine, row_id, position)  # type: ignore[return-value]
 
 
+def sent_by_us(engine: Engine, message_id: str) -> bool:
+    """Whether this Message-ID is one of ours: every message the pipeline sends is in the outbox log first.
+
+    A Message-ID that merely looks like ours (our tag, our domain) proves nothing: anyone can write it.
+    """
+    with engine.connect() as conn:
+        return conn.execute(select(outbound_message.c.id).where(outbound_message.c.message_id == message_id)).first() is not None
+
+
 def thread_departments(engine: Engine, ids: list[str]) -> list[str]:
     """Departments of our own emails (requests, reminders, replies) with one of these Message-IDs."""
     if not ids:
