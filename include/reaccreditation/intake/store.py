@@ -197,8 +197,8 @@ def _hold(conn: Connection, outcome: Outcome, changed: dict[str, Any]) -> bool:
     outcome.details["changes"] = changed  # what it would change: shown even when it replaces nothing current
     outcome.status = HELD
     outcome.message = (
-        f"{outcome.message}; held for the quality team's confirmation before it replaces anything, because the "
-        f"department's current version was sent by {last.submitter} ({long_date(last.received_at)}): nothing has changed yet"
+        f"held for the quality team's confirmation, nothing has changed yet ({outcome.message}); the department's "
+        f"current version was sent by {last.submitter} on {long_date(last.received_at)}"
     )
     return True
 
