@@ -85,6 +85,10 @@ def test_a_new_senders_version_is_held_and_every_change_is_told(airflow_db, proj
     with engine.connect() as conn:
         held = conn.execute(select(submission).order_by(submission.c.id.desc())).first()
     assert (held.status, held.version, held.rows_accepted, held.submitter) == ("held", 0, 1, second[1])
+    assert (
+        held.source == "imap"
+        and held.details["mail"]["authentication"] == f"DMARC pass for {second[1].split('@')[1]} ({AUTHSERV})"
+    )
     assert _current(engine) == before  # nothing of the department's replaced
     messages = outbox.messages()
     [to_dept] = [m for m in messages if second[1] in _addresses(m)]

@@ -139,6 +139,7 @@ def link_receipts(engine: Engine) -> int:
                 mailbox_message.c.sender,
                 mailbox_message.c.eml_path,
                 mailbox_message.c.subject,
+                mailbox_message.c.details.label("mail_details"),
             )
             .join(mailbox_message, mailbox_attachment.c.mailbox_message_id == mailbox_message.c.id)
             .where(and_(mailbox_attachment.c.handling == "intake", mailbox_attachment.c.receipt_id.is_(None)))
@@ -174,6 +175,7 @@ def link_receipts(engine: Engine) -> int:
                     "eml": a.eml_path,
                     "attachment": a.filename,
                     "container": a.container,
+                    "authentication": (a.mail_details or {}).get("authentication"),  # the mail server's verdict on From
                 }
                 conn.execute(
                     update(submission)
