@@ -151,7 +151,7 @@ class MailAuthentication(_Model):
     @model_validator(mode="after")
     def _one_host(self) -> MailAuthentication:
         if self.authserv_id is not None and any(c in self.authserv_id for c in " ;\t\r\n"):
-            raise ValueError("mailbox.authentication.authserv_id: one host name, e.g. mail.example.org (no spaces or ';')")
+            raise ValueError("authserv_id must be one host name, e.g. mail.example.org (no spaces or ';')")
         return self
 
 
