@@ -4,6 +4,7 @@ the way a mail client builds them."""
 
 from __future__ import annotations
 
+import email
 import imaplib
 import json
 import os
@@ -13,6 +14,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -111,3 +114,34 @@ def org(demo):  # type: ignore[no-untyped-def]
     from reaccreditation.organisation.config import load_organisation
 
     return load_organisation(demo["config"], today=TODAY)
+
+
+class Sent(list):
+    def __call__(self, msg: EmailMessage) -> None:
+        self.append(email.message_from_bytes(msg.as_bytes(), policy=policy.default))
+
+
+@pytest.fixture
+def run(imap, project_db, org, tmp_path):  # type: ignore[no-untyped-def]
+    """One mailbox pass as the DAG task does it (own IMAP login), returning (counts, answers sent)."""
+    from reaccreditation.db import make_engine
+    from reaccreditation.mailbox.imap import Mailbox, MailboxSettings
+    from reaccreditation.mailbox.process import Context, collect, own_addresses, send_answers
+    from reaccreditation.settings import Paths
+
+    engine = make_engine(project_db)
+    paths = Paths(tmp_path / "data")
+    sent = Sent()
+
+    def once(**settings: object) -> dict:
+        client = imap.client()
+        try:
+            ctx = Context(org, engine, paths, "test", own_addresses(org))
+            counts = collect(Mailbox(client, MailboxSettings(**settings)), ctx)  # type: ignore[arg-type]
+            counts["answers_sent"] = send_answers(ctx, sent)
+            return counts
+        finally:
+            client.logout()
+
+    once.engine, once.paths, once.sent = engine, paths, sent  # type: ignore[attr-defined]
+    return once

@@ -71,3 +71,20 @@ def contact(org: Organisation, dept_id: str, n: int = 0) -> tuple[str, str]:
 
 def raw(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=POLICY.clone(linesep="\r\n"))
+
+
+AUTHSERV = "mail.kestrelvale.example.org"  # the demo council's inbound mail server, as a secured config names it
+
+
+def verdict(sender: tuple[str, str] | str, result: str = "pass", authserv: str = AUTHSERV) -> str:
+    """The Authentication-Results header a mail server writes after checking DMARC for ``sender``'s domain."""
+    domain = (sender if isinstance(sender, str) else sender[1]).rsplit("@", 1)[1]
+    return (
+        f"Authentication-Results: {authserv};\r\n\tspf=pass smtp.mailfrom={domain};\r\n\tdkim=pass header.d={domain};"
+        f"\r\n\tdmarc={result} (p=reject) header.from={domain}"
+    )
+
+
+def delivered(data: bytes, *headers: str) -> bytes:
+    """The message as the mail server stores it: ``headers`` added on top, the first topmost."""
+    return b"".join(h.encode() + b"\r\n" for h in headers) + data

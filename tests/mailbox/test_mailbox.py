@@ -2,53 +2,21 @@
 
 from __future__ import annotations
 
-import email
 import hashlib
 import threading
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import mailbox_attachment, mailbox_message, outbound_message
 from reaccreditation.mail.compose import POLICY
-from reaccreditation.mailbox.imap import Mailbox, MailboxSettings
-from reaccreditation.mailbox.process import Context, collect, own_addresses, send_answers
-from reaccreditation.settings import Paths
 
 from .mails import contact, raw, reply, workbook
 
 STRANGER = ("Sam Stranger", "sam@elsewhere.example.net")
-
-
-class Sent(list):
-    def __call__(self, msg: EmailMessage) -> None:
-        self.append(email.message_from_bytes(msg.as_bytes(), policy=policy.default))
-
-
-@pytest.fixture
-def run(imap, project_db, org, tmp_path):  # type: ignore[no-untyped-def]
-    """One mailbox pass as the DAG task does it (own IMAP login), returning (counts, answers sent)."""
-    engine = make_engine(project_db)
-    paths = Paths(tmp_path / "data")
-    sent = Sent()
-
-    def once(**settings: object) -> dict:
-        client = imap.client()
-        try:
-            ctx = Context(org, engine, paths, "test", own_addresses(org))
-            counts = collect(Mailbox(client, MailboxSettings(**settings)), ctx)  # type: ignore[arg-type]
-            counts["answers_sent"] = send_answers(ctx, sent)
-            return counts
-        finally:
-            client.logout()
-
-    once.engine, once.paths, once.sent = engine, paths, sent  # type: ignore[attr-defined]
-    return once
 
 
 def _rows(engine, table):  # type: ignore[no-untyped-def]
@@ -132,6 +100,56 @@ def test_robots_are_never_answered(run, imap, org):  # type: ignore[no-untyped-d
     assert "List-Id" in reasons[2] and "Precedence: bulk" in reasons[3] and "X-Autoreply" in reasons[4]
     assert reasons[5].startswith("bounce") or "report" in reasons[5]
     assert run.sent == [] and not run.paths.inbox.exists()
+
+
+def test_a_message_id_in_our_own_domain_is_answered_unless_we_sent_it(run, imap, org):  # type: ignore[no-untyped-def]
+    """Anyone can write a Message-ID that looks like ours: only one in our outbox log is our own mail."""
+    from reaccreditation.mail.compose import MSGID_TAG
+    from reaccreditation.mail.outbox import send_once
+
+    who, domain = contact(org, "housing"), org.mail_domain
+    ours = reply(org, "housing", ("Kestrel Vale quality team", org.quality_team.mailbox), subject="Evidence request")
+    del ours["Message-ID"]
+    ours["Message-ID"] = f"<1.2.{MSGID_TAG}@{domain}>"
+    send_once(run.engine, lambda m: None, ours, dedupe_key="test:ours", assessment_year=2027, kind="test")
+    lookalikes = []
+    for n, (sender, attachments) in enumerate(
+        [(who, []), (STRANGER, [("housing-evidence-2027.xlsx", workbook(org, "housing"))]), (("Q", org.quality_team.mailbox), [])]
+    ):
+        msg = reply(org, "housing", sender, attachments=attachments)
+        del msg["Message-ID"]
+        msg["Message-ID"] = f"<{n}.9.{MSGID_TAG}@{domain}>"
+        lookalikes.append(msg)
+    imap.append(raw(ours), *(raw(m) for m in lookalikes))
+    assert run() == {"answers_sent": 3, "no_workbook": 1, "own_message": 1, "stranger": 2}
+    answer, stranger, forged_own = run.sent
+    assert answer["In-Reply-To"] == lookalikes[0]["Message-ID"] and [a.addr_spec for a in answer["To"].addresses] == [who[1]]
+    quality = {m.email for m in org.quality_team.members}
+    assert {a.addr_spec for a in stranger["To"].addresses} == quality == {a.addr_spec for a in forged_own["To"].addresses}
+    assert "not a message this system sent" in forged_own.get_body(("plain",)).get_content()
+
+
+def test_a_from_that_parsers_read_differently_is_a_stranger(run, imap, org):  # type: ignore[no-untyped-def]
+    """``grace@council <attacker@evil>``: lenient parsing reads the council address; strict parsing refuses it."""
+    who = contact(org, "housing")
+    data = workbook(org, "housing")
+    froms = [
+        f"{who[1]} <attacker@evil.example>",
+        f"{who[0]} <{who[1]}> <attacker@evil.example>",
+        f"{who[1]}, attacker@evil.example",
+    ]
+    for value in froms:
+        msg = reply(org, "housing", who, attachments=[("housing-evidence-2027.xlsx", data)])
+        msg.replace_header("From", value)
+        imap.append(raw(msg))
+    two_froms = reply(org, "housing", who, attachments=[("housing-evidence-2027.xlsx", data)])
+    imap.append(raw(two_froms).replace(b"From: ", b"From: attacker@evil.example\r\nFrom: ", 1))
+    assert run() == {"answers_sent": 4, "stranger": 4}
+    assert not run.paths.inbox.exists()  # nothing reached intake
+    reasons = [r["reason"] for r in _rows(run.engine, mailbox_message)]
+    assert "malformed" in reasons[0] and "malformed" in reasons[1] and "2 addresses" in reasons[2], reasons
+    assert "2 From headers" in reasons[3]
+    assert all(who[1] not in str(m["To"]) for m in run.sent)
 
 
 def test_no_workbook_gets_a_specific_threaded_answer(run, imap, org):  # type: ignore[no-untyped-def]

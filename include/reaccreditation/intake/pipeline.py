@@ -275,6 +275,7 @@ class Sweep:
         sent = sent_by(self.engine, sha, display_name(path), received)
         authorised = sent["department_id"] if sent else None
         outcome.submitter = sent["sender"] if sent else "the inbox folder (the quality team)"
+        outcome.by_mail = sent is not None  # the mailbox's authenticated sender: a new one's version is held
         try:
             report = check_file(display_name(path), data)
             returned = read_return(display_name(path), data, report)
@@ -431,7 +432,7 @@ class Sweep:
             + (f" ({' '.join(str(failure).split())[:200]})" if failure is not None else ""),
             f"a department id in the file name '{outcome.original_name}': none of the {len(self.departments)} departments' "
             "ids appears in it",
-            f"the author saved in the file: {outcome.submitter or 'none recorded'} (not used to identify: anyone can set it)",
+            f"who sent it: {outcome.submitter or 'not known'} (the author saved in the file is never used: anyone can set it)",
         ]
 
     def _identify_by_name(self, outcome: Outcome) -> None:

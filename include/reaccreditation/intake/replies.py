@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,10 @@ def _headline(sub: dict[str, Any], status: str, dept_name: str | None) -> str:
 
 
 def reply_key(department_ids: set[str], sub: dict[str, Any], status: str, receipt_id: int | None) -> str:
-    """The outbox dedupe key of the reply to one receipt (what :func:`build_reply` uses)."""
-    suffix = f":receipt:{receipt_id}" if status == "duplicate" else ""
+    """The outbox dedupe key of the reply to one receipt (what :func:`build_reply` uses).
+
+    A held version's reply has its own key, so the reply once it is confirmed is owed (and sent) again."""
+    suffix = f":receipt:{receipt_id}" if status == "duplicate" else ":held" if status == "held" else ""
     to_quality = (sub.get("department_id") or "") not in department_ids or (sub.get("details") or {}).get("internal_error")
     return f"intake:{sub['sha256']}{suffix}{':quality' if to_quality else ''}"
 
@@ -55,8 +58,38 @@ def _refused(sub: dict[str, Any]) -> dict[str, Any] | None:
     return (sub.get("details") or {}).get("refused_claim")
 
 
-def quality_key(sub: dict[str, Any]) -> str:
-    return f"intake:{sub['sha256']}:quality"
+def _held(sub: dict[str, Any], status: str) -> dict[str, Any] | None:
+    """A version waiting for the quality team's confirmation: they are told as well."""
+    return (sub.get("details") or {}).get("held") if status == "held" else None
+
+
+def change_lines(changes: dict[str, Any] | None) -> tuple[str, list[str]]:
+    """(whose versions it replaces, one line per element) of a version's change summary."""
+    from reaccreditation.render import long_date
+
+    if not changes:
+        return "", []
+    replacing = "; ".join(
+        f"version {v['version']} sent by {v['submitter']} ({long_date(datetime.fromisoformat(v['received']))})"
+        for v in changes.get("replacing", [])
+    )
+    lines = []
+    for e in changes.get("elements", []):
+        if not e["before"]:
+            line = f"element {e['element']}: {e['after']} item(s) added (it had none)"
+        else:
+            line = f"element {e['element']}: its {e['before']} current item(s) replaced by {e['after']}"
+            if e["added"]:
+                line += "; new: " + ", ".join(f"'{t}'" for t in e["added"])
+            if e["removed"]:
+                line += "; no longer listed: " + ", ".join(f"'{t}'" for t in e["removed"])
+        lines.append(line)
+    return replacing or "nothing current", lines
+
+
+def quality_key(sub: dict[str, Any], status: str) -> str:
+    """The key of the quality team's notice beside a department's reply (a refused or a held file)."""
+    return reply_key(set(), sub, status, None)
 
 
 def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
@@ -85,7 +118,8 @@ def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
     for row in rows:
         sub = dict(row._mapping)
         status = "duplicate" if sub["outcome"] == "duplicate" else sub["status"]
-        keys = {reply_key(ids, sub, status, sub["receipt_id"])} | ({quality_key(sub)} if _refused(sub) else set())
+        notify = _refused(sub) or _held(sub, status)
+        keys = {reply_key(ids, sub, status, sub["receipt_id"])} | ({quality_key(sub, status)} if notify else set())
         if not keys <= claimed:
             owed.append({"submission_id": sub["id"], "receipt_id": sub["receipt_id"], "status": status, "name": sub["name"]})
     return owed
@@ -118,7 +152,7 @@ def send_replies(
         if thread is not None:
             reply = thread(item, sub, reply)
         replies = [reply]
-        if _refused(sub) and item["status"] != "duplicate":
+        if (_refused(sub) and item["status"] != "duplicate") or _held(sub, item["status"]):
             replies.append(build_reply(org, sub | {"department_id": None}, status=item["status"], receipt_id=None))
         for one in replies:
             sent += send_once(
@@ -164,13 +198,19 @@ def build_reply(
         "refused": _refused(sub),
         "reader_error": details.get("reader_error") if dept is None else None,
         "tried": details.get("tried", []),
+        "held": details.get("held") if status == "held" else None,
+        "confirmed": (details.get("held") or {}).get("confirmed_by") if status != "held" else None,
+        "submission_id": sub["id"],
     }
+    ctx["replacing"], ctx["changes"] = change_lines(details.get("changes") if status in ("accepted", "partial", "held") else None)
+    ctx["changes_by"] = (details.get("changes") or {}).get("by") or sub.get("submitter") or "-"
     short = org.organisation.short_name
     key = reply_key(set(departments), sub, status, receipt_id)
     if dept is None or details.get("internal_error"):
+        what = "new version held for your confirmation" if ctx["held"] else "evidence return needs the quality team"
         draft = Draft(
             to=[address(m.name, m.email) for m in org.quality_team.members],
-            subject=f"{short}: evidence return needs the quality team: {ctx['file_name']}",
+            subject=f"{short}: {what}: {ctx['file_name']}",
             text=render("intake_quality.txt", r=ctx),
             html=render("intake_quality.html", r=ctx),
             sender=sender(org),
@@ -183,6 +223,7 @@ def build_reply(
         "rejected": "not accepted",
         "quarantined": "not accepted",
         "duplicate": "already received",
+        "held": "held for the quality team's confirmation",
     }[status]
     attachments = []
     attachment_path = None
@@ -190,8 +231,11 @@ def build_reply(
         attachment_path = sub["annotated_path"]
         stem = Path(sub["original_name"]).stem
         attachments.append(Attachment(f"{stem}-to-correct.xlsx", Path(attachment_path).read_bytes(), XLSX))
+    # A version that replaces evidence (or is held) is the head's business too: nothing changes unseen.
+    head = [address(dept.head.name, dept.head.email)] if ctx["changes"] or ctx["held"] else []
     draft = Draft(
         to=[address(c.name, c.email) for c in dept.evidence_contacts],
+        cc=[h for h in head if h.addr_spec.lower() not in {c.email.lower() for c in dept.evidence_contacts}],
         subject=f"{short} evidence return {year}, {dept.name}: {verdict}",
         text=render("intake_reply.txt", r=ctx),
         html=render("intake_reply.html", r=ctx),

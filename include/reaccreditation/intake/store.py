@@ -7,6 +7,12 @@ new ``intake_receipt``. A file that registers rows for a department and year bec
 its earlier accepted evidence current, so a correction never knocks out what was already accepted; the
 reply says so. A fully rejected file registers nothing and leaves the current version alone (its
 ``version`` is 0).
+
+A new version never replaces evidence silently: its record says what it changes (items replaced, added
+and removed per element, whose version it replaces, by whom; the reply shows it to the department's head
+and contacts). A file that came by email from someone other than the sender of the department's last
+version is *held* (status ``held``, version 0, its rows kept but not current) until the quality team
+confirms it (:func:`confirm_held`, ``python -m reaccreditation.intake confirm <id>``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from reaccreditation.db.schema import evidence, intake_receipt, submission
 
 REGISTERING = ("accepted", "partial")
+HELD = "held"
+CHANGE_TITLES = 20  # item titles kept per element and kind in a change summary
 
 
 @dataclass
@@ -47,6 +55,7 @@ class Outcome:
     submission_id: int | None = None
     receipt_id: int | None = None
     version: int = 0
+    by_mail: bool = False  # its sender is the mailbox's authenticated sender (not the quality team's drop folder)
 
     @property
     def rows_accepted(self) -> int:
@@ -92,8 +101,15 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
         registering = outcome.status in REGISTERING and outcome.department_id and outcome.assessment_year
         version = _next_version(conn, outcome.department_id, outcome.assessment_year) if registering else 0  # type: ignore[arg-type]
         replaced = sorted({r["element_id"] for r in outcome.rows})
+        held = False
         if registering:
             _note_kept(conn, outcome, replaced)
+            changed = _changes(conn, outcome.department_id, outcome.assessment_year, outcome.rows, outcome.submitter)  # type: ignore[arg-type]
+            if changed["replacing"]:
+                outcome.details["changes"] = changed
+            held = _hold(conn, outcome, changed)
+            if held:
+                version, registering = 0, False
         sub_id = conn.execute(
             insert(submission).values(
                 sha256=outcome.sha256,
@@ -132,6 +148,8 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
             )
             if outcome.rows:
                 conn.execute(insert(evidence), [_evidence_row(r, outcome, sub_id, now) for r in outcome.rows])
+        elif held and outcome.rows:  # kept for the quality team's confirmation, not current
+            conn.execute(insert(evidence), [_evidence_row(r, outcome, sub_id, now) | {"is_current": False} for r in outcome.rows])
         receipt_id = conn.execute(
             insert(intake_receipt).values(
                 sha256=outcome.sha256,
@@ -145,6 +163,153 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
         ).inserted_primary_key[0]
     outcome.submission_id, outcome.receipt_id, outcome.version = sub_id, receipt_id, version
     return outcome
+
+
+def _last_version(conn: Connection, department_id: str, year: int) -> Any:
+    return conn.execute(
+        select(submission.c.id, submission.c.submitter, submission.c.received_at, submission.c.version)
+        .where(
+            and_(
+                submission.c.department_id == department_id,
+                submission.c.assessment_year == year,
+                submission.c.status.in_(REGISTERING),
+            )
+        )
+        .order_by(submission.c.version.desc(), submission.c.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _hold(conn: Connection, outcome: Outcome, changed: dict[str, Any]) -> bool:
+    """Hold a mailed version whose sender did not send the department's last one: the quality team confirms."""
+    if not outcome.by_mail:
+        return False  # the quality team's own drop folder: they are the ones who would confirm
+    last = _last_version(conn, outcome.department_id, outcome.assessment_year)  # type: ignore[arg-type]
+    if last is None or (last.submitter or "").lower() == (outcome.submitter or "").lower():
+        return False
+    from reaccreditation.render import long_date
+
+    outcome.details["held"] = {
+        "status": outcome.status,
+        "message": outcome.message,
+        "previous": {"submission_id": last.id, "submitter": last.submitter, "received": last.received_at.isoformat()},
+    }
+    outcome.details["changes"] = changed  # what it would change: shown even when it replaces nothing current
+    outcome.status = HELD
+    outcome.message = (
+        f"held for the quality team's confirmation, nothing has changed yet ({outcome.message}); the department's "
+        f"current version was sent by {last.submitter} on {long_date(last.received_at)}"
+    )
+    return True
+
+
+def _title(text: Any) -> str:
+    return " ".join(str(text or "").split())[:120]
+
+
+def _changes(conn: Connection, department_id: str, year: int, rows: Sequence[dict[str, Any]], by: str | None) -> dict[str, Any]:
+    """What a new version changes: per element it gives evidence for, the current items it replaces and
+    which of them it adds and removes (by title), whose versions it replaces and who sent it."""
+    elements = sorted({r["element_id"] for r in rows})
+    current = conn.execute(
+        select(
+            evidence.c.element_id,
+            evidence.c.title,
+            submission.c.id,
+            submission.c.version,
+            submission.c.submitter,
+            submission.c.received_at,
+        )
+        .join(submission, evidence.c.submission_id == submission.c.id)
+        .where(
+            and_(
+                evidence.c.department_id == department_id,
+                evidence.c.assessment_year == year,
+                evidence.c.is_current.is_(True),
+                evidence.c.element_id.in_(elements),
+            )
+        )
+        .order_by(evidence.c.id)
+    ).all()
+    replacing = {r.id: {"version": r.version, "submitter": r.submitter, "received": r.received_at.isoformat()} for r in current}
+    per_element = []
+    for element in elements:
+        before = [_title(r.title) for r in current if r.element_id == element]
+        after = [_title(r.get("evidence_title")) for r in rows if r["element_id"] == element]
+        old, new = {t.casefold() for t in before}, {t.casefold() for t in after}
+        per_element.append(
+            {
+                "element": element,
+                "before": len(before),
+                "after": len(after),
+                "added": [t for t in after if t.casefold() not in old][:CHANGE_TITLES],
+                "removed": [t for t in before if t.casefold() not in new][:CHANGE_TITLES],
+            }
+        )
+    return {"by": by, "replacing": sorted(replacing.values(), key=lambda v: v["version"] or 0), "elements": per_element}
+
+
+class NotHeld(ValueError):
+    """The file asked for is not waiting for confirmation."""
+
+
+def held_versions(engine: Engine, assessment_year: int | None = None) -> list[dict[str, Any]]:
+    """Files waiting for the quality team's confirmation, oldest first."""
+    query = select(submission).where(submission.c.status == HELD).order_by(submission.c.id)
+    if assessment_year is not None:
+        query = query.where(submission.c.assessment_year == assessment_year)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def confirm_held(engine: Engine, submission_id: int, by: str, now: datetime | None = None) -> dict[str, Any]:
+    """Make a held version current, as if it had just arrived: the next version, replacing element by
+    element what is current now (the change summary is worked out again). The reply saying what changed
+    goes to the department with the next evidence_intake run (its outbox key differs from the held one's)."""
+    now = now or datetime.now(UTC)
+    with engine.begin() as conn:
+        row = conn.execute(select(submission).where(submission.c.id == submission_id)).first()
+        if row is None:
+            raise NotHeld(f"no received file has id {submission_id} (python -m reaccreditation.intake held lists them)")
+        if row.status != HELD:
+            raise NotHeld(f"{row.original_name} (id {submission_id}) is not held: its status is {row.status}")
+        details = dict(row.details or {})
+        held = dict(details["held"])
+        rows = [
+            {"element_id": r.element_id, "evidence_title": r.title}
+            for r in conn.execute(select(evidence.c.element_id, evidence.c.title).where(evidence.c.submission_id == row.id))
+        ]
+        elements = sorted({r["element_id"] for r in rows})
+        details["changes"] = _changes(conn, row.department_id, row.assessment_year, rows, row.submitter)
+        version = _next_version(conn, row.department_id, row.assessment_year)
+        held |= {"confirmed_by": by, "confirmed_at": now.isoformat()}
+        details["held"] = held
+        done = conn.execute(
+            update(submission)
+            .where(and_(submission.c.id == row.id, submission.c.status == HELD))
+            .values(
+                status=held["status"],
+                version=version,
+                details=details,
+                message=f"{held['message']} (held, then confirmed by {by})",
+            )
+        ).rowcount
+        if done != 1:
+            raise NotHeld(f"{row.original_name} (id {submission_id}) was confirmed meanwhile")
+        conn.execute(
+            update(evidence)
+            .where(
+                and_(
+                    evidence.c.department_id == row.department_id,
+                    evidence.c.assessment_year == row.assessment_year,
+                    evidence.c.is_current.is_(True),
+                    evidence.c.element_id.in_(elements),
+                )
+            )
+            .values(is_current=False)
+        )
+        conn.execute(update(evidence).where(evidence.c.submission_id == row.id).values(is_current=True))
+    return {"id": row.id, "name": row.original_name, "department_id": row.department_id, "version": version, **details["changes"]}
 
 
 def _note_kept(conn: Connection, outcome: Outcome, replaced: list[str]) -> None:

@@ -62,6 +62,8 @@ def threader(engine: Engine, org: Organisation) -> Callable[[dict[str, Any], dic
             return reply  # a dropped file, or an answer that goes to the quality team
         msg = reply.message
         to, cc = _recipients(org, mail | {"department_id": reply.department_id})
+        kept = {a.addr_spec.lower() for a in [*to, *cc]}
+        cc += [a for a in (msg["Cc"].addresses if msg["Cc"] else ()) if a.addr_spec.lower() not in kept]  # the head
         del msg["To"]
         del msg["Cc"]
         msg["To"] = to

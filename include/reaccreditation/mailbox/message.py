@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 from reaccreditation.mail.compose import one_line
 
@@ -42,7 +42,7 @@ class Incoming:
     raw: bytes
     msg: EmailMessage
     message_id: str | None  # the sender's Message-ID, only when well-formed (it goes into our headers)
-    sender: str | None  # lower-case address from From
+    sender: str | None  # lower-case address from From: None unless From is exactly one well-formed mailbox
     sender_name: str
     subject: str
     in_reply_to: list[str]
@@ -51,6 +51,7 @@ class Incoming:
     parts: list[Part] = field(default_factory=list)
     nested_subjects: list[str] = field(default_factory=list)
     nested_references: list[str] = field(default_factory=list)  # X-Reaccreditation-Reference inside forwarded messages
+    from_problem: str | None = None  # why From gave no sender (for the quality team's notice)
 
     @property
     def raw_sha256(self) -> str:
@@ -82,10 +83,11 @@ def parse(raw: bytes) -> Incoming:
     msg = email.message_from_bytes(raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)
     ids = message_ids(_text(msg, "Message-ID"))
-    sender_name, sender = "", None
-    pairs = getaddresses([_text(msg, "From")])
-    if pairs and "@" in pairs[0][1]:
-        sender_name, sender = one_line(pairs[0][0], 100), one_line(pairs[0][1], 254).lower()
+    sender_name, sender, from_problem = "", None, None
+    try:
+        sender_name, sender = strict_from(msg)
+    except ValueError as exc:
+        from_problem = str(exc)
     try:
         sent_at = parsedate_to_datetime(_text(msg, "Date")) if _text(msg, "Date") else None
     except (TypeError, ValueError):
@@ -100,6 +102,7 @@ def parse(raw: bytes) -> Incoming:
         in_reply_to=message_ids(_text(msg, "In-Reply-To")),
         references=message_ids(_text(msg, "References")),
         sent_at=sent_at,
+        from_problem=from_problem,
     )
     incoming.parts = list(_attachments(msg, None, incoming, 0))
     if not msg.is_multipart() and msg.get_filename():  # a message that is nothing but one attached file
@@ -107,6 +110,33 @@ def parse(raw: bytes) -> Incoming:
             Part(one_line(msg.get_filename() or "", 200), msg.get_content_type(), msg.get_payload(decode=True) or b"")
         ]
     return incoming
+
+
+def strict_from(msg: Message) -> tuple[str, str]:
+    """(display name, lower-case address) of the one mailbox in the one From header, else ValueError.
+
+    Read with Python's RFC 5322 header parser (``email.headerregistry``), not the lenient ``getaddresses``:
+    a header with defects is refused, because lenient readers disagree about it (``a@council <b@evil>``
+    reads as the council address here and as ``b@evil`` to a DMARC checker).
+    """
+    values = msg.get_all("From") or []
+    if len(values) != 1:
+        raise ValueError(f"the message has {len(values)} From headers, not one")
+    shown = one_line(str(values[0]), 200)
+    try:
+        header = msg["From"]
+        addresses = header.addresses
+        defects = list(header.defects)
+    except Exception as exc:  # noqa: BLE001 - a From Python cannot parse at all is no sender
+        raise ValueError(f"the From header {shown!r} could not be read ({type(exc).__name__})") from exc
+    if defects:
+        raise ValueError(f"the From header {shown!r} is malformed ({one_line(str(defects[0]), 120)})")
+    if len(addresses) != 1:
+        raise ValueError(f"the From header {shown!r} names {len(addresses)} addresses, not one")
+    [a] = addresses
+    if not a.username or not a.domain or "." not in a.domain:
+        raise ValueError(f"the From header {shown!r} is not a full email address")
+    return one_line(a.display_name, 100), one_line(a.addr_spec, 254).lower()
 
 
 def _nested(msg: Message, incoming: Incoming, depth: int) -> Iterator[Part]:

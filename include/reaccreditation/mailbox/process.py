@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 
 from reaccreditation.files import write_atomic
 from reaccreditation.mail.compose import MSGID_TAG, one_line
-from reaccreditation.mailbox import answers, store
+from reaccreditation.mailbox import answers, authenticity, store
 from reaccreditation.mailbox.imap import Mailbox
 from reaccreditation.mailbox.loops import automatic_reason
 from reaccreditation.mailbox.message import Incoming, Part, parse
@@ -59,6 +59,7 @@ def eml_path(paths: Paths, sha: str) -> Path:
 def collect(mailbox: Mailbox, ctx: Context) -> dict[str, Any]:
     """Handle every waiting message; returns counts for the task log and XCom."""
     counts: Counter[str] = Counter()
+    authenticity.ready(ctx.org.mailbox.authentication)  # a config that can believe nobody fails before any claim
     mailbox.open()
     for uid in mailbox.waiting():
         fetched = mailbox.fetch(uid)
@@ -151,9 +152,10 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
         write_atomic(eml, incoming.raw)
     common: dict[str, Any] = {"eml_path": str(eml)}
     sender = incoming.sender
-    if (sender and sender in ctx.own_addresses) or (incoming.message_id and OWN_MESSAGE_ID.search(incoming.message_id)):
+    key = hashlib.sha256(incoming.message_key.encode()).hexdigest()[:40]
+    if incoming.message_id and store.sent_by_us(ctx.engine, incoming.message_id):
         store.finish(
-            ctx.engine, row_id, handling="own_message", reason="sent by this system or from the quality mailbox itself", **common
+            ctx.engine, row_id, handling="own_message", reason="a message this system sent (in the outbox log)", **common
         )
         return "own_message"
     if (handled := _rsvp(ctx, row_id, incoming, common)) is not None:
@@ -163,10 +165,20 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
         log.info("mailbox: %s from %s not answered: %s", incoming.message_key, sender, reason)
         store.finish(ctx.engine, row_id, handling="automatic", reason=reason, **common)
         return "automatic"
+    if sender and sender in ctx.own_addresses:  # not in our outbox log, so someone else wrote it: never answered, shown
+        why = "it says it comes from the quality mailbox itself, but it is not a message this system sent"
+        return _stranger(ctx, row_id, incoming, why, key, common)
+    if incoming.message_id and OWN_MESSAGE_ID.search(incoming.message_id):
+        log.info("mailbox: %s looks like our own Message-ID but is not in the outbox log: handled as any message", key)
     decision = decide(ctx.org, incoming, store.thread_departments(ctx.engine, incoming.in_reply_to + incoming.references))
     common |= {"department_id": decision.department_id, "request_reference": decision.reference}
-    key = hashlib.sha256(incoming.message_key.encode()).hexdigest()[:40]
-    if not decision.authorised or not sender:
+    if not sender:
+        return _stranger(ctx, row_id, incoming, incoming.from_problem or "the message has no From address", key, common)
+    verdict = authenticity.check(incoming, ctx.org.mailbox.authentication)
+    if not verdict.authentic:
+        claimed = f" (it claims to be from the {decision.role} of {decision.department_id})" if decision.authorised else ""
+        return _stranger(ctx, row_id, incoming, verdict.reason + claimed, key, common)
+    if not decision.authorised:
         return _stranger(ctx, row_id, incoming, decision.reason, key, common)
     sorted_parts = sort_parts(incoming.parts)
     position = 0
@@ -188,6 +200,7 @@ def handle(ctx: Context, row_id: int, incoming: Incoming, *, received_at: dateti
         + [f"{_describe(p)}: not opened, {why}" for p, why in sorted_parts.refused],
         "found_by": decision.found_by,
         "role": decision.role,
+        "authentication": verdict.reason,
         "forwarded": incoming.forwarded,
     }
     if sorted_parts.workbooks:

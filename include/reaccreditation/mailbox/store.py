@@ -105,6 +105,15 @@ def add_attachment(engine: Engine, row_id: int, position: int, **values: Any) ->
     return attachment(engine, row_id, position)  # type: ignore[return-value]
 
 
+def sent_by_us(engine: Engine, message_id: str) -> bool:
+    """Whether this Message-ID is one of ours: every message the pipeline sends is in the outbox log first.
+
+    A Message-ID that merely looks like ours (our tag, our domain) proves nothing: anyone can write it.
+    """
+    with engine.connect() as conn:
+        return conn.execute(select(outbound_message.c.id).where(outbound_message.c.message_id == message_id)).first() is not None
+
+
 def thread_departments(engine: Engine, ids: list[str]) -> list[str]:
     """Departments of our own emails (requests, reminders, replies) with one of these Message-IDs."""
     if not ids:
@@ -130,6 +139,7 @@ def link_receipts(engine: Engine) -> int:
                 mailbox_message.c.sender,
                 mailbox_message.c.eml_path,
                 mailbox_message.c.subject,
+                mailbox_message.c.details.label("mail_details"),
             )
             .join(mailbox_message, mailbox_attachment.c.mailbox_message_id == mailbox_message.c.id)
             .where(and_(mailbox_attachment.c.handling == "intake", mailbox_attachment.c.receipt_id.is_(None)))
@@ -165,6 +175,7 @@ def link_receipts(engine: Engine) -> int:
                     "eml": a.eml_path,
                     "attachment": a.filename,
                     "container": a.container,
+                    "authentication": (a.mail_details or {}).get("authentication"),  # the mail server's verdict on From
                 }
                 conn.execute(
                     update(submission)

@@ -134,6 +134,33 @@ class QualityTeam(_Model):
     )
 
 
+class MailAuthentication(_Model):
+    """Whose word on a message's sender is trusted (RFC 8601 ``Authentication-Results``, docs/mailbox.md).
+
+    The organisation's own inbound mail server checks SPF/DKIM/DMARC and writes its verdict under its
+    ``authserv_id``; it must remove any ``Authentication-Results`` carrying that id that arrives from
+    outside. Only the topmost header with that id is read, and only ``dmarc=pass`` for the ``From`` domain
+    counts: anything else is handled as a stranger's message.
+    """
+
+    authserv_id: str | None = Field(
+        default=None, min_length=1, max_length=255, description="the id your inbound mail server writes first in its header"
+    )
+    required: bool = Field(default=True, description="false only for the demo and tests: From is then believed unchecked")
+
+    @model_validator(mode="after")
+    def _one_host(self) -> MailAuthentication:
+        if self.authserv_id is not None and any(c in self.authserv_id for c in " ;\t\r\n"):
+            raise ValueError("authserv_id must be one host name, e.g. mail.example.org (no spaces or ';')")
+        return self
+
+
+class Mailbox(_Model):
+    """The quality mailbox as an evidence source (the IMAP connection itself is Airflow's ``imap_default``)."""
+
+    authentication: MailAuthentication = MailAuthentication()
+
+
 class Approvals(_Model):
     """Sign-off in the Airflow UI (docs/approvals.md): how long a request waits before it lapses unsent."""
 
@@ -178,6 +205,7 @@ class Organisation(_Model):
     sites: tuple[Site, ...] = ()
     travel: tuple[Travel, ...] = ()
     timetable: TimetableConfig | None = None  # the assessment timetable (docs/timetable.md)
+    mailbox: Mailbox = Mailbox()  # who is believed to have sent a mailed file (docs/mailbox.md)
     approvals: Approvals = Approvals()  # sign-off in the Airflow UI (docs/approvals.md)
     portfolio: Portfolio = Portfolio()  # the assessor's evidence portfolio (docs/portfolio.md)
 
