@@ -19,7 +19,7 @@ import re
 import zipfile
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from openpyxl import load_workbook
@@ -46,6 +46,7 @@ class Links(HTMLParser):
         self.hrefs: list[str] = []
         self.ids: set[str] = set()
         self.gap_rows: list[str] = []
+        self.owed_rows: list[str] = []
 
     def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
         a = dict(attrs)
@@ -53,6 +54,8 @@ class Links(HTMLParser):
             self.ids.add(a["id"])
             if tag == "tr" and a["id"].startswith("gap-"):
                 self.gap_rows.append(a["id"][4:])
+            if tag == "tr" and a["id"].startswith("owed-"):
+                self.owed_rows.append(a["id"][5:])
         if tag == "a" and a.get("href"):
             self.hrefs.append(a["href"])
 
@@ -64,17 +67,24 @@ def _approved(dag_id, when):  # type: ignore[no-untyped-def]
     return run, answers.seen
 
 
-def _expected_gaps(org, planted) -> set[str]:  # type: ignore[no-untyped-def]
-    """Elements no department covers: silent owners, rows rejected for a planted mistake, a forgotten PDF, link only."""
-    covered = set()
+def _planted_owed(org, planted) -> set[str]:  # type: ignore[no-untyped-def]
+    """'<element>-<department>' for each owner the demo made fail: silent, a row rejected for a planted
+    mistake, a forgotten PDF, an intranet link only."""
+    owed = set()
     for d in org.departments:
         entry = planted["departments"].get(d.id)
         if entry is None:
+            owed |= {f"{e}-{d.id}" for e in d.elements}
             continue
-        rejected = {m["element_id"] for m in entry["mistakes"]}
         docs = entry["documents"]
-        covered |= {e for e in d.elements if e not in rejected and e not in docs["missing"] and e not in docs["link_only"]}
-    return {e.id for e in org.standard.elements} - covered
+        failed = {m["element_id"] for m in entry["mistakes"]} | set(docs["missing"]) | set(docs["link_only"])
+        owed |= {f"{e}-{d.id}" for e in d.elements if e in failed}
+    return owed
+
+
+def _expected_gaps(org, owed) -> set[str]:  # type: ignore[no-untyped-def]
+    """Elements every owner of which failed (or that nobody owns)."""
+    return {e.id for e in org.standard.elements if all(f"{e.id}-{d.id}" in owed for d in org.owners(e.id))}
 
 
 def _download_app():  # type: ignore[no-untyped-def]
@@ -129,8 +139,8 @@ def test_demo_portfolio_built_signed_off_sent_downloaded_and_versioned(airflow_d
 
     # Every link of index.html leads to a file in the zip or an anchor on the page; no remote resource.
     index = members["index.html"].decode()
-    attached = next(p for p in mail.iter_attachments() if p.get_filename() == "index.html").get_content()
-    assert (attached.encode() if isinstance(attached, str) else attached) == members["index.html"]
+    attached = next(p for p in mail.iter_attachments() if p.get_filename() == "index.html")
+    assert attached.get_payload(decode=True) == members["index.html"]
     page = Links()
     page.feed(index)
     assert not re.search(r"<(script|link|img)\b", index)
@@ -145,9 +155,12 @@ def test_demo_portfolio_built_signed_off_sent_downloaded_and_versioned(airflow_d
     sent_pdfs = {n for n in members if n.endswith(".pdf")}
     assert sent_pdfs and all(members[n].startswith(b"%PDF-") for n in sent_pdfs)
 
-    # The front page lists exactly the planted gaps, each with its owner.
-    expected = _expected_gaps(org, planted)
-    assert expected and set(page.gap_rows) == expected
+    # The front page lists exactly the planted gaps, each with its owner: elements nobody evidenced, and
+    # each owning department whose own items prove nothing.
+    owed = _planted_owed(org, planted)
+    assert owed and set(page.owed_rows) == owed
+    expected = _expected_gaps(org, owed)
+    assert set(page.gap_rows) == expected
     assert {g["id"] for g in v1["gaps"]} == expected
     for g in v1["gaps"]:
         owners = org.owners(g["id"])
@@ -212,6 +225,9 @@ def test_demo_portfolio_built_signed_off_sent_downloaded_and_versioned(airflow_d
         assert conn.execute(select(portfolio_version.c.version)).scalars().all() == [1, 2]
     v2 = store.version(engine, 2027, 2)
     assert {g["id"] for g in v2["gaps"]} == expected - {element_id}
+    again = Links()
+    again.feed((Path(v2["zip_path"]).with_suffix("") / "index.html").read_text())
+    assert set(again.owed_rows) == owed - {f"{element_id}-{dept_id}"}
 
 
 def _rejected_sent(planted) -> int:  # type: ignore[no-untyped-def]

@@ -107,6 +107,11 @@ def gaps(elements: list[ElementView]) -> list[dict[str, str]]:
     ]
 
 
+def owed(elements: list[ElementView]) -> list[dict[str, str]]:
+    """Each owning department whose own items for an element prove nothing (another owner's may)."""
+    return [{"id": e.id, "title": e.title} | o for e in elements for o in e.owed]
+
+
 def index_html(
     org: Organisation, elements: list[ElementView], version: int, built: datetime, changed: list[str] | None = None
 ) -> str:
@@ -127,6 +132,7 @@ def index_html(
         "covered": sum(e.covered for e in elements),
         "total": len(elements),
         "gaps": gaps(elements),
+        "owed": owed(elements),
         "cplus": [e for e in elements if e.cplus_items],
         "last_partials": [e for e in elements if e.last_rating == partial],
         "changed": changed or [],
@@ -210,7 +216,8 @@ def build(
         shutil.rmtree(root)
     digests, dropped = arrange(elements, root)
     for rel, data in (
-        ("index.html", index_html(org, elements, version, built, changed).encode()),
+        # ASCII with character references: the same bytes read right from the zip and as a mail attachment
+        ("index.html", index_html(org, elements, version, built, changed).encode("ascii", "xmlcharrefreplace")),
         ("portfolio.xlsx", workbook(org, elements)),
     ):
         write_atomic(root / rel, data)

@@ -60,6 +60,7 @@ class ElementView:
     items: list[Item]
     last_rating: str | None = None
     last_action: str | None = None
+    owed: list[dict[str, str]] = field(default_factory=list)  # owning departments with no proven item, and why
 
     @property
     def covered(self) -> bool:
@@ -75,13 +76,18 @@ class ElementView:
 
     @property
     def gap_reason(self) -> str:
-        if not self.items:
-            return "no accepted evidence item"
-        if any(i.refused for i in self.items):
-            return "a named document was refused by the safety check"
-        if any(i.missing for i in self.items):
-            return "a named document was not received"
-        return "no document and no working link"
+        return reason(self.items)
+
+
+def reason(items: list[Item]) -> str:
+    """Why these items prove nothing, in words."""
+    if not items:
+        return "no accepted evidence item"
+    if any(i.refused for i in items):
+        return "a named document was refused by the safety check"
+    if any(i.missing for i in items):
+        return "a named document was not received"
+    return "no document and no working link"
 
 
 def gather(org: Organisation, engine: Engine) -> list[ElementView]:
@@ -156,6 +162,15 @@ def gather(org: Organisation, engine: Engine) -> list[ElementView]:
         owners = org.owners(element.id)
         contact = owners[0].evidence_contacts[0] if owners and owners[0].evidence_contacts else quality
         outcome = last.get(element.id)
+        items = by_element.get(element.id, [])
+        owed = []
+        for d in owners:
+            mine = [i for i in items if i.department_id == d.id]
+            if not any(i.proven for i in mine):
+                who = d.evidence_contacts[0]
+                owed.append(
+                    {"department_id": d.id, "department": d.name, "reason": reason(mine), "contact": f"{who.name} <{who.email}>"}
+                )
         out.append(
             ElementView(
                 id=element.id,
@@ -164,9 +179,10 @@ def gather(org: Organisation, engine: Engine) -> list[ElementView]:
                 sub_criterion_id=element.sub_criterion_id,
                 owners=[d.name for d in owners] or ["no department (quality team)"],
                 owner_contact=f"{contact.name} <{contact.email}>",
-                items=by_element.get(element.id, []),
+                items=items,
                 last_rating=outcome.rating if outcome else None,
                 last_action=outcome.action if outcome else None,
+                owed=owed,
             )
         )
     return out
@@ -183,6 +199,7 @@ def summary(elements: list[ElementView]) -> dict[str, dict[str, Any]]:
             "cplus": sorted({(i.cplus_justification or "") for i in e.items if i.cplus_claim}),
             "statements": e.statements,
             "items": len(e.items),
+            "owed": sorted(o["department_id"] for o in e.owed),
         }
         for e in elements
     }
