@@ -31,7 +31,7 @@ from reaccreditation.demo.documents import pdf
 from reaccreditation.demo.returns import write_returns
 from reaccreditation.documents.store import Delivery, keep
 from reaccreditation.organisation.config import load_organisation
-from reaccreditation.portfolio import store, token
+from reaccreditation.portfolio import pipeline, store, token
 from reaccreditation.settings import data_paths
 
 from ..approvals.answer import Answer, answering
@@ -104,9 +104,10 @@ def test_demo_portfolio_built_signed_off_sent_downloaded_and_versioned(airflow_d
     outbox.clear()
     portfolio_day = org.due_date(org.schedule.portfolio_days_before)
 
-    # Before the portfolio date: nothing built, nothing asked.
-    assert run_dag("evidence_portfolio", portfolio_day - timedelta(days=3)).state == "success"
-    assert store.versions(engine, 2027) == []
+    # The window: from the portfolio date (a working day) to the assessment's last day.
+    assert pipeline.due(org, portfolio_day - timedelta(days=1)) is None
+    assert pipeline.due(org, org.assessment.last_day + timedelta(days=1)) is None
+    assert pipeline.due(org, portfolio_day) == {"today": portfolio_day.isoformat(), "portfolio_date": portfolio_day.isoformat()}
 
     run, seen = _approved("evidence_portfolio", portfolio_day)
     assert run.state == "success"
