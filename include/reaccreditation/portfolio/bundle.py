@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import shutil
 import zipfile
@@ -21,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reaccreditation.documents import safety
-from reaccreditation.files import sha256_bytes, write_atomic
+from reaccreditation.files import sha256_bytes
 from reaccreditation.organisation.config import Organisation
 from reaccreditation.portfolio.gather import ElementView
 
@@ -70,6 +71,13 @@ def _readable(path: Path, doc: dict[str, Any]) -> bytes | None:
     return data
 
 
+def _write(path: Path, data: bytes) -> None:
+    """A file of the unzipped folder: rebuilt whole with each version, so no fsync per file (the zip,
+    written aside and renamed once complete, is the durable copy)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def arrange(elements: list[ElementView], root: Path) -> tuple[dict[str, str], list[str]]:
     """Copy each item's documents to ``documents/<criterion>/<element>/``; sets each document's ``href``.
 
@@ -87,7 +95,7 @@ def arrange(elements: list[ElementView], root: Path) -> tuple[dict[str, str], li
                         dropped.append(f"{e.id} {item.department_id}: {doc['filename']}")
                         item.refused.append(doc["filename"])
                         continue
-                    write_atomic(root / rel, data)
+                    _write(root / rel, data)
                     placed[rel] = doc["sha256"]
                 doc["href"] = quote(rel)
                 doc["size_text"] = _size(doc["size"])
@@ -220,10 +228,10 @@ def build(
         ("index.html", index_html(org, elements, version, built, changed).encode("ascii", "xmlcharrefreplace")),
         ("portfolio.xlsx", workbook(org, elements)),
     ):
-        write_atomic(root / rel, data)
+        _write(root / rel, data)
         digests[rel] = sha256_bytes(data)
     manifest = "".join(f"{digests[rel]}  {rel}\n" for rel in sorted(digests)).encode()
-    write_atomic(root / "MANIFEST", manifest)
+    _write(root / "MANIFEST", manifest)
     zip_path = folder / f"{name}.zip"
     partial = zip_path.with_suffix(".zip.part")
     stamp = built.timetuple()[:6]
@@ -233,6 +241,8 @@ def build(
             info.compress_type = zipfile.ZIP_DEFLATED
             with (root / rel).open("rb") as src, z.open(info, "w") as dst:
                 shutil.copyfileobj(src, dst, 1024 * 1024)
+    with partial.open("rb+") as f:
+        os.fsync(f.fileno())
     partial.replace(zip_path)
     zip_bytes = zip_path.read_bytes()
     return Built(
