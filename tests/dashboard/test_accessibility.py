@@ -94,6 +94,7 @@ def _emails(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     out["escalation"] = _html(build(escalation_draft(org, dept, open_elements=lines, today=today)))
 
     sub = {
+        "id": 1,
         "department_id": dept.id,
         "assessment_year": 2027,
         "original_name": "housing.xlsx",
