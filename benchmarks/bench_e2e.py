@@ -39,6 +39,7 @@ STAGES: list[tuple[str, str]] = [
         "python scripts/run_dags.py evidence_intake@T-100 gap_analysis@T-100 evidence_requests@T-90",
     ),
     ("4. timetable (T-40), readiness pack (T-30)", "python scripts/run_dags.py assessment_timetable@T-40 readiness_pack@T-30"),
+    ("5. evidence portfolio (T-21)", "python scripts/run_dags.py evidence_portfolio@T-21"),
 ]
 SETUP = [
     (

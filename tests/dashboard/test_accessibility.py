@@ -57,6 +57,8 @@ TEMPLATE_OF = {
     "gap_summary": "gap_summary",
     "pack_leadership": "pack_leadership",
     "pack_department": "pack_department",
+    "portfolio_index": "portfolio_index",
+    "portfolio_assessor": "portfolio_assessor",
 }
 
 
@@ -92,6 +94,7 @@ def _emails(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     out["escalation"] = _html(build(escalation_draft(org, dept, open_elements=lines, today=today)))
 
     sub = {
+        "id": 1,
         "department_id": dept.id,
         "assessment_year": 2027,
         "original_name": "housing.xlsx",
@@ -237,7 +240,28 @@ def _pages(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     folder = Path(manifest["folder"])
     for i in range(2):
         out[f"pack_{'leadership' if i == 0 else 'department'}"] = local_html(folder, i).read_text(encoding="utf-8")
+    out |= _portfolio(org, season["engine"], tmp_path)
     return out
+
+
+def _portfolio(org: Any, engine: Any, tmp_path: Path) -> dict[str, str]:
+    """The assessor's portfolio index (with a "what changed" list) and the email it goes out with."""
+    from reaccreditation.portfolio import bundle, gather, pipeline
+
+    built = pipeline.build(org, engine, tmp_path / "portfolio", "a11y")
+    assert built is not None
+    sent: list[Any] = []
+    pipeline.send(
+        org,
+        engine,
+        sent.append,
+        built | {"previous": 1, "changes": ["1.1.1: now evidenced"]},
+        signing_key=b"k" * 32,
+        base_url="http://localhost:8080",
+    )
+    changed = ["1.1.1 Profile of customers: now evidenced", "2.1.1 Customer insight: self-rating now Compliance (was none)"]
+    page = bundle.index_html(org, gather.gather(org, engine), 2, datetime(2027, 2, 12, 9, 30), changed)
+    return {"portfolio_index": page, "portfolio_assessor": _html(sent[0])}
 
 
 def _axe(browser: Browser, html: str, path: Path) -> list[dict[str, Any]]:

@@ -104,7 +104,7 @@ def server(airflow_db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             assert time.monotonic() < deadline, "api-server did not become healthy"
             time.sleep(0.5)
         print(f"server fixture: dag run {ran - started:.0f}s, healthy after {time.monotonic() - started:.0f}s", file=sys.stderr)
-        yield {"base": base, "org": org, "log": tmp / "api-server.log", "run_id": run.run_id}
+        yield {"base": base, "org": org, "log": tmp / "api-server.log", "run_id": run.run_id, "db": db, "tmp": tmp}
     finally:
         proc.terminate()
         try:
@@ -159,6 +159,42 @@ def test_api_with_a_real_token(server, token):
     ).json()
     shown = [e for c in filtered["gaps"]["criteria"] for e in c["elements"]]
     assert shown and {e["readiness"] for e in shown} == {"at risk"} and all(e["id"].startswith("2.") for e in shown)
+
+
+def test_portfolio_download_works_without_an_airflow_account_and_is_logged(server):
+    """plugins/portfolio_download.py in the real API server: the signed link is the only permission."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from reaccreditation.db import make_engine
+    from reaccreditation.db.schema import portfolio_version
+    from reaccreditation.portfolio import store
+    from reaccreditation.portfolio import token as tokens
+
+    from ..conftest import DEMO_SIGNING_KEY
+
+    bundle = server["tmp"] / "portfolio-2027-v1.zip"
+    bundle.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip
+    engine = make_engine(f"sqlite:///{server['db']}")
+    with engine.begin() as conn:
+        conn.execute(
+            insert(portfolio_version).values(
+                assessment_year=2027, version=1, fingerprint="f" * 64, manifest_sha256="m" * 64, zip_path=str(bundle),
+                zip_sha256="z" * 64, size=22, summary={}, gaps=[], created_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    grant = tokens.Grant(2027, 1, "assessor@example.com", int((datetime.now(UTC) + timedelta(days=1)).timestamp()))
+    good = tokens.issue(DEMO_SIGNING_KEY.encode(), grant)
+    url = f"{server['base']}/portfolio/download"
+    r = httpx.get(url, params={"token": good}, timeout=30)
+    assert r.status_code == 200 and r.content == bundle.read_bytes(), r.text
+    assert r.headers["content-type"] == "application/zip" and "portfolio-2027-v1.zip" in r.headers["content-disposition"]
+    r = httpx.get(url, params={"token": good[:-3] + "abc"}, timeout=30)
+    assert r.status_code == 403 and "does not work" in r.text
+    assert [d["outcome"] for d in store.downloads(engine, 2027)] == ["served"]
+    assert [d["outcome"] for d in store.downloads(engine)] == ["served", "refused"]
+    engine.dispose()
 
 
 def test_plugin_is_registered_with_a_nav_entry(server, token):

@@ -356,3 +356,42 @@ link_check = Table(
     Column("http_status", Integer),
     Column("checked_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- portfolio stage (migration 0011) -------------------------------------------------------------------
+# Each version of the assessor's evidence portfolio: a new one only when what it shows changed
+# (``fingerprint`` over the gathered content), with the per-element summary the next version's
+# "what changed" is worked out from.
+portfolio_version = Table(
+    "portfolio_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 over the gathered content
+    Column("manifest_sha256", String(64), nullable=False),  # SHA-256 of the bundle's MANIFEST
+    Column("zip_path", Text, nullable=False),
+    Column("zip_sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("summary", JSON, nullable=False),  # element -> what it showed (for the next version's changes)
+    Column("gaps", JSON, nullable=False),
+    Column("run_id", String(250)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("assessment_year", "version", name="uq_portfolio_version_year_version"),
+)
+
+# Every request for the assessor's bundle through the signed link, served or refused (and why).
+portfolio_download = Table(
+    "portfolio_download",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer),
+    Column("version", Integer),
+    Column("recipient", String(254)),
+    Column("outcome", String(20), nullable=False),  # served | expired | refused | missing
+    Column("detail", Text, nullable=False),
+    Column("token_sha256", String(64), nullable=False),  # a digest of the token, never the token itself
+    Column("client", String(100)),
+    Column("user_agent", Text),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Index("ix_portfolio_download_year_version", "assessment_year", "version"),
+)

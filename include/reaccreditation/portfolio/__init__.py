@@ -1,0 +1,1 @@
+"""The assessor's evidence portfolio: per criterion and element, the claims and the documents or links behind them."""

@@ -1,0 +1,95 @@
+"""The assessor's portfolio download (an Airflow 3 plugin): a signed, expiring link, no Airflow account.
+
+A small FastAPI app mounted by the API server at ``/portfolio``. ``GET /portfolio/download?token=...``
+serves the zip of the portfolio version the token names, as long as the token's HMAC (under the signing
+key variable ``reaccreditation_signing_key``) matches and its expiry has not passed; every request,
+served or refused, is logged in the project database (``portfolio_download``). The checking lives in
+``reaccreditation.portfolio.download``; this file only wires it to HTTP. Unlike the Reaccreditation page
+this app deliberately has no Airflow login: the assessor has no account, the token is the permission.
+
+The app is built on its first request (every Airflow process loads plugins; only the API server serves it).
+"""
+
+import logging
+from typing import Any
+
+from airflow.plugins_manager import AirflowPlugin
+
+log = logging.getLogger(__name__)
+
+URL_PREFIX = "/portfolio"
+
+
+def signing_key() -> bytes:
+    """The signing key as the tasks read it (environment or secrets backend), else from the metadata
+    database: the Task SDK's ``Variable.get`` does not read the database outside a task, the API server may."""
+    from reaccreditation.orchestration import connections
+
+    try:
+        return connections.signing_key()
+    except RuntimeError:
+        from airflow.models import Variable  # the server-side model reads the database; the SDK one does not here
+
+        value = Variable.get(connections.SIGNING_KEY_VARIABLE, default_var=None)  # noqa: AIR311
+        if not value or len(str(value)) < 16:
+            raise
+        return str(value).encode()
+
+
+def build_app():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from fastapi import FastAPI, Query, Request
+    from fastapi.responses import FileResponse, PlainTextResponse
+
+    from reaccreditation.db import make_engine
+    from reaccreditation.orchestration import connections
+    from reaccreditation.portfolio.download import ASK, answer
+
+    app = FastAPI(title="Portfolio download", docs_url=None, redoc_url=None, openapi_url=None)
+    state: dict[str, Any] = {}
+
+    def engine():  # type: ignore[no-untyped-def]
+        if "engine" not in state:
+            state["engine"] = make_engine(connections.database_url())
+        return state["engine"]
+
+    @app.get("/download")
+    def download(request: Request, token: str = Query(default="", max_length=2000)) -> Any:
+        try:
+            key, db = signing_key(), engine()
+        except Exception:
+            log.exception("portfolio download: no signing key or project database")
+            return PlainTextResponse(f"The download is not available just now. {ASK}", status_code=503)
+        client = request.client.host if request.client else None
+        found = answer(db, key, token, datetime.now(UTC), client=client, user_agent=request.headers.get("user-agent"))
+        if found.path is None:
+            return PlainTextResponse(found.message, status_code=found.status, headers={"Cache-Control": "no-store"})
+        return FileResponse(
+            found.path,
+            media_type="application/zip",
+            filename=found.filename,
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return app
+
+
+class LazyApp:
+    """An ASGI app that builds the real one on its first request (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            self._app = build_app()
+        await self._app(scope, receive, send)
+
+
+app = LazyApp()
+
+
+class PortfolioDownloadPlugin(AirflowPlugin):
+    name = "portfolio_download"
+    fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Portfolio download"}]
