@@ -23,6 +23,8 @@ from reaccreditation.settings import data_paths
 
 
 @dag(
+    dag_display_name="Enter this year's assessment outcome",
+    description="By hand after the assessment: a form for the assessor's ratings and actions",
     dag_id=pipeline.OUTCOME_DAG_ID,
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),

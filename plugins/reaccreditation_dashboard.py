@@ -1,9 +1,9 @@
 """The quality team's Reaccreditation page inside the Airflow UI (an Airflow 3 plugin).
 
 A small FastAPI app mounted by the API server at ``/reaccreditation`` and shown in the UI's navigation
-as "Reaccreditation" (an external view: the UI frames the page). Airflow does not authenticate plugin
+as "Reaccreditation" (an external view, opened as a page of its own). Airflow does not authenticate plugin
 apps, so every route depends on Airflow's own security dependency: the UI's JWT (the ``_token`` cookie
-the browser sends to the framed page) or an ``Authorization: Bearer`` token, checked by the configured
+the browser sends with the page) or an ``Authorization: Bearer`` token, checked by the configured
 auth manager, and the user must be allowed to read DAG runs (401 without a user, 403 otherwise).
 
 All data gathering lives in ``reaccreditation.dashboard.page``; this file only reads DAG runs through
@@ -228,7 +228,7 @@ def build_app():  # type: ignore[no-untyped-def]
 
     @app.exception_handler(HTTPException)
     async def denied(request: Request, exc: HTTPException) -> Any:
-        """The framed page explains a missing login in words; the API answers JSON. Status codes stay."""
+        """The page explains a missing login in words; the API answers JSON. Status codes stay."""
         if exc.status_code in (401, 403) and request.url.path.rstrip("/").endswith(URL_PREFIX):
             from reaccreditation.render import render
 
@@ -257,11 +257,14 @@ app = LazyApp()
 class ReaccreditationPlugin(AirflowPlugin):
     name = "reaccreditation"
     fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Reaccreditation dashboard"}]
+    # No url_route: the UI would frame the page in an iframe sandboxed without allow-top-navigation, where
+    # every link into Airflow (a sign-off's answer page, a run) does nothing. Opened on its own (the UI opens
+    # an external view without a route in a new tab), the page's links work. The href is relative to the
+    # UI's <base href>, so a sub-path deployment still finds it.
     external_views = [
         {
             "name": "Reaccreditation",
             "href": "reaccreditation/",
-            "url_route": "reaccreditation",
             "destination": "nav",
             "nav_top_level": True,
         }
