@@ -25,7 +25,7 @@ from reaccreditation.files import Unavailable
 from reaccreditation.gaps import gaps_json
 from reaccreditation.gaps import store as gap_store
 from reaccreditation.gaps.model import RETURNED_STATUSES
-from reaccreditation.intake.store import submissions_by_department
+from reaccreditation.intake.store import current_register, submissions_by_department
 from reaccreditation.organisation.config import Organisation
 from reaccreditation.organisation.summary import key_dates
 from reaccreditation.requests.queries import evidenced_elements, request_log
@@ -72,6 +72,12 @@ def department_rows(
     log = request_log(engine, year) if _migrated(engine, "outbound_message") else {}
     subs = submissions_by_department(engine, year) if _migrated(engine, "submission") else {}
     evidenced = evidenced_elements(engine, year) if _migrated(engine, "evidence") else {}
+    # Rows that count now: a later version of a workbook replaces its earlier rows, so summing every
+    # workbook's accepted rows would count a resubmitted row twice.
+    current_rows: dict[str, int] = defaultdict(int)
+    if _migrated(engine, "evidence"):
+        for r in current_register(engine, year):
+            current_rows[r["department_id"]] += 1
     readiness = {e["element_id"]: e.get("readiness") for e in (gaps or {}).get("elements", []) if "element_id" in e}
     rows = []
     for d in org.departments:
@@ -103,8 +109,8 @@ def department_rows(
                     "status": last.get("status"),
                     "message": last.get("message"),
                 },
-                "accepted_rows": sum(int(s.get("rows_accepted") or 0) for s in mine),
-                "rejected_rows": sum(int(s.get("rows_rejected") or 0) for s in mine),
+                "accepted_rows": current_rows[d.id],  # current evidence rows, from every workbook still in force
+                "rejected_rows": int(last.get("rows_rejected") or 0) if last else 0,  # in the last workbook
                 "returned": bool(returned),
                 "overdue": not returned and today > org.return_deadline,
                 "elements": len(d.elements),
