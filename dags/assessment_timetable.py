@@ -1,4 +1,4 @@
-"""Assessment timetable: the assessor's five days, solved with OR-Tools CP-SAT and sent as invites.
+"""Assessment timetable: the assessor's days planned around everyone's availability, signed off by you, then sent as invites.
 
 Reads the ``timetable:`` section of the organisation config (participant groups, availability, lunch,
 session types, travel between sites), decides which elements the visit must cover (all of them for a

@@ -45,21 +45,25 @@ def _runs(request: Any, session: Any, user: Any) -> list[dict[str, Any]] | None:
 
     try:
         readable = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
-        dag_ids = session.scalars(
-            select(DagModel.dag_id)
-            .join(DagTag, DagTag.dag_id == DagModel.dag_id)
-            .where(DagTag.name == TAG, DagModel.is_stale.is_(False))
-        ).all()
+        names = dict(
+            session.execute(
+                select(DagModel.dag_id, DagModel.dag_display_name)
+                .join(DagTag, DagTag.dag_id == DagModel.dag_id)
+                .where(DagTag.name == TAG, DagModel.is_stale.is_(False))
+            ).all()
+        )
         root = _airflow_root(request)
         rows: list[dict[str, Any]] = []
-        for dag_id in sorted(set(dag_ids) & set(readable)):
+        for dag_id in sorted(set(names) & set(readable)):
             dag_url = f"{root}/dags/{quote(dag_id, safe='')}"
+            name = names[dag_id] or dag_id
             runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.run_after.desc()).limit(5)).all()
-            rows.append({"dag_id": dag_id, "dag_url": dag_url, "run_id": None})
+            rows.append({"dag_id": dag_id, "dag_name": name, "dag_url": dag_url, "run_id": None})
             for r in runs:
                 rows.append(
                     {
                         "dag_id": dag_id,
+                        "dag_name": name,
                         "dag_url": dag_url,
                         "run_id": r.run_id,
                         "state": str(r.state or ""),

@@ -17,6 +17,7 @@ RUNS = [
     {"dag_id": "organisation_summary", "dag_url": "/dags/organisation_summary", "run_id": None},
     {
         "dag_id": "organisation_summary",
+        "dag_name": "Check the config and key dates",
         "dag_url": "/dags/organisation_summary",
         "run_id": "manual__1",
         "state": "success",
@@ -85,6 +86,10 @@ def test_season_in_progress(season):
     runs = {g["dag_id"]: g for g in data["runs"]["dags"]}
     assert [r["run_id"] for r in runs["organisation_summary"]["runs"]] == ["manual__2", "manual__1"]
     assert runs["gap_analysis"]["runs"] == []
+    assert (runs["organisation_summary"]["name"], runs["gap_analysis"]["name"]) == (
+        "Check the config and key dates",
+        "gap_analysis",
+    )
 
 
 def test_after_the_return_deadline_non_returners_are_overdue(season):

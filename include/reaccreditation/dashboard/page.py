@@ -451,7 +451,8 @@ def run_section(runs: Sequence[Mapping[str, Any]] | None, last: int = 5) -> dict
         items = [{"state": "", "date": None, "end": None, "url": None, "run_after": None} | r for r in items]
         for r in items:
             r["label"] = run_label(r)
-        dags.append({"dag_id": dag_id, "url": by_dag[dag_id][0].get("dag_url"), "runs": items})
+        name = next((r["dag_name"] for r in by_dag[dag_id] if r.get("dag_name")), dag_id)  # the DAG's name in words
+        dags.append({"dag_id": dag_id, "name": name, "url": by_dag[dag_id][0].get("dag_url"), "runs": items})
     return section(OK, "", dags=dags)
 
 
