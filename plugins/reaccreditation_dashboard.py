@@ -262,14 +262,15 @@ class ReaccreditationPlugin(AirflowPlugin):
     name = "reaccreditation"
     fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Reaccreditation dashboard"}]
     # No url_route: the UI would frame the page in an iframe sandboxed without allow-top-navigation, where
-    # every link into Airflow (a sign-off's answer page, a run) does nothing. Opened on its own (the UI opens
-    # an external view without a route in a new tab), the page's links work. The href is relative to the
-    # UI's <base href>, so a sub-path deployment still finds it.
+    # every link into Airflow (a sign-off's answer page, a run) does nothing. Without one the UI links to the
+    # page (a new tab), where its links work; under Browse, because Airflow 3.3 renders a top-level external
+    # entry as a <button href> that does nothing when clicked. The href is relative to the UI's <base href>,
+    # so a sub-path deployment still finds it.
     external_views = [
         {
             "name": "Reaccreditation",
             "href": "reaccreditation/",
             "destination": "nav",
-            "nav_top_level": True,
+            "category": "browse",
         }
     ]

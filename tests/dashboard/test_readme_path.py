@@ -30,11 +30,16 @@ import httpx
 import pytest
 
 from ..conftest import ROOT, Outbox
-from .browser import Browser, chromium_binary
+from .browser import Browser, chromium_binary, open_from_nav
 
-pytestmark = pytest.mark.skipif(
-    chromium_binary() is None and not os.environ.get("CI"), reason="Chromium missing: scripts/install-browser"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        chromium_binary() is None and not os.environ.get("CI"), reason="Chromium missing: scripts/install-browser"
+    ),
+    # The first test's time includes the fixture: the season replay and Airflow's start (4 to 9 minutes on
+    # a shared 2-core machine), past the suite's 600 s default.
+    pytest.mark.timeout(1500),
+]
 DOCS = ROOT / "docs" if os.environ.get("UPDATE_DOCS") else Path(tempfile.gettempdir()) / "reaccreditation-readme-path"
 AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -135,11 +140,8 @@ def test_a_newcomer_approves_the_waiting_pack_from_the_reaccreditation_page(demo
     browser = Browser(width=1400, height=1100)
     try:
         _sign_in(browser, demo_ui)
-        # "Click Reaccreditation in the left-hand bar": it opens the page in a tab of its own.
-        nav = "document.querySelector('a[href$=\"reaccreditation/\"]')"
-        browser.wait_for(f"!!{nav}", timeout=60)
-        assert browser.evaluate(f"[{nav}.target, {nav}.innerText.trim()]") == ["_blank", "Reaccreditation"]
-        page = browser.evaluate(f"{nav}.href")
+        # "Browse > Reaccreditation" in the left-hand bar: a link that opens the page in a tab of its own.
+        page = open_from_nav(browser)
         browser.open(page)
         # The pack is rendered a minute or two after start: the newcomer reloads until it is listed.
         deadline = time.monotonic() + 420
@@ -247,6 +249,7 @@ def test_the_page_fits_a_phone_and_axe_finds_no_a_or_aa_violation(demo_ui):
         browser.evaluate(AXE.read_text(encoding="utf-8"))
         run = "axe.run(document, {runOnly: {type: 'tag', values: TAGS}})".replace("TAGS", json.dumps(TAGS))
         keep = "v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160))})"
-        assert browser.evaluate(f"{run}.then(r => r.violations.map({keep}))") == []
+        violations = browser.evaluate(f"{run}.then(r => r.violations.map({keep}))")
+        assert violations == [], json.dumps(violations, indent=1)[:3000]
     finally:
         browser.close()

@@ -530,7 +530,8 @@ def gather(
         if points
         else section(NOT_RUN, "Readiness over time appears after the first gap analysis run")
     )
-    out["approvals"] = approvals_section(engine, year)
+    names = {m.airflow_user: m.name for m in org.quality_team.members if m.airflow_user}
+    out["approvals"] = approvals_section(engine, year, names=names)
     out["timetable"] = with_answers(out["timetable"], engine, year)
     out["key_dates"] = key_date_status(engine, org, today)
     out["by_criterion"] = readiness_by_criterion(org, gaps)
@@ -558,13 +559,19 @@ def with_answers(timetable: dict[str, Any], engine: Engine, year: int) -> dict[s
     return timetable
 
 
-def approvals_section(engine: Engine, year: int, limit: int = 20) -> dict[str, Any]:
-    """Sign-offs of timetables, packs and outcomes (who answered, what, when, comment), newest first."""
+def approvals_section(engine: Engine, year: int, limit: int = 20, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Sign-offs of timetables, packs and outcomes (who answered, what, when, comment), newest first.
+
+    ``names``: Airflow user -> the person's name from the config, since an auth manager may know a user only
+    by the login (the simple auth manager's name is ``priya.raman``)."""
     if not _migrated(engine, "approval"):
         return section(NOT_RUN, "No sign-off asked for yet (the approval table is not created: run the database upgrade)")
     rows = recent_approvals(engine, limit=limit, assessment_year=year)
     if not rows:
         return section(NOT_RUN, "No timetable, pack or outcome has been signed off yet")
+    for r in rows:
+        if r.get("responded_by") in (names or {}):
+            r["responded_by_name"] = (names or {})[r["responded_by"]]
     return section(OK, "", rows=rows)
 
 
