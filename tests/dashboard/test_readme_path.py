@@ -169,6 +169,8 @@ def test_a_newcomer_approves_the_waiting_pack_from_the_reaccreditation_page(demo
         filled = "(b => getComputedStyle(b).backgroundColor)"
         colours = browser.evaluate(f"[{filled}({approve}), {filled}({reject})]")
         assert colours[0] != colours[1] and colours[0] not in ("rgba(0, 0, 0, 0)", "transparent"), colours
+        browser.evaluate(f"({approve}).scrollIntoView({{block: 'center'}})")  # the summary's end and the buttons
+        time.sleep(0.5)
         browser.screenshot(DOCS / "approval.png", full_page=False)
 
         browser.open(preview)
