@@ -19,6 +19,8 @@ from reaccreditation.outcomes import pipeline
 
 
 @dag(
+    dag_display_name="Import past assessment outcomes",
+    description="By hand: loads earlier years' assessor ratings from a CSV or workbook",
     dag_id=pipeline.HISTORY_DAG_ID,
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
@@ -36,7 +38,7 @@ from reaccreditation.outcomes import pipeline
     doc_md=__doc__,
 )
 def assessment_history():
-    @task
+    @task(task_display_name="Import the outcomes file")
     def import_history(params: dict | None = None) -> dict:
         """Check the whole file, then upsert its outcomes; returns what changed."""
         path = (params or {}).get("path")

@@ -1,4 +1,4 @@
-"""Assessment timetable: the assessor's five days, solved with OR-Tools CP-SAT and sent as invites.
+"""Assessment timetable: the assessor's days planned around everyone's availability, signed off by you, then sent as invites.
 
 Reads the ``timetable:`` section of the organisation config (participant groups, availability, lunch,
 session types, travel between sites), decides which elements the visit must cover (all of them for a
@@ -35,6 +35,8 @@ from reaccreditation.timetable import pipeline
 
 
 @dag(
+    dag_display_name="Plan the assessment timetable",
+    description="Weekly: plans the assessor's days, asks you to sign them off, then sends the invitations",
     dag_id=pipeline.DAG_ID,
     schedule="@weekly",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
@@ -45,33 +47,33 @@ from reaccreditation.timetable import pipeline
     doc_md=__doc__,
 )
 def assessment_timetable():
-    @task
+    @task(task_display_name="Plan the timetable")
     def plan(params: dict | None = None) -> dict:
         """Scope, solve and check the timetable; fails at once (no retry) when the rules conflict."""
         return pipeline.plan(context.organisation_today(), engine(), (params or {}).get("at_risk"))
 
-    @task
+    @task(task_display_name="Publish it for sign-off")
     def publish(planned: dict) -> dict:
         """Store the timetable (sequence numbers), write xlsx, json, ics and the day charts, and the approval page."""
         return pipeline.publish_for_approval(context.organisation(), engine(), planned, data_paths().output, context.run_id())
 
-    @task.short_circuit
+    @task.short_circuit(task_display_name="Anything new to send?")
     def anything_to_send(summary: dict) -> bool:
         """Ask for approval only when invites are waiting (a rerun with nothing new asks nobody)."""
         return bool(summary["pending"])
 
-    @task.branch
+    @task.branch(task_display_name="Act on your answer")
     def decide(result: dict, summary: dict, asked: str, go: str, replan: str | None = None) -> list[str]:
         """Record the answer. Approve: send the invites. Re-plan (first request): solve again. Reject or no
         answer: hold them and tell the quality team."""
         return branch_on_answer(result, summary, asked=asked, go=go, replan=replan)
 
-    @task
+    @task(task_display_name="Send the invitations")
     def send_invites(summary: dict) -> dict:
         """An invite per new or changed session, a cancellation per dropped one, the calendar to the assessor."""
         return pipeline.send(context.organisation(), engine(), smtp_transport(), summary, run_id=context.run_id())
 
-    @task
+    @task(task_display_name="Re-plan with your changes")
     def replan(planned: dict, result: dict, params: dict | None = None) -> dict:
         """Solve again with the approver's constraints (and any from earlier re-plans), then publish."""
         again = pipeline.replan(context.organisation_today(), engine(), planned, result, (params or {}).get("at_risk"))
@@ -79,6 +81,7 @@ def assessment_timetable():
 
     approve = ApprovalTask(
         task_id="approve_timetable",
+        task_display_name="Sign off the timetable",
         page_from="publish",
         item="timetable",
         options=[APPROVE, REPLAN, REJECT],
@@ -87,6 +90,7 @@ def assessment_timetable():
     )
     approve_again = ApprovalTask(
         task_id="approve_replanned",
+        task_display_name="Sign off the re-planned timetable",
         page_from="replan",
         item="re-planned timetable",
         options=[APPROVE, REJECT],
@@ -101,10 +105,12 @@ def assessment_timetable():
     branch >> send_invites(summary)
     replanned = replan(planned, approve.output)
     branch >> replanned >> approve_again
-    decided_again = decide.override(task_id="decide_replanned")(
+    decided_again = decide.override(task_id="decide_replanned", task_display_name="Act on your answer (re-planned)")(
         approve_again.output, replanned, asked="approve_replanned", go="send_replanned_invites"
     )
-    decided_again >> send_invites.override(task_id="send_replanned_invites")(replanned)
+    decided_again >> send_invites.override(task_id="send_replanned_invites", task_display_name="Send the re-planned invitations")(
+        replanned
+    )
 
 
 assessment_timetable()

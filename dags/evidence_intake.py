@@ -24,6 +24,8 @@ from reaccreditation.settings import data_paths
 
 
 @dag(
+    dag_display_name="Read returned workbooks",
+    description="Every 15 minutes: checks each workbook departments send back and answers the sender",
     schedule="*/15 * * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
@@ -33,7 +35,7 @@ from reaccreditation.settings import data_paths
     doc_md=__doc__,
 )
 def evidence_intake():
-    @task
+    @task(task_display_name="Collect emails from the mailbox")
     def fetch_mailbox() -> dict:
         """Evidence by email: workbooks in replies to the quality mailbox go to the inbox (docs/mailbox.md).
 
@@ -42,13 +44,14 @@ def evidence_intake():
         paths, run_id = data_paths(), context.run_id()
         return mailbox.fetch(imap_mailbox(), smtp_transport(), context.organisation_today, engine(), paths, run_id)
 
-    @task(trigger_rule="all_done")  # a mail server outage fails fetch_mailbox (alerted); the inbox folder is still swept
+    # trigger_rule all_done: a mail server outage fails fetch_mailbox (alerted); the inbox folder is still swept
+    @task(task_display_name="Check returned workbooks", trigger_rule="all_done")
     def sweep_inbox() -> dict:
         """Process every file waiting in the inbox; one bad file never stops the others."""
         today, run_id = context.run_today(), context.run_id()
         return pipeline.sweep_inbox(context.organisation_today, engine(), data_paths(), today, run_id, signing_key())
 
-    @task
+    @task(task_display_name="Answer the senders")
     def send_replies(result: dict) -> int:
         """One email per file, built from its committed record; a retry never sends one twice.
 
@@ -56,7 +59,7 @@ def evidence_intake():
         """
         return pipeline.answer_senders(engine(), context.organisation(), smtp_transport(), result, context.run_id())
 
-    @task(outlets=[assets.EVIDENCE_REGISTER])
+    @task(task_display_name="Update the evidence register", outlets=[assets.EVIDENCE_REGISTER])
     def publish_register(result: dict) -> str:
         """Write the current register (CSV) and update the Asset when it changed.
 

@@ -27,6 +27,8 @@ from reaccreditation.settings import data_paths
 
 
 @dag(
+    dag_display_name="Evidence portfolio for the assessor",
+    description="Daily from T-21: a new portfolio version when the evidence changed, sent after you sign it off",
     dag_id=pipeline.DAG_ID,
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("30 7 * * *", timezone="Europe/London"),
@@ -40,17 +42,17 @@ from reaccreditation.settings import data_paths
     doc_md=__doc__,
 )
 def evidence_portfolio():
-    @task.short_circuit
+    @task.short_circuit(task_display_name="Is the portfolio window open?")
     def decide() -> dict | None:
         """Is the portfolio window open today? Skips the rest of the run when not (the reason is logged)."""
         return pipeline.due(context.organisation_today(), context.run_today())
 
-    @task.short_circuit
+    @task.short_circuit(task_display_name="Build a new version")
     def build(decision: dict) -> dict | None:
         """Build a new version when the evidence changed; skips approval and sending when nothing is new."""
         return pipeline.build(context.organisation_today(), engine(), data_paths().output, context.run_id())
 
-    @task
+    @task(task_display_name="Send it to the assessor")
     def send(built: dict) -> dict:
         """Mail the approved version to each assessor once, with the signed download link."""
         from airflow.sdk import conf
@@ -68,6 +70,7 @@ def evidence_portfolio():
 
     approve = ApprovalTask(
         task_id="approve_portfolio",
+        task_display_name="Sign off the portfolio",
         page_from="build",
         item="evidence portfolio",
         options=[APPROVE, REJECT],
@@ -75,7 +78,7 @@ def evidence_portfolio():
         params=forms.COMMENT,
     )
 
-    @task.branch
+    @task.branch(task_display_name="Act on your answer")
     def release(result: dict, built: dict) -> list[str]:
         """Record the answer beside the version; Approve sends it, Reject or no answer holds it and tells the quality team."""
         return branch_on_answer(result, built, asked="approve_portfolio", go="send")

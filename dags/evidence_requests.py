@@ -29,6 +29,8 @@ from reaccreditation.settings import data_paths
 
 
 @dag(
+    dag_display_name="Send evidence requests and reminders",
+    description="Daily at 07:00: each department's evidence workbook, then reminders and an escalation when due",
     schedule="0 7 * * *",  # daily, 07:00 UK time: requests land at the start of the working day
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
@@ -52,17 +54,17 @@ from reaccreditation.settings import data_paths
     },
 )
 def evidence_requests():
-    @task
+    @task(task_display_name="Import past outcomes")
     def import_history() -> list[str]:
         """Load last year's accepted evidence and past ratings from the config's history/ folder, once."""
         return pipeline.import_history(context.organisation_today(), engine())
 
-    @task
+    @task(task_display_name="Work out what is due")
     def plan(params: dict | None = None) -> list[dict]:
         """Decide what is due today; one item per department with something to send."""
         return pipeline.plan(context.organisation_today(), engine(), context.run_today(), context.run_id(), params or {})
 
-    @task(map_index_template="{{ department_id }}")
+    @task(task_display_name="Email the department", map_index_template="{{ department_id }}")
     def send_department(work: dict) -> dict:
         """Build the department's workbook and emails; each email at most once."""
         context.name_mapped_task(department_id=work["department_id"])
@@ -70,7 +72,7 @@ def evidence_requests():
         key = signing_key()
         return pipeline.send_department(engine(), smtp_transport(), org, work, today, context.run_id(), output, key)
 
-    @task(trigger_rule="none_failed")
+    @task(task_display_name="Report what was sent", trigger_rule="none_failed")
     def report() -> dict:
         """What this run sent, from the request log (so a retried department is counted once)."""
         return pipeline.report(engine(), context.organisation_today(), context.run_id())

@@ -27,6 +27,8 @@ from reaccreditation.settings import data_paths
 
 
 @dag(
+    dag_display_name="Find evidence gaps",
+    description="Daily at 06:00 and after new evidence: how ready each element is, and why not",
     dag_id=pipeline.DAG_ID,
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 6 * * *", timezone="Europe/London"),
@@ -40,12 +42,12 @@ from reaccreditation.settings import data_paths
     doc_md=__doc__,
 )
 def gap_analysis():
-    @task
+    @task(task_display_name="Rate readiness")
     def analyse_and_store() -> dict:
         """Recompute the year's snapshot from the database and store it under this run."""
         return pipeline.analyse_and_store(context.organisation_today(), engine(), context.run_today(), context.run_id())
 
-    @task(outlets=[assets.GAP_SNAPSHOT])
+    @task(task_display_name="Publish the gap register", outlets=[assets.GAP_SNAPSHOT])
     def publish(payload: dict) -> dict:
         """Write the gap register (xlsx), gaps.json and gaps.html; record the run for the dashboard."""
         return pipeline.publish(engine(), payload, data_paths().output, context.run_id())

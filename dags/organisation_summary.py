@@ -17,6 +17,8 @@ from reaccreditation.settings import data_paths
 
 
 @dag(
+    dag_display_name="Check the config and key dates",
+    description="Weekly: checks the organisation config against the standard and publishes the season's key dates",
     dag_id=pipeline.DAG_ID,
     schedule="@weekly",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
@@ -26,17 +28,17 @@ from reaccreditation.settings import data_paths
     doc_md=__doc__,
 )
 def organisation_summary():
-    @task
+    @task(task_display_name="Check the config")
     def summarise_config() -> dict:
         """Load and check the config; the summary is JSON-safe for XCom."""
         return pipeline.summarise(context.organisation_today(), context.run_today())
 
-    @task
+    @task(task_display_name="Publish the season summary")
     def publish(summary: dict) -> str:
         """Write summary.json and summary.html to the output folder and record the run."""
         return pipeline.publish(engine(), summary, data_paths().output, context.run_id())
 
-    @task
+    @task(task_display_name="Email the quality team")
     def email_quality_team(summary: dict) -> bool:
         """One email per run to the quality team; a retry or rerun of the same run sends nothing."""
         return pipeline.email_quality_team(engine(), smtp_transport(), context.organisation(), summary, context.run_id())

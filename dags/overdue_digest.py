@@ -17,6 +17,8 @@ from reaccreditation.orchestration.connections import engine, smtp_transport
 
 
 @dag(
+    dag_display_name="Email the overdue departments list",
+    description="Daily at 07:00 after the return deadline: tells the quality team who has not returned a workbook",
     schedule="0 7 * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
@@ -25,7 +27,7 @@ from reaccreditation.orchestration.connections import engine, smtp_transport
     doc_md=__doc__,
 )
 def overdue_digest():
-    @task
+    @task(task_display_name="Email the overdue list")
     def email_overdue_departments() -> dict:
         """Find departments past the return deadline without an accepted or partial workbook; email them."""
         today = context.run_today()

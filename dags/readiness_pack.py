@@ -31,6 +31,8 @@ from reaccreditation.settings import data_paths
 
 
 @dag(
+    dag_display_name="Readiness packs for leadership",
+    description="Daily at 07:00: on pack days builds the pack, asks you to sign it off, then emails leadership and heads",
     dag_id=pipeline.DAG_ID,
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 7 * * *", timezone="Europe/London"),
@@ -44,23 +46,24 @@ from reaccreditation.settings import data_paths
     doc_md=__doc__,
 )
 def readiness_pack():
-    @task.short_circuit
+    @task.short_circuit(task_display_name="Is a pack due today?")
     def decide() -> dict | None:
         """Is a pack due today? Skips the rest of the run when not (the reason is logged)."""
         return pipeline.due(context.organisation_today(), engine(), context.run_today())
 
-    @task
+    @task(task_display_name="Build the pack")
     def render(decision: dict) -> dict:
         """Gather the figures and write the pack folder; returns the paths (for an approver, then send)."""
         return pipeline.render(context.organisation_today(), engine(), data_paths().output, decision)
 
-    @task
+    @task(task_display_name="Send the pack")
     def send(rendered: dict) -> dict:
         """Mail the rendered pack (each message once) and record its headline figures for the next pack."""
         return pipeline.send(engine(), smtp_transport(), rendered, context.run_id())
 
     approve = ApprovalTask(
         task_id="approve_pack",
+        task_display_name="Sign off the pack",
         page_from="render",
         item="readiness pack",
         options=[APPROVE, REJECT],
@@ -68,7 +71,7 @@ def readiness_pack():
         params=forms.COMMENT,
     )
 
-    @task.branch
+    @task.branch(task_display_name="Act on your answer")
     def decide_pack(result: dict, rendered: dict) -> list[str]:
         """Record the answer beside the pack; Approve sends it, Reject or no answer holds it and tells the quality team."""
         return branch_on_answer(result, rendered, asked="approve_pack", go="send")

@@ -1,9 +1,9 @@
 """The quality team's Reaccreditation page inside the Airflow UI (an Airflow 3 plugin).
 
 A small FastAPI app mounted by the API server at ``/reaccreditation`` and shown in the UI's navigation
-as "Reaccreditation" (an external view: the UI frames the page). Airflow does not authenticate plugin
+as "Reaccreditation" (an external view, opened as a page of its own). Airflow does not authenticate plugin
 apps, so every route depends on Airflow's own security dependency: the UI's JWT (the ``_token`` cookie
-the browser sends to the framed page) or an ``Authorization: Bearer`` token, checked by the configured
+the browser sends with the page) or an ``Authorization: Bearer`` token, checked by the configured
 auth manager, and the user must be allowed to read DAG runs (401 without a user, 403 otherwise).
 
 All data gathering lives in ``reaccreditation.dashboard.page``; this file only reads DAG runs through
@@ -45,21 +45,25 @@ def _runs(request: Any, session: Any, user: Any) -> list[dict[str, Any]] | None:
 
     try:
         readable = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
-        dag_ids = session.scalars(
-            select(DagModel.dag_id)
-            .join(DagTag, DagTag.dag_id == DagModel.dag_id)
-            .where(DagTag.name == TAG, DagModel.is_stale.is_(False))
-        ).all()
+        names = dict(
+            session.execute(
+                select(DagModel.dag_id, DagModel.dag_display_name)
+                .join(DagTag, DagTag.dag_id == DagModel.dag_id)
+                .where(DagTag.name == TAG, DagModel.is_stale.is_(False))
+            ).all()
+        )
         root = _airflow_root(request)
         rows: list[dict[str, Any]] = []
-        for dag_id in sorted(set(dag_ids) & set(readable)):
+        for dag_id in sorted(set(names) & set(readable)):
             dag_url = f"{root}/dags/{quote(dag_id, safe='')}"
+            name = names[dag_id] or dag_id
             runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.run_after.desc()).limit(5)).all()
-            rows.append({"dag_id": dag_id, "dag_url": dag_url, "run_id": None})
+            rows.append({"dag_id": dag_id, "dag_name": name, "dag_url": dag_url, "run_id": None})
             for r in runs:
                 rows.append(
                     {
                         "dag_id": dag_id,
+                        "dag_name": name,
                         "dag_url": dag_url,
                         "run_id": r.run_id,
                         "state": str(r.state or ""),
@@ -228,7 +232,7 @@ def build_app():  # type: ignore[no-untyped-def]
 
     @app.exception_handler(HTTPException)
     async def denied(request: Request, exc: HTTPException) -> Any:
-        """The framed page explains a missing login in words; the API answers JSON. Status codes stay."""
+        """The page explains a missing login in words; the API answers JSON. Status codes stay."""
         if exc.status_code in (401, 403) and request.url.path.rstrip("/").endswith(URL_PREFIX):
             from reaccreditation.render import render
 
@@ -257,12 +261,16 @@ app = LazyApp()
 class ReaccreditationPlugin(AirflowPlugin):
     name = "reaccreditation"
     fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Reaccreditation dashboard"}]
+    # No url_route: the UI would frame the page in an iframe sandboxed without allow-top-navigation, where
+    # every link into Airflow (a sign-off's answer page, a run) does nothing. Without one the UI links to the
+    # page (a new tab), where its links work; under Browse, because Airflow 3.3 renders a top-level external
+    # entry as a <button href> that does nothing when clicked. The href is relative to the UI's <base href>,
+    # so a sub-path deployment still finds it.
     external_views = [
         {
             "name": "Reaccreditation",
             "href": "reaccreditation/",
-            "url_route": "reaccreditation",
             "destination": "nav",
-            "nav_top_level": True,
+            "category": "browse",
         }
     ]

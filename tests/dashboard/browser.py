@@ -127,3 +127,17 @@ class Browser:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def open_from_nav(browser: Browser) -> str:
+    """Open Airflow's Browse menu and find its Reaccreditation entry, as a person would; the page's address.
+
+    The entry must be a real link opening a new tab (a framed view's links into Airflow do nothing)."""
+    menu = "Array.from(document.querySelectorAll('button')).find(b => b.innerText.trim() === 'Browse')"
+    browser.wait_for(f"!!{menu}", timeout=60)
+    browser.evaluate(f"{menu}.click()")
+    link = "Array.from(document.querySelectorAll('a')).find(a => a.innerText.trim() === 'Reaccreditation')"
+    browser.wait_for(f"!!{link}", timeout=30)
+    target, href = browser.evaluate(f"[{link}.target, {link}.href]")
+    assert target == "_blank" and href.endswith("/reaccreditation/"), (target, href)
+    return href

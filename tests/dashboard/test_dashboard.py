@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 from reaccreditation.dashboard import page as dashboard
 from reaccreditation.db import make_engine
@@ -17,6 +17,7 @@ RUNS = [
     {"dag_id": "organisation_summary", "dag_url": "/dags/organisation_summary", "run_id": None},
     {
         "dag_id": "organisation_summary",
+        "dag_name": "Check the config and key dates",
         "dag_url": "/dags/organisation_summary",
         "run_id": "manual__1",
         "state": "success",
@@ -67,7 +68,7 @@ def test_season_in_progress(season):
     returned, hostile = rows[s.RETURNED_ID], rows[s.HOSTILE_ID]
     assert returned["request_sent"] == date(2026, 11, 15) and returned["reminders"] == []
     assert returned["last_submission"]["status"] == "accepted" and returned["returned"] is True
-    assert (returned["accepted_rows"], returned["rejected_rows"]) == (20, 2)
+    assert (returned["accepted_rows"], returned["rejected_rows"]) == (3, 2)  # its 3 current rows; 2 rejected last time
     assert hostile["name"] == s.HOSTILE
     assert hostile["reminders"] == [date(2026, 12, 1), date(2026, 12, 8)] and hostile["escalated"] == date(2026, 12, 14)
     assert hostile["returned"] is False and hostile["rejected_rows"] == 5 and hostile["overdue"] is False
@@ -85,6 +86,10 @@ def test_season_in_progress(season):
     runs = {g["dag_id"]: g for g in data["runs"]["dags"]}
     assert [r["run_id"] for r in runs["organisation_summary"]["runs"]] == ["manual__2", "manual__1"]
     assert runs["gap_analysis"]["runs"] == []
+    assert (runs["organisation_summary"]["name"], runs["gap_analysis"]["name"]) == (
+        "Check the config and key dates",
+        "gap_analysis",
+    )
 
 
 def test_after_the_return_deadline_non_returners_are_overdue(season):
@@ -154,3 +159,45 @@ def test_sign_offs_are_shown_with_who_what_when_and_comment(demo, project_db):
     page = render("dashboard.html", d=data)
     assert "Readiness pack T-30" in page and "Priya Raman" in page and "Top gaps &lt;b&gt;wrong&lt;/b&gt;" in page
     assert "nobody (no answer in time)" in page
+
+
+def test_rows_count_the_current_version_only(season):
+    """A corrected workbook (version 2) replaces a row of the first: the replaced row is no longer counted."""
+    from sqlalchemy import insert, update
+
+    from reaccreditation.db.schema import evidence, submission
+
+    org, engine = season["org"], season["engine"]
+    with engine.begin() as conn:
+        conn.execute(update(evidence).where(evidence.c.element_id == "1.1.1").values(is_current=False))
+        new = conn.execute(
+            insert(submission).values(
+                sha256="d" * 64,
+                original_name="customer-services-evidence.xlsx",
+                assessment_year=2027,
+                department_id=s.RETURNED_ID,
+                source="inbox",
+                received_at=datetime(2026, 12, 20, 9, tzinfo=UTC),
+                status="accepted",
+                rows_total=1,
+                rows_accepted=1,
+                rows_rejected=0,
+                version=2,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(evidence).values(
+                assessment_year=2027,
+                department_id=s.RETURNED_ID,
+                element_id="1.1.1",
+                title="Corrected evidence for 1.1.1",
+                evidence_type="document",
+                submission_id=new,
+                sheet="Evidence",
+                row_number=2,
+                is_current=True,
+                created_at=datetime(2026, 12, 20, 9, tzinfo=UTC),
+            )
+        )
+    [row] = [r for r in dashboard.department_rows(engine, org, s.today()) if r["id"] == s.RETURNED_ID]
+    assert (row["accepted_rows"], row["rejected_rows"], row["submissions"]) == (3, 0, 2)  # not 20 + 1 (or 3 + 1)

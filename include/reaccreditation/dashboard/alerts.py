@@ -93,11 +93,32 @@ class Failure:
         return f"failure:{self.dag_id}:{self.run_id}:{self.task_id}:{self.try_number}"
 
 
+RERUN = (
+    "Read the log, fix the cause (often the organisation config or a department's workbook), then clear the task "
+    "in Airflow to rerun it. Emails already sent by the run are not sent again."
+)
+# A run whose failure comes from what a person typed into a form: clearing a task would read the same answers
+# again, so the advice is to trigger the DAG again and answer afresh.
+TRIGGER_AGAIN = {
+    "assessment_outcome": (
+        "Nothing was stored. The error above says what to put right (a field of the form, the report file, or "
+        "the day). Trigger assessment_outcome again and fill in the form with the correction; do not clear the "
+        "failed task, which would read the same answers again."
+    ),
+}
+
+
 def failure_draft(failure: Failure, who: Audience) -> Draft:
     from reaccreditation.render import render
 
     task = failure.task_id + (f" [{failure.map_index}]" if failure.map_index >= 0 else "")
-    ctx = {"f": failure, "task": task, "error": one_line(failure.error, 2000), "organisation": who.organisation}
+    ctx = {
+        "f": failure,
+        "task": task,
+        "error": one_line(failure.error, 2000),
+        "organisation": who.organisation,
+        "advice": TRIGGER_AGAIN.get(failure.dag_id, RERUN),
+    }
     return Draft(
         to=list(who.recipients),
         subject=f"{who.organisation}: reaccreditation task failed: {failure.dag_id}.{task}",

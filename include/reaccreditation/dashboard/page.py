@@ -25,7 +25,7 @@ from reaccreditation.files import Unavailable
 from reaccreditation.gaps import gaps_json
 from reaccreditation.gaps import store as gap_store
 from reaccreditation.gaps.model import RETURNED_STATUSES
-from reaccreditation.intake.store import submissions_by_department
+from reaccreditation.intake.store import current_register, submissions_by_department
 from reaccreditation.organisation.config import Organisation
 from reaccreditation.organisation.summary import key_dates
 from reaccreditation.requests.queries import evidenced_elements, request_log
@@ -72,6 +72,12 @@ def department_rows(
     log = request_log(engine, year) if _migrated(engine, "outbound_message") else {}
     subs = submissions_by_department(engine, year) if _migrated(engine, "submission") else {}
     evidenced = evidenced_elements(engine, year) if _migrated(engine, "evidence") else {}
+    # Rows that count now: a later version of a workbook replaces its earlier rows, so summing every
+    # workbook's accepted rows would count a resubmitted row twice.
+    current_rows: dict[str, int] = defaultdict(int)
+    if _migrated(engine, "evidence"):
+        for r in current_register(engine, year):
+            current_rows[r["department_id"]] += 1
     readiness = {e["element_id"]: e.get("readiness") for e in (gaps or {}).get("elements", []) if "element_id" in e}
     rows = []
     for d in org.departments:
@@ -103,8 +109,8 @@ def department_rows(
                     "status": last.get("status"),
                     "message": last.get("message"),
                 },
-                "accepted_rows": sum(int(s.get("rows_accepted") or 0) for s in mine),
-                "rejected_rows": sum(int(s.get("rows_rejected") or 0) for s in mine),
+                "accepted_rows": current_rows[d.id],  # current evidence rows, from every workbook still in force
+                "rejected_rows": int(last.get("rows_rejected") or 0) if last else 0,  # in the last workbook
                 "returned": bool(returned),
                 "overdue": not returned and today > org.return_deadline,
                 "elements": len(d.elements),
@@ -445,7 +451,8 @@ def run_section(runs: Sequence[Mapping[str, Any]] | None, last: int = 5) -> dict
         items = [{"state": "", "date": None, "end": None, "url": None, "run_after": None} | r for r in items]
         for r in items:
             r["label"] = run_label(r)
-        dags.append({"dag_id": dag_id, "url": by_dag[dag_id][0].get("dag_url"), "runs": items})
+        name = next((r["dag_name"] for r in by_dag[dag_id] if r.get("dag_name")), dag_id)  # the DAG's name in words
+        dags.append({"dag_id": dag_id, "name": name, "url": by_dag[dag_id][0].get("dag_url"), "runs": items})
     return section(OK, "", dags=dags)
 
 
@@ -523,7 +530,8 @@ def gather(
         if points
         else section(NOT_RUN, "Readiness over time appears after the first gap analysis run")
     )
-    out["approvals"] = approvals_section(engine, year)
+    names = {m.airflow_user: m.name for m in org.quality_team.members if m.airflow_user}
+    out["approvals"] = approvals_section(engine, year, names=names)
     out["timetable"] = with_answers(out["timetable"], engine, year)
     out["key_dates"] = key_date_status(engine, org, today)
     out["by_criterion"] = readiness_by_criterion(org, gaps)
@@ -551,13 +559,19 @@ def with_answers(timetable: dict[str, Any], engine: Engine, year: int) -> dict[s
     return timetable
 
 
-def approvals_section(engine: Engine, year: int, limit: int = 20) -> dict[str, Any]:
-    """Sign-offs of timetables, packs and outcomes (who answered, what, when, comment), newest first."""
+def approvals_section(engine: Engine, year: int, limit: int = 20, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Sign-offs of timetables, packs and outcomes (who answered, what, when, comment), newest first.
+
+    ``names``: Airflow user -> the person's name from the config, since an auth manager may know a user only
+    by the login (the simple auth manager's name is ``priya.raman``)."""
     if not _migrated(engine, "approval"):
         return section(NOT_RUN, "No sign-off asked for yet (the approval table is not created: run the database upgrade)")
     rows = recent_approvals(engine, limit=limit, assessment_year=year)
     if not rows:
         return section(NOT_RUN, "No timetable, pack or outcome has been signed off yet")
+    for r in rows:
+        if r.get("responded_by") in (names or {}):
+            r["responded_by_name"] = (names or {})[r["responded_by"]]
     return section(OK, "", rows=rows)
 
 

@@ -26,15 +26,27 @@ REPLAN = {
 }
 REPLANNED = {"comment": REPLAN["comment"]}
 
+# Element ids as the standards write them (1.1.1); checked again against this year's standard when stored.
+ELEMENT = r"\d+\.\d+\.\d+"
+ELEMENT_LIST = rf"^[\s,;]*({ELEMENT}[\s,;]*)*$"
+# One "element: action" per line (or separated by ';'); a separator is needed so no text is read two ways.
+ELEMENT_ACTIONS = rf"^\s*({ELEMENT}[ \t]*:[ \t]*[^\s;][^;\n]*([;\n]\s*|$))*$"
+
+
+def _lines(title: str, description: str) -> Param:
+    return Param(None, type=["null", "string"], format="multiline", pattern=ELEMENT_ACTIONS, title=title, description=description)
+
+
 OUTCOME = {  # in no standard's words: the page names this year's labels (Compliance Plus, Best Practice, ...)
-    "compliance_plus": _text(
-        "Rated above the standard", "element ids with the top rating (named on this page), comma-separated, e.g. 1.1.3, 2.2.1"
+    "compliance_plus": Param(
+        None,
+        type=["null", "string"],
+        pattern=ELEMENT_LIST,
+        title="Rated above the standard",
+        description="element ids with the top rating (named on this page), comma-separated, e.g. 1.1.3, 2.2.1",
     ),
-    "partial": _text(
-        "Rated partial",
-        "one per line or ';': element: the assessor's action, e.g. 3.2.1: publish the service standards",
-    ),
-    "non_compliance": _text("Rated not met", "as for partial (element: action)"),
+    "partial": _lines("Rated partial", "one per line: element: the assessor's action, e.g. 3.2.1: publish the service standards"),
+    "non_compliance": _lines("Rated not met", "one per line, as for partial (element: the assessor's action)"),
     "rest_are_compliance": Param(
         False, type="boolean", title="Every other element meets the standard", description="tick to confirm"
     ),

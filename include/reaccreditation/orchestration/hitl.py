@@ -96,10 +96,33 @@ class ApprovalTask(HITLOperator):
 
 
 class EntryTask(HITLEntryOperator):
-    """A form to fill in (one "OK" button). No default: a form nobody fills in fails after the timeout."""
+    """A form to fill in (one "OK" button). No default: a form nobody fills in fails after the timeout.
 
-    def __init__(self, *, page_from: str, item: str, **kwargs: Any) -> None:
+    The answer is checked against the form's Params (pattern, enum, type) the moment it is submitted, and
+    ``form_error`` (a ValueError subclass the task's retry policy fails at once) names every wrong field
+    in the form's own words, instead of jsonschema's.
+    """
+
+    def __init__(self, *, page_from: str, item: str, form_error: type[ValueError] = ValueError, **kwargs: Any) -> None:
         super().__init__(**_configured(page_from, item, {"options": ["OK"], "defaults": None} | kwargs))
+        self.form_error = form_error
+
+    def validate_params_input(self, params_input: Mapping) -> None:
+        from airflow.sdk.exceptions import ParamValidationError
+
+        problems = []
+        for key, value in (params_input or {}).items():
+            if key not in self.params:
+                continue
+            try:
+                self.params[key] = value
+            except ParamValidationError:
+                param = self.params.get_param(key)
+                title = param.schema.get("title") or key
+                problems.append(f"'{title}' ({key}): {str(value).strip()!r} is not as asked ({param.description})")
+        if problems:
+            raise self.form_error("The form was not accepted: " + "; ".join(problems))
+        super().validate_params_input(params_input)
 
 
 def branch_on_answer(

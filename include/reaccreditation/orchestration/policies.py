@@ -72,6 +72,7 @@ REQUESTS = ExceptionRetryPolicy(rules=[WRONG_HISTORY_FILE, WRONG_REQUEST, BAD_CO
 TIMETABLE = ExceptionRetryPolicy(rules=[NO_TIMETABLE, BAD_CONFIG, OUTAGE])
 OUTCOME_ENTRY = ExceptionRetryPolicy(rules=[WRONG_OUTCOME_FORM, BAD_CONFIG, OUTAGE])
 HUMAN_ANSWER = ExceptionRetryPolicy(rules=[LAPSED_ANSWER, BAD_CONFIG, OUTAGE])  # the approval and entry tasks
+OUTCOME_FORM = ExceptionRetryPolicy(rules=[WRONG_OUTCOME_FORM, LAPSED_ANSWER, BAD_CONFIG, OUTAGE])  # a wrong form fails at once
 
 
 def default_args(policy: ExceptionRetryPolicy = STANDARD) -> dict[str, Any]:

@@ -38,6 +38,20 @@ def import_history(engine: Engine, org: Organisation, path: str | None, today: d
     return result
 
 
+def check_entry_day(org: Organisation, today: date) -> None:
+    """An outcome exists only once the assessment is over: refuse a form opened before its last day."""
+    from reaccreditation.outcomes.form import OutcomeFormError
+
+    a = org.assessment
+    if today < a.last_day:
+        raise OutcomeFormError(
+            f"Not yet: the {a.year} assessment runs {a.first_day:%a} {a.first_day.day} {a.first_day:%b} to "
+            f"{a.last_day:%a} {a.last_day.day} {a.last_day:%b %Y}, and this run is for {today:%a} {today.day} "
+            f"{today:%b %Y}. Trigger assessment_outcome on or after {a.last_day:%a} {a.last_day.day} {a.last_day:%b} "
+            "(with the logical date left empty) once the assessor's report has arrived. Nothing was asked or stored."
+        )
+
+
 def outcome_page(org: Organisation, engine: Engine) -> dict[str, Any]:
     """The form's page: this year's assessment, the standard's labels, last year's top ratings and partials."""
     from reaccreditation.approvals.pages import md
