@@ -34,7 +34,7 @@ from .conftest import load_make_hostile
 DEPARTMENT = "housing"
 REGISTER = {"evidence_title": "title"}  # layout key -> evidence column, where they differ
 INPUTS = [c for c in layout.INPUT_COLUMNS]
-EXAMPLES = 5  # sweeps (GX runs once per sweep), each of up to FILES returns: about 18 returns in all
+EXAMPLES = 5  # sweeps (GX runs once per sweep), each of up to FILES returns: 15 returns in all
 FILES = 6
 # Characters people paste without seeing them (and a few they type): each one changes the text if kept.
 NOISE = ["\u200b", "\u2060", "\ufeff", "\u00ad", "\u202e", "\x85", "\x7f", "\x1b", "\t"]
