@@ -84,7 +84,8 @@ def test_hostile_corpus_through_the_dag(airflow_db, project_db, outbox, demo, gx
     keys = Counter(o.dedupe_key for o in sent.values())
     contacts = {d.id: sorted(c.email for c in d.evidence_contacts) for d in org.departments}
     quality = sorted(m.email for m in org.quality_team.members)
-    allowed = {a for v in contacts.values() for a in v} | set(quality)
+    # a version that replaces evidence is copied to the department's head (intake.replies): our recipients too
+    allowed = {a for v in contacts.values() for a in v} | set(quality) | {d.head.email for d in org.departments}
     problems = []
 
     for case, e in expected.items():
@@ -141,5 +142,7 @@ def test_hostile_corpus_through_the_dag(airflow_db, project_db, outbox, demo, gx
             line for line in head.split(b"\r\n") if line.startswith((b"X-Envelope-To", b"To", b"Cc", b"Bcc"))
         )
         assert {line.split(b": ", 1)[1].decode() for line in head.split(b"\r\n") if line.startswith(b"X-Envelope-To")} <= allowed
-    html_reply = next(m for m in messages.values() if "script" in m.get_body(("plain",)).get_content())
+    html_reply = next(
+        m for m in messages.values() if "<script>alert(1)<script>-parks.xlsx" in m.get_body(("plain",)).get_content()
+    )
     assert "&lt;script&gt;alert(1)&lt;script&gt;-parks.xlsx" in html_reply.get_body(("html",)).get_content()

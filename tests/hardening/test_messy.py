@@ -20,6 +20,7 @@ from reaccreditation.intake.pipeline import display_name
 from ..conftest import run_dag
 
 MESSY = Path(__file__).resolve().parents[2] / "tests" / "data" / "messy" / "make_messy.py"
+HOSTILE_MARKUP = ("<script", "<img", "<b onmouseover")  # the html_in_cells case types them into cells and a heading
 READER_INTERNALS = ("Cannot detect file format", "shared strings", "BadZipFile", "_csv.Error", "KeyError", "Traceback")
 
 
@@ -69,6 +70,8 @@ def test_messy_corpus_through_the_dag(airflow_db, project_db, outbox, demo, org,
             if (f[1:] in text if f.startswith("!") else " ".join(f.split()) not in text)
         ]
         shown = [w for w in READER_INTERNALS if w in text]
+        html = msg.get_body(("html",)).get_content()
+        shown += [tag for tag in HOSTILE_MARKUP if tag in html]  # typed markup is shown as text, never as markup
         if got != (e["status"], int(e["rows_accepted"]), int(e["rows_rejected"])) or missing or shown or to != want_to:
             problems.append((case, got, missing, shown, to == want_to, text[:1500]))
         ledger.add("messy", case, survived=True, duplicate_emails=keys[claim.dedupe_key] - 1)

@@ -72,3 +72,23 @@ def test_a_failure_inside_one_file_never_stops_the_others(tmp_path, gx_dir, monk
     assert (paths.quarantine / bad.sha256[:12] / "REASON.txt").exists()
     assert sum(o.status in ("accepted", "partial") for o in outcomes) == len(planted["departments"]) - 1
     assert list(paths.inbox.iterdir()) == []
+
+    # the file was read and its department known: the department is answered (without the error's text), and
+    # the quality team gets the error; a second reply run sends neither again
+    from reaccreditation.intake.pipeline import summary
+    from reaccreditation.intake.replies import send_replies
+
+    sent: list = []
+    engine = make_engine(url)
+    send_replies(engine, org, sent.append, summary(outcomes)["replies"], run_id="bug")
+    send_replies(engine, org, sent.append, summary(outcomes)["replies"], run_id="bug-again")
+    about = [m for m in sent if bad.original_name in m.get_body(("plain",)).get_content()]
+    texts = {str(m["To"]): " ".join(m.get_body(("plain",)).get_content().split()) for m in about}
+    dept = org.department(broken)
+    assert len(about) == 2, [m["To"] for m in about]
+    [to_dept] = [t for to, t in texts.items() if dept.evidence_contacts[0].email in to]
+    [to_quality] = [t for to, t in texts.items() if org.quality_team.members[0].email in to]
+    assert "could not finish checking it, because of a fault on our side" in to_dept
+    assert "will check it and come back to you" in to_dept and "send it again" not in to_dept
+    assert "simulated bug" not in to_dept and "RuntimeError" not in to_dept
+    assert "simulated bug while annotating" in to_quality and f"{dept.name} was told" in to_quality

@@ -63,7 +63,7 @@ def org(demo_org):  # type: ignore[no-untyped-def]
 def test_every_workbook_reads_back_as_its_department(org, workbooks):
     built, data = workbooks
     assert len(data) == 12
-    total_prefilled = 0
+    total_prefilled = total_statements = 0
     for d in org.departments:
         wb = load_workbook(io.BytesIO(data[d.id]))
         assert wb.sheetnames == [layout.COVER_SHEET, layout.EVIDENCE_SHEET, layout.META_SHEET]
@@ -82,6 +82,10 @@ def test_every_workbook_reads_back_as_its_department(org, workbooks):
         total_prefilled += len(prefilled)
         for r in prefilled:
             assert r[HEADERS.index("Evidence title")] and r[HEADERS.index("Evidence type")] in layout.EVIDENCE_TYPES
+        # last year's statement of how the element is met comes back with last year's evidence
+        statements = [r[HEADERS.index("How the element is met")] for r in prefilled]
+        assert statements == [p.statement for p in built[d.id].prefilled]
+        total_statements += sum(1 for s in statements if s)
 
         # no formulas anywhere
         for sheet in wb.worksheets:
@@ -89,6 +93,7 @@ def test_every_workbook_reads_back_as_its_department(org, workbooks):
                 for cell in row:
                     assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
     assert total_prefilled > 50  # the demo history pre-fills most elements
+    assert total_statements > 40  # and its first item per element carries a statement
 
 
 def test_reference_cells_are_locked_input_cells_unlocked_and_sheets_protected(org, workbooks):
@@ -296,9 +301,23 @@ def _fill_as_a_department(request: bytes, org, dept) -> tuple[bytes, int]:  # ty
     return buf.getvalue(), filled
 
 
+def _old_layout(filled: bytes) -> bytes:
+    """The same return in layout version 1: no "How the element is met" column, ``layout_version`` 1."""
+    wb = load_workbook(io.BytesIO(filled))
+    wb[layout.EVIDENCE_SHEET].delete_cols([c.key for c in layout.COLUMNS].index("statement") + 1)
+    meta = wb[layout.META_SHEET]
+    [row] = [r for r in range(1, meta.max_row + 1) if meta.cell(row=r, column=1).value == "layout_version"]
+    meta.cell(row=row, column=2).value = 1
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def test_a_libreoffice_return_in_either_format_is_accepted_with_every_row(org, workbooks, demo_org, tmp_path, gx_dir):
     """The department fills the request workbook and LibreOffice saves it, as .ods (its own format) and as .xlsx:
-    both go through real intake (safety checks, calamine, GX) with every row accepted, no false note."""
+    both go through real intake (safety checks, calamine, GX) with every row accepted, no false note, and every
+    statement of how an element is met registered as typed (or pre-filled). A layout version 1 workbook (before
+    the statement column) is read the same, its rows registered without statements."""
     from reaccreditation.db import make_engine, upgrade
     from reaccreditation.intake.gx_validation import Validator
     from reaccreditation.intake.pipeline import Sweep, inbox_files
@@ -311,9 +330,19 @@ def test_a_libreoffice_return_in_either_format_is_accepted_with_every_row(org, w
     source = tmp_path / "filled" / "Evidence request 2027 - Housing Services.xlsx"
     source.parent.mkdir()
     source.write_bytes(filled)
+    typed = {}  # sheet row -> the statement the workbook holds (the department's, or last year's pre-filled)
+    ws = load_workbook(io.BytesIO(filled))[layout.EVIDENCE_SHEET]
+    for r in range(2, ws.max_row + 1):
+        if ws[f"{col('element_id')}{r}"].value:
+            typed[r] = ws[f"{col('statement')}{r}"].value
+    assert sum(1 for s in typed.values() if s) > rows // 2  # the demo rows, and last year's first item per element
+    old = tmp_path / "v1" / source.name
+    old.parent.mkdir()
+    old.write_bytes(_old_layout(filled))
     saved = {
         "ods": _soffice(tmp_path, source, "ods", tmp_path / "ods"),
         "xlsx": _soffice(tmp_path, source, "xlsx:Calc MS Excel 2007 XML", tmp_path / "xlsx"),
+        "v1": old,
     }
     assert saved["ods"].read_bytes()[:2] == b"PK" and b"opendocument.spreadsheet" in saved["ods"].read_bytes()[:100]
     today = FIRST_DAY - timedelta(days=10)
@@ -332,3 +361,5 @@ def test_a_libreoffice_return_in_either_format_is_accepted_with_every_row(org, w
         register = current_register(engine, 2027)
         assert len(register) == rows and {r["element_id"] for r in register} == set(d.elements)
         assert not any("Last year's" in (r["notes"] or "") for r in register)  # hints never land as the department's note
+        statements = {r["row_number"]: r["statement"] for r in register}
+        assert statements == ({r: None for r in typed} if kind == "v1" else typed), kind

@@ -136,6 +136,8 @@ submission.append_column(Column("annotated_path", Text))  # the workbook sent ba
 submission.append_column(Column("quarantine_path", Text))
 submission.append_column(Column("details", JSON))  # issues and notes, as the reply shows them
 evidence.append_column(Column("confirm", String(20)))  # pre-filled rows: Still current | Replaced
+# How the element is met, as the department wrote it (workbook layout version 2; migration 0012).
+evidence.append_column(Column("statement", Text))
 
 # Every file that arrived in the inbox, including identical re-sends ("already received").
 intake_receipt = Table(

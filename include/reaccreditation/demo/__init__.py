@@ -173,6 +173,7 @@ EVIDENCE_HISTORY_FIELDS = (
     "cplus_claim",
     "cplus_justification",
     "notes",
+    "statement",
 )
 _TYPES = ("Document", "Data/report", "Minutes", "Survey", "Web page", "Case study")
 
@@ -227,6 +228,11 @@ def evidence_years(first_day: date) -> list[int]:
     return [first_day.year - n for n in range(EVIDENCE_YEARS, 0, -1)]
 
 
+def statement(department: str, element_title: str) -> str:
+    """A demo department's short statement of how it meets an element (the workbook's layout version 2 column)."""
+    return f"{department}: {element_title.rstrip('.')}. We review this each quarter and report it to the service board."
+
+
 def build_evidence_history(
     config: dict[str, Any], history: list[dict[str, Any]], seed: int = 2008, year: int | None = None
 ) -> list[dict[str, Any]]:
@@ -274,6 +280,7 @@ def build_evidence_history(
                         "cplus_claim": "Yes" if claim else "No",
                         "cplus_justification": "Shared as exceptional practice with neighbouring councils." if claim else "",
                         "notes": "",
+                        "statement": statement(d["name"], element.title) if n == 1 else "",
                     }
                 )
     return rows

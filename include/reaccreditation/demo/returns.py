@@ -20,6 +20,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from reaccreditation.demo import statement
 from reaccreditation.files import write_atomic, write_json
 from reaccreditation.organisation.config import Department, Organisation
 from reaccreditation.requests.workbook import RequestWorkbook
@@ -88,6 +89,7 @@ def good_rows(org: Organisation, dept: Department, rng: random.Random, partial_s
                 "evidence_date": start + timedelta(days=rng.randrange(5, span)),
                 "owner": dept.evidence_contacts[0].name,
                 "self_rating": rating,
+                "statement": statement(dept.name, element.title),
                 "cplus_claim": "No",
             }
         )

@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
+from reaccreditation.intake.cells import visible
 from reaccreditation.intake.issues import Issue
 from reaccreditation.intake.reading import ReturnedFile, csv_grid
 from reaccreditation.workbook.sheets import print_landscape, set_text, table_sheet
@@ -39,7 +40,7 @@ def annotate(data: bytes, returned: ReturnedFile, issues: Sequence[Issue], encod
     for issue in sorted(issues, key=lambda i: (i.row, i.key or "")):
         column = returned.headers[issue.key][0] if issue.key in returned.headers else first_column
         header = returned.header_text(issue.key) if issue.key in returned.headers else None
-        by_cell[(issue.row, column)].append(issue.located(ws.title, header))
+        by_cell[(issue.row, column)].append(visible(issue.located(ws.title, header)))  # typed control characters shown
     for (row, column), messages in by_cell.items():
         cell = ws.cell(row=row, column=column)
         if isinstance(cell, MergedCell):
@@ -85,8 +86,13 @@ def _open(data: bytes, returned: ReturnedFile, encoding: str | None) -> Workbook
     text = data.decode(encoding or "utf-8-sig")
     for r, values in enumerate(csv_grid(text).rows, 1):  # the records as they were read (separator, sep= line)
         for c, value in enumerate(values, 1):
-            set_text(ws.cell(row=r, column=c), value)
+            set_text(ws.cell(row=r, column=c), _writable(value))
     return wb
+
+
+def _writable(text: str) -> str:
+    """The text without the control characters an .xlsx cannot hold (intake removes them from what it keeps too)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def _from_ods(data: bytes) -> Workbook:
@@ -109,7 +115,7 @@ def _from_ods(data: bytes) -> Workbook:
                 if value not in ("", None):
                     cell = ws.cell(row=r, column=c)
                     if isinstance(value, str):
-                        set_text(cell, value)
+                        set_text(cell, _writable(value))
                     else:
                         cell.value = value
         if name == layout.META_SHEET:

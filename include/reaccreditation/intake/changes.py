@@ -67,6 +67,11 @@ def _what(kind: str, examples: list[Change]) -> str:
         return "spaces before or after the text were removed"
     if kind == "control":
         return f"invisible control characters were removed ({e.typed})"
+    if kind == "control_copy":
+        return (
+            f"these rows were not accepted, and the workbook we send back for correcting leaves out the invisible control "
+            f"characters in them ({e.typed}), which a workbook cannot hold"
+        )
     if kind == "invisible":
         return f"invisible characters were removed ({e.typed}); check the text reads as you meant"
     if kind == "choice":
@@ -87,6 +92,8 @@ def notes(returned: ReturnedFile, changes: Iterable[Change], accepted_rows: set[
     out = []
     for change in changes:
         if change.row not in accepted_rows:
+            if change.kind == "control" and returned.kind in ("csv", "ods"):  # our .xlsx copy of it cannot hold them
+                grouped[("control_copy", change.key)].append(change)
             continue
         where = f"Sheet {returned.sheet}, row {change.row}, column '{returned.header_text(change.key)}'"
         if change.kind == "ambiguous_date":

@@ -23,6 +23,7 @@ TEXT_KEYS = (
     "link",
     "owner",
     "self_rating",
+    "statement",
     "cplus_claim",
     "cplus_justification",
     "notes",

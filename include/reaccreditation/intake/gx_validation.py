@@ -51,6 +51,7 @@ EXPECTATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         ("ExpectColumnValueLengthsToBeBetween", {"column": k, "max_value": layout.MAX_TEXT})
         for k in ("link", "owner", "cplus_justification", "notes")
     ),
+    ("ExpectColumnValueLengthsToBeBetween", {"column": "statement", "max_value": layout.MAX_STATEMENT}),
     (
         "ExpectCompoundColumnsToBeUnique",
         {"column_list": ["file_key", "element_id", "evidence_title", "link", "evidence_date_text"]},

@@ -250,21 +250,22 @@ class Sweep:
         if prepared:
             issues = self._validate(prepared)
             for item in prepared:
-                done.append(self._guarded(item.path, lambda i=item: self._finish(i, issues.get(i.key, []))))
+                done.append(self._guarded(item.path, lambda i=item: self._finish(i, issues.get(i.key, [])), item.outcome))
         for path in later:
             if not path.exists():
                 continue
             done.append(self._guarded(path, lambda p=path: self._again(p)))
         return done
 
-    def _guarded(self, path: Path, step: Callable[[], Outcome]) -> Outcome:
+    def _guarded(self, path: Path, step: Callable[[], Outcome], known: Outcome | None = None) -> Outcome:
+        """``step``, or (when it fails on this file) an internal-error outcome; ``known``: who the file was found to be from."""
         try:
             return step()
         except Exception as exc:  # noqa: BLE001
             if is_infrastructure_error(exc):
                 raise
             log.exception("intake: %s failed", display_name(path))
-            return self._internal_error(path, exc)
+            return self._internal_error(path, exc, known)
 
     def _prepare(self, key: int, path: Path, data: bytes, sha: str) -> Prepared | Outcome:
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
@@ -692,8 +693,9 @@ class Sweep:
         outcome.receipt_id = store.record_duplicate(self.engine, outcome, first["id"], run_id=self.run_id)
         return outcome
 
-    def _internal_error(self, path: Path, exc: Exception) -> Outcome:
-        """Our own failure on this file: keep it in quarantine and tell the quality team (not the sender)."""
+    def _internal_error(self, path: Path, exc: Exception, known: Outcome | None = None) -> Outcome:
+        """Our own failure on this file: keep it in quarantine and tell the quality team; when the file was read far
+        enough to know its department (``known``), that department is answered too (never with the error's text)."""
         data = path.read_bytes() if path.exists() else b""
         sha = content_key(path, data) if path.exists() else sha256_bytes(data)
         if store.known_submission(self.engine, sha) is not None:
@@ -706,6 +708,14 @@ class Sweep:
             message=f"{display_name(path)}: could not be processed ({type(exc).__name__}); the quality team will look at it",
         )
         outcome.details = {"internal_error": f"{type(exc).__name__}: {exc}"[:500]}
+        if known is not None and known.department_id in self.departments:
+            outcome.department_id, outcome.assessment_year = known.department_id, known.assessment_year
+            outcome.request_reference, outcome.submitter = known.request_reference, known.submitter
+            outcome.message = (
+                f"{display_name(path)}: we read this file but could not finish checking it, because of a fault on our side "
+                "(not a problem with your file that you need to fix); nothing from it has been registered yet. The quality "
+                "team has been told and will check it and come back to you"
+            )
         return self._commit(path, data, outcome)
 
 

@@ -358,7 +358,10 @@ def _csv_shape(returned: ReturnedFile, parsed: CsvGrid) -> None:
         if not any(v.strip() for v in record):
             continue
         first, last = parsed.lines[index]
-        spill = any("\n" in v and any(parsed.delimiter in line for line in v.splitlines()[1:]) for v in record)
+        # a value running over lines that hold most of a row's separators swallowed the rows after it; a quoted
+        # value with a line break and a comma or two in it is only a value on several lines
+        most = max(2, (width - 1) // 2)
+        spill = any("\n" in v and any(line.count(parsed.delimiter) >= most for line in v.splitlines()[1:]) for v in record)
         if last > first and (len(record) != len(header) or spill):
             returned.problems.append(
                 Issue(
@@ -383,11 +386,29 @@ def _csv_shape(returned: ReturnedFile, parsed: CsvGrid) -> None:
                 )
             )
         elif len(record) < width:
-            returned.notes.append(
-                f"Sheet CSV, row {number}: this row has only {len(record)} of the {width} values of the heading row; the "
-                f"columns after '{header[len(record) - 1].strip() if record else ''}' were read as empty: if a value is "
-                "missing or in the wrong column, correct the row"
+            missing = [k for k, (col, _) in returned.headers.items() if col > len(record)]
+            columns = ", ".join(f"'{returned.header_text(k)}'" for k in sorted(missing, key=lambda k: returned.headers[k][0]))
+            what = (
+                f"this row has only {len(record)} of the {width} values of the heading row, so {columns or 'the last columns'} "
+                f"{'was' if len(missing) == 1 else 'were'} read as empty"
             )
+            if any(k in REQUIRED_KEYS for k in missing):  # told on the row, not as "required but empty"
+                returned.error_cells.update((number, k) for k in missing)
+                returned.problems.append(
+                    Issue(
+                        -1,
+                        number,
+                        None,
+                        f"{what}: a value or a separator is missing, so the values after it may be in the wrong columns; "
+                        "give the row a value (or an empty place) for every column, then send the file again",
+                        "csv_short_row",
+                    )
+                )
+            else:
+                returned.notes.append(
+                    f"Sheet CSV, row {number}: {what} (the row was accepted): if a value is missing or in the wrong column, "
+                    "correct the row and send the file again"
+                )
 
 
 def text_value(value: Any) -> str | None:

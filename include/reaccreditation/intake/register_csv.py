@@ -31,6 +31,7 @@ COLUMNS = (
     "self_rating",
     "cplus_claim",
     "cplus_justification",
+    "statement",
     "confirm",
     "sheet",
     "row_number",

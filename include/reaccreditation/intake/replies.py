@@ -49,7 +49,7 @@ def reply_key(department_ids: set[str], sub: dict[str, Any], status: str, receip
 
     A held version's reply has its own key, so the reply once it is confirmed is owed (and sent) again."""
     suffix = f":receipt:{receipt_id}" if status == "duplicate" else ":held" if status == "held" else ""
-    to_quality = (sub.get("department_id") or "") not in department_ids or (sub.get("details") or {}).get("internal_error")
+    to_quality = (sub.get("department_id") or "") not in department_ids
     return f"intake:{sub['sha256']}{suffix}{':quality' if to_quality else ''}"
 
 
@@ -92,6 +92,13 @@ def quality_key(sub: dict[str, Any], status: str) -> str:
     return reply_key(set(), sub, status, None)
 
 
+def _quality_too(sub: dict[str, Any], department_ids: set[str]) -> bool:
+    """The department is answered and the quality team told as well: a refused claim, or our own fault on a file
+    whose department we know (the department hears that we will come back to it, the quality team the error)."""
+    internal = (sub.get("details") or {}).get("internal_error") and (sub.get("department_id") or "") in department_ids
+    return bool(_refused(sub) or internal)
+
+
 def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
     """Receipts of inbox files whose reply was never claimed in the outbox.
 
@@ -118,7 +125,7 @@ def owed_replies(engine: Engine, org: Organisation) -> list[dict[str, Any]]:
     for row in rows:
         sub = dict(row._mapping)
         status = "duplicate" if sub["outcome"] == "duplicate" else sub["status"]
-        notify = _refused(sub) or _held(sub, status)
+        notify = _quality_too(sub, ids) or _held(sub, status)
         keys = {reply_key(ids, sub, status, sub["receipt_id"])} | ({quality_key(sub, status)} if notify else set())
         if not keys <= claimed:
             owed.append({"submission_id": sub["id"], "receipt_id": sub["receipt_id"], "status": status, "name": sub["name"]})
@@ -152,8 +159,9 @@ def send_replies(
         if thread is not None:
             reply = thread(item, sub, reply)
         replies = [reply]
-        if (_refused(sub) and item["status"] != "duplicate") or _held(sub, item["status"]):
-            replies.append(build_reply(org, sub | {"department_id": None}, status=item["status"], receipt_id=None))
+        if (_quality_too(sub, {d.id for d in org.departments}) and item["status"] != "duplicate") or _held(sub, item["status"]):
+            told = sub["department_id"] if (sub.get("details") or {}).get("internal_error") else None
+            replies.append(build_reply(org, sub | {"department_id": None, "told": told}, status=item["status"], receipt_id=None))
         for one in replies:
             sent += send_once(
                 engine,
@@ -197,6 +205,7 @@ def build_reply(
         "internal": details.get("internal_error"),
         "refused": _refused(sub),
         "reader_error": details.get("reader_error") if dept is None else None,
+        "told": departments[sub["told"]].name if sub.get("told") in departments else None,  # also answered
         "tried": details.get("tried", []),
         "held": details.get("held") if status == "held" else None,
         "confirmed": (details.get("held") or {}).get("confirmed_by") if status != "held" else None,
@@ -206,7 +215,7 @@ def build_reply(
     ctx["changes_by"] = (details.get("changes") or {}).get("by") or sub.get("submitter") or "-"
     short = org.organisation.short_name
     key = reply_key(set(departments), sub, status, receipt_id)
-    if dept is None or details.get("internal_error"):
+    if dept is None:
         what = "new version held for your confirmation" if ctx["held"] else "evidence return needs the quality team"
         draft = Draft(
             to=[address(m.name, m.email) for m in org.quality_team.members],

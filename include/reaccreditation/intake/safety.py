@@ -41,6 +41,7 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 ODF_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ODF_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"  # LibreOffice's cell value types
 META_SHEET = "_meta"  # workbook.layout.META_SHEET: read for identification, so never "hidden, not read"
 
 # How to save a good copy, in both spreadsheet programs departments use.
@@ -406,6 +407,7 @@ def _scan_ods(zf: zipfile.ZipFile) -> list[SheetInfo]:
                 col = used = 0
                 for cell in el:
                     span = min(int(cell.get(f"{t}number-columns-repeated", "1")), 10**6)
+                    _ods_findings(current, cell, row + 1, col + 1, repeat, span)
                     col += span
                     if len(cell) or any(k.endswith("value-type") for k in cell.attrib):
                         used = col
@@ -419,6 +421,24 @@ def _scan_ods(zf: zipfile.ZipFile) -> list[SheetInfo]:
                 current = None
                 el.clear()
     return sheets
+
+
+def _ods_findings(info: SheetInfo, cell: ElementTree.Element, row: int, col: int, rows: int, cols: int) -> None:
+    """An .ods cell showing an error (calamine reads it as empty) or holding a formula, as for .xlsx sheets."""
+    formula = cell.get(f"{{{ODF_TABLE}}}formula")
+    error = cell.get(f"{{{ODF_CALCEXT}}}value-type") == "error"
+    if formula is None and not error:
+        return
+    shown = "".join(cell.itertext()).strip()
+    has_result = bool(shown) or any(k.startswith(f"{{{ODF_OFFICE}}}") and k.endswith("value") for k in cell.attrib)
+    for r in range(row, row + min(rows, 100)):
+        for c in range(col, col + min(cols, 100)):
+            if len(info.errors) + len(info.formulas) >= MAX_CELL_FINDINGS:
+                return
+            if error:
+                info.errors[(r, c)] = shown or "#ERROR"
+            else:  # "of:=A1+1" -> "=A1+1"
+                info.formulas[(r, c)] = ("=" + (formula or "").split(":", 1)[-1].lstrip("="), has_result)
 
 
 def _relationships(zf: zipfile.ZipFile, path: str) -> dict[str, str]:

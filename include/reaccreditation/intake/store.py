@@ -378,6 +378,7 @@ def _evidence_row(r: dict[str, Any], outcome: Outcome, submission_id: int, now: 
         "cplus_justification": r.get("cplus_justification"),
         "notes": r.get("notes"),
         "confirm": r.get("confirm"),
+        "statement": r.get("statement"),
         "submission_id": submission_id,
         "sheet": r["sheet"],
         "row_number": r["row_number"],

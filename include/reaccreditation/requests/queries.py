@@ -61,6 +61,7 @@ def prefilled_evidence(engine: Engine, assessment_year: int, department: Departm
             cplus_claim=bool(r["cplus_claim"]),
             cplus_justification=r["cplus_justification"],
             notes=r["notes"],
+            statement=r["statement"],
         )
         for r in rows
     ]

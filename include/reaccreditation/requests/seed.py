@@ -111,6 +111,7 @@ def _evidence_rows(
                 "cplus_claim": _yes(row.get("cplus_claim", "")),
                 "cplus_justification": row.get("cplus_justification") or None,
                 "notes": row.get("notes") or None,
+                "statement": row.get("statement") or None,  # optional column: how the element is met
                 "sheet": path.name,
                 "row_number": line,
                 "is_current": True,

@@ -45,6 +45,7 @@ class PrefilledEvidence:
     cplus_claim: bool = False
     cplus_justification: str | None = None
     notes: str | None = None
+    statement: str | None = None  # how the element is met, as accepted last year (layout version 2)
 
 
 @dataclass
@@ -101,6 +102,7 @@ class RequestWorkbook:
                         "link": item.link,
                         "owner": item.owner,
                         "self_rating": item.self_rating,
+                        "statement": item.statement,
                         "cplus_claim": "Yes" if item.cplus_claim else "No",
                         "cplus_justification": item.cplus_justification,
                     } | self._prefill_date(item)
@@ -235,6 +237,16 @@ class RequestWorkbook:
             ),
             "evidence_title",
         )
+        add(
+            DataValidation(
+                type="textLength",
+                operator="lessThanOrEqual",
+                formula1=str(layout.MAX_STATEMENT),
+                allow_blank=True,
+                error=f"Keep the statement under {layout.MAX_STATEMENT} characters: a short paragraph or two.",
+            ),
+            "statement",
+        )
         for key in ("link", "owner", "cplus_justification", "notes"):
             add(
                 DataValidation(
@@ -313,7 +325,7 @@ class RequestWorkbook:
         steps = [
             "Open the 'Evidence' sheet. Grey columns describe each element and are locked; fill the white columns.",
             "Give at least one piece of evidence per element: a title, its type, a link or file name, its date and a "
-            "self-rating.",
+            "self-rating; and say in a few sentences how the element is met (the 'How the element is met' column).",
             "Yellow rows hold last year's accepted evidence: choose 'Still current' in the Confirm column, or edit the row and "
             "choose 'Replaced'. An empty date means last year's copy is too old (the 'Pre-filled' column says so): enter the "
             "date of the current version.",

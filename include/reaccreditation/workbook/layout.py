@@ -4,6 +4,10 @@ A request workbook has a cover sheet ("How to fill in"), the "Evidence" sheet (h
 per owned element, plus last year's accepted evidence pre-filled for confirmation, plus spare rows) and a
 very hidden "_meta" sheet identifying the department, year and request. Intake finds columns by header
 text (or an alias), so a department that reorders or slightly renames columns is still understood.
+
+Layout versions (``_meta`` ``layout_version``): 1, the first; 2 adds the "How the element is met" column (the
+short statement the assessor's portfolio shows per element). Intake reads both: a version 1 workbook has no
+statement column, so its rows are registered without one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from reaccreditation.standards import Standard
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 COVER_SHEET = "How to fill in"
 EVIDENCE_SHEET = "Evidence"
@@ -31,6 +35,7 @@ PREFILL_NOTE = "Last year's evidence: confirm still current or replace"
 
 MAX_TEXT = 1000  # free-text cells
 MAX_TITLE = 250
+MAX_STATEMENT = 1500  # a short statement: a paragraph or two, not a report
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,16 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("owner", "Evidence owner", 20, True, aliases=("owner",)),
     Column("self_rating", "Self-rating", 18, True, True, aliases=("rating", "self rating")),  # choices: ratings(standard)
+    Column(  # layout version 2
+        "statement",
+        "How the element is met",
+        45,
+        True,
+        aliases=("statement", "how met", "how it is met", "how this element is met", "statement of how the element is met"),
+        help="A short statement, in your own words, of how your service meets this element: the assessor reads it beside "
+        "the evidence. Once per element is enough (on its first row); last year's is filled in where there was one: "
+        "update it if things have changed",
+    ),
     Column("cplus_claim", "{exceeds} claim", 12, True, choices=YES_NO, aliases=("top rating claim",)),
     Column(
         "cplus_justification",

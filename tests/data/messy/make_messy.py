@@ -5,7 +5,9 @@ file): merged and repeated headings, invisible and control characters, unclosed 
 error and formula cells, duplicate zip parts, ``sep=;`` and semicolon CSVs, a PDF renamed .xlsx, an HTML
 polyglot, an embedded OLE object, a link with a zero-width space, names without an extension or ending
 in a space, a right-to-left override in a name, empty and hidden-name files, a CSV field over the csv
-module's 128 KiB limit, a sheet formatted to row 1,048,576 with a few real rows.
+module's 128 KiB limit, a sheet formatted to row 1,048,576 with a few real rows; and, found later, error cells
+in a LibreOffice (.ods) file, short CSV rows, control characters in a CSV row that is sent back for correcting,
+a quoted CSV value over several lines, and HTML typed into cells and headings (shown as text in the answer).
 
 ``expected.csv`` beside this script holds, per case, the outcome, the row counts, who is answered and
 the text the answer must contain (``||`` separates several; a leading ``!`` means "must not contain").
@@ -74,6 +76,56 @@ def cell_swap(data: bytes, token: bytes, cell_xml: bytes) -> bytes:
         return re.sub(pattern, lambda m: cell_xml.replace(b"{r}", m.group(1)), content)
 
     return hostile.rezip(data, change)
+
+
+ODS_ERRORS = {"#REF!": "of:=#REF!", "#N/A": "of:=NA()", "#DIV/0!": "of:=1/0"}
+
+
+def ods_of(headers: list[str], rows: list[list]) -> bytes:
+    """A minimal OpenDocument spreadsheet as LibreOffice writes it; a cell ``#REF!`` (or ``#N/A``, ``#DIV/0!``) is an
+    error cell: LibreOffice keeps the formula, an empty string value and ``calcext:value-type="error"``."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    def cell(value: object) -> str:
+        if value is None:
+            return "<table:table-cell/>"
+        text = str(value)
+        if text in ODS_ERRORS:
+            return (
+                f'<table:table-cell table:formula={quoteattr(ODS_ERRORS[text])} office:value-type="string" '
+                f'office:string-value="" calcext:value-type="error"><text:p>{escape(text)}</text:p></table:table-cell>'
+            )
+        return (
+            f'<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>{escape(text)}</text:p>'
+            "</table:table-cell>"
+        )
+
+    body = "".join(f"<table:table-row>{''.join(cell(v) for v in row)}</table:table-row>" for row in [headers, *rows])
+    ns = {
+        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+        "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+        "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+        "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+    }
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        + " ".join(f'xmlns:{k}="{v}"' for k, v in ns.items())
+        + ' office:version="1.3"><office:body><office:spreadsheet><table:table table:name="Evidence">'
+        + body
+        + "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+        'manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/'
+        'vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type='
+        '"text/xml"/></manifest:manifest>'
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")  # first, stored
+        z.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
 
 
 def window_date(org: Organisation) -> date:
@@ -157,6 +209,20 @@ def cases(org: Organisation) -> list[hostile.Case]:
     link_rows = t(org, "waste-environment")
     link_rows[0][3] = "https://intranet.example.org/\u200bwaste/evidence"
     good_people = plain(HEADERS, t(org, "people-od"))
+    ods_rows = t(org, "digital")
+    ods_rows[0][1] = "#REF!"  # a required title
+    ods_rows[1][5] = "#N/A"  # an optional owner
+    short_rows = t(org, "communications")
+    short_csv = csv_of(HEADERS, short_rows[:-2]) + csv_of(HEADERS, [short_rows[-2][:6], short_rows[-1][:7]]).split(b"\r\n", 1)[1]
+    ctrl_rows = t(org, "people-od")
+    ctrl_rows[0][1] += " end\x1b"  # this row is rejected (no evidence type), so it goes back in the workbook to correct
+    ctrl_rows[0][2] = None
+    ctrl_rows[1][1] += " tidy\x1b"  # this one is accepted: the character is removed and the answer says so
+    multi_rows = t(org, "childrens-services", 3)
+    multi_rows[0][1] = "Family survey, spring\nand autumn, both rounds"
+    html_rows = t(org, "adult-social-care", 3)
+    html_rows[0][1] = "<script>alert('title')</script> Carers' panel"
+    html_rows[1][2] = "<img src=x onerror=alert(1)>"
     return [
         Case(
             "csv_huge_field",
@@ -197,6 +263,15 @@ def cases(org: Organisation) -> list[hostile.Case]:
         Case("formatted_to_the_end", "libraries-culture-formatted.xlsx", huge),
         Case("normalised", "housing-normalised.xlsx", plain(HEADERS, norm_rows)),
         Case("unidentified", "evidence-return.xlsx", plain(HEADERS, t(org, "housing", 2))),
+        Case("ods_error_cells", "digital-errors.ods", ods_of(HEADERS, ods_rows)),
+        Case("csv_short_rows", "communications-short.csv", short_csv),
+        Case("csv_control_sent_back", "people-od-control.csv", csv_of(HEADERS, ctrl_rows)),
+        Case("csv_value_on_lines", "childrens-services-lines.csv", csv_of(HEADERS, multi_rows)),
+        Case(
+            "html_in_cells",
+            "adult-social-care-html.xlsx",
+            plain([*HEADERS, "<b onmouseover=alert(2)>Extra</b>"], [[*r, "x"] for r in html_rows]),
+        ),
     ]
 
 
