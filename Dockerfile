@@ -9,9 +9,9 @@ COPY --chown=airflow:0 requirements.txt /opt/airflow/requirements.txt
 RUN pip install --no-cache-dir -r /opt/airflow/requirements.txt
 
 # The project, at the same paths as the checkout (settings.PROJECT_ROOT is /opt/airflow): .dockerignore lets
-# only dags/, plugins/, include/, great_expectations/, config/ and deploy/ into the context. Compose mounts
-# the first five over these copies, so a deployment updates code with `git pull` and no rebuild; the copies
-# make the image complete on its own (e.g. for Kubernetes).
+# only dags/, plugins/, include/, great_expectations/ and deploy/ into the context. Compose mounts the first
+# four over these copies, so a deployment updates code with `git pull` and no rebuild. The organisation
+# config (personal data) is never in the image: compose mounts config/ read-only at /opt/airflow/config.
 COPY --chown=airflow:0 . /opt/airflow/
 RUN mkdir -p /opt/airflow/dags /opt/airflow/plugins /opt/airflow/config /opt/airflow/data
 

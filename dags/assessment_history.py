@@ -1,11 +1,12 @@
 """Assessment history: import past assessor outcomes (CSV or xlsx) into the project database.
 
 Trigger by hand after each assessment (or once, to load earlier years). The ``path`` parameter is the
-outcomes file; a relative path is read beside the organisation config (default
-``history/outcomes.csv``). Columns: assessment_year, framework, assessment_type, element_id, rating,
-action. The whole file is checked first: a wrong row fails the run with the file, row and column of
-every problem and imports nothing. Re-importing a file is harmless (upsert by year and element).
-The gap analysis uses this history for last year's partials, actions and Compliance Plus.
+outcomes file, read only from the ``history`` folder beside the organisation config (default
+``history/outcomes.csv``; any other path is refused before it is opened). Columns: assessment_year,
+framework, assessment_type, element_id, rating, action. The whole file is checked first: a wrong row
+fails the run with the file, row and column of every problem and imports nothing. Re-importing a file
+is harmless (upsert by year and element). The gap analysis uses this history for last year's
+partials, actions and Compliance Plus.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from reaccreditation.outcomes import pipeline
             pipeline.DEFAULT_HISTORY,
             type="string",
             minLength=1,
-            description="Outcomes file (.csv or .xlsx); relative paths are read beside the organisation config",
+            description="Outcomes file (.csv or .xlsx) in the history folder beside the organisation config",
         )
     },
     tags=["reaccreditation", "history"],

@@ -4,7 +4,10 @@ A small FastAPI app mounted by the API server at ``/reaccreditation`` and shown 
 as "Reaccreditation" (an external view, opened as a page of its own). Airflow does not authenticate plugin
 apps, so every route depends on Airflow's own security dependency: the UI's JWT (the ``_token`` cookie
 the browser sends with the page) or an ``Authorization: Bearer`` token, checked by the configured
-auth manager, and the user must be allowed to read DAG runs (401 without a user, 403 otherwise).
+auth manager, and the user must be allowed to read the runs of every DAG tagged 'reaccreditation' (401
+without a user, 403 otherwise; ``_may_read_reaccreditation``). Every answer carries a script-free
+Content-Security-Policy and frame headers (``SECURITY_HEADERS``): only Airflow's own UI may frame it
+(the UI links to the page, it does not frame it).
 
 All data gathering lives in ``reaccreditation.dashboard.page``; this file only reads DAG runs through
 Airflow's models, calls it and renders. The FastAPI app is built on its first request: every Airflow
@@ -129,6 +132,44 @@ def _waiting(request: Any, session: Any, user: Any) -> dict[str, Any] | None:
         return None
 
 
+# Our pages: no script at all, inline styles, images from here; framed only by Airflow's own UI.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": PAGE_POLICY,
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _secure(headers: Any) -> None:
+    """Every answer of the plugin gets the headers (a route's own, stricter policy stays)."""
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+
+
+def _may_read_reaccreditation(user: Any, session: Any) -> bool:
+    """The plugin's own resources: the user must be allowed to read the runs of every DAG tagged
+    'reaccreditation' (all DAGs when none is deployed yet). Never a DAG id the caller names: Airflow's
+    ``requires_access_dag`` reads ``dag_id`` from the query string, so ``?dag_id=<any DAG the user may
+    read>`` would have opened the page to someone who may read none of ours."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+    from airflow.models.dag import DagModel, DagTag
+    from sqlalchemy import select
+
+    dag_ids = sorted(
+        set(session.scalars(select(DagModel.dag_id).join(DagTag, DagTag.dag_id == DagModel.dag_id).where(DagTag.name == TAG)))
+    )
+    teams = DagModel.get_dag_id_to_team_name_mapping(dag_ids, session=session)
+    details = [DagDetails(id=d, team_name=teams.get(d)) for d in dag_ids] or [DagDetails()]
+    requests = [{"method": "GET", "access_entity": DagAccessEntity.RUN, "details": d} for d in details]
+    return get_auth_manager().batch_is_authorized_dag(requests, user=user)  # type: ignore[arg-type]
+
+
 def _local(when: datetime | None) -> str | None:
     return when.astimezone(LOCAL).strftime("%d %b %Y %H:%M") if when else None
 
@@ -170,20 +211,30 @@ def _gather(
 
 def build_app():  # type: ignore[no-untyped-def]
     """The FastAPI app; every route depends on Airflow's auth (a user who may read DAG runs)."""
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.common.db.common import SessionDep
-    from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+    from airflow.api_fastapi.core_api.security import GetUserDep
     from fastapi import Depends, FastAPI, HTTPException, Query, Request
     from fastapi.responses import HTMLResponse, JSONResponse
+
+    def authorised(user: GetUserDep, session: SessionDep) -> None:
+        if not _may_read_reaccreditation(user, session):
+            raise HTTPException(status_code=403, detail="Forbidden")
 
     app = FastAPI(
         title="Reaccreditation dashboard",
         description="The quality team's view of the reaccreditation season.",
-        dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.RUN))],
+        dependencies=[Depends(authorised)],
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
     )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        _secure(response.headers)
+        return response
+
     readiness_query = Query(default="", max_length=20)
     criterion_query = Query(default="", max_length=10)
     text_query = Query(default="", max_length=100, alias="q")

@@ -28,7 +28,7 @@ class Paths:
 
     @property
     def archive(self) -> Path:
-        """Originals, content-addressed by SHA-256; never deleted."""
+        """Originals, content-addressed by SHA-256; archived mail (``mail/``) is deleted after ``retention.years``."""
         return self.root / "archive"
 
     @property

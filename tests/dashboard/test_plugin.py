@@ -27,10 +27,12 @@ from ..conftest import sqlite_conn
 from . import season as s
 from .browser import Browser, chromium_binary, open_from_nav
 from .conftest import run_test_dag
+from .scoped_auth import OUTSIDER, THEIR_DAG
 
 # The hostile test season's page, for a person to look at (docs/dashboard.png comes from test_readme_path.py).
 SCREENSHOT = Path(tempfile.gettempdir()) / "reaccreditation-dashboard.png"
 USER, PASSWORD = "officer", "officer-password-1"
+OUTSIDER_PASSWORD = "outsider-password-1"
 
 
 def _free_port() -> int:
@@ -62,10 +64,11 @@ def server(airflow_db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
     port = _free_port()
     passwords = tmp / "passwords.json"
-    passwords.write_text(json.dumps({USER: PASSWORD}))
+    passwords.write_text(json.dumps({USER: PASSWORD, OUTSIDER: OUTSIDER_PASSWORD}))
     # The session's test Airflow (temporary AIRFLOW_HOME, SQLite, already migrated) on a free port.
     env = os.environ | {
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:viewer",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:viewer,{OUTSIDER}:viewer",
+        "AIRFLOW__CORE__AUTH_MANAGER": "tests.dashboard.scoped_auth.ScopedAuthManager",  # outsider: one DAG
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__API__WORKERS": "1",
@@ -239,3 +242,34 @@ def test_quality_officer_logs_in_and_reads_the_page_in_chromium(server):
     finally:
         browser.close()
     assert SCREENSHOT.stat().st_size > 20_000
+
+
+def _token_for(server, user: str, password: str) -> str:  # type: ignore[no-untyped-def]
+    r = httpx.post(f"{server['base']}/auth/token", json={"username": user, "password": password}, timeout=30)
+    assert r.status_code == 201, r.text
+    return r.json()["access_token"]
+
+
+def test_every_answer_carries_the_policy_and_frame_headers(server, token):
+    auth = {"Authorization": f"Bearer {token}"}
+    answers = [
+        httpx.get(f"{server['base']}/reaccreditation/", headers=auth, timeout=60),
+        httpx.get(f"{server['base']}/reaccreditation/api/dashboard", headers=auth, timeout=60),
+        httpx.get(f"{server['base']}/reaccreditation/", timeout=30),  # the 401 page too
+        httpx.get(f"{server['base']}/reaccreditation/files/nothing.html", headers=auth, timeout=30),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 401, 404]
+    for a in answers:
+        policy = a.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy and "script-src" not in policy
+        assert a.headers["x-frame-options"] == "SAMEORIGIN" and a.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_caller_named_dag_id_opens_nothing(server):
+    """outsider may read one DAG that is not ours: naming it in ?dag_id= used to pass Airflow's check."""
+    auth = {"Authorization": f"Bearer {_token_for(server, OUTSIDER, OUTSIDER_PASSWORD)}"}
+    for path in ("/reaccreditation/", "/reaccreditation/api/dashboard"):
+        for params in ({}, {"dag_id": THEIR_DAG}):
+            r = httpx.get(f"{server['base']}{path}", params=params, headers=auth, timeout=30)
+            assert r.status_code == 403, (path, params, r.status_code)
+            assert s.HOSTILE not in r.text and "Departments" not in r.text

@@ -67,7 +67,7 @@ def test_official_airflow_3_layout_services_are_present() -> None:
     assert set(LONG_RUNNING + ["airflow-init"]) <= set(SERVICES)
     commands = {name: SERVICES[name].get("command") for name in AIRFLOW_SERVICES[:-1]}
     assert commands == {
-        "airflow-apiserver": "api-server",
+        "airflow-apiserver": ["bash", "/opt/airflow/deploy/api-server.sh"],  # `airflow api-server`, named users
         "airflow-scheduler": "scheduler",
         "airflow-dag-processor": "dag-processor",
         "airflow-triggerer": "triggerer",
@@ -115,7 +115,9 @@ def test_secrets_come_from_env_and_are_required() -> None:
 
 
 def test_project_folders_and_data_are_mounted_where_the_code_looks() -> None:
-    mounts = dict(reversed(v.rsplit(":", 1)) for v in COMMON["volumes"])  # container path -> host source
+    volumes = [v.removesuffix(":ro") for v in COMMON["volumes"]]
+    mounts = dict(reversed(v.rsplit(":", 1)) for v in volumes)  # container path -> host source
+    assert "${AIRFLOW_PROJ_DIR:-.}/config:/opt/airflow/config:ro" in COMMON["volumes"]  # read-only
     for folder in PROJECT_DIRS:
         assert mounts[f"/opt/airflow/{folder}"] == f"${{AIRFLOW_PROJ_DIR:-.}}/{folder}"
     assert mounts["/opt/airflow/data"] == "${REACCREDITATION_DATA_DIR:-./var/data}"
@@ -185,7 +187,8 @@ def test_dockerfile_extends_the_official_image_with_the_lock() -> None:
         line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")
     ]
     assert ignore[0] == "*", ".dockerignore must be an allowlist (secrets in .env stay out of the image)"
-    assert not {"!.env", "!.venv", "!.git", "!var"} & set(ignore)
+    assert not {"!.env", "!.venv", "!.git", "!var", "!config"} & set(ignore)  # personal data stays out
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
 
 
 def test_env_example_documents_every_variable_the_compose_file_uses() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,7 @@ class Validator:
         result = self.checkpoint.run(
             batch_parameters={"dataframe": df},
             expectation_parameters=params,
-            run_id=RunIdentifier(run_name=run_name[:200]),
+            run_id=RunIdentifier(run_name=safe_run_name(run_name)),
         )
         issues: list[Issue] = []
         for validation in result.run_results.values():
@@ -185,6 +186,11 @@ class Validator:
         self.context.build_data_docs()
         index = gx_dir() / "uncommitted" / "data_docs" / "local_site" / "index.html"
         return str(index) if index.exists() else None
+
+
+def safe_run_name(name: str) -> str:
+    """The run name as GX uses it: a folder name and text on the Data Docs index (which shows it raw)."""
+    return re.sub(r"[^A-Za-z0-9_.:+() -]", "_", name)[:200] or "intake"
 
 
 def _issues(kind: str, kwargs: dict[str, Any], result: dict[str, Any], window: layout.EvidenceWindow, today: date) -> list[Issue]:

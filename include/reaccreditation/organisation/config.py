@@ -188,6 +188,17 @@ class Portfolio(_Model):
     )
 
 
+class Retention(_Model):
+    """How long personal data is kept (docs/security.md): the data_retention DAG deletes what is older."""
+
+    years: int = Field(
+        default=6,
+        ge=1,
+        le=100,
+        description="archived mail, quarantine cases and superseded documents are deleted this many years after they came",
+    )
+
+
 class OrganisationInfo(_Model):
     name: Name
     short_name: Name
@@ -208,6 +219,7 @@ class Organisation(_Model):
     mailbox: Mailbox = Mailbox()  # who is believed to have sent a mailed file (docs/mailbox.md)
     approvals: Approvals = Approvals()  # sign-off in the Airflow UI (docs/approvals.md)
     portfolio: Portfolio = Portfolio()  # the assessor's evidence portfolio (docs/portfolio.md)
+    retention: Retention = Retention()  # how long personal data is kept (docs/security.md)
 
     @model_validator(mode="after")
     def _unique(self) -> Organisation:

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reaccreditation.outcomes.history import COLUMNS
+from reaccreditation.outcomes.history import COLUMNS, history_file
+from reaccreditation.settings import config_path
 from reaccreditation.standards import Standard
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def file_to_import(form: Mapping[str, Any], org: Organisation, output: Path) -> 
     if report:
         if any(str(form.get(k) or "").strip() for k in LISTS):
             raise OutcomeFormError("report_path: give either a report file or the lists, not both")
-        return Path(report)
+        return history_file(report, config_path().parent)  # the history folder only, as assessment_history
     a = org.assessment
     rows = rows_from_form(form, org.standard, year=a.year, assessment_type=a.type, framework=org.framework)
     return write_csv(output / str(a.year) / "outcome" / f"outcome-{a.year}.csv", rows)

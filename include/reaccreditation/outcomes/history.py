@@ -35,6 +35,30 @@ class HistoryError(ValueError):
     """The outcomes file cannot be imported; the message names each problem's row and column."""
 
 
+HISTORY_FOLDER = "history"  # beside the organisation config: where outcomes files are put to be imported
+
+
+def history_file(name: str, config_dir: Path) -> Path:
+    """The outcomes file ``name`` names, which must lie in the history folder beside the config.
+
+    A relative name is read beside the config (``history/outcomes.csv``); anything that resolves outside
+    ``<config folder>/history`` (``../``, another absolute path, a symlink out) is refused before it is
+    opened, so no other file on the worker can be read into the task log.
+    """
+    folder = (config_dir / HISTORY_FOLDER).resolve()
+    target = Path(name.strip())
+    try:
+        resolved = (target if target.is_absolute() else config_dir / target).resolve()
+    except (OSError, RuntimeError, ValueError):
+        resolved = None
+    if resolved is None or not resolved.is_relative_to(folder) or resolved == folder:
+        raise HistoryError(
+            f"path {name.strip()!r}: outcomes files are read only from the history folder beside the organisation "
+            f"config ({folder}); put the file there and give its name, e.g. {HISTORY_FOLDER}/outcomes.csv"
+        )
+    return resolved
+
+
 @dataclass(frozen=True)
 class OutcomeRow:
     assessment_year: int

@@ -23,14 +23,12 @@ DEFAULT_HISTORY = "history/outcomes.csv"
 
 
 def import_history(engine: Engine, org: Organisation, path: str | None, today: date, run_id: str) -> dict[str, Any]:
-    """Check the whole file, then upsert its outcomes; what changed. A relative path is read beside the config."""
+    """Check the whole file, then upsert its outcomes; what changed. Only files in the config's history folder."""
     from reaccreditation.db.records import save_run_record
-    from reaccreditation.outcomes.history import import_outcomes
+    from reaccreditation.outcomes.history import history_file, import_outcomes
     from reaccreditation.settings import config_path
 
-    target = Path(path or DEFAULT_HISTORY).expanduser()
-    if not target.is_absolute():
-        target = config_path().parent / target
+    target = history_file(path or DEFAULT_HISTORY, config_path().parent)
     result = asdict(import_outcomes(engine, target, today))
     save_run_record(
         engine, kind=HISTORY_DAG_ID, dag_id=HISTORY_DAG_ID, run_id=run_id, assessment_year=org.assessment.year, payload=result

@@ -58,7 +58,7 @@ def render(org: Organisation, engine: Engine, output: Path, decision: dict[str, 
         "missing": headline["missing"],
         "messages": [
             {
-                "to": m["to"]["email"],
+                "to": m["department_id"] or "leadership",  # an id: addresses stay in the manifest, out of XCom
                 "html": f"{folder}/{m['html']}",
                 "text": f"{folder}/{m['text']}",
                 "attachment": f"{folder}/{m['attachment']}",

@@ -113,7 +113,7 @@ def carry_out(
         for s in requests:
             contact = _contact(department, s.contact_email)
             if contact is None:
-                log.warning("%s: %s is no longer an evidence contact; not sent", department.id, s.contact_email)
+                log.warning("%s: a planned %s is for someone no longer an evidence contact; not sent", department.id, s.kind)
                 counts["skipped"] += 1
                 continue
             send(
