@@ -17,6 +17,8 @@ from reaccreditation.settings import data_paths
 
 
 @dag(
+    dag_display_name="Delete old mail, quarantine and superseded documents",
+    description="Nightly at 02:30: deletes archived mail, quarantine cases and superseded documents past the retention period",
     schedule="30 2 * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
@@ -26,7 +28,7 @@ from reaccreditation.settings import data_paths
     doc_md=__doc__,
 )
 def data_retention():
-    @task
+    @task(task_display_name="Delete what is past the retention period")
     def delete_expired() -> dict:
         """Delete what is older than the retention period; the counts (each deletion is a log line)."""
         today = context.run_today()
