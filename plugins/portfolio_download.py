@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 
 URL_PREFIX = "/portfolio"
 
+# Every answer is a file or a line of text: nothing may run, be framed or be cached (the token is in the URL).
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
 
 def signing_key() -> bytes:
     """The signing key as the tasks read it (environment or secrets backend), else from the metadata
@@ -60,16 +69,16 @@ def build_app():  # type: ignore[no-untyped-def]
             key, db = signing_key(), engine()
         except Exception:
             log.exception("portfolio download: no signing key or project database")
-            return PlainTextResponse(f"The download is not available just now. {ASK}", status_code=503)
+            return PlainTextResponse(f"The download is not available just now. {ASK}", status_code=503, headers=HEADERS)
         client = request.client.host if request.client else None
         found = answer(db, key, token, datetime.now(UTC), client=client, user_agent=request.headers.get("user-agent"))
         if found.path is None:
-            return PlainTextResponse(found.message, status_code=found.status, headers={"Cache-Control": "no-store"})
+            return PlainTextResponse(found.message, status_code=found.status, headers=HEADERS)
         return FileResponse(
             found.path,
             media_type="application/zip",
             filename=found.filename,
-            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+            headers=HEADERS,
         )
 
     return app

@@ -189,8 +189,11 @@ def test_portfolio_download_works_without_an_airflow_account_and_is_logged(serve
     r = httpx.get(url, params={"token": good}, timeout=30)
     assert r.status_code == 200 and r.content == bundle.read_bytes(), r.text
     assert r.headers["content-type"] == "application/zip" and "portfolio-2027-v1.zip" in r.headers["content-disposition"]
+    assert r.headers["cache-control"] == "no-store" and r.headers["x-frame-options"] == "DENY"
     r = httpx.get(url, params={"token": good[:-3] + "abc"}, timeout=30)
     assert r.status_code == 403 and "does not work" in r.text
+    assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
     assert [d["outcome"] for d in store.downloads(engine, 2027)] == ["served"]
     assert [d["outcome"] for d in store.downloads(engine)] == ["served", "refused"]
     engine.dispose()
