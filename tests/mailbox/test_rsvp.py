@@ -24,7 +24,7 @@ from reaccreditation.settings import Paths
 from reaccreditation.timetable import pipeline
 from reaccreditation.timetable.rsvp import answers_by_session
 
-from .mails import raw
+from .mails import AUTHSERV, delivered, raw, verdict
 
 
 class Sent(list):
@@ -199,3 +199,38 @@ def test_an_answer_for_someone_else_or_no_session_is_kept_but_not_recorded(seaso
     with season["engine"].connect() as conn:
         reasons = conn.execute(select(mailbox_message.c.reason).order_by(mailbox_message.c.id)).scalars().all()
     assert "answered for alan.booth" in reasons[0] and "no session" in reasons[1]
+
+
+def test_a_forged_decline_is_not_recorded_when_mail_is_authenticated(season, imap, org):  # type: ignore[no-untyped-def]
+    """With ``mailbox.authentication`` on, only an RSVP our mail server vouches for (DMARC pass) is recorded."""
+    from reaccreditation.organisation.config import MailAuthentication
+    from reaccreditation.organisation.config import Mailbox as MailboxConfig
+
+    secured = org.model_copy(
+        update={"mailbox": MailboxConfig(authentication=MailAuthentication(authserv_id=AUTHSERV, required=True))}
+    )
+    s = season["sessions"]["nhs-trust"]
+    partner = ("Alan Booth", "alan.booth@kvnhs.example.org")
+    imap.append(gmail_reply(s, partner, "DECLINED"))  # no verdict from our mail server: anyone could have sent it
+    imap.append(delivered(gmail_reply(s, partner, "ACCEPTED"), verdict(partner, "fail")))
+    client = imap.client()
+    try:
+        ctx = Context(secured, season["engine"], season["paths"], "test", own_addresses(secured))
+        assert collect(Mailbox(client, MailboxSettings()), ctx) == {"rsvp": 2}
+        assert send_answers(ctx, season["sent"]) == 0
+    finally:
+        client.logout()
+    assert _answers(season["engine"]) == {}  # the session is not put at risk by a forgery
+    with season["engine"].connect() as conn:
+        reasons = conn.execute(select(mailbox_message.c.reason).order_by(mailbox_message.c.id)).scalars().all()
+    assert reasons[0].startswith("an answer to a timetable invite, not recorded: not authenticated: no Authentication-Results")
+    assert "DMARC fail" in reasons[1]
+
+    imap.append(delivered(gmail_reply(s, partner, "DECLINED"), verdict(partner)))  # vouched for: recorded
+    client = imap.client()
+    try:
+        ctx = Context(secured, season["engine"], season["paths"], "test", own_addresses(secured))
+        assert collect(Mailbox(client, MailboxSettings()), ctx) == {"rsvp": 1}
+    finally:
+        client.logout()
+    assert _answers(season["engine"]) == {("nhs-trust", partner[1]): ("declined", "calendar")}

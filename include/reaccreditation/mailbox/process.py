@@ -1,7 +1,7 @@
 """One pass over the quality mailbox: claim, archive, decide, hand workbooks to intake, answer.
 
 Per message, in this order: claim by Message-ID (else leave it: done or another run's), archive the
-raw ``.eml`` content-addressed, record an answer to a timetable invite (an RSVP: never answered, see
+raw ``.eml`` content-addressed, record an answer to a timetable invite (an RSVP from an authenticated sender: never answered, see
 :mod:`reaccreditation.timetable.rsvp`), record why it is not answered (our own mail, auto-reply, bounce, list),
 decide who sent it, then either quarantine its attachments and tell the quality team (a stranger), or
 write its workbooks into the intake inbox (each recorded first, with the name and modification time
@@ -273,6 +273,13 @@ def _rsvp(ctx: Context, row_id: int, incoming: Incoming, common: dict[str, Any])
     found = rsvp.find(incoming.msg, incoming.subject, incoming.sender, has_workbook)
     if found is None:
         return None
+    verdict = authenticity.check(incoming, ctx.org.mailbox.authentication)
+    if not verdict.authentic:  # a forged "Declined" would put a session at risk: kept and shown, never recorded
+        reason = f"an answer to a timetable invite, not recorded: {verdict.reason}"
+        log.info("mailbox: %s %s", incoming.message_key, reason)
+        details = {"recorded": [], "ignored": [], "files": [_describe(p) for p in incoming.parts]}
+        store.finish(ctx.engine, row_id, handling="rsvp", reason=reason, details=details, **common)
+        return "rsvp"
     done = rsvp.record(
         ctx.engine,
         ctx.org.assessment.year,
