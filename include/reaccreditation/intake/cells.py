@@ -52,6 +52,9 @@ def visible(text: str) -> str:
 
 def clean(text: str) -> tuple[str, list[tuple[str, str]]]:
     """The text as kept, and what was removed: ``[(kind, detail)]`` with kind control | invisible | spaces."""
+    if text.isascii() and text.isprintable():  # the common cell: no control or invisible character is possible
+        stripped = text.strip()
+        return stripped, [("spaces", "")] if stripped != text and stripped else []
     removed: list[tuple[str, str]] = []
     for kind, pattern in (("control", CONTROL), ("invisible", INVISIBLE)):
         found = sorted(set(pattern.findall(text)))
