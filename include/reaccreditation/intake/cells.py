@@ -69,6 +69,8 @@ def clean(text: str) -> tuple[str, list[tuple[str, str]]]:
 
 def hidden_in_link(text: str) -> str | None:
     """The first invisible or control character in a link, named; None when there is none."""
+    if text.isascii() and text.isprintable():  # printable ASCII holds no format (Cf) or control (Cc) character
+        return None
     for ch in text:
         if unicodedata.category(ch) in ("Cf", "Cc") and ch not in "\t\n\r":
             return char_name(ch)
