@@ -28,7 +28,7 @@ from airflow.sdk import Param, dag, task
 
 from reaccreditation.approvals.decisions import APPROVE, REJECT, REPLAN
 from reaccreditation.orchestration import context, forms, policies
-from reaccreditation.orchestration.connections import engine, smtp_transport
+from reaccreditation.orchestration.connections import SMTP_POOL, engine, smtp_transport
 from reaccreditation.orchestration.hitl import ApprovalTask, branch_on_answer
 from reaccreditation.settings import data_paths
 from reaccreditation.timetable import pipeline
@@ -68,7 +68,7 @@ def assessment_timetable():
         answer: hold them and tell the quality team."""
         return branch_on_answer(result, summary, asked=asked, go=go, replan=replan)
 
-    @task(task_display_name="Send the invitations")
+    @task(pool=SMTP_POOL, task_display_name="Send the invitations")
     def send_invites(summary: dict) -> dict:
         """An invite per new or changed session, a cancellation per dropped one, the calendar to the assessor."""
         return pipeline.send(context.organisation(), engine(), smtp_transport(), summary, run_id=context.run_id())

@@ -19,7 +19,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 from reaccreditation.intake import pipeline
 from reaccreditation.mailbox import pipeline as mailbox
 from reaccreditation.orchestration import assets, context, policies
-from reaccreditation.orchestration.connections import engine, imap_mailbox, signing_key, smtp_transport
+from reaccreditation.orchestration.connections import SMTP_POOL, engine, imap_mailbox, signing_key, smtp_transport
 from reaccreditation.settings import data_paths
 
 
@@ -35,7 +35,7 @@ from reaccreditation.settings import data_paths
     doc_md=__doc__,
 )
 def evidence_intake():
-    @task(task_display_name="Collect emails from the mailbox")
+    @task(pool=SMTP_POOL, task_display_name="Collect emails from the mailbox")
     def fetch_mailbox() -> dict:
         """Evidence by email: workbooks in replies to the quality mailbox go to the inbox (docs/mailbox.md).
 
@@ -51,7 +51,7 @@ def evidence_intake():
         today, run_id = context.run_today(), context.run_id()
         return pipeline.sweep_inbox(context.organisation_today, engine(), data_paths(), today, run_id, signing_key())
 
-    @task(task_display_name="Answer the senders")
+    @task(pool=SMTP_POOL, task_display_name="Answer the senders")
     def send_replies(result: dict) -> int:
         """One email per file, built from its committed record; a retry never sends one twice.
 

@@ -20,7 +20,7 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from reaccreditation.approvals.decisions import APPROVE, REJECT
 from reaccreditation.orchestration import assets, context, forms, policies
-from reaccreditation.orchestration.connections import engine, signing_key, smtp_transport
+from reaccreditation.orchestration.connections import SMTP_POOL, engine, signing_key, smtp_transport
 from reaccreditation.orchestration.hitl import ApprovalTask, branch_on_answer
 from reaccreditation.portfolio import pipeline
 from reaccreditation.settings import data_paths
@@ -52,7 +52,7 @@ def evidence_portfolio():
         """Build a new version when the evidence changed; skips approval and sending when nothing is new."""
         return pipeline.build(context.organisation_today(), engine(), data_paths().output, context.run_id())
 
-    @task(task_display_name="Send it to the assessor")
+    @task(pool=SMTP_POOL, task_display_name="Send it to the assessor")
     def send(built: dict) -> dict:
         """Mail the approved version to each assessor once, with the signed download link."""
         from airflow.sdk import conf

@@ -23,7 +23,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from reaccreditation.orchestration import context, policies
-from reaccreditation.orchestration.connections import engine, signing_key, smtp_transport
+from reaccreditation.orchestration.connections import SMTP_POOL, engine, signing_key, smtp_transport
 from reaccreditation.requests import pipeline
 from reaccreditation.settings import data_paths
 
@@ -64,7 +64,7 @@ def evidence_requests():
         """Decide what is due today; one item per department with something to send."""
         return pipeline.plan(context.organisation_today(), engine(), context.run_today(), context.run_id(), params or {})
 
-    @task(task_display_name="Email the department", map_index_template="{{ department_id }}")
+    @task(pool=SMTP_POOL, task_display_name="Email the department", map_index_template="{{ department_id }}")
     def send_department(work: dict) -> dict:
         """Build the department's workbook and emails; each email at most once."""
         context.name_mapped_task(department_id=work["department_id"])

@@ -11,7 +11,7 @@ import pendulum
 from airflow.sdk import dag, task
 
 from reaccreditation.orchestration import context, policies
-from reaccreditation.orchestration.connections import engine, smtp_transport
+from reaccreditation.orchestration.connections import SMTP_POOL, engine, smtp_transport
 from reaccreditation.organisation import pipeline
 from reaccreditation.settings import data_paths
 
@@ -38,7 +38,7 @@ def organisation_summary():
         """Write summary.json and summary.html to the output folder and record the run."""
         return pipeline.publish(engine(), summary, data_paths().output, context.run_id())
 
-    @task(task_display_name="Email the quality team")
+    @task(pool=SMTP_POOL, task_display_name="Email the quality team")
     def email_quality_team(summary: dict) -> bool:
         """One email per run to the quality team; a retry or rerun of the same run sends nothing."""
         return pipeline.email_quality_team(engine(), smtp_transport(), context.organisation(), summary, context.run_id())

@@ -13,7 +13,7 @@ from airflow.sdk import dag, task
 
 from reaccreditation.dashboard.alerts import send_overdue_digest
 from reaccreditation.orchestration import context, policies
-from reaccreditation.orchestration.connections import engine, smtp_transport
+from reaccreditation.orchestration.connections import SMTP_POOL, engine, smtp_transport
 
 
 @dag(
@@ -27,7 +27,7 @@ from reaccreditation.orchestration.connections import engine, smtp_transport
     doc_md=__doc__,
 )
 def overdue_digest():
-    @task(task_display_name="Email the overdue list")
+    @task(pool=SMTP_POOL, task_display_name="Email the overdue list")
     def email_overdue_departments() -> dict:
         """Find departments past the return deadline without an accepted or partial workbook; email them."""
         today = context.run_today()

@@ -24,7 +24,7 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from reaccreditation.approvals.decisions import APPROVE, REJECT
 from reaccreditation.orchestration import assets, context, forms, policies
-from reaccreditation.orchestration.connections import engine, smtp_transport
+from reaccreditation.orchestration.connections import SMTP_POOL, engine, smtp_transport
 from reaccreditation.orchestration.hitl import ApprovalTask, branch_on_answer
 from reaccreditation.packs import pipeline
 from reaccreditation.settings import data_paths
@@ -56,7 +56,7 @@ def readiness_pack():
         """Gather the figures and write the pack folder; returns the paths (for an approver, then send)."""
         return pipeline.render(context.organisation_today(), engine(), data_paths().output, decision)
 
-    @task(task_display_name="Send the pack")
+    @task(pool=SMTP_POOL, task_display_name="Send the pack")
     def send(rendered: dict) -> dict:
         """Mail the rendered pack (each message once) and record its headline figures for the next pack."""
         return pipeline.send(engine(), smtp_transport(), rendered, context.run_id())

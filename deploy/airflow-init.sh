@@ -4,9 +4,11 @@
 #   1. the data folders (inbox, archive, quarantine, output) under REACCREDITATION_DATA;
 #   2. `airflow db migrate` (Airflow's metadata database);
 #   3. `python -m reaccreditation.db upgrade` (the project database, through AIRFLOW_CONN_REACCREDITATION_DB);
-#   4. the admin's password (AIRFLOW_ADMIN_USER / AIRFLOW_ADMIN_PASSWORD) in the simple auth manager's
+#   4. the `smtp_relay` pool every mail-sending task takes a slot of, sized REACCREDITATION_SMTP_RELAY_SLOTS
+#      (default 2): how many SMTP sessions the relay is asked to hold at once (docs/scaling.md);
+#   5. the admin's password (AIRFLOW_ADMIN_USER / AIRFLOW_ADMIN_PASSWORD) in the simple auth manager's
 #      password file, so a changed password in .env takes effect on the next init;
-#   5. as root with AIRFLOW_UID set (compose): hand the writable folders to the Airflow user.
+#   6. as root with AIRFLOW_UID set (compose): hand the writable folders to the Airflow user.
 # Every step is idempotent: re-run it after an upgrade to apply new migrations.
 set -euo pipefail
 
@@ -16,6 +18,8 @@ echo "data folders ready under $REACCREDITATION_DATA"
 
 airflow db migrate
 python -m reaccreditation.db upgrade
+airflow pools set smtp_relay "${REACCREDITATION_SMTP_RELAY_SLOTS:-2}" \
+  "SMTP sessions to the mail relay at once (REACCREDITATION_SMTP_RELAY_SLOTS)"
 
 if [ -n "${AIRFLOW_ADMIN_PASSWORD:-}" ]; then
   file="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE:?set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE}"

@@ -106,6 +106,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     }
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
+    pool = subprocess.run(  # send_invites takes a slot of it, as deploy/airflow-init.sh sets it up
+        [sys.executable, "-m", "airflow", "pools", "set", "smtp_relay", "2", "SMTP relay"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert pool.returncode == 0, pool.stderr[-3000:]
     procs = []
     for name, args in (
         ("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port)]),

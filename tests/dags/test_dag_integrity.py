@@ -85,3 +85,16 @@ def test_every_named_retry_rule_resolves_to_exceptions():
         for spec in rule._specs:
             assert issubclass(import_string(spec), BaseException), spec
         assert rule._resolve_exception_classes() and rule.reason
+
+
+def test_every_task_that_sends_mail_takes_a_slot_of_the_smtp_relay_pool(dagbag):
+    import inspect
+
+    senders = {
+        f"{dag_id}.{t.task_id}": t.pool
+        for dag_id, dag in dagbag.dags.items()
+        for t in dag.tasks
+        if "smtp_transport(" in inspect.getsource(getattr(t, "python_callable", None) or type(t))
+    }
+    assert "evidence_requests.send_department" in senders and len(senders) >= 6
+    assert {task: pool for task, pool in senders.items() if pool != "smtp_relay"} == {}

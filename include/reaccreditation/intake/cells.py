@@ -52,6 +52,9 @@ def visible(text: str) -> str:
 
 def clean(text: str) -> tuple[str, list[tuple[str, str]]]:
     """The text as kept, and what was removed: ``[(kind, detail)]`` with kind control | invisible | spaces."""
+    if text.isascii() and text.isprintable():  # the common cell: no control or invisible character is possible
+        stripped = text.strip()
+        return stripped, [("spaces", "")] if stripped != text and stripped else []
     removed: list[tuple[str, str]] = []
     for kind, pattern in (("control", CONTROL), ("invisible", INVISIBLE)):
         found = sorted(set(pattern.findall(text)))
@@ -66,6 +69,8 @@ def clean(text: str) -> tuple[str, list[tuple[str, str]]]:
 
 def hidden_in_link(text: str) -> str | None:
     """The first invisible or control character in a link, named; None when there is none."""
+    if text.isascii() and text.isprintable():  # printable ASCII holds no format (Cf) or control (Cc) character
+        return None
     for ch in text:
         if unicodedata.category(ch) in ("Cf", "Cc") and ch not in "\t\n\r":
             return char_name(ch)

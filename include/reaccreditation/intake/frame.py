@@ -75,10 +75,11 @@ def records(files: Sequence[tuple[int, ReturnedFile]]) -> list[dict[str, Any]]:
     return out
 
 
-def evidence_frame(files: Sequence[tuple[int, ReturnedFile]]):  # type: ignore[no-untyped-def]
+def evidence_frame(files: Sequence[tuple[int, ReturnedFile]], rows: list[dict[str, Any]] | None = None):  # type: ignore[no-untyped-def]
+    """The frame GX validates; ``rows``: ``records(files)`` when the caller already has them."""
     import pandas as pd
 
-    df = pd.DataFrame.from_records(records(files), columns=list(FRAME_COLUMNS))
+    df = pd.DataFrame.from_records(records(files) if rows is None else rows, columns=list(FRAME_COLUMNS))
     df["evidence_date"] = pd.to_datetime(df["evidence_date"], errors="coerce")
     for key in (*TEXT_KEYS, "evidence_date_text"):
         df[key] = df[key].astype(object).where(df[key].notna(), None)

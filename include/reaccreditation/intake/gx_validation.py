@@ -183,7 +183,12 @@ class Validator:
         return _resolve(issues, typed)
 
     def build_data_docs(self) -> str | None:
+        """Re-render every page of the Data Docs site (every validation kept): for a repair, not per run."""
         self.context.build_data_docs()
+        return self.data_docs_index()
+
+    def data_docs_index(self) -> str | None:
+        """The Data Docs index the checkpoint's UpdateDataDocsAction keeps up to date."""
         index = gx_dir() / "uncommitted" / "data_docs" / "local_site" / "index.html"
         return str(index) if index.exists() else None
 

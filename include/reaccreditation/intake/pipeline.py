@@ -448,7 +448,8 @@ class Sweep:
 
     def _validate(self, prepared: list[Prepared]) -> dict[int, list[Issue]]:
         pairs = [(p.key, p.returned) for p in prepared]
-        df = frame.evidence_frame(pairs)
+        recs = frame.records(pairs)
+        df = frame.evidence_frame(pairs, recs)
         start, end = self.window
         found = self.validator().validate(
             df,
@@ -463,7 +464,6 @@ class Sweep:
         read_cells = {(p.key, row, key) for p in prepared for row, key in p.returned.error_cells}
         found = [i for i in found if (i.file_key, i.row, i.key) not in read_cells]  # an error cell is not "empty"
         found += [replace(i, file_key=p.key) for p in prepared for i in p.returned.problems]
-        recs = frame.records(pairs)
         owned = {p.key: set(self.departments[p.outcome.department_id].elements) for p in prepared}
         names = {p.key: self.departments[p.outcome.department_id].name for p in prepared}
         found += rules.check(recs, owned, set(self.standard_ids), names, self.org.standard)
@@ -760,7 +760,9 @@ def sweep_inbox(
 
     sweep = Sweep(organisation(), engine, paths, Validator, today=today, run_id=run_id, signing_key=signing_key)
     outcomes = sweep.run(files)
-    docs = sweep.validator().build_data_docs() if sweep.validated else None
+    # The checkpoint's UpdateDataDocsAction already wrote this validation's page and the index: a full
+    # rebuild here would re-render every validation ever kept, a cost that grows all season.
+    docs = sweep.validator().data_docs_index() if sweep.validated else None
     return summary(outcomes) | {"data_docs": docs}
 
 

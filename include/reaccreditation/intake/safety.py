@@ -57,6 +57,7 @@ _ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{1,40})</")
 _FORMULA = re.compile(rb"\A\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]{0,300}))")
 _VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
+_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
 MAX_CELL_FINDINGS = 5000  # error and formula cells remembered per sheet (the rest are counted)
 ZIP_SIGNATURE = b"PK\x03\x04"
 EMBEDDED_PREFIXES = ("xl/embeddings/", "xl/activeX/")
@@ -473,6 +474,7 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetI
     formulas: dict[tuple[int, int], tuple[str, bool]] = {}
     tail = b""
     first = True
+    columns: dict[bytes, int] = {}
     with zf.open(path) as f:
         while chunk := f.read(1 << 20):
             buf = tail + chunk
@@ -482,11 +484,19 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetI
                     last = m.group(1).decode().split(":")[-1]
                     declared_rows, declared_cols = _cell(last)
                 first = False
+            # Without an error cell or a formula in this stretch, a cell can only move the used range: one that
+            # lies within it already needs no closer look (most cells, since rows come in order).
+            findings = b' t="e"' in buf or _ANY_FORMULA.search(buf) is not None
             for m in _CELL.finditer(buf):
+                row, letters = int(m.group(3)), m.group(2)
+                col = columns.get(letters) or columns.setdefault(letters, column_number(letters.decode()))
+                if not findings and row <= max_row and col <= max_col:
+                    continue
                 if m.group(4) or _EMPTY_CELL.match(buf, m.end()):
                     continue  # <c r="X9" s="3"/>: formatting only
-                row, col = int(m.group(3)), column_number(m.group(2).decode())
                 max_row, max_col = max(max_row, row), max(max_col, col)
+                if not findings:
+                    continue
                 end = _CELL_END.search(buf, m.end(), m.end() + 4096)
                 if end is None or len(errors) + len(formulas) >= MAX_CELL_FINDINGS:
                     continue

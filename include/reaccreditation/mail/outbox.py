@@ -3,7 +3,8 @@
 A message is identified by a ``dedupe_key`` (e.g. ``request:2027:finance:alice@x``). We claim the key in
 the database *before* handing the message to SMTP; a failed delivery releases the claim so a retry can
 send it, a successful one marks it sent. A crash between delivery and marking leaves ``sending``: the
-message is then never resent automatically (it may have gone) and shows up for the quality team.
+message is then never resent automatically (it may have gone) and shows up for the quality team; so does a
+message whose SMTP session broke after its content was sent (``session.DeliveryUncertain``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reaccreditation.db.schema import outbound_message
 from reaccreditation.mail.compose import recipients
+from reaccreditation.mail.session import DeliveryUncertain
 
 Transport = Callable[[EmailMessage], None]
 
@@ -61,6 +63,8 @@ def send_once(
         return False
     try:
         transport(msg)
+    except DeliveryUncertain:
+        raise  # it may have gone: keep the claim ("sending"), never send it again automatically
     except Exception:
         # Not delivered: release the claim so the task's retry can send it.
         with engine.begin() as conn:

@@ -7,9 +7,9 @@ TLS and retries stay the Airflow providers'.
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import EmailMessage
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -17,12 +17,15 @@ from urllib.parse import quote
 from sqlalchemy import Engine
 
 if TYPE_CHECKING:
-    from reaccreditation.mail.outbox import Transport
+    from reaccreditation.mail.session import SmtpSession
 
 DB_CONN_ID = "reaccreditation_db"
 SMTP_CONN_ID = "smtp_default"
 IMAP_CONN_ID = "imap_default"
 SIGNING_KEY_VARIABLE = "reaccreditation_signing_key"
+# The Airflow pool every mail-sending task takes a slot of: its size (REACCREDITATION_SMTP_RELAY_SLOTS, set by
+# deploy/airflow-init.sh) is how many SMTP sessions the relay is asked to hold at once.
+SMTP_POOL = "smtp_relay"
 
 
 def database_url(conn_id: str = DB_CONN_ID) -> str:
@@ -49,25 +52,33 @@ def engine(conn_id: str = DB_CONN_ID) -> Engine:
     return make_engine(database_url(conn_id))
 
 
-def smtp_transport(conn_id: str = SMTP_CONN_ID) -> Transport:
-    """A callable delivering a built message through the Airflow SMTP provider.
+def smtp_transport(conn_id: str = SMTP_CONN_ID) -> SmtpSession:
+    """A transport delivering built messages through the Airflow SMTP provider, one session per task.
 
-    SmtpHook.send_email_smtp cannot send a text/plain alternative or inline images, so we log in with the
-    hook (connection, TLS, auth and retries stay the provider's) and hand it our finished message.
+    The session opens on the first message and serves every later one (``mail.session``: reopened when the
+    relay drops it, closed when the task lets go of the transport). SmtpHook.send_email_smtp cannot send a
+    text/plain alternative or inline images, so we log in with the hook (connection, TLS, auth and its
+    connect retries stay the provider's) and hand its client our finished message.
     """
+    from reaccreditation.mail.session import Opened, SmtpSession
 
-    def send(msg: EmailMessage) -> None:
+    def connect() -> Opened:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-        with SmtpHook(smtp_conn_id=conn_id) as hook:
-            if not msg["From"] and hook.from_email:
-                msg["From"] = hook.from_email
-            client = hook._smtp_client  # the provider exposes no public send for a built message
-            if client is None:
-                raise RuntimeError(f"SMTP connection {conn_id!r} did not open")
-            client.send_message(msg)
+        hook = SmtpHook(smtp_conn_id=conn_id).get_conn()
+        client = hook._smtp_client  # the provider exposes no public send for a built message
+        if not isinstance(client, smtplib.SMTP):
+            raise RuntimeError(f"SMTP connection {conn_id!r} did not open")
 
-    return send
+        def end() -> None:
+            try:
+                client.quit()
+            finally:
+                hook.__exit__(None, None, None)
+
+        return Opened(client, end, hook.from_email)
+
+    return SmtpSession(connect)
 
 
 @contextmanager
