@@ -7,7 +7,7 @@ SHA-256 of what would be sent, then the answer), the send steps read them, and a
 UPDATE or DELETE (PostgreSQL also TRUNCATE). Existing rows are copied across (with no digest).
 
 Revision ID: 0009
-Revises: 0011 (numbered 0009 when the lead assigned it; main's head was 0011_portfolio when this was rebased)
+Revises: 0012 (numbered 0009 when the lead assigned it; main's head was 0012_statement when this was rebased)
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
