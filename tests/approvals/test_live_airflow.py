@@ -32,7 +32,7 @@ DAG = "assessment_timetable"
 PASSWORDS = {"priya.raman": "priya-pass-1", "tom.hollis": "tom-pass-1", "intruder": "intruder-pass-1", "clerk": "clerk-pass-1"}
 TIMEOUT_SECONDS = 40  # approvals.timeout in the live config
 # Test runs write the screenshot to a temporary file; UPDATE_DOCS=1 refreshes docs/approval.png.
-ANSWER_AFTER_SECONDS = 5
+ANSWER_AFTER_SECONDS = 10  # under load, 5 s lost the race below (seen twice on the shared machine, Dec 2026)
 SCREENSHOT = (
     ROOT / "docs" / "approval.png"
     if os.environ.get("UPDATE_DOCS")
