@@ -15,7 +15,8 @@ Invites go out only after a quality team member approves in the Airflow UI (docs
 approval page shows the days, sessions per day, who is needed and where the workbook and day pictures
 are. "Re-plan" solves again with the form's constraints (lock sessions, leave out people or days, move
 a session to another day) and asks again; "Reject", or no answer within ``approvals.timeout``, sends
-nothing and emails the quality team. A run with nothing new to send asks nobody.
+nothing and emails the quality team. A run with nothing new to send asks nobody. One run at a time; the
+send refuses anything but what was approved (its SHA-256, read from the project database).
 
 Trigger with ``{"at_risk": ["3.2.1", ...]}`` to name at-risk elements when there is no gap snapshot.
 When no timetable exists the first task fails saying which rules conflict (docs/timetable.md).
@@ -29,7 +30,7 @@ from airflow.sdk import Param, dag, task
 from reaccreditation.approvals.decisions import APPROVE, REJECT, REPLAN
 from reaccreditation.orchestration import context, forms, policies
 from reaccreditation.orchestration.connections import SMTP_POOL, engine, smtp_transport
-from reaccreditation.orchestration.hitl import ApprovalTask, branch_on_answer
+from reaccreditation.orchestration.hitl import ApprovalTask, branch_on_answer, recorded_answer
 from reaccreditation.settings import data_paths
 from reaccreditation.timetable import pipeline
 
@@ -41,6 +42,7 @@ from reaccreditation.timetable import pipeline
     schedule="@weekly",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
+    max_active_runs=1,  # one plan at a time: an approval can only ever be about this run's plan
     default_args=policies.default_args(policies.TIMETABLE),  # rules that cannot all be met fail at once
     tags=["reaccreditation", "timetable", "approval"],
     params={"at_risk": Param(None, type=["null", "array"], description="at-risk element ids (default: the latest gap snapshot)")},
@@ -63,20 +65,21 @@ def assessment_timetable():
         return bool(summary["pending"])
 
     @task.branch(task_display_name="Act on your answer")
-    def decide(result: dict, summary: dict, asked: str, go: str, replan: str | None = None) -> list[str]:
-        """Record the answer. Approve: send the invites. Re-plan (first request): solve again. Reject or no
-        answer: hold them and tell the quality team."""
-        return branch_on_answer(result, summary, asked=asked, go=go, replan=replan)
+    def decide(summary: dict, asked: str, go: str, replan: str | None = None) -> list[str]:
+        """The recorded answer: Approve sends, Re-plan (first request) solves again, Reject or none holds them."""
+        return branch_on_answer(summary, asked=asked, go=go, replan=replan)
 
     @task(pool=SMTP_POOL, task_display_name="Send the invitations")
-    def send_invites(summary: dict) -> dict:
+    def send_invites(summary: dict, approved_by: str) -> dict:
         """An invite per new or changed session, a cancellation per dropped one, the calendar to the assessor."""
-        return pipeline.send(context.organisation(), engine(), smtp_transport(), summary, run_id=context.run_id())
+        org, out = context.organisation(), data_paths().output
+        return pipeline.send_approved(org, engine(), smtp_transport(), summary, out, context.run_id(), approved_by)
 
     @task(task_display_name="Re-plan with your changes")
-    def replan(planned: dict, result: dict, params: dict | None = None) -> dict:
+    def replan(planned: dict, params: dict | None = None) -> dict:
         """Solve again with the approver's constraints (and any from earlier re-plans), then publish."""
-        again = pipeline.replan(context.organisation_today(), engine(), planned, result, (params or {}).get("at_risk"))
+        answer = recorded_answer("approve_timetable")
+        again = pipeline.replan(context.organisation_today(), engine(), planned, answer, (params or {}).get("at_risk"))
         return pipeline.publish_for_approval(context.organisation(), engine(), again, data_paths().output, context.run_id())
 
     approve = ApprovalTask(
@@ -87,6 +90,7 @@ def assessment_timetable():
         options=[APPROVE, REPLAN, REJECT],
         defaults=[REJECT],
         params=forms.REPLAN,
+        binds=pipeline.approval_binding,
     )
     approve_again = ApprovalTask(
         task_id="approve_replanned",
@@ -96,20 +100,22 @@ def assessment_timetable():
         options=[APPROVE, REJECT],
         defaults=[REJECT],
         params=forms.REPLANNED,
+        binds=pipeline.approval_binding,
     )
 
     planned = plan()
     summary = publish(planned)
     anything_to_send(summary) >> approve
-    branch = decide(approve.output, summary, asked="approve_timetable", go="send_invites", replan="replan")
-    branch >> send_invites(summary)
-    replanned = replan(planned, approve.output)
+    branch = decide(summary, asked="approve_timetable", go="send_invites", replan="replan")
+    approve >> branch >> send_invites(summary, "approve_timetable")
+    replanned = replan(planned)
     branch >> replanned >> approve_again
     decided_again = decide.override(task_id="decide_replanned", task_display_name="Act on your answer (re-planned)")(
-        approve_again.output, replanned, asked="approve_replanned", go="send_replanned_invites"
+        replanned, asked="approve_replanned", go="send_replanned_invites"
     )
+    approve_again >> decided_again
     decided_again >> send_invites.override(task_id="send_replanned_invites", task_display_name="Send the re-planned invitations")(
-        replanned
+        replanned, "approve_replanned"
     )
 
 

@@ -9,7 +9,8 @@ under ``output/<year>/portfolio/``: ``index.html``, ``portfolio.xlsx``, the docu
 
 Nothing leaves unseen: the quality lead approves the version in the Airflow UI (docs/approvals.md);
 ``send`` then mails each assessor once (index and workbook attached, a signed download link for the
-whole bundle served by plugins/portfolio_download.py, what changed since the last version they got).
+whole bundle served by plugins/portfolio_download.py, what changed since the last version they got),
+only the version whose SHA-256 the approval recorded in the project database.
 Reject or no answer sends nothing and tells the quality team. Details in docs/portfolio.md.
 """
 
@@ -58,7 +59,7 @@ def evidence_portfolio():
         from airflow.sdk import conf
 
         base_url = conf.get("api", "base_url", fallback=None) or f"http://localhost:{conf.get('api', 'port', fallback='8080')}"
-        return pipeline.send(
+        return pipeline.send_approved(
             context.organisation_today(),
             engine(),
             smtp_transport(),
@@ -76,16 +77,16 @@ def evidence_portfolio():
         options=[APPROVE, REJECT],
         defaults=[REJECT],
         params=forms.COMMENT,
+        binds=pipeline.approval_binding,
     )
 
     @task.branch(task_display_name="Act on your answer")
-    def release(result: dict, built: dict) -> list[str]:
-        """Record the answer beside the version; Approve sends it, Reject or no answer holds it and tells the quality team."""
-        return branch_on_answer(result, built, asked="approve_portfolio", go="send")
+    def release(built: dict) -> list[str]:
+        """Follow the answer approve_portfolio recorded: Approve sends, Reject or none holds it and tells the team."""
+        return branch_on_answer(built, asked="approve_portfolio", go="send")
 
     built = build(decide())
-    built >> approve
-    release(approve.output, built) >> send(built)
+    built >> approve >> release(built) >> send(built)
 
 
 evidence_portfolio()

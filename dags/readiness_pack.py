@@ -14,7 +14,9 @@ does not stop the pack: it says what is missing. Details in docs/packs.md.
 Nothing is sent unseen: between ``render`` and ``send`` a quality team member approves the pack in the
 Airflow UI (docs/approvals.md). The page summarises it (readiness, RAG per criterion, top gaps,
 recipients) and links the rendered HTML and workbook; "Reject" with a comment, or no answer within
-``approvals.timeout``, sends nothing, records the reason and emails the quality team.
+``approvals.timeout``, sends nothing, records the reason and emails the quality team. The approval is
+bound to the SHA-256 of the pack's files and recipients and read from the project database: ``send``
+refuses a pack that changed since, or a run with no recorded approval.
 """
 
 from __future__ import annotations
@@ -57,9 +59,9 @@ def readiness_pack():
         return pipeline.render(context.organisation_today(), engine(), data_paths().output, decision)
 
     @task(pool=SMTP_POOL, task_display_name="Send the pack")
-    def send(rendered: dict) -> dict:
-        """Mail the rendered pack (each message once) and record its headline figures for the next pack."""
-        return pipeline.send(engine(), smtp_transport(), rendered, context.run_id())
+    def send() -> dict:
+        """Mail the pack this run's approval approved (as recorded in the project database, digest unchanged)."""
+        return pipeline.send_approved(engine(), smtp_transport(), context.run_id(), approval_task="approve_pack")
 
     approve = ApprovalTask(
         task_id="approve_pack",
@@ -69,16 +71,16 @@ def readiness_pack():
         options=[APPROVE, REJECT],
         defaults=[REJECT],
         params=forms.COMMENT,
+        binds=pipeline.approval_binding,
     )
 
     @task.branch(task_display_name="Act on your answer")
-    def decide_pack(result: dict, rendered: dict) -> list[str]:
-        """Record the answer beside the pack; Approve sends it, Reject or no answer holds it and tells the quality team."""
-        return branch_on_answer(result, rendered, asked="approve_pack", go="send")
+    def decide_pack(rendered: dict) -> list[str]:
+        """Follow the answer approve_pack recorded: Approve sends, Reject or no answer holds it and tells the quality team."""
+        return branch_on_answer(rendered, asked="approve_pack", go="send")
 
     rendered = render(decide())
-    rendered >> approve
-    decide_pack(approve.output, rendered) >> send(rendered)
+    rendered >> approve >> decide_pack(rendered) >> send()
 
 
 readiness_pack()

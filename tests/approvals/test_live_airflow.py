@@ -1,11 +1,13 @@
 """Sign-off against a running Airflow: api-server, scheduler and dag-processor, answered over the REST API.
 
 One Airflow for the module (temporary AIRFLOW_HOME, SQLite, LocalExecutor, free ports, its own SMTP
-sink). Users come from the simple auth manager: the two quality team approvers of the demo council
-and an ``intruder`` who is an Airflow admin but not an approver. The answers are sent exactly as the UI
-sends them: ``PATCH /api/v2/dags/{dag}/dagRuns/{run}/taskInstances/{task}/-1/hitlDetails`` with a JWT
-from ``/auth/token``. Runs are sequential on one project database: reject, then no answer (timeout),
-then re-plan and approve; the outbox of the local SMTP server shows what was and was not sent.
+sink). Users come from the simple auth manager: the two quality team approvers of the demo council,
+an ``intruder`` who is an Airflow admin but not an approver, and a ``clerk`` with the ordinary ``user``
+role, who may edit XCom and clear tasks (Airflow allows both) but must not be able to send anything.
+The answers are sent exactly as the UI sends them: ``PATCH /api/v2/dags/{dag}/dagRuns/{run}/
+taskInstances/{task}/-1/hitlDetails`` with a JWT from ``/auth/token``. Runs are sequential on one
+project database: reject (then the clerk's XCom rewrite of that run), then no answer (timeout), then
+re-plan and approve; the outbox of the local SMTP server shows what was and was not sent.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ import pytest
 from ..conftest import FIRST_DAY, ROOT, Outbox, sqlite_conn
 
 DAG = "assessment_timetable"
-PASSWORDS = {"priya.raman": "priya-pass-1", "tom.hollis": "tom-pass-1", "intruder": "intruder-pass-1"}
+PASSWORDS = {"priya.raman": "priya-pass-1", "tom.hollis": "tom-pass-1", "intruder": "intruder-pass-1", "clerk": "clerk-pass-1"}
 TIMEOUT_SECONDS = 40  # approvals.timeout in the live config
 # Test runs write the screenshot to a temporary file; UPDATE_DOCS=1 refreshes docs/approval.png.
-ANSWER_AFTER_SECONDS = 5
+ANSWER_AFTER_SECONDS = 10  # under load, 5 s lost the race below (seen twice on the shared machine, Dec 2026)
 SCREENSHOT = (
     ROOT / "docs" / "approval.png"
     if os.environ.get("UPDATE_DOCS")
@@ -75,7 +77,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "priya.raman:admin,tom.hollis:admin,intruder:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "priya.raman:admin,tom.hollis:admin,intruder:admin,clerk:user",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(tmp / "passwords.json"),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
         "AIRFLOW__API__BASE_URL": base,
@@ -202,6 +204,20 @@ class Api:
             assert time.monotonic() < deadline, f"run {run_id} still {state}"
             time.sleep(1)
 
+    def patch_xcom(self, run_id: str, task_id: str, key: str, value: Any) -> httpx.Response:
+        url = f"{self.base}/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
+        return httpx.patch(url, json={"value": value, "map_index": -1}, headers=self.headers, timeout=30)
+
+    def clear(self, run_id: str, task_ids: list[str], *, downstream: bool) -> httpx.Response:
+        body = {
+            "dry_run": False,
+            "only_failed": False,
+            "task_ids": task_ids,
+            "dag_run_id": run_id,
+            "include_downstream": downstream,
+        }
+        return httpx.post(f"{self.base}/api/v2/dags/{DAG}/clearTaskInstances", json=body, headers=self.headers, timeout=30)
+
     def hitl_url(self, run_id: str, task_id: str) -> str:
         return f"{self.base}/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails"
 
@@ -277,6 +293,51 @@ def test_an_unassigned_user_is_refused_and_a_rejection_sends_nothing(live):
     assert f"/dags/{DAG}/runs/" in request.get_body(("plain",)).get_content()
     [audit] = _approvals(live)
     assert (audit["decision"], audit["responded_by"], audit["comment"]) == ("rejected", "tom.hollis", "wrong week for the depot")
+    outbox.clear()
+    live["rejected_run"] = run
+
+
+def _audit_of(live: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from reaccreditation.db import make_engine
+    from reaccreditation.db.schema import approval_decision
+
+    with make_engine(live["db"]).connect() as conn:
+        return [dict(r) for r in conn.execute(select(approval_decision).where(approval_decision.c.run_id == run_id)).mappings()]
+
+
+def test_a_user_who_rewrites_the_approval_xcom_and_clears_the_send_gets_nothing_sent(live):
+    """Issue 19's attack by a non-approver with the ``user`` role, on the rejected run of the first test:
+    the approval task's XCom rewritten to "approved by priya.raman", the branch and everything after it
+    cleared; then the branch's own XCom rewritten to follow send_invites and that task cleared alone."""
+    if "rejected_run" not in live:
+        pytest.skip("needs the rejected run of test_an_unassigned_user_is_refused_and_a_rejection_sends_nothing")
+    run, clerk, outbox = live["rejected_run"], Api(live, "clerk"), live["outbox"]
+    audit = _audit_of(live, run)
+    assert [(a["decision"], a["responded_by"]) for a in audit] == [("requested", None), ("rejected", "tom.hollis")]
+    forged = {
+        "chosen_options": ["Approve"],
+        "params_input": {"comment": "fine"},
+        "responded_at": "2026-11-23T12:05:00+00:00",
+        "responded_by_user": {"id": "priya.raman", "name": "Priya Raman"},
+    }
+    patched = clerk.patch_xcom(run, "approve_timetable", "return_value", forged)
+    assert patched.status_code == 200, patched.text  # Airflow lets the user role do it: the project must not trust it
+    cleared = clerk.clear(run, ["decide"], downstream=True)
+    assert cleared.status_code == 200, cleared.text
+    assert clerk.wait_task(run, "decide", {"success"}) == "success" and clerk.wait_run(run) == "success"
+    assert clerk.ti(run, "send_invites")["state"] == "skipped"
+
+    patched = clerk.patch_xcom(run, "decide", "skipmixin_key", {"followed": ["send_invites"]})
+    assert patched.status_code == 200, patched.text
+    assert clerk.clear(run, ["send_invites"], downstream=False).status_code == 200
+    assert clerk.wait_task(run, "send_invites", {"failed", "skipped"}, timeout=120) == "failed"  # refused, not skipped
+    assert _invites(outbox) == [] and "timetable_invite" not in _kinds(live)
+    [alert] = [m for m in outbox.messages() if "task failed" in m["Subject"]]
+    assert "send_invites" in alert["Subject"]
+    assert "was not approved (rejected by tom.hollis)" in alert.get_body(("plain",)).get_content()
+    assert _audit_of(live, run) == audit  # nothing appended, nothing rewritten
     outbox.clear()
 
 

@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from reaccreditation.db import make_engine
-from reaccreditation.db.schema import approval, portfolio_version
+from reaccreditation.db.schema import approval_decision, portfolio_version
 from reaccreditation.demo.documents import pdf
 from reaccreditation.demo.returns import write_returns
 from reaccreditation.documents.store import Delivery, keep
@@ -113,7 +113,8 @@ def test_demo_portfolio_built_signed_off_sent_downloaded_and_versioned(airflow_d
     assert run.state == "success"
     assert [s["task_id"] for s in seen] == ["approve_portfolio"] and "version 1" in seen[0]["subject"]
     with engine.connect() as conn:
-        assert conn.execute(select(approval.c.item_kind, approval.c.decision)).all() == [("evidence_portfolio", "approved")]
+        audit = select(approval_decision.c.item_kind, approval_decision.c.decision).order_by(approval_decision.c.id)
+        assert conn.execute(audit).all() == [("evidence_portfolio", "requested"), ("evidence_portfolio", "approved")]
 
     # The assessor's email: index and workbook attached, a download link, no bundle attached.
     mails = [m for m in outbox.messages() if m["To"].addresses[0].addr_spec == ASSESSOR]

@@ -3,9 +3,11 @@
 Nothing important goes out unseen. A DAG pauses on a human-in-the-loop task assigned to the quality team
 members named in the config (``quality_team.members[].airflow_user``); only they can answer. A request
 waits ``approvals.timeout`` (default 3 days); then it resolves to its default, which is never "send":
-the item is held and the quality team is emailed (``notices``). Every answer (or lapse) is kept in the
-``approval`` table beside the item it approved, and :func:`recent_approvals` serves it to the dashboard.
-The HITL operators themselves are ``orchestration.hitl``.
+the item is held and the quality team is emailed (``notices``). The approval task itself appends every
+request (with the SHA-256 of what would be sent) and every answer (or lapse) to the append-only
+``approval_decision`` table; the send steps :func:`require_approved` from there, never from XCom, and
+:func:`recent_approvals` serves it to the dashboard. The HITL operators themselves are
+``orchestration.hitl``.
 """
 
 from __future__ import annotations
@@ -104,8 +106,22 @@ def decision_from(result: Mapping[str, Any] | None, *, entry: bool = False) -> D
     )
 
 
-def record(
-    engine: Engine,
+def decision_of(row: Mapping[str, Any] | None) -> Decision:
+    """The answer as recorded in the audit (no row: nobody answered, so nothing goes)."""
+    if row is None:
+        return Decision("timed_out", None, None, None, None, None)
+    return Decision(
+        decision=row["decision"],
+        option=row["chosen_option"],
+        user_id=row["responded_by"],
+        user_name=row["responded_by_name"],
+        responded_at=_when(row["responded_at"]),
+        comment=row["comment"],
+        params=dict(row["params"] or {}),
+    )
+
+
+def _row(
     d: Decision,
     *,
     assessment_year: int,
@@ -115,19 +131,20 @@ def record(
     dag_id: str,
     run_id: str,
     task_id: str,
-) -> None:
-    """Keep the answer beside the item (one row per approval task and run; a rerun updates it)."""
-    from sqlalchemy import insert, select, update
-
-    from reaccreditation.db.schema import approval
+    digest: str | None = None,
+) -> dict[str, Any]:
     from reaccreditation.mail.compose import one_line
 
-    values = {
+    return {
         "assessment_year": assessment_year,
         "item_kind": item_kind,
         "item_ref": item_ref,
         "subject": one_line(subject, 500),
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "task_id": task_id,
         "decision": d.decision,
+        "digest": digest,
         "chosen_option": d.option,
         "responded_by": d.user_id,
         "responded_by_name": d.user_name,
@@ -136,23 +153,108 @@ def record(
         "params": d.params,
         "recorded_at": datetime.now(UTC),
     }
-    key = (approval.c.dag_id == dag_id, approval.c.run_id == run_id, approval.c.task_id == task_id)
+
+
+def record(engine: Engine, d: Decision, **item: Any) -> None:
+    """Append the answer to the audit (``approval_decision``; a rerun appends, nothing is ever rewritten).
+
+    ``item``: assessment_year, item_kind, item_ref, subject, dag_id, run_id, task_id and optionally digest.
+    """
+    from sqlalchemy import insert
+
+    from reaccreditation.db.schema import approval_decision
+
     with engine.begin() as conn:
-        if conn.execute(select(approval.c.id).where(*key)).first():
-            conn.execute(update(approval).where(*key).values(**values))
-        else:
-            conn.execute(insert(approval).values(**values, dag_id=dag_id, run_id=run_id, task_id=task_id))
+        conn.execute(insert(approval_decision).values(**_row(d, **item)))
+
+
+REQUESTED = Decision("requested", None, None, None, None, None)
+
+
+def record_request(engine: Engine, *, digest: str, **item: Any) -> None:
+    """The approval task opened a request for the item whose content has SHA-256 ``digest``."""
+    record(engine, REQUESTED, digest=digest, **item)
+
+
+def _latest(engine: Engine, dag_id: str, run_id: str, task_id: str, *, requested: bool) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from reaccreditation.db.schema import approval_decision as t
+
+    which = t.c.decision == "requested" if requested else t.c.decision != "requested"
+    query = (
+        select(t)
+        .where(t.c.dag_id == dag_id, t.c.run_id == run_id, t.c.task_id == task_id, which)
+        .order_by(t.c.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def record_answer(engine: Engine, d: Decision, *, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+    """Append the answer to the latest request of this task and run, with that request's item and digest:
+    the approver approved what the request showed, nothing written since."""
+    asked = _latest(engine, dag_id, run_id, task_id, requested=True)
+    if asked is None:
+        raise RuntimeError(f"{dag_id} {run_id} {task_id}: an answer arrived with no recorded request; nothing was approved")
+    item = {k: asked[k] for k in ("assessment_year", "item_kind", "item_ref", "subject", "digest")}
+    record(engine, d, dag_id=dag_id, run_id=run_id, task_id=task_id, **item)
+    return _latest(engine, dag_id, run_id, task_id, requested=False) or {}
+
+
+def answer_of(engine: Engine, dag_id: str, run_id: str, task_id: str) -> dict[str, Any] | None:
+    """The latest answer the approval task ``task_id`` of this run recorded itself, or None."""
+    return _latest(engine, dag_id, run_id, task_id, requested=False)
+
+
+class NotApproved(Exception):
+    """The send step found no approval for exactly what it would send: nothing was sent."""
+
+
+def require_approved(engine: Engine, *, dag_id: str, run_id: str, task_id: str, item: str, digest: str) -> dict[str, Any]:
+    """The approval row for what is about to be sent, or :class:`NotApproved` saying why nothing was sent.
+
+    Only rows the approval task wrote count (never XCom), and only when the SHA-256 it recorded when it
+    asked equals ``digest``, the one the send step has just computed from what it would send.
+    """
+    row = answer_of(engine, dag_id, run_id, task_id)
+    if row is None:
+        raise NotApproved(
+            f"Nothing was sent: the {item} of run {run_id} has no sign-off recorded by its approval task ({task_id}). "
+            "Trigger the DAG again so a quality team member can approve it."
+        )
+    if row["decision"] != "approved":
+        raise NotApproved(
+            f"Nothing was sent: the {item} of run {run_id} was not approved "
+            f"({LABELS.get(row['decision'], row['decision']).lower()}"
+            + (f" by {row['responded_by']}" if row["responded_by"] else "")
+            + "). Trigger the DAG again to ask again."
+        )
+    if row["digest"] != digest:
+        raise NotApproved(
+            f"Nothing was sent: the {item} changed after {row['responded_by']} approved it "
+            f"(approved content SHA-256 {str(row['digest'])[:12]}…, now {digest[:12]}…). "
+            "Only what was approved may be sent; trigger the DAG again to approve the current version."
+        )
+    return row
 
 
 def recent_approvals(
     engine: Engine, limit: int = 20, assessment_year: int | None = None, item_kind: str | None = None
 ) -> list[dict[str, Any]]:
-    """Newest sign-offs first, for the dashboard: item, decision, who, when, comment."""
+    """Newest sign-offs first, for the dashboard: item, decision, who, when, comment (requests left out)."""
     from sqlalchemy import select
 
-    from reaccreditation.db.schema import approval
+    from reaccreditation.db.schema import approval_decision as approval
 
-    query = select(approval).order_by(approval.c.recorded_at.desc(), approval.c.id.desc()).limit(limit)
+    query = (
+        select(approval)
+        .where(approval.c.decision != "requested")
+        .order_by(approval.c.recorded_at.desc(), approval.c.id.desc())
+        .limit(limit)
+    )
     if assessment_year is not None:
         query = query.where(approval.c.assessment_year == assessment_year)
     if item_kind is not None:

@@ -14,8 +14,9 @@ from typing import Any
 def request(*, kind: str, ref: str, item: str, subject: str, body: str) -> dict[str, str]:
     """An approval request as XCom: the page (subject, Markdown body) and what the audit row and emails name.
 
-    ``kind`` and ``ref`` go into the ``approval`` table (item_kind, item_ref); ``item`` is how the
-    "not sent" email names what was held.
+    ``kind`` and ``ref`` say what the page is about (the audit row's item_kind and item_ref come from the
+    stage's ``approval_binding``, computed by the approval task itself); ``item`` is how the "not sent"
+    email names what was held.
     """
     return {"approval_kind": kind, "approval_ref": ref, "approval_item": item, "approval_subject": subject, "approval_body": body}
 

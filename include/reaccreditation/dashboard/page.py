@@ -564,7 +564,7 @@ def approvals_section(engine: Engine, year: int, limit: int = 20, names: Mapping
 
     ``names``: Airflow user -> the person's name from the config, since an auth manager may know a user only
     by the login (the simple auth manager's name is ``priya.raman``)."""
-    if not _migrated(engine, "approval"):
+    if not _migrated(engine, "approval_decision"):
         return section(NOT_RUN, "No sign-off asked for yet (the approval table is not created: run the database upgrade)")
     rows = recent_approvals(engine, limit=limit, assessment_year=year)
     if not rows:

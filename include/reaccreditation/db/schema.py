@@ -246,11 +246,13 @@ timetable_rsvp = Table(
     UniqueConstraint("uid", "attendee", name="uq_timetable_rsvp_uid_attendee"),
 )
 
-# --- approvals stage (migration 0005) -----------------------------------------------------------------
-# Every sign-off in the Airflow UI beside the item it approved: who answered, what, when and why.
-# One row per approval task of a DAG run (a rerun of the recording task updates it, never duplicates).
-approval = Table(
-    "approval",
+# --- approvals stage (migrations 0005, 0009) -----------------------------------------------------------
+# Every sign-off in the Airflow UI beside the item it approved: who answered, what, when and why, and
+# the SHA-256 of exactly what would be sent. Append-only (0009: a trigger refuses UPDATE and DELETE):
+# the approval task itself writes a "requested" row when it opens and an answer row when it resumes;
+# the send step reads the answer from here, never from XCom. A re-asked approval appends, never rewrites.
+approval_decision = Table(
+    "approval_decision",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("assessment_year", Integer, nullable=False),
@@ -260,7 +262,8 @@ approval = Table(
     Column("dag_id", String(250), nullable=False),
     Column("run_id", String(250), nullable=False),
     Column("task_id", String(250), nullable=False),
-    Column("decision", String(20), nullable=False),  # approved | rejected | replan | timed_out | entered
+    Column("decision", String(20), nullable=False),  # requested | approved | rejected | replan | timed_out | entered
+    Column("digest", String(64)),  # SHA-256 of what would be sent (NULL for a form entry)
     Column("chosen_option", String(80)),
     Column("responded_by", String(250)),  # the Airflow user id; NULL when the request timed out
     Column("responded_by_name", Text),
@@ -268,8 +271,8 @@ approval = Table(
     Column("comment", Text),
     Column("params", JSON, nullable=False),  # the form as answered
     Column("recorded_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("dag_id", "run_id", "task_id", name="uq_approval_task"),
-    Index("ix_approval_item", "assessment_year", "item_kind"),
+    Index("ix_approval_decision_task", "dag_id", "run_id", "task_id"),
+    Index("ix_approval_decision_item", "assessment_year", "item_kind"),
 )
 
 # --- mailbox stage (migration 0006) -------------------------------------------------------------------

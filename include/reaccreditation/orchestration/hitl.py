@@ -3,8 +3,14 @@
 An approval task takes its subject and Markdown page from an upstream task's XCom (``page_from``, a
 dict made by ``approvals.pages.request``; Jinja fields, rendered when the task runs), its approvers and
 timeout from the organisation config (a ``pre_execute`` hook, so a config change applies to the next
-request) and tells the quality team through its ``notifiers``. :func:`branch_on_answer` is the step
-after it: record the answer beside the item, then follow the chosen branch or hold the item.
+request) and tells the quality team through its ``notifiers``.
+
+Sign-off is bound to content and kept out of XCom's reach: when the request opens, the task computes
+what it is about (``binds``: the stage's ``approval_binding``, a SHA-256 of exactly what would be sent)
+and appends a "requested" row to the project database; when it resumes with the answer (which Airflow
+hands it from the HITL response, not from XCom) it appends the answer with that digest.
+:func:`branch_on_answer` and the stages' ``send_approved`` read those rows, so rewriting the task's
+XCom through the REST API and clearing the downstream tasks changes nothing.
 
 The provider's notifiers log a failed notification instead of failing the task: if the mail server is
 down when a request opens, the request still waits on the Required Actions page, without the email.
@@ -13,8 +19,9 @@ down when a request opens, the request still waits on the Required Actions page,
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -22,10 +29,25 @@ from airflow.providers.standard.operators.hitl import HITLEntryOperator, HITLOpe
 from airflow.sdk import BaseNotifier, conf, get_current_context
 
 from reaccreditation.approvals import notices
-from reaccreditation.approvals.decisions import APPROVE, REJECT, approvers, decision_from, record
+from reaccreditation.approvals.binding import Binding
+from reaccreditation.approvals.decisions import (
+    APPROVE,
+    REJECT,
+    answer_of,
+    approvers,
+    decision_from,
+    decision_of,
+    record_answer,
+    record_request,
+)
 from reaccreditation.orchestration import policies
 from reaccreditation.orchestration.connections import engine, smtp_transport
 from reaccreditation.orchestration.context import organisation
+from reaccreditation.organisation.config import Organisation
+from reaccreditation.settings import data_paths
+
+# ``binds(org, engine, output, page)``: what the request is about, from the stage (e.g. packs.pipeline.approval_binding)
+Binder = Callable[[Organisation, Any, Path, dict[str, Any]], Binding]
 
 
 def required_actions_link(dag_id: str, run_id: str, task_id: str, *, highlight: str | None = None) -> str:
@@ -89,10 +111,42 @@ def _configured(page_from: str, item: str, kwargs: dict[str, Any]) -> dict[str, 
 
 
 class ApprovalTask(HITLOperator):
-    """Approve / Reject (/ Re-plan) in the UI; a request nobody answers resolves to ``defaults`` (never "send")."""
+    """Approve / Reject (/ Re-plan) in the UI; a request nobody answers resolves to ``defaults`` (never "send").
 
-    def __init__(self, *, page_from: str, item: str, **kwargs: Any) -> None:
+    The request and its answer are appended to ``approval_decision`` by this task itself, bound to the
+    digest ``binds`` computes when the request opens (shown on the page as its fingerprint).
+    """
+
+    def __init__(self, *, page_from: str, item: str, binds: Binder, **kwargs: Any) -> None:
         super().__init__(**_configured(page_from, item, kwargs))
+        self.page_from, self.binds = page_from, binds
+
+    def execute(self, context: Any) -> Any:
+        ti = context["ti"]
+        page = ti.xcom_pull(task_ids=self.page_from)
+        binding = self.binds(organisation(), engine(), data_paths().output, page)
+        record_request(
+            engine(),
+            digest=binding.digest,
+            assessment_year=binding.assessment_year,
+            item_kind=binding.item_kind,
+            item_ref=binding.item_ref,
+            subject=self.subject,
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            task_id=ti.task_id,
+        )
+        self.body = (self.body or "") + (
+            f"\n\n**Fingerprint** of what Approve releases (SHA-256): `{binding.digest[:16]}`. "
+            "Anything else (changed since, or a later run's plan) is refused at sending."
+        )
+        return super().execute(context)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        result = super().execute_complete(context, event)
+        ti = context["ti"]
+        record_answer(engine(), decision_from(result), dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id)
+        return result
 
 
 class EntryTask(HITLEntryOperator):
@@ -125,26 +179,23 @@ class EntryTask(HITLEntryOperator):
         super().validate_params_input(params_input)
 
 
-def branch_on_answer(
-    result: Mapping[str, Any], page: Mapping[str, Any], *, asked: str, go: str, replan: str | None = None
-) -> list[str]:
-    """Record the answer to task ``asked`` beside the item; Approve follows ``go``, Re-plan ``replan``,
-    anything else (Reject, no answer) holds the item and tells the quality team."""
+def recorded_answer(asked: str) -> dict[str, Any]:
+    """The answer approval task ``asked`` of this run recorded in the project database, shaped like the HITL
+    XCom (``chosen_options``, ``params_input``) for steps that read the form, e.g. a re-plan."""
+    ctx = get_current_context()
+    row = answer_of(engine(), ctx["dag"].dag_id, ctx["run_id"], asked)
+    d = decision_of(row)
+    return {"chosen_options": [d.option] if d.option else [], "params_input": d.params, "decision": d.decision}
+
+
+def branch_on_answer(page: Mapping[str, Any], *, asked: str, go: str, replan: str | None = None) -> list[str]:
+    """Follow the answer task ``asked`` recorded in the project database (never its XCom): Approve follows
+    ``go``, Re-plan ``replan``, anything else (Reject, no answer, no record) holds the item and tells the
+    quality team."""
     ctx = get_current_context()
     run = (ctx["dag"].dag_id, ctx["run_id"])
     org, db = organisation(), engine()
-    d = decision_from(result)
-    record(
-        db,
-        d,
-        assessment_year=org.assessment.year,
-        item_kind=page["approval_kind"],
-        item_ref=page["approval_ref"],
-        subject=page["approval_subject"],
-        dag_id=run[0],
-        run_id=run[1],
-        task_id=asked,
-    )
+    d = decision_of(answer_of(db, run[0], run[1], asked))
     if d.go:
         return [go]
     if d.decision == "replan" and replan:

@@ -65,11 +65,16 @@ LAPSED_ANSWER = Rule(
     action=RetryAction.FAIL,
     reason="nobody answered in time: nothing was stored or sent; trigger the DAG again to ask again",
 )
+NOT_APPROVED = Rule(
+    exception=["reaccreditation.approvals.decisions.NotApproved"],
+    action=RetryAction.FAIL,
+    reason="no recorded approval of exactly what would be sent: nothing was sent; trigger the DAG again to ask again",
+)
 
-STANDARD = ExceptionRetryPolicy(rules=[BAD_CONFIG, OUTAGE])
+STANDARD = ExceptionRetryPolicy(rules=[NOT_APPROVED, BAD_CONFIG, OUTAGE])
 HISTORY_IMPORT = ExceptionRetryPolicy(rules=[WRONG_OUTCOMES_FILE, BAD_CONFIG, OUTAGE])
 REQUESTS = ExceptionRetryPolicy(rules=[WRONG_HISTORY_FILE, WRONG_REQUEST, BAD_CONFIG, OUTAGE])
-TIMETABLE = ExceptionRetryPolicy(rules=[NO_TIMETABLE, BAD_CONFIG, OUTAGE])
+TIMETABLE = ExceptionRetryPolicy(rules=[NO_TIMETABLE, NOT_APPROVED, BAD_CONFIG, OUTAGE])
 OUTCOME_ENTRY = ExceptionRetryPolicy(rules=[WRONG_OUTCOME_FORM, BAD_CONFIG, OUTAGE])
 HUMAN_ANSWER = ExceptionRetryPolicy(rules=[LAPSED_ANSWER, BAD_CONFIG, OUTAGE])  # the approval and entry tasks
 OUTCOME_FORM = ExceptionRetryPolicy(rules=[WRONG_OUTCOME_FORM, LAPSED_ANSWER, BAD_CONFIG, OUTAGE])  # a wrong form fails at once

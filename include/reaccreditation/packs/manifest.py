@@ -31,3 +31,21 @@ def read(folder: Path) -> dict[str, Any]:
     if data.get("schema") != SCHEMA:
         raise ValueError(f"{Path(folder) / NAME} is not a {SCHEMA} file")
     return data
+
+
+def sent_files(data: dict[str, Any]) -> list[str]:
+    """Every file a pack's messages are built from (bodies, inline images, attachments), folder-relative."""
+    names: list[str] = []
+    for m in data["messages"]:
+        names += [m["text"], m["html"], m["attachment"], *(i["path"] for i in m.get("images") or [])]
+    return sorted(set(names))
+
+
+def digest(folder: Path) -> str:
+    """SHA-256 of exactly what the send step would mail: this manifest (recipients, subjects, keys) and the
+    bytes of every file it names. An approval records it; the send step refuses on any difference."""
+    from reaccreditation.approvals.binding import digest_of, file_digests
+
+    folder = Path(folder)
+    data = read(folder)
+    return digest_of({"schema": "reaccreditation.packs.approval/1", "files": file_digests(folder, [NAME, *sent_files(data)])})

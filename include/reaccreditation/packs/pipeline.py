@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the DAG imports this module when it is parsed: the rest is imported when a step runs
     from sqlalchemy import Engine
 
+    from reaccreditation.approvals.binding import Binding
     from reaccreditation.mail.outbox import Transport
     from reaccreditation.organisation.config import Organisation
 
@@ -74,6 +75,32 @@ def render(org: Organisation, engine: Engine, output: Path, decision: dict[str, 
         subject=f"Readiness pack {label}: {headline['rag']}, {len(manifest['messages'])} messages",
         body=pack_body(manifest, top_gaps(org, src, today=today), output=output),
     )
+
+
+def approval_binding(org: Organisation, engine: Engine, output: Path, page: dict[str, Any]) -> Binding:
+    """What the pack's approval is bound to: the rendered folder (under this year's packs folder) and the
+    digest of everything the send step would mail from it."""
+    from reaccreditation.approvals.binding import Binding
+    from reaccreditation.packs import manifest
+
+    folder = Path(page["folder"]).resolve()
+    packs = (Path(output) / str(org.assessment.year) / "packs").resolve()
+    if not folder.is_relative_to(packs):
+        raise ValueError(f"the pack to approve, {folder}, is not under {packs}: nothing can be approved or sent from there")
+    return Binding(org.assessment.year, "readiness_pack", str(folder), manifest.digest(folder))
+
+
+def send_approved(engine: Engine, transport: Transport, run_id: str, approval_task: str = "approve_pack") -> dict[str, int]:
+    """Send the pack this run's approval task approved (its folder as recorded in the project database,
+    not XCom), only if its digest is still the approved one; else :class:`NotApproved`, nothing sent."""
+    from reaccreditation.approvals.decisions import answer_of, require_approved
+    from reaccreditation.packs import manifest
+
+    answer = answer_of(engine, DAG_ID, run_id, approval_task) or {}
+    folder = Path(answer.get("item_ref") or ".")
+    digest = manifest.digest(folder) if (folder / manifest.NAME).is_file() else "missing"
+    require_approved(engine, dag_id=DAG_ID, run_id=run_id, task_id=approval_task, item="readiness pack", digest=digest)
+    return send(engine, transport, {"folder": str(folder)}, run_id)
 
 
 def send(engine: Engine, transport: Transport, rendered: dict[str, Any], run_id: str) -> dict[str, int]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the DAG imports this module when it is parsed: the rest is imported when a step runs
     from sqlalchemy import Engine
 
+    from reaccreditation.approvals.binding import Binding
     from reaccreditation.mail.outbox import Transport
     from reaccreditation.organisation.config import Organisation
 
@@ -256,3 +257,54 @@ def send(
             skipped += 1
     log.info("evidence portfolio version %d: %d sent, %d already sent", version, sent, skipped)
     return {"sent": sent, "already_sent": skipped, "version": version}
+
+
+# What send() takes from its input and puts in the email (besides the files and the assessors).
+_SENT_FIELDS = ("assessment_year", "version", "previous", "changes", "covered", "total", "gaps", "size", "folder", "zip")
+
+
+def content_digest(org: Organisation, built: dict[str, Any]) -> str:
+    """SHA-256 of what :func:`send` would mail from ``built``: its fields that reach the email, the assessors,
+    the attached index and workbook, and the zip the download link serves."""
+    from reaccreditation.approvals.binding import digest_of, file_digests
+
+    folder, bundle = Path(built["folder"]), Path(built["zip"])
+    return digest_of(
+        {
+            "schema": "reaccreditation.portfolio.approval/1",
+            "fields": {k: built.get(k) for k in _SENT_FIELDS},
+            "assessors": assessors(org),
+            "files": file_digests(folder, ["index.html", "portfolio.xlsx"]) | file_digests(bundle.parent, [bundle.name]),
+        }
+    )
+
+
+def approval_binding(org: Organisation, engine: Engine, output: Path, page: dict[str, Any]) -> Binding:
+    """What the portfolio's approval is bound to: the version's bundle (under this year's portfolio folder)."""
+    from reaccreditation.approvals.binding import Binding
+
+    home = (Path(output) / str(org.assessment.year) / "portfolio").resolve()
+    for key in ("folder", "zip"):
+        if not Path(page[key]).resolve().is_relative_to(home):
+            raise ValueError(f"the portfolio to approve, {page[key]}, is not under {home}: nothing can be approved or sent")
+    return Binding(org.assessment.year, "evidence_portfolio", str(page["zip"]), content_digest(org, page))
+
+
+def send_approved(
+    org: Organisation,
+    engine: Engine,
+    transport: Transport,
+    built: dict[str, Any],
+    *,
+    signing_key: bytes,
+    base_url: str,
+    run_id: str,
+    approval_task: str = "approve_portfolio",
+) -> dict[str, int]:
+    """Send only what this run's approval task (as recorded in the project database) approved: the same
+    digest now, else :class:`NotApproved` and nothing is sent."""
+    from reaccreditation.approvals.decisions import require_approved
+
+    digest = content_digest(org, built)
+    require_approved(engine, dag_id=DAG_ID, run_id=run_id, task_id=approval_task, item="evidence portfolio", digest=digest)
+    return send(org, engine, transport, built, signing_key=signing_key, base_url=base_url, run_id=run_id)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the DAG imports this module when it is parsed: the rest is imported when a step runs
     from sqlalchemy import Engine
 
+    from reaccreditation.approvals.binding import Binding
     from reaccreditation.mail.outbox import Transport
     from reaccreditation.organisation.config import Organisation
     from reaccreditation.timetable.problem import Problem
@@ -180,3 +181,66 @@ def send(
         run_id=run_id,
     )
     return sent.__dict__
+
+
+# What the invites are built from, per stored session (not its row id, run or timestamps).
+_SENT_COLUMNS = (
+    "session_key", "uid", "sequence", "status", "title", "day", "start_minute", "end_minute", "mode", "site_id",
+    "room_id", "assessor", "attendees",
+)  # fmt: skip
+
+
+def content_digest(org: Organisation, engine: Engine, p: Problem, folder: Path) -> str:
+    """SHA-256 of what :func:`send` would send now: every stored session as the invites state it, the days,
+    places and assessors of the problem, and the published files (the workbook is attached)."""
+    from reaccreditation.approvals.binding import digest_of, file_digests
+    from reaccreditation.timetable.store import stored_sessions
+
+    year = org.assessment.year
+    rows = [{k: r[k] for k in _SENT_COLUMNS} for r in stored_sessions(engine, year)]
+    return digest_of(
+        {
+            "schema": "reaccreditation.timetable.approval/1",
+            "assessment_year": year,
+            "organisation": org.organisation.name,
+            "organiser": organiser(org),
+            "days": [d.isoformat() for d in p.days],
+            "assessors": p.assessors,
+            "places": {"sites": dict(p.sites), "rooms": {k: repr(v) for k, v in p.rooms.items()}, "timezone": p.timezone},
+            "sessions": sorted(rows, key=lambda r: r["uid"]),
+            "files": file_digests(Path(folder), ["timetable.json", "timetable.xlsx"]),
+        }
+    )
+
+
+def approval_binding(org: Organisation, engine: Engine, output: Path, page: dict[str, Any]) -> Binding:
+    """What a timetable approval is bound to: this year's published timetable (its folder from the config,
+    not XCom) as it stands when the request opens."""
+    from reaccreditation.approvals.binding import Binding
+    from reaccreditation.timetable import timetable_json
+
+    folder = timetable_json.folder(output, org.assessment.year)
+    p = problem_for(org, page["scope"], page.get("replan"))
+    return Binding(org.assessment.year, "timetable", str(folder / "timetable.xlsx"), content_digest(org, engine, p, folder))
+
+
+def send_approved(
+    org: Organisation,
+    engine: Engine,
+    transport: Transport,
+    planned: dict[str, Any],
+    output: Path,
+    run_id: str,
+    approval_task: str,
+) -> dict[str, int]:
+    """Send the invites only if this run's approval task (as recorded in the project database) approved
+    exactly what would be sent now; else :class:`NotApproved` and nothing is sent. A later run's re-plan
+    stored in between changes the digest, so it is never sent on this run's approval."""
+    from reaccreditation.approvals.decisions import require_approved
+    from reaccreditation.timetable import timetable_json
+
+    folder = timetable_json.folder(output, org.assessment.year)
+    p = problem_for(org, planned["scope"], planned.get("replan"))
+    digest = content_digest(org, engine, p, folder)
+    require_approved(engine, dag_id=DAG_ID, run_id=run_id, task_id=approval_task, item="timetable invites", digest=digest)
+    return send(org, engine, transport, planned, folder, run_id)
