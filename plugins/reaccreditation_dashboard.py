@@ -193,29 +193,13 @@ def _review_setup() -> tuple[Any, Any]:
 
 def _review_queue(user: Any, department: str | None) -> dict[str, Any]:
     """What the queue page and ``GET /api/review`` show: items, progress, who may review, this user's token."""
-    from reaccreditation.review import csrf, store
-    from reaccreditation.review.reviewers import reviewer_name, reviewers
+    from reaccreditation.review import page
 
     org, engine = _review_setup()
     try:
-        items = store.queue(engine, org.assessment.year, department or None)
-        progress = store.progress(store.queue(engine, org.assessment.year)) if department else store.progress(items)
+        return page.gather(org, engine, user.get_id(), _csrf_key(), department or None)
     finally:
         engine.dispose()
-    names = {d.id: d.name for d in org.departments}
-    return {
-        "assessment_year": org.assessment.year,
-        "department": department or None,
-        "departments": [
-            {"id": d, "name": n, "counts": progress.get(d, dict.fromkeys(store.STATES, 0))} for d, n in names.items()
-        ],
-        "department_names": names,
-        "items": items,
-        "states": [{"id": k, "label": v} for k, v in store.LABELS.items()],
-        "reviewers": reviewers(org),
-        "may_review": reviewer_name(org, user.get_id()) is not None,
-        "csrf_token": csrf.token(_csrf_key(), user.get_id()),
-    }
 
 
 def _review_change(user: Any, evidence_id: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -365,6 +349,22 @@ def build_app():  # type: ignore[no-untyped-def]
         if path is None:
             raise HTTPException(status_code=404, detail="No such generated file (only files under the output folder are served).")
         return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers=headers(path))
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review_page(
+        request: Request,
+        user: GetUserDep,
+        department: str = Query(default="", max_length=100),
+        done: str = Query(default="", max_length=200),
+        problem: str = Query(default="", max_length=500),
+    ) -> HTMLResponse:
+        """The review queue: one plain form per item (no script), posting to ``/api/review/<id>``."""
+        from reaccreditation.render import render
+
+        q = _review_queue(user, department)
+        prefix = f"{_airflow_root(request)}{URL_PREFIX}"
+        q |= {"done": done, "problem": problem, "home": f"{prefix}/", "self": f"{prefix}/review", "post": f"{prefix}/api/review"}
+        return HTMLResponse(render("review_queue.html", q=q))
 
     @app.get("/api/review")
     def review_queue(user: GetUserDep, department: str = Query(default="", max_length=100)) -> JSONResponse:

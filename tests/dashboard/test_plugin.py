@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 import pendulum
 import pytest
+from markupsafe import escape
 
 from ..conftest import sqlite_conn
 from . import season as s
@@ -350,3 +351,19 @@ def test_reviewers_accept_and_send_back_items_through_the_api(server):
     assert states == {"1.1.1": ("needs_work", 2), "1.1.2": ("not_relevant", 1), "1.1.3": ("unreviewed", 0)}
     [returned] = [d for d in after["departments"] if d["id"] == s.RETURNED_ID]
     assert returned["counts"] == {"unreviewed": 1, "accepted": 0, "needs_work": 1, "not_relevant": 1}
+
+    # The queue page: the comment shown as text, one plain form per item, no script, the plugin's policy.
+    page = httpx.get(f"{base}/reaccreditation/review", params={"department": s.RETURNED_ID}, headers=priya, timeout=60)
+    assert page.status_code == 200 and "<script" not in page.text
+    assert str(escape(MARKUP)) in page.text and MARKUP not in page.text
+    assert page.text.count('<form method="post"') == 3 and page.text.count(queue["csrf_token"]) == 3
+    assert (
+        "script-src" not in page.headers["content-security-policy"]
+        and "form-action 'self'" in page.headers["content-security-policy"]
+    )
+    viewer = httpx.get(f"{base}/reaccreditation/review", headers=officer, timeout=60)
+    assert (
+        viewer.status_code == 200
+        and '<form method="post"' not in viewer.text
+        and "only the quality team's reviewers" in viewer.text
+    )
