@@ -333,7 +333,10 @@ def test_reviewers_accept_and_send_back_items_through_the_api(server):
     assert r.status_code == 201 and r.json()["version"] == 2, r.text
     # Priya marks the second item not relevant (a plain form post, as the page sends it).
     form = {"from_state": "unreviewed", "version": "0", "to_state": "not_relevant", "csrf_token": queue["csrf_token"]}
-    r = httpx.post(f"{url}/{second}", data=form | {"department": s.RETURNED_ID}, headers=priya, timeout=30)
+    cookie = {"_token": priya["Authorization"].removeprefix("Bearer ")}  # the browser's sign-in, as the page's form sends it
+    forged_form = {k: v for k, v in form.items() if k != "csrf_token"}  # another site's form riding on the cookie
+    assert httpx.post(f"{url}/{second}", data=forged_form, cookies=cookie, timeout=30).status_code == 403
+    r = httpx.post(f"{url}/{second}", data=form | {"department": s.RETURNED_ID}, cookies=cookie, timeout=30)
     assert (
         r.status_code == 303
         and "done=Saved" in r.headers["location"]
