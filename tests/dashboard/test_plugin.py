@@ -370,3 +370,62 @@ def test_reviewers_accept_and_send_back_items_through_the_api(server):
         and '<form method="post"' not in viewer.text
         and "only the quality team's reviewers" in viewer.text
     )
+
+
+KEYS = {"Tab": ("Tab", 9, ""), " ": ("Space", 32, " "), "Enter": ("Enter", 13, "\r")}
+
+
+def _press(browser: Browser, key: str) -> None:
+    code, vk, text = KEYS[key]
+    common = {"key": key, "code": code, "windowsVirtualKeyCode": vk}
+    browser.send("Input.dispatchKeyEvent", {"type": "keyDown", "text": text} | common)
+    browser.send("Input.dispatchKeyEvent", {"type": "keyUp"} | common)
+
+
+@pytest.mark.skipif(chromium_binary() is None and not os.environ.get("CI"), reason="Chromium missing: scripts/install-browser")
+def test_a_reviewer_reviews_three_items_with_the_keyboard_in_chromium(server):
+    """Tom signs in through Airflow's form, then uses only Space, Tab, typing and Enter on the queue page."""
+    base = server["base"]
+    _, queue = _reviewing(server, "tom.hollis")
+    plan = []  # (item, the state to move it to, a comment)
+    for n, item in enumerate(queue["items"]):
+        target = "needs_work" if n == 0 else ("not_relevant" if item["state"] == "accepted" else "accepted")
+        plan.append((item, target, "Dates missing on page 2 <i>again</i>" if target == "needs_work" else ""))
+    assert len(plan) == 3
+    browser = Browser(width=1400, height=1000)
+    try:
+        browser.open(f"{base}/auth/login")
+        browser.type_into("input[name=username]", "tom.hollis")
+        browser.type_into("input[name=password]", REVIEWERS["tom.hollis"])
+        browser.evaluate("document.querySelector('button[type=submit]').click()")
+        browser.wait_for("!location.pathname.includes('/auth/login')")
+        browser.open(f"{base}/reaccreditation/review?department={s.RETURNED_ID}")
+        browser.wait_for("document.querySelectorAll('form[method=post]').length === 3")
+        for item, target, comment in plan:
+            section = f"#item-{item['evidence_id']}"
+            start = f"document.querySelector('{section} input[type=radio][value={target}]')"  # the start point (a fresh page may
+            browser.wait_for(f"(e => (e.focus(), document.activeElement === e))({start})")  # not take focus at once)
+            _press(browser, " ")  # choose the state
+            _press(browser, "Tab")  # to the comment box
+            if comment:
+                browser.send("Input.insertText", {"text": comment})
+            _press(browser, "Tab")  # to "Save review"
+            browser.evaluate("window.before = true")  # gone once the form's answer (a new page) has loaded
+            _press(browser, "Enter")
+            browser.wait_for("!window.before && location.search.includes('done=') && document.readyState === 'complete'")
+            badge = browser.evaluate(f"document.querySelector('{section} .badge').innerText")
+            assert badge == dict((x["id"], x["label"]) for x in queue["states"])[target], browser.evaluate(
+                "document.body.innerText"
+            )
+        text = browser.evaluate("document.body.innerText")
+        assert "Dates missing on page 2 <i>again</i>" in text
+        browser.screenshot(Path(tempfile.gettempdir()) / "reaccreditation-review.png")
+    finally:
+        browser.close()
+    _, after = _reviewing(server, "tom.hollis")
+    [returned] = [d for d in after["departments"] if d["id"] == s.RETURNED_ID]
+    expected = dict.fromkeys(["unreviewed", "accepted", "needs_work", "not_relevant"], 0)
+    for _item, target, _comment in plan:
+        expected[target] += 1
+    assert returned["counts"] == expected
+    assert all(i["reviewer"] == "tom.hollis" for i in after["items"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from reaccreditation.organisation.config import Organisation
+from reaccreditation.render import local_time
 from reaccreditation.review import csrf, store
 from reaccreditation.review.reviewers import reviewer_name, reviewers
 
@@ -15,6 +17,8 @@ def gather(org: Organisation, engine: Engine, user_id: str, csrf_key: bytes, dep
     """Items (filtered by department), progress per department, who may review, this user's form token."""
     year = org.assessment.year
     items = store.queue(engine, year, department or None)
+    for item in items:  # when, as people read it (the organisation's time zone)
+        item["reviewed_when"] = local_time(datetime.fromisoformat(item["reviewed_at"])) if item["reviewed_at"] else None
     progress = store.progress(store.queue(engine, year) if department else items)
     names = {d.id: d.name for d in org.departments}
     empty = dict.fromkeys(store.STATES, 0)
