@@ -144,3 +144,15 @@ def test_needs_work_lists_the_reason_per_element(engine):
     survey, *_ = _items(engine)
     _move(engine, survey, UNREVIEWED, 0, NEEDS_WORK, MARKUP)
     assert store.needs_work(engine, 2027) == {"1.1.1": [("people-od", "Staff survey 2026", MARKUP, "Priya.Raman")]}
+
+
+def test_the_database_refuses_to_rewrite_the_trail(engine):
+    from sqlalchemy import delete
+    from sqlalchemy.exc import DatabaseError
+
+    survey, *_ = _items(engine)
+    _move(engine, survey, UNREVIEWED, 0, NEEDS_WORK, "why")
+    for statement in (update(evidence_review).values(to_state=ACCEPTED), delete(evidence_review)):
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(statement)
+    assert [c["to_state"] for c in store.history(engine, survey)] == [NEEDS_WORK]
