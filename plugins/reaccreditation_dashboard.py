@@ -184,10 +184,15 @@ _PROCESS_KEY = secrets.token_bytes(32)
 
 def _review_setup() -> tuple[Any, Any]:
     """The organisation config and the project database for the review routes (the caller disposes of the engine)."""
+    from fastapi import HTTPException
+
     from reaccreditation.db import make_engine
     from reaccreditation.orchestration import connections, context
 
-    org = context.organisation(datetime.now(LOCAL).date())
+    try:
+        org = context.organisation(datetime.now(LOCAL).date())
+    except Exception as exc:  # a broken config is the quality team's to fix: say what is wrong
+        raise HTTPException(status_code=503, detail=f"The organisation config cannot be read: {exc}") from None
     return org, make_engine(connections.database_url())
 
 
