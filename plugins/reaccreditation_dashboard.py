@@ -19,9 +19,10 @@ their types are imported inside ``build_app``.
 """
 
 import logging
+import secrets
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from airflow.plugins_manager import AirflowPlugin
@@ -170,6 +171,79 @@ def _may_read_reaccreditation(user: Any, session: Any) -> bool:
     return get_auth_manager().batch_is_authorized_dag(requests, user=user)  # type: ignore[arg-type]
 
 
+def _csrf_key() -> bytes:
+    """The review forms' CSRF key: the API's JWT secret (shared by every API worker), else one per process."""
+    from airflow.configuration import conf
+
+    secret = conf.get("api_auth", "jwt_secret", fallback="") or ""
+    return secret.encode() if secret else _PROCESS_KEY
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def _review_setup() -> tuple[Any, Any]:
+    """The organisation config and the project database for the review routes (the caller disposes of the engine)."""
+    from fastapi import HTTPException
+
+    from reaccreditation.db import make_engine
+    from reaccreditation.orchestration import connections, context
+
+    try:
+        org = context.organisation(datetime.now(LOCAL).date())
+    except Exception as exc:  # a broken config is the quality team's to fix: say what is wrong
+        raise HTTPException(status_code=503, detail=f"The organisation config cannot be read: {exc}") from None
+    return org, make_engine(connections.database_url())
+
+
+def _review_queue(user: Any, department: str | None) -> dict[str, Any]:
+    """What the queue page and ``GET /api/review`` show: items, progress, who may review, this user's token."""
+    from reaccreditation.review import page
+
+    org, engine = _review_setup()
+    try:
+        return page.gather(org, engine, user.get_id(), _csrf_key(), department or None)
+    finally:
+        engine.dispose()
+
+
+def _review_change(user: Any, evidence_id: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """One POSTed change: 403 unless a reviewer with this user's CSRF token; then the store's answer."""
+    from reaccreditation.review import csrf, store
+    from reaccreditation.review.reviewers import reviewer_name
+
+    if not csrf.valid(_csrf_key(), user.get_id(), data.get("csrf_token")):
+        return 403, {"detail": "This form has expired or did not come from the review page: reload the page and try again."}
+    org, engine = _review_setup()
+    try:
+        name = reviewer_name(org, user.get_id())
+        if name is None:
+            who = "quality_team.members[].airflow_user"
+            return 403, {"detail": f"Only the quality team's reviewers ({who} in the config) can change a review state."}
+        try:
+            version = int(str(data.get("version", "")).strip())
+        except ValueError:
+            return 422, {"detail": "The change must say which version of the item you saw ('version', a whole number)."}
+        try:
+            change = store.record(
+                engine,
+                evidence_id,
+                seen_state=str(data.get("from_state") or ""),
+                seen_version=version,
+                to_state=str(data.get("to_state") or ""),
+                comment=data.get("comment") or None,
+                reviewer=user.get_id(),
+                reviewer_name=name,
+            )
+        except store.Conflict as exc:
+            return 409, {"detail": str(exc), "current": exc.current}
+        except store.ReviewError as exc:
+            return exc.status, {"detail": str(exc)}
+        return (200 if change.repeated else 201), change.as_json()
+    finally:
+        engine.dispose()
+
+
 def _local(when: datetime | None) -> str | None:
     return when.astimezone(LOCAL).strftime("%d %b %Y %H:%M") if when else None
 
@@ -280,6 +354,59 @@ def build_app():  # type: ignore[no-untyped-def]
         if path is None:
             raise HTTPException(status_code=404, detail="No such generated file (only files under the output folder are served).")
         return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers=headers(path))
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review_page(
+        request: Request,
+        user: GetUserDep,
+        department: str = Query(default="", max_length=100),
+        done: str = Query(default="", max_length=200),
+        problem: str = Query(default="", max_length=500),
+    ) -> HTMLResponse:
+        """The review queue: one plain form per item (no script), posting to ``/api/review/<id>``."""
+        from reaccreditation.render import render
+
+        q = _review_queue(user, department)
+        prefix = f"{_airflow_root(request)}{URL_PREFIX}"
+        q |= {"done": done, "problem": problem, "home": f"{prefix}/", "self": f"{prefix}/review", "post": f"{prefix}/api/review"}
+        return HTMLResponse(render("review_queue.html", q=q))
+
+    @app.get("/api/review")
+    def review_queue(user: GetUserDep, department: str = Query(default="", max_length=100)) -> JSONResponse:
+        """The review queue as JSON: every current evidence item with its state and version, and a CSRF token."""
+        return JSONResponse(_review_queue(user, department))
+
+    @app.get("/api/review/{evidence_id}")
+    def review_history(evidence_id: int) -> JSONResponse:
+        """One item's audit trail: every change, oldest first."""
+        from reaccreditation.review import store
+
+        _org, engine = _review_setup()
+        try:
+            return JSONResponse({"evidence_id": evidence_id, "changes": store.history(engine, evidence_id)})
+        finally:
+            engine.dispose()
+
+    @app.post("/api/review/{evidence_id}")
+    async def review_change(evidence_id: int, request: Request, user: GetUserDep) -> Any:
+        """Change an item's state: JSON (token in ``X-CSRF-Token`` or the body) or the queue page's plain form
+        (answered with a redirect back to the page, which says what happened)."""
+        from fastapi.responses import RedirectResponse
+        from starlette.concurrency import run_in_threadpool
+
+        form = not request.headers.get("content-type", "").startswith("application/json")
+        try:
+            data = dict(await request.form()) if form else dict(await request.json())
+        except Exception:
+            raise HTTPException(status_code=400, detail="Send the change as a form or a JSON object.") from None
+        data.setdefault("csrf_token", request.headers.get("x-csrf-token"))
+        status, body = await run_in_threadpool(_review_change, user, evidence_id, data)
+        if form and status != 403:
+            back = {"department": str(data.get("department") or ""), "item": str(evidence_id)}
+            back["done" if status < 300 else "problem"] = "Saved." if status < 300 else str(body["detail"])
+            target = f"{_airflow_root(request)}{URL_PREFIX}/review?" + urlencode(back)
+            return RedirectResponse(target + f"#item-{evidence_id}", status_code=303)
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(HTTPException)
     async def denied(request: Request, exc: HTTPException) -> Any:

@@ -59,6 +59,7 @@ TEMPLATE_OF = {
     "pack_department": "pack_department",
     "portfolio_index": "portfolio_index",
     "portfolio_assessor": "portfolio_assessor",
+    "review_queue": "review_queue",
 }
 
 
@@ -241,7 +242,26 @@ def _pages(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     for i in range(2):
         out[f"pack_{'leadership' if i == 0 else 'department'}"] = local_html(folder, i).read_text(encoding="utf-8")
     out |= _portfolio(org, season["engine"], tmp_path)
+    out["review_queue"] = _review_queue(org, season["engine"])
     return out
+
+
+def _review_queue(org: Any, engine: Any) -> str:
+    """The review queue as a reviewer sees it: one item sent back (a comment with markup), one accepted, forms."""
+    from reaccreditation.review import page, store
+
+    items = store.queue(engine, org.assessment.year)
+    assert len(items) >= 2
+    store.record(engine, items[0]["evidence_id"], seen_state="unreviewed", seen_version=0, to_state="needs_work",
+                 comment="<b>Out of date</b> & unsigned", reviewer="priya.raman", reviewer_name="Priya Raman")  # fmt: skip
+    store.record(engine, items[1]["evidence_id"], seen_state="unreviewed", seen_version=0, to_state="accepted",
+                 comment=None, reviewer="priya.raman", reviewer_name="Priya Raman")  # fmt: skip
+    q = page.gather(org, engine, "priya.raman", b"k" * 32)
+    prefix = "/reaccreditation"
+    q |= {"done": "Saved.", "problem": "", "home": f"{prefix}/", "self": f"{prefix}/review", "post": f"{prefix}/api/review"}
+    html = render("review_queue.html", q=q)
+    assert "&lt;b&gt;Out of date&lt;/b&gt; &amp; unsigned" in html and "<b>Out of" not in html
+    return html
 
 
 def _portfolio(org: Any, engine: Any, tmp_path: Path) -> dict[str, str]:

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 import pendulum
 import pytest
+from markupsafe import escape
 
 from ..conftest import sqlite_conn
 from . import season as s
@@ -33,6 +34,9 @@ from .scoped_auth import OUTSIDER, THEIR_DAG
 SCREENSHOT = Path(tempfile.gettempdir()) / "reaccreditation-dashboard.png"
 USER, PASSWORD = "officer", "officer-password-1"
 OUTSIDER_PASSWORD = "outsider-password-1"
+# The demo quality team's reviewers (quality_team.members[].airflow_user); officer is a viewer who is not one.
+MARKUP = '<b onmouseover="alert(1)">Policy</b> is out of date & unsigned'
+REVIEWERS = {"priya.raman": "priya-password-1", "tom.hollis": "tom-password-1"}
 
 
 def _free_port() -> int:
@@ -64,10 +68,10 @@ def server(airflow_db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
     port = _free_port()
     passwords = tmp / "passwords.json"
-    passwords.write_text(json.dumps({USER: PASSWORD, OUTSIDER: OUTSIDER_PASSWORD}))
+    passwords.write_text(json.dumps({USER: PASSWORD, OUTSIDER: OUTSIDER_PASSWORD} | REVIEWERS))
     # The session's test Airflow (temporary AIRFLOW_HOME, SQLite, already migrated) on a free port.
     env = os.environ | {
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:viewer,{OUTSIDER}:viewer",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:viewer" for u in [USER, OUTSIDER, *REVIEWERS]),
         "AIRFLOW__CORE__AUTH_MANAGER": "tests.dashboard.scoped_auth.ScopedAuthManager",  # outsider: one DAG
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
@@ -276,3 +280,152 @@ def test_a_caller_named_dag_id_opens_nothing(server):
             r = httpx.get(f"{server['base']}{path}", params=params, headers=auth, timeout=30)
             assert r.status_code == 403, (path, params, r.status_code)
             assert s.HOSTILE not in r.text and "Departments" not in r.text
+
+
+def _reviewing(server, user: str) -> tuple[dict[str, str], dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """A user's bearer header and the review queue as they see it (with their CSRF token)."""
+    auth = {"Authorization": f"Bearer {_token_for(server, user, REVIEWERS.get(user, PASSWORD))}"}
+    r = httpx.get(f"{server['base']}/reaccreditation/api/review", params={"department": s.RETURNED_ID}, headers=auth, timeout=60)
+    assert r.status_code == 200, r.text
+    return auth, r.json()
+
+
+def test_reviewers_accept_and_send_back_items_through_the_api(server):
+    """The review API in the live server: reviewers only, CSRF, stale versions, double-clicks, the audit trail."""
+    base = server["base"]
+    priya, queue = _reviewing(server, "priya.raman")
+    assert queue["may_review"] and set(queue["reviewers"]) == set(REVIEWERS)
+    items = {i["element_id"]: i for i in queue["items"]}
+    assert sorted(items) == ["1.1.1", "1.1.2", "1.1.3"] and {i["state"] for i in items.values()} == {"unreviewed"}
+    first, second = items["1.1.1"]["evidence_id"], items["1.1.2"]["evidence_id"]
+    url = f"{base}/reaccreditation/api/review"
+    accept = {"from_state": "unreviewed", "version": 0, "to_state": "accepted"}
+    csrf = {"X-CSRF-Token": queue["csrf_token"]}
+
+    # No CSRF token, or another user's: refused, nothing stored.
+    assert httpx.post(f"{url}/{first}", json=accept, headers=priya, timeout=30).status_code == 403
+    tom, tom_queue = _reviewing(server, "tom.hollis")
+    forged = httpx.post(f"{url}/{first}", json=accept, headers=priya | {"X-CSRF-Token": tom_queue["csrf_token"]}, timeout=30)
+    assert forged.status_code == 403 and "reload the page" in forged.json()["detail"]
+    # A signed-in viewer who is not a reviewer, with their own valid token: 403.
+    officer, officer_queue = _reviewing(server, USER)
+    assert not officer_queue["may_review"]
+    r = httpx.post(f"{url}/{first}", json=accept, headers=officer | {"X-CSRF-Token": officer_queue["csrf_token"]}, timeout=30)
+    assert r.status_code == 403 and "reviewers" in r.json()["detail"]
+    # Nobody signed in: 401.
+    assert httpx.post(f"{url}/{first}", json=accept, headers=csrf, timeout=30).status_code == 401
+
+    # Priya accepts; her double-click is the same change, not a second one.
+    r = httpx.post(f"{url}/{first}", json=accept, headers=priya | csrf, timeout=30)
+    assert r.status_code == 201 and r.json()["version"] == 1, r.text
+    again = httpx.post(f"{url}/{first}", json=accept, headers=priya | csrf, timeout=30)
+    assert again.status_code == 200 and again.json()["repeated"] is True
+    # Tom saw version 0 too: his "needs work" is a conflict naming Priya's change.
+    tom_csrf = {"X-CSRF-Token": tom_queue["csrf_token"]}
+    back = {"from_state": "unreviewed", "version": 0, "to_state": "needs_work", "comment": "Too old"}
+    stale = httpx.post(f"{url}/{first}", json=back, headers=tom | tom_csrf, timeout=30)
+    assert stale.status_code == 409 and stale.json()["current"]["state"] == "accepted", stale.text
+    assert "Priya Raman" in stale.json()["detail"]
+    # He reloads (version 1) and sends it back with a reason typed with markup; a reason is required.
+    back |= {"from_state": "accepted", "version": 1, "comment": MARKUP}
+    assert httpx.post(f"{url}/{first}", json=back | {"comment": " "}, headers=tom | tom_csrf, timeout=30).status_code == 422
+    r = httpx.post(f"{url}/{first}", json=back, headers=tom | tom_csrf, timeout=30)
+    assert r.status_code == 201 and r.json()["version"] == 2, r.text
+    # Priya marks the second item not relevant (a plain form post, as the page sends it).
+    form = {"from_state": "unreviewed", "version": "0", "to_state": "not_relevant", "csrf_token": queue["csrf_token"]}
+    cookie = {"_token": priya["Authorization"].removeprefix("Bearer ")}  # the browser's sign-in, as the page's form sends it
+    forged_form = {k: v for k, v in form.items() if k != "csrf_token"}  # another site's form riding on the cookie
+    assert httpx.post(f"{url}/{second}", data=forged_form, cookies=cookie, timeout=30).status_code == 403
+    r = httpx.post(f"{url}/{second}", data=form | {"department": s.RETURNED_ID}, cookies=cookie, timeout=30)
+    assert (
+        r.status_code == 303
+        and "done=Saved" in r.headers["location"]
+        and r.headers["location"].startswith("/reaccreditation/review?")
+    )
+
+    trail = httpx.get(f"{url}/{first}", headers=officer, timeout=30).json()["changes"]
+    assert [(c["version"], c["from_state"], c["to_state"], c["reviewer"], c["comment"]) for c in trail] == [
+        (1, "unreviewed", "accepted", "priya.raman", None),
+        (2, "accepted", "needs_work", "tom.hollis", MARKUP),
+    ]
+    assert all(c["reviewer_name"] and c["reviewed_at"] for c in trail)
+    _, after = _reviewing(server, USER)
+    states = {i["element_id"]: (i["state"], i["version"]) for i in after["items"]}
+    assert states == {"1.1.1": ("needs_work", 2), "1.1.2": ("not_relevant", 1), "1.1.3": ("unreviewed", 0)}
+    [returned] = [d for d in after["departments"] if d["id"] == s.RETURNED_ID]
+    assert returned["counts"] == {"unreviewed": 1, "accepted": 0, "needs_work": 1, "not_relevant": 1}
+
+    # The queue page: the comment shown as text, one plain form per item, no script, the plugin's policy.
+    page = httpx.get(f"{base}/reaccreditation/review", params={"department": s.RETURNED_ID}, headers=priya, timeout=60)
+    assert page.status_code == 200 and "<script" not in page.text
+    assert str(escape(MARKUP)) in page.text and MARKUP not in page.text
+    assert page.text.count('<form method="post"') == 3 and page.text.count(queue["csrf_token"]) == 3
+    assert (
+        "script-src" not in page.headers["content-security-policy"]
+        and "form-action 'self'" in page.headers["content-security-policy"]
+    )
+    viewer = httpx.get(f"{base}/reaccreditation/review", headers=officer, timeout=60)
+    assert (
+        viewer.status_code == 200
+        and '<form method="post"' not in viewer.text
+        and "only the quality team's reviewers" in viewer.text
+    )
+
+
+KEYS = {"Tab": ("Tab", 9, ""), " ": ("Space", 32, " "), "Enter": ("Enter", 13, "\r")}
+
+
+def _press(browser: Browser, key: str) -> None:
+    code, vk, text = KEYS[key]
+    common = {"key": key, "code": code, "windowsVirtualKeyCode": vk}
+    browser.send("Input.dispatchKeyEvent", {"type": "keyDown", "text": text} | common)
+    browser.send("Input.dispatchKeyEvent", {"type": "keyUp"} | common)
+
+
+@pytest.mark.skipif(chromium_binary() is None and not os.environ.get("CI"), reason="Chromium missing: scripts/install-browser")
+def test_a_reviewer_reviews_three_items_with_the_keyboard_in_chromium(server):
+    """Tom signs in through Airflow's form, then uses only Space, Tab, typing and Enter on the queue page."""
+    base = server["base"]
+    _, queue = _reviewing(server, "tom.hollis")
+    plan = []  # (item, the state to move it to, a comment)
+    for n, item in enumerate(queue["items"]):
+        target = "needs_work" if n == 0 else ("not_relevant" if item["state"] == "accepted" else "accepted")
+        plan.append((item, target, "Dates missing on page 2 <i>again</i>" if target == "needs_work" else ""))
+    assert len(plan) == 3
+    browser = Browser(width=1400, height=1000)
+    try:
+        browser.open(f"{base}/auth/login")
+        browser.type_into("input[name=username]", "tom.hollis")
+        browser.type_into("input[name=password]", REVIEWERS["tom.hollis"])
+        browser.evaluate("document.querySelector('button[type=submit]').click()")
+        browser.wait_for("!location.pathname.includes('/auth/login')")
+        browser.open(f"{base}/reaccreditation/review?department={s.RETURNED_ID}")
+        browser.wait_for("document.querySelectorAll('form[method=post]').length === 3")
+        for item, target, comment in plan:
+            section = f"#item-{item['evidence_id']}"
+            start = f"document.querySelector('{section} input[type=radio][value={target}]')"  # the start point (a fresh page may
+            browser.wait_for(f"(e => (e.focus(), document.activeElement === e))({start})")  # not take focus at once)
+            _press(browser, " ")  # choose the state
+            _press(browser, "Tab")  # to the comment box
+            if comment:
+                browser.send("Input.insertText", {"text": comment})
+            _press(browser, "Tab")  # to "Save review"
+            browser.evaluate("window.before = true")  # gone once the form's answer (a new page) has loaded
+            _press(browser, "Enter")
+            browser.wait_for("!window.before && location.search.includes('done=') && document.readyState === 'complete'")
+            badge = browser.evaluate(f"document.querySelector('{section} .badge').innerText")
+            assert badge == dict((x["id"], x["label"]) for x in queue["states"])[target], browser.evaluate(
+                "document.body.innerText"
+            )
+        text = browser.evaluate("document.body.innerText")
+        assert "Dates missing on page 2 <i>again</i>" in text
+        browser.screenshot(Path(tempfile.gettempdir()) / "reaccreditation-review.png")
+    finally:
+        browser.close()
+    _, after = _reviewing(server, "tom.hollis")
+    [returned] = [d for d in after["departments"] if d["id"] == s.RETURNED_ID]
+    expected = dict.fromkeys(["unreviewed", "accepted", "needs_work", "not_relevant"], 0)
+    for _item, target, _comment in plan:
+        expected[target] += 1
+    assert returned["counts"] == expected
+    assert all(i["reviewer"] == "tom.hollis" for i in after["items"])

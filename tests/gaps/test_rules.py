@@ -278,3 +278,14 @@ def test_charter_mark_criterion_with_one_forecast_major_non_compliance_fails():
     cse = make_org()
     snap = analyse(cse, [r for r in covered(cse) if r["element_id"] != "3.2.2"], returned(cse), [], TODAY)
     assert snap.element("3.2.2").forecast == "Non-Compliance" and not any(c.fails for c in snap.criteria)
+
+
+def test_an_item_the_quality_team_sent_back_is_a_gap_with_their_reason(org):
+    why = "<i>Survey</i> predates the new service & has no results"
+    sent = {E: [("policy-insight", "Customer survey", why, "Priya Raman")]}
+    e = analyse(org, covered(org), returned(org), [], TODAY, needs_work=sent).element(E)
+    [reason] = e.reasons
+    assert (reason.code, reason.severity, reason.departments) == ("needs_work", "gap", ("policy-insight",))
+    assert reason.message == f"Needs work (Priya Raman): 'Customer survey': {why}"
+    assert e.readiness == "gap" and e.forecast == org.standard.label("partial")
+    assert analyse(org, covered(org), returned(org), [], TODAY, needs_work={}).element(E).readiness == "ready"

@@ -400,3 +400,27 @@ portfolio_download = Table(
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Index("ix_portfolio_download_year_version", "assessment_year", "version"),
 )
+
+# --- evidence review (migration 0013) ----------------------------------------------------------------
+# The quality team's judgement of each evidence item, one row per change and never updated: who moved it
+# from which state to which, why, and when. ``version`` numbers an item's changes 1, 2, ...; a change is
+# made against the version its reviewer saw, and the unique key turns two reviewers at once into one
+# change and one conflict (reaccreditation.review.store).
+evidence_review = Table(
+    "evidence_review",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("evidence_id", ForeignKey("evidence.id"), nullable=False, index=True),
+    Column("assessment_year", Integer, nullable=False),
+    Column("department_id", String(100), nullable=False),
+    Column("element_id", String(20), nullable=False),
+    Column("version", Integer, nullable=False),  # this change's number; the reviewer saw version - 1
+    Column("from_state", String(20), nullable=False),  # unreviewed | accepted | needs_work | not_relevant
+    Column("to_state", String(20), nullable=False),
+    Column("comment", Text),  # as typed (shown escaped); required for needs_work
+    Column("reviewer", String(250), nullable=False),  # the Airflow user id
+    Column("reviewer_name", Text),
+    Column("reviewed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("evidence_id", "version", name="uq_evidence_review_version"),
+    Index("ix_evidence_review_year_department", "assessment_year", "department_id"),
+)

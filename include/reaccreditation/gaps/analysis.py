@@ -9,7 +9,7 @@ explained in docs/gap-analysis.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -254,12 +254,14 @@ def analyse(
     outcomes: Iterable[Outcome | Mapping[str, Any]],
     today: date,
     broken_links: Mapping[str, str] | None = None,
+    needs_work: Mapping[str, Sequence[tuple[str, str, str, str]]] | None = None,
 ) -> Snapshot:
     """The readiness of every element for this year's assessment, as the gap rules see it on ``today``.
 
     ``evidence_rows`` are the register rows for the assessment year (rows no longer current, of another
     year or for an element the standard lacks are ignored); ``submissions`` and ``outcomes`` may span years;
-    ``broken_links``: link -> what the link check found wrong with it.
+    ``broken_links``: link -> what the link check found wrong with it; ``needs_work``: element -> (department,
+    title, reason, reviewer) of the items the quality team sent back (``review.store.needs_work``).
     """
     standard = org.standard
     year = org.assessment.year
@@ -295,6 +297,7 @@ def analyse(
             today=today,
             quality_team=quality_team,
             broken_links=_broken(by_element.get(element.id, ()), broken_links) if broken_links else (),
+            needs_work=tuple((needs_work or {}).get(element.id, ())),
         )
         reasons = [reason for rule in RULES for reason in rule(facts)]
         forecast, because = _forecast(standard, reasons)

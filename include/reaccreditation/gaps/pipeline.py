@@ -21,8 +21,10 @@ def analyse_and_store(org: Organisation, engine: Engine, today: date, run_id: st
 
     inputs = load_inputs(engine, org.assessment.year)
     from reaccreditation.links.store import broken
+    from reaccreditation.review.store import needs_work
 
-    snapshot = analyse(org, inputs["evidence"], inputs["submissions"], inputs["outcomes"], today, broken(engine))
+    sent_back = needs_work(engine, org.assessment.year)
+    snapshot = analyse(org, inputs["evidence"], inputs["submissions"], inputs["outcomes"], today, broken(engine), sent_back)
     snapshot_id = save_snapshot(engine, snapshot, dag_id=DAG_ID, run_id=run_id)
     trend = [{**h, "as_of": h["as_of"].isoformat()} for h in readiness_history(engine, org.assessment.year)]
     accuracy = forecast_accuracy(engine, org, inputs["outcomes"])  # the forecast checked against past years

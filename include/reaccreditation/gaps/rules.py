@@ -38,6 +38,8 @@ class ElementFacts:
     today: date
     quality_team: tuple[Contact, ...] = ()
     broken_links: tuple[tuple[str, str, str], ...] = ()  # (department, link, what is wrong) of this element's evidence
+    # (department, item title, the reviewer's reason, reviewer) of items the quality team sent back (review.store)
+    needs_work: tuple[tuple[str, str, str, str], ...] = ()
     fresh: tuple[Evidence, ...] = field(init=False)  # evidence dated on or after the window start
 
     def __post_init__(self) -> None:
@@ -181,6 +183,15 @@ def broken_link(f: ElementFacts) -> list[Reason]:
     return out
 
 
+def sent_back(f: ElementFacts) -> list[Reason]:
+    """The quality team read the item and found it does not show what the element asks: a gap, in their words."""
+    out = []
+    for department, title, why, reviewer in f.needs_work:
+        message = f"Needs work ({reviewer or 'the quality team'}): '{title}': {why}"
+        out.append(f.reason("needs_work", "gap", message, [department], PARTIAL))
+    return out
+
+
 # Per-element rules, in the order their reasons are listed. The standard's pass rules (Charter Mark's
 # partial limits, 70% met, no major non-compliance) need the whole criterion's forecast, so they run
 # after these (analysis.criterion_pass_rules).
@@ -192,5 +203,6 @@ RULES: tuple[Rule, ...] = (
     open_action,
     workbook_not_returned,
     broken_link,
+    sent_back,
     compliance_plus,
 )
