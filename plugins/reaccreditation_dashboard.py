@@ -344,16 +344,16 @@ def build_app():  # type: ignore[no-untyped-def]
 
     @app.get("/files/{relative:path}")
     def generated_file(relative: str) -> Any:
-        """A file the stages wrote (a pack preview, a workbook, a day picture): what an approver checks."""
+        """A file the stages wrote (a pack preview, a workbook, a day picture, the portfolio and its documents)."""
         from fastapi.responses import FileResponse
 
-        from reaccreditation.dashboard.files import MEDIA_TYPES, headers, output_file
+        from reaccreditation.dashboard.files import headers, media_type, output_file
         from reaccreditation.settings import data_paths
 
         path = output_file(data_paths().output, relative)
         if path is None:
             raise HTTPException(status_code=404, detail="No such generated file (only files under the output folder are served).")
-        return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers=headers(path))
+        return FileResponse(path, media_type=media_type(path), headers=headers(path))
 
     @app.get("/review", response_class=HTMLResponse)
     def review_page(

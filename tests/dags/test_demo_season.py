@@ -39,10 +39,15 @@ def test_gap_register_lists_exactly_what_the_demo_planted(airflow_db, project_db
     expected_partial = {(e, d) for d, entry in planted["departments"].items() for e in entry["partial_self_ratings"]} - rejected
     assert expected_partial and _reasons(gaps, "self_rated_partial") == expected_partial
 
-    # An element with no evidence at all: every owner is silent or had its only row there rejected (planted mistake).
+    # An element with no evidence at all: every owner is silent, had its only row there rejected (planted
+    # mistake) or sent nothing for it (planted: the one element a department alone owns and left out).
+    not_sent = {(e, d) for d, entry in planted["departments"].items() for e in entry["not_sent"]}
+    empty = []
     for e in gaps["elements"]:
         if any(r["code"] == "no_evidence" for r in e["reasons"]):
-            assert all(o in silent or (e["element_id"], o) in rejected for o in e["owners"]), e["element_id"]
+            empty.append(e["element_id"])
+            assert all(o in silent or (e["element_id"], o) in rejected | not_sent for o in e["owners"]), e["element_id"]
+    assert len(not_sent) == 1 and {e for e, _ in not_sent} <= set(empty)
 
     # Last year's partials are in the assessor's focus, with their open action.
     history = json.loads(demo["planted"].read_text())

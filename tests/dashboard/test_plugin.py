@@ -429,3 +429,42 @@ def test_a_reviewer_reviews_three_items_with_the_keyboard_in_chromium(server):
         expected[target] += 1
     assert returned["counts"] == expected
     assert all(i["reviewer"] == "tom.hollis" for i in after["items"])
+
+
+def test_the_portfolio_preview_opens_its_documents_behind_the_login(server, token):
+    """The approval preview of the portfolio: every link in its index opens, documents download, none runs."""
+    import re
+    from urllib.parse import urljoin
+
+    folder = server["tmp"] / "data" / "output" / "2027" / "portfolio"
+    docs = folder / "documents" / "1" / "1.1"
+    docs.mkdir(parents=True)
+    (docs / "housing - Customer insight 2026.pdf").write_bytes(b"%PDF-1.4\n<html><script>alert(1)</script>\n%%EOF\n")
+    (docs / "adult-social-care - Café minutes.docx").write_bytes(b"PK\x03\x04 not really a docx")
+    (docs / "housing - Survey.txt").write_text("<script>alert(1)</script>")
+    (folder / "portfolio.xlsx").write_bytes(b"PK\x03\x04")
+    (folder / "MANIFEST").write_text("0" * 64 + "  portfolio.xlsx\n")
+    hrefs = ["portfolio.xlsx", "MANIFEST", *(quote(f"documents/1/1.1/{p.name}") for p in sorted(docs.iterdir()))]
+    (folder / "index.html").write_text("".join(f'<a href="{h}">{h}</a>' for h in hrefs))
+
+    auth = {"Authorization": f"Bearer {token}"}
+    index = f"{server['base']}/reaccreditation/files/2027/portfolio/index.html"
+    page = httpx.get(index, headers=auth, timeout=30)
+    assert page.status_code == 200
+    answers = {h: httpx.get(urljoin(index, h), headers=auth, timeout=30) for h in re.findall(r'href="([^"]+)"', page.text)}
+    assert len(answers) == 5 and {h: a.status_code for h, a in answers.items()} == dict.fromkeys(answers, 200)
+    for h, a in answers.items():
+        assert a.headers["x-content-type-options"] == "nosniff", h
+        inline = h.endswith((".txt", "MANIFEST"))
+        assert inline == ("content-disposition" not in a.headers), h  # only text shows; the rest downloads
+        assert not inline or a.headers["content-type"].startswith("text/plain"), h
+    pdf = answers[quote("documents/1/1.1/housing - Customer insight 2026.pdf")]
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-disposition"] == 'attachment; filename="housing - Customer insight 2026.pdf"'
+    docx = answers[quote("documents/1/1.1/adult-social-care - Café minutes.docx")]
+    assert docx.headers["content-disposition"] == (
+        'attachment; filename="adult-social-care - Caf_ minutes.docx"; '
+        "filename*=UTF-8''adult-social-care%20-%20Caf%C3%A9%20minutes.docx"
+    )
+    # Behind the same login as the page: no token, no document.
+    assert httpx.get(urljoin(index, hrefs[2]), timeout=30).status_code == 401

@@ -69,7 +69,7 @@ def _approved(dag_id, when):  # type: ignore[no-untyped-def]
 
 def _planted_owed(org, planted) -> set[str]:  # type: ignore[no-untyped-def]
     """'<element>-<department>' for each owner the demo made fail: silent, a row rejected for a planted
-    mistake, a forgotten PDF, an intranet link only."""
+    mistake, a forgotten PDF, an intranet link only, an element it sent nothing for."""
     owed = set()
     for d in org.departments:
         entry = planted["departments"].get(d.id)
@@ -78,6 +78,7 @@ def _planted_owed(org, planted) -> set[str]:  # type: ignore[no-untyped-def]
             continue
         docs = entry["documents"]
         failed = {m["element_id"] for m in entry["mistakes"]} | set(docs["missing"]) | set(docs["link_only"])
+        failed |= set(entry["not_sent"])
         owed |= {f"{e}-{d.id}" for e in d.elements if e in failed}
     return owed
 
@@ -162,7 +163,10 @@ def test_demo_portfolio_built_signed_off_sent_downloaded_and_versioned(airflow_d
     owed = _planted_owed(org, planted)
     assert owed and set(page.owed_rows) == owed
     expected = _expected_gaps(org, owed)
-    assert set(page.gap_rows) == expected
+    # The element-level list is exactly the one the demo planted: a sole owner that sent nothing for it.
+    sole_not_sent = [e for entry in planted["departments"].values() for e in entry["not_sent"]]
+    assert len(sole_not_sent) == 1 and len(org.owners(sole_not_sent[0])) == 1
+    assert expected == set(sole_not_sent) and page.gap_rows == sole_not_sent
     assert {g["id"] for g in v1["gaps"]} == expected
     for g in v1["gaps"]:
         owners = org.owners(g["id"])

@@ -3,9 +3,11 @@
 ``write_returns(org, inbox_folder, seed)`` fills each department's request workbook (as the request
 stage writes it) the way a person would: most departments return a clean workbook, a few make the
 mistakes intake must catch (stale dates, unknown element ids, a top-rating claim without a
-justification, a missing evidence type), some rate themselves Partial, and one or two do not return at
-all. ``planted_returns.json`` records exactly what was planted, so the tests and the later stages can
-check what intake and gap analysis report against it.
+justification, a missing evidence type), some rate themselves Partial, one or two do not return at
+all, and one department sends nothing for one element it alone owns (``not_sent``), so the portfolio's
+front page has an element with no evidence at all to name. ``planted_returns.json`` records exactly
+what was planted, so the tests and the later stages can check what intake and gap analysis report
+against it.
 """
 
 from __future__ import annotations
@@ -105,16 +107,22 @@ def write_returns(org: Organisation, inbox_folder: Path, seed: int = 7) -> dict[
     rng.shuffle(order)
     silent = sorted(d.id for d in order[:2])
     mistaken = order[2:6]
+    sole = [(d.id, e) for d in depts if d.id not in silent for e in d.elements if [o.id for o in org.owners(e)] == [d.id]]
+    # The first returning department's last element it alone owns: the gap the portfolio must name.
+    skipped = {sole[0][0]: [e for i, e in sole if i == sole[0][0]][-1]} if sole else {}
     planted: dict[str, Any] = {"seed": seed, "assessment_year": org.assessment.year, "not_returned": silent, "departments": {}}
     start = org.assessment.evidence_window_start
     for dept in depts:
         if dept.id in silent:
             continue
         rows = good_rows(org, dept, rng)
+        not_sent = [skipped[dept.id]] if dept.id in skipped else []
+        rows = [r for r in rows if r["element_id"] not in not_sent]
         entry: dict[str, Any] = {
             "file": f"{dept.id}-evidence-{org.assessment.year}.xlsx",
             "rows": len(rows),
             "mistakes": [],
+            "not_sent": not_sent,
             "partial_self_ratings": sorted(r["element_id"] for r in rows if r["self_rating"] == org.standard.label("partial")),
             "stale": [],
         }

@@ -188,8 +188,14 @@ class Validator:
         return self.data_docs_index()
 
     def data_docs_index(self) -> str | None:
-        """The Data Docs index the checkpoint's UpdateDataDocsAction keeps up to date."""
-        index = gx_dir() / "uncommitted" / "data_docs" / "local_site" / "index.html"
+        """The Data Docs index the checkpoint's UpdateDataDocsAction keeps up to date, its pages made to
+        read offline (GX's load their CSS/JS from CDNs: blank without internet)."""
+        from reaccreditation.intake.data_docs_offline import make_offline
+
+        site = gx_dir() / "uncommitted" / "data_docs" / "local_site"
+        if site.is_dir():
+            make_offline(site)
+        index = site / "index.html"
         return str(index) if index.exists() else None
 
 
