@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 
 from airflow.plugins_manager import AirflowPlugin
 
+from reaccreditation.orchestration.lazy_app import LazyApp
+
 log = logging.getLogger(__name__)
 
 URL_PREFIX = "/reaccreditation"
@@ -421,19 +423,7 @@ def build_app():  # type: ignore[no-untyped-def]
     return app
 
 
-class LazyApp:
-    """An ASGI app that builds the real one on its first request (see the module docstring)."""
-
-    def __init__(self) -> None:
-        self._app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self._app is None:
-            self._app = build_app()
-        await self._app(scope, receive, send)
-
-
-app = LazyApp()
+app = LazyApp(build_app)
 
 
 class ReaccreditationPlugin(AirflowPlugin):
