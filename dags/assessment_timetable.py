@@ -1,25 +1,12 @@
 """Assessment timetable: the assessor's days planned around everyone's availability, signed off by you, then sent as invites.
 
-Reads the ``timetable:`` section of the organisation config (participant groups, availability, lunch,
-session types, travel between sites), decides which elements the visit must cover (all of them for a
-full assessment; last year's partials, at-risk elements and Compliance Plus claims for surveillance)
-and solves: nobody double-booked, availability, lunch, day length and travel respected, days balanced,
-departments kept together. A rerun moves as few sessions as possible from the stored timetable.
-
-Outputs in ``output/<year>/timetable/``: ``timetable.xlsx`` (a sheet per day, per participant, coverage),
-``timetable.json`` (for other DAGs), ``timetable.ics`` and a Gantt chart per day. Each session's
-participants get an iCalendar invite (METHOD:REQUEST, stable UID, SEQUENCE bumped when it moves); the
-assessor gets the full calendar. Reruns send nothing new; a change sends only the moved sessions.
-
-Invites go out only after a quality team member approves in the Airflow UI (docs/approvals.md): the
-approval page shows the days, sessions per day, who is needed and where the workbook and day pictures
-are. "Re-plan" solves again with the form's constraints (lock sessions, leave out people or days, move
-a session to another day) and asks again; "Reject", or no answer within ``approvals.timeout``, sends
-nothing and emails the quality team. A run with nothing new to send asks nobody. One run at a time; the
-send refuses anything but what was approved (its SHA-256, read from the project database).
-
-Trigger with ``{"at_risk": ["3.2.1", ...]}`` to name at-risk elements when there is no gap snapshot.
-When no timetable exists the first task fails saying which rules conflict (docs/timetable.md).
+Plans from the config's ``timetable:`` section the sessions the visit must cover (nobody double-booked,
+availability, lunch, day length and travel respected; a rerun moves as few sessions as possible), writes
+``output/<year>/timetable/`` and asks a quality team member in the Airflow UI: Approve sends the invites
+and the assessor's calendar; Re-plan solves again with the form's constraints; Reject, or no answer in
+time, sends nothing and tells the quality team. The send refuses anything but what was approved (its
+SHA-256, from the project database). Rules that cannot all be met fail the first task, saying which.
+Trigger with ``{"at_risk": ["3.2.1", ...]}`` when there is no gap snapshot. See docs/timetable.md.
 """
 
 from __future__ import annotations
