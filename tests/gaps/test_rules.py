@@ -317,6 +317,7 @@ def test_unreviewed_items_are_at_risk_near_the_desk_review(org):
     assert (reason.code, reason.severity, e.readiness) == ("unreviewed", "risk", "at risk")
     assert reason.message == "2 evidence item(s) not reviewed yet (desk review 2027-03-01): the quality team has not judged them"
     assert set(reason.departments) == {"customer-services", "policy-insight"}
+    assert {c.email for c in reason.contacts} == {m.email for m in org.quality_team.members}  # who can act
     # rows whose review is not tracked (a past year's register, the forecast-accuracy rerun) never count
     assert analyse(org, covered(org), subs, [], date(2027, 2, 22)).element(E).readiness == "ready"
     # the number of working days is the config's

@@ -210,7 +210,8 @@ def unreviewed(f: ElementFacts) -> list[Reason]:
     when = f" (desk review {f.desk_review.isoformat()})" if f.desk_review else ""
     departments = sorted({e.department_id for e in waiting})
     message = f"{len(waiting)} evidence item(s) not reviewed yet{when}: the quality team has not judged them"
-    return [f.reason("unreviewed", "risk", message, departments)]
+    # the departments whose items wait (so their filter shows it); the quality team is who can act
+    return [Reason("unreviewed", "risk", message, tuple(departments), f.quality_team or f.contacts(departments))]
 
 
 # Per-element rules, in the order their reasons are listed. The standard's pass rules (Charter Mark's
