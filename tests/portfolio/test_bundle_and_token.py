@@ -133,6 +133,12 @@ def test_only_what_the_review_lets_in_goes_in_and_the_sign_off_says_what_was_lef
         "accepted items and items not reviewed yet" in built["approval_body"]
         and "2 evidence item(s) left out" in built["approval_body"]
     )
+    # a review that changes no item count still says what changed for the assessor
+    before = gather.summary(gather.gather(org, engine))
+    review.record(engine, ids[e2], seen_state="unreviewed", seen_version=0, to_state="accepted", comment=None,
+                  reviewer="tom.hollis", reviewer_name="Tom Hollis", now=at)  # fmt: skip
+    now = gather.summary(gather.gather(org, engine))
+    assert gather.changes(before, now, {e2: "Title"}) == [f"{e2} Title: the quality team's review of its evidence changed"]
 
 
 def test_summary_changes_in_words():

@@ -248,6 +248,7 @@ def summary(elements: list[ElementView]) -> dict[str, dict[str, Any]]:
             "statements": e.statements,
             "items": len(e.items),
             "owed": sorted(o["department_id"] for o in e.owed),
+            "reviewed": sorted(f"{i.department_id} {i.title}: {i.review_state}" for i in e.items),
         }
         for e in elements
     }
@@ -299,6 +300,8 @@ def changes(before: dict[str, dict[str, Any]] | None, now: dict[str, dict[str, A
             out.append(f"{label}: Compliance Plus claim changed")
         if shown["statements"] != was["statements"]:
             out.append(f"{label}: statement changed")
+        if "reviewed" in was and shown["reviewed"] != was["reviewed"] and shown["items"] == was["items"]:
+            out.append(f"{label}: the quality team's review of its evidence changed")
         if shown["items"] != was["items"] and not added:
             out.append(f"{label}: {shown['items']} evidence item(s) (was {was['items']})")
     return out
