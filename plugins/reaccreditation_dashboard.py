@@ -373,6 +373,25 @@ def build_app():  # type: ignore[no-untyped-def]
         q |= {"done": done, "problem": problem, "home": f"{prefix}/", "self": f"{prefix}/review", "post": f"{prefix}/api/review"}
         return HTMLResponse(render("review_queue.html", q=q))
 
+    @app.get("/review/{evidence_id}/document")
+    def review_document(evidence_id: int, name: str = Query(default="", max_length=300)) -> Any:
+        """A kept document the item names, for the reviewer to read (``review.documents``: 404 for anything else)."""
+        from fastapi.responses import FileResponse
+
+        from reaccreditation.dashboard.files import document_headers
+        from reaccreditation.review import documents
+        from reaccreditation.settings import data_paths
+
+        _org, engine = _review_setup()
+        try:
+            found = documents.find(engine, data_paths(), evidence_id, name)
+        finally:
+            engine.dispose()
+        if found is None:
+            raise HTTPException(status_code=404, detail="No such document for this evidence item.")
+        media, headers = document_headers(found.filename)
+        return FileResponse(found.path, media_type=media, headers=headers)
+
     @app.get("/api/review")
     def review_queue(user: GetUserDep, department: str = Query(default="", max_length=100)) -> JSONResponse:
         """The review queue as JSON: every current evidence item with its state and version, and a CSRF token."""

@@ -90,3 +90,14 @@ def test_unparseable_yaml_and_missing_file(tmp_path):
     bad.write_text(yaml.safe_dump(["a", "list"]))
     with pytest.raises(ConfigError, match="expected a mapping of keys at the top level"):
         load_organisation(bad)
+
+
+def test_portfolio_include_is_one_of_two_choices_said_in_words(config):
+    assert parse_organisation(config).portfolio.include == "accepted_and_unreviewed"  # the demo's choice
+    config["portfolio"] = {}
+    assert parse_organisation(config).portfolio.include == "accepted"  # a real config's default
+    config["portfolio"] = {"include": "everything"}
+    assert _error(config).endswith(
+        "portfolio.include: 'everything' is not a choice: use 'accepted' (only items a reviewer accepted) or "
+        "'accepted_and_unreviewed' (also items nobody has reviewed yet); items sent back or marked not relevant never go in"
+    )

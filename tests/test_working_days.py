@@ -7,7 +7,7 @@ import pytest
 from reaccreditation.demo import build_config
 from reaccreditation.organisation.config import parse_organisation
 from reaccreditation.organisation.summary import calendar_notes, key_dates
-from reaccreditation.organisation.working_days import day_off, previous_working_day, working_days_from
+from reaccreditation.organisation.working_days import day_off, previous_working_day, working_days_before, working_days_from
 from reaccreditation.packs.schedule import pack_dates
 
 EASTER_MONDAY_2027 = date(2027, 3, 29)
@@ -71,3 +71,10 @@ def test_nation_must_be_one_of_the_three():
     config["nation"] = "wales"
     with pytest.raises(Exception, match="nation"):
         parse_organisation(config, source="test")
+
+
+def test_working_days_before_skip_weekends_and_bank_holidays():
+    """Counting back over Easter in England and Wales: Easter Monday and Good Friday are not working days."""
+    assert working_days_before(date(2027, 3, 30), 2, "england-and-wales") == date(2027, 3, 24)  # Tue -> Thu 25 -> Wed 24
+    assert working_days_before(date(2027, 3, 30), 2, "scotland") == date(2027, 3, 25)  # Easter Monday is worked there
+    assert working_days_before(date(2027, 3, 28), 0) == date(2027, 3, 25)  # a Sunday moves back to a working day

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -222,6 +223,7 @@ def _pages(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     from reaccreditation.packs.screenshot import local_html
 
     org = load_organisation(season["config"], s.today())
+    review_queue = _review_queue(org, season["engine"])  # first: the dashboard then shows review progress
     out = {"dashboard": render("dashboard.html", d=dashboard.gather(season["engine"], org, s.today(), season["output"], runs=[]))}
     out["dashboard_denied"] = render("dashboard_denied.html", status=401, login="/auth/login")
     out["dashboard_error"] = render("dashboard_error.html", message="organisation.yaml: 1 problem(s)")
@@ -242,7 +244,7 @@ def _pages(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     for i in range(2):
         out[f"pack_{'leadership' if i == 0 else 'department'}"] = local_html(folder, i).read_text(encoding="utf-8")
     out |= _portfolio(org, season["engine"], tmp_path)
-    out["review_queue"] = _review_queue(org, season["engine"])
+    out["review_queue"] = review_queue
     return out
 
 
@@ -319,6 +321,14 @@ def test_every_html_email_and_page_has_no_wcag_a_or_aa_violation(season, tmp_pat
                     found[f"{name} at {width}px"] = violations
                 if name.startswith(("timetable", "mailbox_answer", "intake_partial", "rsvp")):
                     browser.screenshot(shots / f"{name}-{width}.png")
+                if name == "dashboard":  # review progress, as docs/dashboard.md shows it (UPDATE_DOCS=1 refreshes it)
+                    wide = browser.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                    assert wide <= 0, f"the dashboard scrolls sideways at {width}px"
+                    browser.evaluate("document.getElementById('review-progress').scrollIntoView(); window.scrollBy(0, -12)")
+                    shot = browser.screenshot(shots / f"dashboard-review-{width}.png", full_page=False)
+                    if os.environ.get("UPDATE_DOCS"):
+                        docs = ROOT / "docs"
+                        shutil.copyfile(shot, docs / ("dashboard-review-phone.png" if width < 500 else "dashboard-review.png"))
         finally:
             browser.close()
     assert found == {}, json.dumps(found, indent=1)[:4000]

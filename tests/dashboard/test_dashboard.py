@@ -40,12 +40,12 @@ def test_a_new_season_shows_not_run_yet_everywhere(demo, project_db):
     org = load_organisation(demo["config"], date(2026, 11, 1))
     data = dashboard.gather(make_engine(project_db), org, date(2026, 11, 1), demo["data"] / "output", runs=[])
     assert data["assessment"]["days_to_go"] == 134
-    for key in ("departments", "gaps", "history", "timetable", "runs", "approvals"):
+    for key in ("departments", "gaps", "history", "timetable", "runs", "approvals", "review"):
         assert data[key]["status"] == "not_run", key
     assert "No gap analysis for 2027 yet" in data["gaps"]["message"]
     assert all(r["request_sent"] is None and r["open_source"] == "no evidence yet" for r in data["departments"]["rows"])
     html = render("dashboard.html", d=data)
-    assert html.count("Not run yet.") == 6
+    assert html.count("Not run yet.") == 7
     assert "134" in html and "days until the assessment" in html
 
 
@@ -201,3 +201,37 @@ def test_rows_count_the_current_version_only(season):
         )
     [row] = [r for r in dashboard.department_rows(engine, org, s.today()) if r["id"] == s.RETURNED_ID]
     assert (row["accepted_rows"], row["rejected_rows"], row["submissions"]) == (3, 0, 2)  # not 20 + 1 (or 3 + 1)
+
+
+def test_review_progress_per_department_links_to_its_queue(season):
+    """Counts per state and the share reviewed, per department and overall; the name opens the filtered queue."""
+    from sqlalchemy import select
+
+    from reaccreditation.db.schema import evidence
+    from reaccreditation.review import store as review
+
+    engine = season["engine"]
+    with engine.connect() as conn:
+        ids = (
+            conn.execute(select(evidence.c.id).where(evidence.c.department_id == s.RETURNED_ID, evidence.c.is_current.is_(True)))
+            .scalars()
+            .all()
+        )
+    assert len(ids) == 3
+    for item, to in zip(ids, ("accepted", "needs_work"), strict=False):
+        review.record(engine, item, seen_state="unreviewed", seen_version=0, to_state=to, comment="Add the dates",
+                      reviewer="priya.raman", reviewer_name="Priya Raman")  # fmt: skip
+    data = dashboard.gather(engine, season["org"], s.today(), season["output"], runs=RUNS)
+    section = data["review"]
+    assert section["status"] == "ok"
+    rows = {r["id"]: r for r in section["rows"]}
+    mine = rows[s.RETURNED_ID]
+    assert mine["counts"] == {"unreviewed": 1, "accepted": 1, "needs_work": 1, "not_relevant": 0}
+    assert (mine["reviewed"], mine["total"], mine["reviewed_pct"]) == (2, 3, 67)
+    assert section["reviewed"] == 2 and section["total"] == sum(r["total"] for r in section["rows"])
+    html = render("dashboard.html", d=data)
+    assert f'<a href="review?department={s.RETURNED_ID}">' in html and "<strong>67%</strong>" in html
+    assert f"{section['reviewed_pct']}%</b><span>evidence items reviewed (2 of {section['total']})" in html
+    part = html.split('id="review-progress"')[1].split("</table>")[0]
+    assert rows[s.HOSTILE_ID]["name"] == s.HOSTILE and "&lt;script&gt;alert(1)&lt;/script&gt;</a>" in part
+    assert "<script" not in part

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -468,3 +468,38 @@ def test_the_portfolio_preview_opens_its_documents_behind_the_login(server, toke
     )
     # Behind the same login as the page: no token, no document.
     assert httpx.get(urljoin(index, hrefs[2]), timeout=30).status_code == 401
+
+    # The review queue opens a kept document its item names, behind the same login; nothing else.
+    from reaccreditation.db import make_engine
+    from reaccreditation.demo.documents import pdf
+    from reaccreditation.documents.store import Delivery, keep
+    from reaccreditation.review import store as review
+    from reaccreditation.settings import Paths
+
+    from ..gaps.helpers import ev, insert_evidence, insert_submission
+
+    engine = make_engine(f"sqlite:///{server['db']}")
+    data = Paths(server["tmp"] / "data")
+    now = datetime.now(UTC)
+    keep(engine, data, Delivery(2027, "housing", "inbox", now), "Tenant survey.pdf", pdf("Survey", "housing"))
+    keep(engine, data, Delivery(2027, "adult-social-care", "inbox", now), "Care plan.pdf", pdf("Plan", "not housing's"))
+    insert_evidence(
+        engine, insert_submission(engine, "housing"), [ev("housing", "4.1.1", link="Tenant survey.pdf; Care plan.pdf")]
+    )
+    [item] = [i["evidence_id"] for i in review.queue(engine, 2027, "housing") if i["element_id"] == "4.1.1"]
+    engine.dispose()
+    queue = httpx.get(f"{server['base']}/reaccreditation/review", params={"department": "housing"}, headers=auth, timeout=60)
+    link = f"/reaccreditation/review/{item}/document?name=Tenant%20survey.pdf"
+    assert f'href="{link}"' in queue.text and "Care%20plan.pdf" not in queue.text  # only the kept file of its own department
+    opened = httpx.get(server["base"] + link, headers=auth, timeout=30)
+    assert opened.status_code == 200 and opened.content.startswith(b"%PDF-")
+    assert opened.headers["content-type"] == "application/pdf"
+    assert opened.headers["content-disposition"] == 'inline; filename="Tenant survey.pdf"'
+    assert (
+        opened.headers["x-content-type-options"] == "nosniff"
+        and "default-src 'none'" in opened.headers["content-security-policy"]
+    )
+    document = f"{server['base']}/reaccreditation/review/{item}/document"
+    for name in ("Care plan.pdf", "../../reaccreditation.db", str(server["db"]), "../../../etc/passwd"):
+        assert httpx.get(document, params={"name": name}, headers=auth, timeout=30).status_code == 404, name
+    assert httpx.get(server["base"] + link, timeout=30).status_code == 401

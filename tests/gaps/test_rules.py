@@ -289,3 +289,40 @@ def test_an_item_the_quality_team_sent_back_is_a_gap_with_their_reason(org):
     assert reason.message == f"Needs work (Priya Raman): 'Customer survey': {why}"
     assert e.readiness == "gap" and e.forecast == org.standard.label("partial")
     assert analyse(org, covered(org), returned(org), [], TODAY, needs_work={}).element(E).readiness == "ready"
+
+
+def test_items_marked_not_relevant_leave_the_elements_evidence(org):
+    """An element whose only evidence a reviewer found not relevant has no evidence: a gap that says why."""
+    rows = [r | {"review_state": "not_relevant" if r["element_id"] == E else "accepted"} for r in covered(org)]
+    e = analyse(org, rows, returned(org), [], TODAY).element(E)
+    assert e.readiness == "gap" and e.evidence_count == 0
+    [reason] = [r for r in e.reasons if r.code == "no_evidence"]
+    assert reason.message.endswith("the 2 item(s) sent were marked not relevant to it by the quality team")
+    # one relevant item left: evidenced again
+    rows[[i for i, r in enumerate(rows) if r["element_id"] == E][0]]["review_state"] = "accepted"
+    e = analyse(org, rows, returned(org), [], TODAY).element(E)
+    assert e.readiness == "ready" and e.evidence_count == 1
+
+
+def test_unreviewed_items_are_at_risk_near_the_desk_review(org):
+    """From schedule.unreviewed_at_risk_working_days working days before the desk review (T-14, moved off
+    weekends): the day before that nothing; on it, each element with unreviewed items is at risk, saying how many."""
+    assert org.desk_review == date(2027, 3, 1)  # Monday: T-14
+    assert org.unreviewed_at_risk_from == date(2027, 2, 22)  # 5 working days before
+    rows = [r | {"review_state": "unreviewed" if r["element_id"] == E else "accepted"} for r in covered(org)]
+    subs = returned(org)
+    assert analyse(org, rows, subs, [], date(2027, 2, 19)).element(E).readiness == "ready"
+    e = analyse(org, rows, subs, [], date(2027, 2, 22)).element(E)
+    [reason] = e.reasons
+    assert (reason.code, reason.severity, e.readiness) == ("unreviewed", "risk", "at risk")
+    assert reason.message == "2 evidence item(s) not reviewed yet (desk review 2027-03-01): the quality team has not judged them"
+    assert set(reason.departments) == {"customer-services", "policy-insight"}
+    assert {c.email for c in reason.contacts} == {m.email for m in org.quality_team.members}  # who can act
+    # rows whose review is not tracked (a past year's register, the forecast-accuracy rerun) never count
+    assert analyse(org, covered(org), subs, [], date(2027, 2, 22)).element(E).readiness == "ready"
+    # the number of working days is the config's
+    config = build_config(FIRST_DAY)
+    config["schedule"]["unreviewed_at_risk_working_days"] = 0
+    later = parse_organisation(config)
+    assert later.unreviewed_at_risk_from == date(2027, 3, 1)
+    assert analyse(later, rows, subs, [], date(2027, 2, 26)).element(E).readiness == "ready"

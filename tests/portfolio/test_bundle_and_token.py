@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from reaccreditation.db import make_engine, upgrade
 from reaccreditation.demo.documents import pdf
@@ -72,6 +73,72 @@ def test_refused_and_altered_documents_never_reach_the_bundle(register, tmp_path
     again = pipeline.build(org, engine, tmp_path / "out", "t2")
     assert again is not None and again["version"] == built["version"] == 1
     assert len(store.versions(engine, 2027)) == 1
+
+
+def test_only_what_the_review_lets_in_goes_in_and_the_sign_off_says_what_was_left_out(register, tmp_path):
+    """portfolio.include = accepted (the default): an accepted item goes in with who reviewed it and when; an
+    unreviewed, a sent-back and a not-relevant item stay out, and the approval page counts them by why.
+    accepted_and_unreviewed lets the unreviewed one in, marked as not reviewed; the other two never go in."""
+    from openpyxl import load_workbook
+
+    from reaccreditation.db.schema import evidence
+    from reaccreditation.demo import build_config
+    from reaccreditation.organisation.config import parse_organisation
+    from reaccreditation.review import store as review
+
+    engine, paths = register
+    config = build_config(date(2027, 3, 15))
+    config["portfolio"] = {}  # the default a real config has
+    org = parse_organisation(config)
+    assert org.portfolio.include == "accepted"
+    dept = org.departments[0]
+    e1, e2, e3, e4 = dept.elements[:4]
+    link = "https://example.org/evidence"
+    titles = {e1: "Accepted survey", e2: "Unreviewed plan", e3: "Sent-back minutes", e4: "Irrelevant leaflet"}
+    keep(engine, paths, Delivery(2027, dept.id, "inbox", datetime.now(UTC)), "survey.pdf", pdf("Survey", "results"))
+    rows = [ev(dept.id, e, link="survey.pdf" if e == e1 else link, title=t) for e, t in titles.items()]
+    insert_evidence(engine, insert_submission(engine, dept.id), rows)
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(evidence.c.element_id, evidence.c.id)).all())
+    at = datetime(2027, 2, 1, 9, 30, tzinfo=UTC)
+    for element, to, comment in ((e1, "accepted", None), (e3, "needs_work", "No dates"), (e4, "not_relevant", None)):
+        review.record(engine, ids[element], seen_state="unreviewed", seen_version=0, to_state=to, comment=comment,
+                      reviewer="priya.raman", reviewer_name="Priya Raman", now=at)  # fmt: skip
+
+    built = pipeline.build(org, engine, tmp_path / "out", "t1")
+    assert built is not None
+    index = (Path(built["folder"]) / "index.html").read_text()
+    assert "Accepted survey" in index and "Accepted by Priya Raman, 1 February 2027, 09:30 GMT" in index
+    assert not any(t in index for t in ("Unreviewed plan", "Sent-back minutes", "Irrelevant leaflet"))
+    gaps = {g["id"]: g["reason"] for g in built["gaps"]}
+    assert gaps[e2] == gaps[e3] == gaps[e4] == "no evidence item accepted by the quality team yet" and e1 not in gaps
+    sheet = load_workbook(Path(built["folder"]) / "portfolio.xlsx")[f"Criterion {e1.split('.')[0]}"]
+    notes = {row[0]: row[4] for row in sheet.iter_rows(min_row=2, values_only=True) if row[2] == "Accepted survey"}
+    assert "Accepted by Priya Raman, 1 February 2027, 09:30 GMT" in notes[e1]
+    assert built["left_out"] == {"needs_work": 1, "not_relevant": 1, "unreviewed": 1}
+    assert (
+        "Included: accepted items only (`portfolio.include`). 3 evidence item(s) left out: 1 sent back to the department "
+        "(needs work), 1 marked not relevant to its element, 1 not reviewed yet (portfolio.include is 'accepted')."
+    ) in built["approval_body"]
+
+    config["portfolio"] = {"include": "accepted_and_unreviewed"}
+    org = parse_organisation(config)
+    built = pipeline.build(org, engine, tmp_path / "out", "t2")
+    assert built is not None and built["version"] == 2
+    index = (Path(built["folder"]) / "index.html").read_text()
+    assert "Unreviewed plan" in index and "Not reviewed yet by the quality team" in index
+    assert "Sent-back minutes" not in index and "Irrelevant leaflet" not in index
+    assert built["left_out"] == {"needs_work": 1, "not_relevant": 1}
+    assert (
+        "accepted items and items not reviewed yet" in built["approval_body"]
+        and "2 evidence item(s) left out" in built["approval_body"]
+    )
+    # a review that changes no item count still says what changed for the assessor
+    before = gather.summary(gather.gather(org, engine))
+    review.record(engine, ids[e2], seen_state="unreviewed", seen_version=0, to_state="accepted", comment=None,
+                  reviewer="tom.hollis", reviewer_name="Tom Hollis", now=at)  # fmt: skip
+    now = gather.summary(gather.gather(org, engine))
+    assert gather.changes(before, now, {e2: "Title"}) == [f"{e2} Title: the quality team's review of its evidence changed"]
 
 
 def test_summary_changes_in_words():

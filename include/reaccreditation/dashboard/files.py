@@ -64,11 +64,29 @@ def headers(path: Path) -> dict[str, str]:
     return out
 
 
-def attachment(name: str) -> str:
-    """``Content-Disposition: attachment`` for ``name``: a plain ASCII fallback, the real name (RFC 6266) too.
+def attachment(name: str, kind: str = "attachment") -> str:
+    """``Content-Disposition: attachment`` (or ``inline``) for ``name``: a plain ASCII fallback, the real name (RFC 6266) too.
 
     A header is Latin-1 and a quote ends the name, so a department's "Café report".pdf cannot go in raw."""
     plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
     if plain == name:
-        return f'attachment; filename="{name}"'
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+        return f'{kind}; filename="{name}"'
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+# A department's document opened from the review queue: nothing in it may run or reach anywhere; a PDF opens
+# in the browser's own viewer (it passed the safety checks: no script, no embedded files), the rest downloads.
+DOCUMENT_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def document_headers(filename: str) -> tuple[str, dict[str, str]]:
+    """Content-Type and headers for a kept document the queue opens (``review.documents``)."""
+    kind = media_type(Path(filename)) if Path(filename).suffix else None
+    inline = Path(filename).suffix.lower() == ".pdf"
+    out = {
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": DOCUMENT_POLICY,
+        "Content-Disposition": attachment(filename, "inline" if inline else "attachment"),
+    }
+    return kind or "application/octet-stream", out

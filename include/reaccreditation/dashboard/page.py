@@ -456,6 +456,39 @@ def run_section(runs: Sequence[Mapping[str, Any]] | None, last: int = 5) -> dict
     return section(OK, "", dags=dags)
 
 
+# --- Evidence review ----------------------------------------------------------------------------------------------
+
+
+def review_section(engine: Engine, org: Organisation) -> dict[str, Any]:
+    """Review progress per department: items per state, the share reviewed, a link to its queue (docs/review.md)."""
+    from reaccreditation.review import store as review
+
+    if not _migrated(engine, "evidence", "evidence_review"):
+        return section(NOT_RUN, "No evidence review yet (the review table is not created: run the database upgrade)")
+    counts = review.department_progress(engine, org.assessment.year)
+    rows = []
+    for d in org.departments:
+        c = counts.get(d.id, dict.fromkeys(review.STATES, 0))
+        total = sum(c.values())
+        done = total - c[review.UNREVIEWED]
+        rows.append(
+            {
+                "id": d.id,
+                "name": d.name,
+                "counts": c,
+                "total": total,
+                "reviewed": done,
+                "reviewed_pct": round(100 * done / total) if total else None,
+            }
+        )
+    total = sum(r["total"] for r in rows)
+    if not total:
+        return section(NOT_RUN, "No evidence items to review yet (they come with the departments' workbooks)", rows=rows)
+    done = sum(r["reviewed"] for r in rows)
+    states = [{"id": k, "label": v} for k, v in review.LABELS.items()]
+    return section(OK, "", rows=rows, states=states, total=total, reviewed=done, reviewed_pct=round(100 * done / total))
+
+
 # --- The page ----------------------------------------------------------------------------------------------------
 
 
@@ -498,7 +531,7 @@ def gather(
     }
     if engine is None:
         down = section(BROKEN, "the project database could not be reached")
-        out |= {"departments": down, "gaps": down, "history": down, "approvals": down, "by_criterion": []}
+        out |= {"departments": down, "gaps": down, "history": down, "approvals": down, "review": down, "by_criterion": []}
         out["waiting"] = waiting_section(waiting, {}, down, today)
         out["key_dates"] = key_date_status(None, org, today)
         return out
@@ -524,6 +557,7 @@ def gather(
             accuracy=gaps.get("forecast_accuracy"),  # the forecast rerun on past years against the assessor
             **element_rows(org, gaps, readiness=readiness, criterion=criterion, text=text),
         )
+    out["review"] = review_section(engine, org)
     points = readiness_history(engine, year) or history_from_gaps(gaps)
     out["history"] = (
         section(OK, "", points=points, chart=chart(points))

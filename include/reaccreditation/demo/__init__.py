@@ -99,6 +99,9 @@ def build_config(first_day: date, framework: str = "cse") -> dict[str, Any]:
         },
         # The demo's mail has no mail server's verdict: From is believed unchecked. Never in a real config.
         "mailbox": {"authentication": {"required": False}},
+        # The demo replays a season nobody has reviewed yet: its portfolio also carries unreviewed items (a real
+        # config keeps the default, accepted items only; items sent back or not relevant never go in).
+        "portfolio": {"include": "accepted_and_unreviewed"},
         "leadership": [person(p) for p in spec["leadership"]],
         "departments": departments,
         "sites": spec["sites"],

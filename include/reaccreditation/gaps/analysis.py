@@ -261,7 +261,9 @@ def analyse(
     ``evidence_rows`` are the register rows for the assessment year (rows no longer current, of another
     year or for an element the standard lacks are ignored); ``submissions`` and ``outcomes`` may span years;
     ``broken_links``: link -> what the link check found wrong with it; ``needs_work``: element -> (department,
-    title, reason, reviewer) of the items the quality team sent back (``review.store.needs_work``).
+    title, reason, reviewer) of the items the quality team sent back (``review.store.needs_work``). A row's
+    ``review_state`` (when given): ``not_relevant`` rows do not count as the element's evidence, and
+    ``unreviewed`` rows put it at risk from ``schedule.unreviewed_at_risk_working_days`` before the desk review.
     """
     standard = org.standard
     year = org.assessment.year
@@ -270,8 +272,13 @@ def analyse(
     history = [Outcome.of(o) for o in outcomes]
 
     by_element: dict[str, list[Evidence]] = defaultdict(list)
+    not_relevant: dict[str, int] = defaultdict(int)  # a reviewer found the item does not evidence its element
     for e in evidence:
-        if e.is_current:
+        if not e.is_current:
+            continue
+        if e.review_state == "not_relevant":
+            not_relevant[e.element_id] += 1
+        else:
             by_element[e.element_id].append(e)
     returned = {s.department_id for s in subs if s.assessment_year == year and s.status in RETURNED_STATUSES and s.department_id}
     owners = _owners_by_element(org, returned)
@@ -282,6 +289,7 @@ def analyse(
     window_start = org.assessment.evidence_window_start
     full = org.assessment.type == "full"
     score = {r.label: r.score for r in standard.ratings}
+    desk_review, at_risk_from = org.desk_review, org.unreviewed_at_risk_from
 
     results: list[ElementResult] = []
     for element in standard.elements:
@@ -298,6 +306,9 @@ def analyse(
             quality_team=quality_team,
             broken_links=_broken(by_element.get(element.id, ()), broken_links) if broken_links else (),
             needs_work=tuple((needs_work or {}).get(element.id, ())),
+            not_relevant=not_relevant.get(element.id, 0),
+            desk_review=desk_review,
+            unreviewed_at_risk_from=at_risk_from,
         )
         reasons = [reason for rule in RULES for reason in rule(facts)]
         forecast, because = _forecast(standard, reasons)

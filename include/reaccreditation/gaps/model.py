@@ -41,6 +41,9 @@ class Evidence:
     cplus_claim: bool = False
     cplus_justification: str | None = None
     is_current: bool = True
+    # The quality team's review (review.store): unreviewed | accepted | needs_work | not_relevant; None when
+    # reviews are not tracked for these rows (a test, a benchmark, a past year's register).
+    review_state: str | None = None
 
     @classmethod
     def of(cls, row: Evidence | Mapping[str, Any]) -> Evidence:
@@ -60,6 +63,7 @@ class Evidence:
             bool(get("cplus_claim")),
             (str(justification).strip() or None) if justification else None,
             bool(get("is_current", True)),
+            get("review_state"),
         )
 
 

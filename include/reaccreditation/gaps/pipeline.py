@@ -21,10 +21,12 @@ def analyse_and_store(org: Organisation, engine: Engine, today: date, run_id: st
 
     inputs = load_inputs(engine, org.assessment.year)
     from reaccreditation.links.store import broken
-    from reaccreditation.review.store import needs_work
+    from reaccreditation.review.store import UNREVIEWED, needs_work, states
 
     sent_back = needs_work(engine, org.assessment.year)
-    snapshot = analyse(org, inputs["evidence"], inputs["submissions"], inputs["outcomes"], today, broken(engine), sent_back)
+    reviewed = states(engine, org.assessment.year)
+    rows = [r | {"review_state": reviewed.get(r["id"], {}).get("state", UNREVIEWED)} for r in inputs["evidence"]]
+    snapshot = analyse(org, rows, inputs["submissions"], inputs["outcomes"], today, broken(engine), sent_back)
     snapshot_id = save_snapshot(engine, snapshot, dag_id=DAG_ID, run_id=run_id)
     trend = [{**h, "as_of": h["as_of"].isoformat()} for h in readiness_history(engine, org.assessment.year)]
     accuracy = forecast_accuracy(engine, org, inputs["outcomes"])  # the forecast checked against past years

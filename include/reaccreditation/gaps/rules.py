@@ -40,6 +40,9 @@ class ElementFacts:
     broken_links: tuple[tuple[str, str, str], ...] = ()  # (department, link, what is wrong) of this element's evidence
     # (department, item title, the reviewer's reason, reviewer) of items the quality team sent back (review.store)
     needs_work: tuple[tuple[str, str, str, str], ...] = ()
+    not_relevant: int = 0  # items a reviewer marked not relevant to this element (left out of ``evidence``)
+    desk_review: date | None = None  # the assessor's desk review of the uploaded evidence
+    unreviewed_at_risk_from: date | None = None  # from this day an unreviewed item puts the element at risk
     fresh: tuple[Evidence, ...] = field(init=False)  # evidence dated on or after the window start
 
     def __post_init__(self) -> None:
@@ -92,9 +95,13 @@ def no_owner(f: ElementFacts) -> list[Reason]:
 
 
 def no_evidence(f: ElementFacts) -> list[Reason]:
+    """Nothing in the register for the element, counting none of the items a reviewer found not relevant to it."""
     if f.evidence:
         return []
-    return [f.reason("no_evidence", "gap", "No evidence in the register for this element", caps_at=FAILS)]
+    message = "No evidence in the register for this element"
+    if f.not_relevant:
+        message += f": the {f.not_relevant} item(s) sent were marked not relevant to it by the quality team"
+    return [f.reason("no_evidence", "gap", message, caps_at=FAILS)]
 
 
 def stale_evidence(f: ElementFacts) -> list[Reason]:
@@ -192,6 +199,21 @@ def sent_back(f: ElementFacts) -> list[Reason]:
     return out
 
 
+def unreviewed(f: ElementFacts) -> list[Reason]:
+    """Close to the desk review, evidence nobody in the quality team has judged may not show what the assessor
+    needs: at risk, naming how many items wait and for whom."""
+    if f.unreviewed_at_risk_from is None or f.today < f.unreviewed_at_risk_from:
+        return []
+    waiting = [e for e in f.evidence if e.review_state == "unreviewed"]
+    if not waiting:
+        return []
+    when = f" (desk review {f.desk_review.isoformat()})" if f.desk_review else ""
+    departments = sorted({e.department_id for e in waiting})
+    message = f"{len(waiting)} evidence item(s) not reviewed yet{when}: the quality team has not judged them"
+    # the departments whose items wait (so their filter shows it); the quality team is who can act
+    return [Reason("unreviewed", "risk", message, tuple(departments), f.quality_team or f.contacts(departments))]
+
+
 # Per-element rules, in the order their reasons are listed. The standard's pass rules (Charter Mark's
 # partial limits, 70% met, no major non-compliance) need the whole criterion's forecast, so they run
 # after these (analysis.criterion_pass_rules).
@@ -204,5 +226,6 @@ RULES: tuple[Rule, ...] = (
     workbook_not_returned,
     broken_link,
     sent_back,
+    unreviewed,
     compliance_plus,
 )

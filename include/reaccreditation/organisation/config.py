@@ -11,10 +11,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from reaccreditation.organisation.fields import Email, Name, Slug
-from reaccreditation.organisation.working_days import DEFAULT_NATION, Nation, day_off, previous_working_day, working_days_from
+from reaccreditation.organisation.working_days import (
+    DEFAULT_NATION,
+    Nation,
+    day_off,
+    previous_working_day,
+    working_days_before,
+    working_days_from,
+)
 from reaccreditation.standards import Standard, StandardError, load_standard
 from reaccreditation.timetable.config import TimetableConfig
 
@@ -91,6 +98,12 @@ class Schedule(_Model):
     )
     desk_review_days_before: int = Field(
         default=14, ge=0, le=120, description="when the assessor's desk review reads the uploaded evidence (forecast accuracy)"
+    )
+    unreviewed_at_risk_working_days: int = Field(
+        default=5,
+        ge=0,
+        le=120,
+        description="from this many working days before the desk review, an element with unreviewed evidence is at risk",
     )
 
     @model_validator(mode="after")
@@ -175,6 +188,10 @@ class Approvals(_Model):
         return self
 
 
+PortfolioInclude = Literal["accepted", "accepted_and_unreviewed"]
+PORTFOLIO_INCLUDE = ("accepted", "accepted_and_unreviewed")
+
+
 class Portfolio(_Model):
     """The assessor's evidence portfolio and the link check behind it (docs/portfolio.md)."""
 
@@ -186,6 +203,19 @@ class Portfolio(_Model):
     download_days_after: int = Field(
         default=14, ge=0, le=120, description="the assessor's download link expires this many days after the last assessment day"
     )
+    include: PortfolioInclude = Field(
+        default="accepted", description="which reviewed evidence goes in (docs/review.md): accepted, or accepted_and_unreviewed"
+    )
+
+    @field_validator("include", mode="before")
+    @classmethod
+    def _include(cls, value: Any) -> Any:
+        if value not in PORTFOLIO_INCLUDE:
+            raise ValueError(
+                f"{value!r} is not a choice: use 'accepted' (only items a reviewer accepted) or 'accepted_and_unreviewed' "
+                "(also items nobody has reviewed yet); items sent back or marked not relevant never go in"
+            )
+        return value
 
 
 class Retention(_Model):
@@ -280,6 +310,17 @@ class Organisation(_Model):
     def moved_because(self, days_before: int) -> str | None:
         """Why :meth:`due_date` differs from the calendar date ('Sunday', 'Easter Monday, a bank holiday'); else None."""
         return day_off(self.scheduled_date(days_before), self.nation)
+
+    @property
+    def desk_review(self) -> date:
+        """The assessor's desk review of the uploaded evidence (``schedule.desk_review_days_before``), on a working day."""
+        return self.due_date(self.schedule.desk_review_days_before)
+
+    @property
+    def unreviewed_at_risk_from(self) -> date:
+        """From this day unreviewed evidence puts its element at risk: ``schedule.unreviewed_at_risk_working_days``
+        working days before the desk review."""
+        return working_days_before(self.desk_review, self.schedule.unreviewed_at_risk_working_days, self.nation)
 
     @property
     def return_deadline(self) -> date:

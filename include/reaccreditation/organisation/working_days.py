@@ -61,6 +61,14 @@ def next_working_day(day: date, nation: str = DEFAULT_NATION) -> date:
     return day
 
 
+def working_days_before(day: date, count: int, nation: str = DEFAULT_NATION) -> date:
+    """The working day ``count`` working days before ``day`` (``day`` itself, moved back to a working day, for 0)."""
+    day = previous_working_day(day, nation)
+    for _ in range(count):
+        day = previous_working_day(day - timedelta(days=1), nation)
+    return day
+
+
 def working_days_from(first: date, count: int, nation: str = DEFAULT_NATION) -> tuple[date, ...]:
     """``count`` working days starting on ``first`` (or the next working day after it)."""
     out: list[date] = []

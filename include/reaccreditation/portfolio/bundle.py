@@ -194,6 +194,7 @@ def workbook(org: Organisation, elements: list[ElementView]) -> bytes:
                     notes += [f"refused by the safety check, not included: {m}" for m in item.refused]
                     if item.cplus_claim:
                         notes.append(f"Compliance Plus claimed: {item.cplus_justification or 'no justification given'}")
+                    notes.append(item.review_text)
                     if not e.covered:
                         notes.append(f"Gap: {e.gap_reason}")
                 if e.last_rating:

@@ -5,6 +5,11 @@ An item's proof is its newest kept document (the row's "Link or file name" names
 current evidence item for it has a proof; every other element of the standard is a gap on the front page,
 with the departments that own it and their first evidence contact (or the quality team when nobody owns it).
 A document the safety check refused is never a proof and never shipped: the item names it as refused.
+
+Only items the quality team's review lets in are shown (``portfolio.include``, docs/review.md): accepted ones,
+or accepted and not yet reviewed ones; an item sent back (needs work) or marked not relevant never goes in.
+Each element keeps what was left out and why (:func:`left_out`), for the sign-off page; each item says who
+reviewed it and when.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -21,6 +27,8 @@ from reaccreditation.documents import store as documents
 from reaccreditation.documents.matching import fold, links, named_files
 from reaccreditation.links import store as link_store
 from reaccreditation.organisation.config import Organisation
+from reaccreditation.render import local_time
+from reaccreditation.review import store as review
 
 DOCUMENT_KEYS = ("filename", "sha256", "stored_path", "version", "size", "message_key", "received_at", "content_type")
 
@@ -39,6 +47,9 @@ class Item:
     notes: str | None
     link_text: str | None
     statement: str | None = None  # how the element is met, when the workbook layout has the column
+    review_state: str = review.UNREVIEWED  # the quality team's judgement (review.store)
+    reviewed_by: str | None = None  # the reviewer's name as the config gives it
+    reviewed_when: str | None = None  # when, as the organisation reads it ('1 December 2026, 09:00 GMT')
     documents: list[dict[str, Any]] = field(default_factory=list)  # DOCUMENT_KEYS (+ href once arranged)
     links: list[dict[str, Any]] = field(default_factory=list)  # url, status, detail
     missing: list[str] = field(default_factory=list)  # file names named but never received
@@ -47,6 +58,13 @@ class Item:
     @property
     def proven(self) -> bool:
         return bool(self.documents) or any(link["status"] == "working" for link in self.links)
+
+    @property
+    def review_text(self) -> str:
+        """Who judged it, in words: 'Accepted by Priya Raman, 1 December 2026, 09:00 GMT' or 'Not reviewed yet'."""
+        if self.review_state == review.UNREVIEWED or not self.reviewed_by:
+            return "Not reviewed yet by the quality team"
+        return f"{review.LABELS[self.review_state]} by {self.reviewed_by}, {self.reviewed_when}"
 
 
 @dataclass
@@ -61,6 +79,7 @@ class ElementView:
     last_rating: str | None = None
     last_action: str | None = None
     owed: list[dict[str, str]] = field(default_factory=list)  # owning departments with no proven item, and why
+    left_out: list[dict[str, str]] = field(default_factory=list)  # items the review keeps out: department_id, title, state
 
     @property
     def covered(self) -> bool:
@@ -76,11 +95,13 @@ class ElementView:
 
     @property
     def gap_reason(self) -> str:
-        return reason(self.items)
+        return reason(self.items, self.left_out)
 
 
-def reason(items: list[Item]) -> str:
+def reason(items: list[Item], left_out: list[dict[str, str]] | None = None) -> str:
     """Why these items prove nothing, in words."""
+    if not items and left_out:
+        return "no evidence item accepted by the quality team yet"
     if not items:
         return "no accepted evidence item"
     if any(i.refused for i in items):
@@ -90,9 +111,15 @@ def reason(items: list[Item]) -> str:
     return "no document and no working link"
 
 
+def included(state: str, include: str) -> bool:
+    """Does an item in this review state go in under ``portfolio.include``?"""
+    return state == review.ACCEPTED or (state == review.UNREVIEWED and include == "accepted_and_unreviewed")
+
+
 def gather(org: Organisation, engine: Engine) -> list[ElementView]:
-    """Every element of the standard with this year's current evidence items, in the standard's order."""
+    """Every element of the standard with this year's current evidence items the review lets in, in the standard's order."""
     year = org.assessment.year
+    reviewed = review.states(engine, year)
     with engine.connect() as conn:
         rows = [
             dict(r._mapping)
@@ -122,7 +149,15 @@ def gather(org: Organisation, engine: Engine) -> list[ElementView]:
     checked = link_store.results(engine, [u for r in rows for u in links(r["link"])])
     names = {d.id: d.name for d in org.departments}
     by_element: dict[str, list[Item]] = {}
+    left: dict[str, list[dict[str, str]]] = {}
     for r in rows:
+        judged = reviewed.get(r["id"], {})
+        state = judged.get("state", review.UNREVIEWED)
+        if not included(state, org.portfolio.include):
+            out_item = {"department_id": r["department_id"], "title": r["title"], "state": state}
+            left.setdefault(r["element_id"], []).append(out_item)
+            continue
+        when = judged.get("reviewed_at")
         item = Item(
             department_id=r["department_id"],
             department=names.get(r["department_id"], r["department_id"]),
@@ -136,6 +171,9 @@ def gather(org: Organisation, engine: Engine) -> list[ElementView]:
             notes=r["notes"],
             link_text=r["link"],
             statement=r.get("statement"),
+            review_state=state,
+            reviewed_by=judged.get("reviewer_name") or judged.get("reviewer"),
+            reviewed_when=local_time(datetime.fromisoformat(when)) if when else None,
         )
         for name in named_files(r["link"]):
             key = (r["department_id"], fold(name))
@@ -164,13 +202,13 @@ def gather(org: Organisation, engine: Engine) -> list[ElementView]:
         outcome = last.get(element.id)
         items = by_element.get(element.id, [])
         owed = []
+        left_out = left.get(element.id, [])
         for d in owners:
             mine = [i for i in items if i.department_id == d.id]
             if not any(i.proven for i in mine):
                 who = d.evidence_contacts[0]
-                owed.append(
-                    {"department_id": d.id, "department": d.name, "reason": reason(mine), "contact": f"{who.name} <{who.email}>"}
-                )
+                why = reason(mine, [x for x in left_out if x["department_id"] == d.id])
+                owed.append({"department_id": d.id, "department": d.name, "reason": why, "contact": f"{who.name} <{who.email}>"})
         out.append(
             ElementView(
                 id=element.id,
@@ -183,9 +221,19 @@ def gather(org: Organisation, engine: Engine) -> list[ElementView]:
                 last_rating=outcome.rating if outcome else None,
                 last_action=outcome.action if outcome else None,
                 owed=owed,
+                left_out=left_out,
             )
         )
     return out
+
+
+def left_out(elements: list[ElementView]) -> dict[str, int]:
+    """How many items the review kept out of the portfolio, per state (needs_work, not_relevant, unreviewed)."""
+    counts: dict[str, int] = {}
+    for e in elements:
+        for x in e.left_out:
+            counts[x["state"]] = counts.get(x["state"], 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def summary(elements: list[ElementView]) -> dict[str, dict[str, Any]]:
@@ -200,6 +248,7 @@ def summary(elements: list[ElementView]) -> dict[str, dict[str, Any]]:
             "statements": e.statements,
             "items": len(e.items),
             "owed": sorted(o["department_id"] for o in e.owed),
+            "reviewed": sorted(f"{i.department_id} {i.title}: {i.review_state}" for i in e.items),
         }
         for e in elements
     }
@@ -213,6 +262,7 @@ def fingerprint(elements: list[ElementView]) -> str:
             "owners": e.owners,
             "contact": e.owner_contact,
             "last": [e.last_rating, e.last_action],
+            "left_out": sorted((x["department_id"], x["state"]) for x in e.left_out),
             "items": [
                 {k: v for k, v in vars(i).items() if k != "documents"}
                 | {"documents": [[d["filename"], d["sha256"]] for d in i.documents]}
@@ -250,6 +300,8 @@ def changes(before: dict[str, dict[str, Any]] | None, now: dict[str, dict[str, A
             out.append(f"{label}: Compliance Plus claim changed")
         if shown["statements"] != was["statements"]:
             out.append(f"{label}: statement changed")
+        if "reviewed" in was and shown["reviewed"] != was["reviewed"] and shown["items"] == was["items"]:
+            out.append(f"{label}: the quality team's review of its evidence changed")
         if shown["items"] != was["items"] and not added:
             out.append(f"{label}: {shown['items']} evidence item(s) (was {was['items']})")
     return out

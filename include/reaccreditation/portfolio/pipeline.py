@@ -96,17 +96,19 @@ def build(org: Organisation, engine: Engine, output: Path, run_id: str, now: dat
                 "zip_path": str(built.zip_path),
                 "zip_sha256": built.zip_sha256,
                 "size": built.size,
-                "summary": gather.summary(elements) | {"_changes": changed, "_dropped": built.dropped},
+                "summary": gather.summary(elements)
+                | {"_changes": changed, "_dropped": built.dropped, "_left_out": gather.left_out(elements)},
                 "gaps": built.gaps,
                 "run_id": run_id,
             },
         )
         log.info(
-            "evidence portfolio: version %d built, %d gap(s), %d file(s), %d bytes",
+            "evidence portfolio: version %d built, %d gap(s), %d file(s), %d bytes; left out by the review: %s",
             number,
             len(built.gaps),
             len(built.files) + 1,
             built.size,
+            left_out_text(gather.left_out(elements)) or "nothing",
         )
     page = _describe(org, engine, record, output)
     return page | request(
@@ -135,10 +137,29 @@ def _describe(org: Organisation, engine: Engine, record: dict[str, Any], output:
         "size": record["size"],
         "gaps": record["gaps"],
         "changes": summary.get("_changes", []),
+        "left_out": summary.get("_left_out", {}),
+        "include": org.portfolio.include,
         "covered": sum(1 for v in elements.values() if v["covered"]),
         "total": len(elements),
         "recipients": [{"name": n, "email": e} for n, e in assessors(org)],
     }
+
+
+# Why an item in each review state is not in the portfolio (docs/review.md).
+LEFT_OUT_WHY = {
+    "needs_work": "sent back to the department (needs work)",
+    "not_relevant": "marked not relevant to its element",
+    "unreviewed": "not reviewed yet (portfolio.include is 'accepted')",
+}
+
+
+def left_out_text(counts: dict[str, int]) -> str:
+    """'3 item(s) left out: 2 sent back to the department (needs work), 1 marked not relevant ...'; '' for none."""
+    total = sum(counts.values())
+    if not total:
+        return ""
+    parts = [f"{n} {LEFT_OUT_WHY.get(state, state)}" for state, n in counts.items()]
+    return f"{total} evidence item(s) left out: " + ", ".join(parts)
 
 
 def _approval_body(org: Organisation, page: dict[str, Any], output: Path) -> str:
@@ -151,6 +172,13 @@ def _approval_body(org: Organisation, page: dict[str, Any], output: Path) -> str
         "On approval it goes to: "
         + (", ".join(f"{md(r['name'])} ({md(r['email'])})" for r in page["recipients"]) or "**nobody: no assessor configured**")
         + " with the index and workbook attached and a download link for the whole bundle.",
+        "",
+        (
+            "Included: "
+            + ("accepted items only" if page["include"] == "accepted" else "accepted items and items not reviewed yet")
+            + " (`portfolio.include`). "
+            + (left_out_text(page["left_out"]) + "." if page["left_out"] else "No evidence item was left out.")
+        ),
         "",
         "Check before approving: "
         + file_link("index.html", Path(page["index"]), output)

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from reaccreditation.organisation.config import Organisation
 from reaccreditation.render import local_time
-from reaccreditation.review import csrf, store
+from reaccreditation.review import csrf, documents, store
 from reaccreditation.review.reviewers import reviewer_name, reviewers
 
 
@@ -32,4 +32,5 @@ def gather(org: Organisation, engine: Engine, user_id: str, csrf_key: bytes, dep
         "reviewers": reviewers(org),
         "may_review": reviewer_name(org, user_id) is not None,
         "csrf_token": csrf.token(csrf_key, user_id),
+        "documents": documents.openable(engine, year, items),  # item id -> kept files it names (opened from the queue)
     }
