@@ -11,9 +11,9 @@ from sqlalchemy import insert, update
 
 from reaccreditation.db import make_engine
 from reaccreditation.db.schema import evidence, outbound_message
+from reaccreditation.requests.workbook import read_meta
 from reaccreditation.review import resubmission, round, store
 from reaccreditation.review.store import ACCEPTED, NEEDS_WORK, NOT_RELEVANT, UNREVIEWED
-from reaccreditation.requests.workbook import read_meta
 from reaccreditation.review.workbook import ImproveWorkbook
 from reaccreditation.workbook import layout, signature
 
