@@ -131,7 +131,9 @@ def test_review_round_email_resubmission_and_readiness(airflow_db, project_db, o
     write_atomic(inbox / f"{dept.id}-corrected.xlsx", buf.getvalue())
     assert run_dag("evidence_intake", DAY + timedelta(days=2)).state == "success"
     answer = outbox.messages()[-1]
-    assert "accepted" in str(answer["Subject"]) and "columns not recognised" not in answer.get_body(("plain",)).get_content()
+    said = answer.get_body(("plain",)).get_content()
+    assert "accepted" in str(answer["Subject"]) and "columns not recognised" not in said
+    assert "no accepted evidence yet" not in said  # its other elements keep their current evidence
 
     queue = {i["element_id"]: i for i in _queue(org, engine) if i["department_id"] == dept.id}
     resub = queue[back[0]]
