@@ -58,7 +58,7 @@ def _screenshot(html: str) -> None:
     page_file.write_text(html, encoding="utf-8")
     with tempfile.TemporaryDirectory() as profile:
         png = folder / "reaccreditation-review-round-email.png"
-        args = [browser, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={png}", "--window-size=420,1500"]
+        args = [browser, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={png}", "--window-size=420,1000"]
         subprocess.run([*args, page_file.as_uri()], check=True, capture_output=True, timeout=120)
     assert png.read_bytes().startswith(b"\x89PNG")
 
