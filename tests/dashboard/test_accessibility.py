@@ -189,7 +189,8 @@ def _emails(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     failure = Failure(
         "evidence_intake", "scheduled__1", "sweep_inbox", 1, -1, datetime(2027, 1, 20, tzinfo=UTC), "http://localhost/log", "boom"
     )
-    from reaccreditation.review.round import Item, Round, compose
+    from reaccreditation.review.item import Item
+    from reaccreditation.review.round import Round, compose
 
     e = dept.elements
     found = Round(dept.id, 2027, 9)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from reaccreditation.db.schema import evidence
 from reaccreditation.review import store
-from reaccreditation.review.round import FIELDS
+from reaccreditation.review.item import FIELDS
 
 
 def _shown(value: Any) -> str:

@@ -24,48 +24,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from reaccreditation.db.schema import evidence, evidence_review, mailbox_message, outbound_message, submission
-from reaccreditation.review.store import ACCEPTED, LABELS, NEEDS_WORK, NOT_RELEVANT, UNREVIEWED
+from reaccreditation.review.item import Item
+from reaccreditation.review.store import ACCEPTED, NEEDS_WORK, NOT_RELEVANT, UNREVIEWED
 
 DAG_ID = "evidence_review_round"  # the queue page's "Send review round now" triggers it
 KIND = "review_round"
 KEY_PREFIX = "review-round"
 log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The register's fields a department fills in, as the workbook and the resubmission diff name them.
-FIELDS = {
-    "title": "Evidence title",
-    "evidence_type": "Evidence type",
-    "link": "Link or file name",
-    "evidence_date": "Date of evidence",
-    "owner": "Evidence owner",
-    "self_rating": "Self-rating",
-    "statement": "How the element is met",
-    "cplus_claim": "Top-rating claim",
-    "cplus_justification": "Top-rating justification",
-    "notes": "Notes",
-}
 
 
 def round_key(assessment_year: int, department_id: str, mark: int) -> str:
     return f"{KEY_PREFIX}:{assessment_year}:{department_id}:{mark}"
-
-
-@dataclass(frozen=True)
-class Item:
-    """One evidence item as the round reports it: the register row and its review state."""
-
-    evidence_id: int
-    element_id: str
-    title: str
-    state: str
-    comment: str | None
-    reviewer: str | None
-    row: dict[str, Any]
-    new: bool = True  # changed since the last round (False: still waiting from an earlier round)
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.state]
 
 
 @dataclass

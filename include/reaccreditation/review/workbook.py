@@ -21,7 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from reaccreditation.requests.workbook import FONT, HEADER_FONT, RequestWorkbook, request_file_name
-from reaccreditation.review.round import Item
+from reaccreditation.review.item import Item
 from reaccreditation.workbook import layout
 from reaccreditation.workbook.sheets import HEADER_FILL, WRAP_TOP, print_landscape, set_text
 
