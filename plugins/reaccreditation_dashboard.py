@@ -246,6 +246,38 @@ def _review_change(user: Any, evidence_id: int, data: dict[str, Any]) -> tuple[i
         engine.dispose()
 
 
+def _review_round(user: Any, data: dict[str, Any]) -> tuple[int, str]:
+    """'Send review round now': a reviewer with this user's token (and leave to trigger the DAG) starts a run."""
+    from airflow.api.common.trigger_dag import trigger_dag
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+    from airflow.models.dag import DagModel
+    from airflow.utils.types import DagRunTriggeredByType
+
+    from reaccreditation.review import csrf
+    from reaccreditation.review.reviewers import reviewer_name
+    from reaccreditation.review.round import DAG_ID
+
+    if not csrf.valid(_csrf_key(), user.get_id(), data.get("csrf_token")):
+        return 403, "This form has expired or did not come from the review page: reload the page and try again."
+    org, engine = _review_setup()
+    engine.dispose()
+    details = DagDetails(id=DAG_ID)
+    may_trigger = get_auth_manager().is_authorized_dag(
+        method="POST", access_entity=DagAccessEntity.RUN, details=details, user=user
+    )
+    if reviewer_name(org, user.get_id()) is None or not may_trigger:
+        return 403, "Only the quality team's reviewers who may run the review round DAG can send a review round."
+    try:
+        run = trigger_dag(DAG_ID, triggered_by=DagRunTriggeredByType.UI, triggering_user_name=user.get_name())
+    except Exception as exc:  # not deployed (DagNotFound), or the database refused: say so, in words
+        log.exception("reaccreditation review: could not trigger %s", DAG_ID)
+        return 503, f"The review round could not be started ({type(exc).__name__}: {exc}). Try again, or ask the Airflow admin."
+    model = DagModel.get_current(DAG_ID)
+    paused = " The DAG is paused, so it waits until someone unpauses it." if model is not None and model.is_paused else ""
+    return 201, f"Review round started (run {run.run_id if run else '?'}): each department with news gets one email.{paused}"
+
+
 def _local(when: datetime | None) -> str | None:
     return when.astimezone(LOCAL).strftime("%d %b %Y %H:%M") if when else None
 
@@ -362,7 +394,7 @@ def build_app():  # type: ignore[no-untyped-def]
         request: Request,
         user: GetUserDep,
         department: str = Query(default="", max_length=100),
-        done: str = Query(default="", max_length=200),
+        done: str = Query(default="", max_length=500),
         problem: str = Query(default="", max_length=500),
     ) -> HTMLResponse:
         """The review queue: one plain form per item (no script), posting to ``/api/review/<id>``."""
@@ -371,6 +403,7 @@ def build_app():  # type: ignore[no-untyped-def]
         q = _review_queue(user, department)
         prefix = f"{_airflow_root(request)}{URL_PREFIX}"
         q |= {"done": done, "problem": problem, "home": f"{prefix}/", "self": f"{prefix}/review", "post": f"{prefix}/api/review"}
+        q["round_post"] = f"{prefix}/api/review-round"
         return HTMLResponse(render("review_queue.html", q=q))
 
     @app.get("/review/{evidence_id}/document")
@@ -428,6 +461,24 @@ def build_app():  # type: ignore[no-untyped-def]
             target = f"{_airflow_root(request)}{URL_PREFIX}/review?" + urlencode(back)
             return RedirectResponse(target + f"#item-{evidence_id}", status_code=303)
         return JSONResponse(body, status_code=status)
+
+    @app.post("/api/review-round")
+    async def review_round(request: Request, user: GetUserDep) -> Any:
+        """Trigger the review round DAG now: the queue page's form (303 back, with a status line) or JSON."""
+        from fastapi.responses import RedirectResponse
+        from starlette.concurrency import run_in_threadpool
+
+        form = not request.headers.get("content-type", "").startswith("application/json")
+        try:
+            data = dict(await request.form()) if form else dict(await request.json())
+        except Exception:
+            raise HTTPException(status_code=400, detail="Send the request as a form or a JSON object.") from None
+        data.setdefault("csrf_token", request.headers.get("x-csrf-token"))
+        status, message = await run_in_threadpool(_review_round, user, data)
+        if form and status != 403:
+            back = {"department": str(data.get("department") or ""), "done" if status < 300 else "problem": message}
+            return RedirectResponse(f"{_airflow_root(request)}{URL_PREFIX}/review?" + urlencode(back), status_code=303)
+        return JSONResponse({"detail": message}, status_code=status)
 
     @app.exception_handler(HTTPException)
     async def denied(request: Request, exc: HTTPException) -> Any:

@@ -3,7 +3,8 @@
 Usage: python scripts/run_dags.py DAG_ID[@WHEN] ...  WHEN is the run's logical date, which the DAGs treat as
 'today': YYYY-MM-DD, or T-N (the stage N days before the configured assessment's first day, on the working
 day the DAGs use for it: a Saturday, Sunday or bank holiday moves to the working day before), or omitted
-for now. The demo replays the season's stages by running each at its date.
+for now. The demo replays the season's stages by running each at its date. The step ``demo-review`` is the
+demo quality lead reviewing one department on the queue page (reaccreditation.demo.review): two items sent back.
 """
 
 from __future__ import annotations
@@ -56,6 +57,21 @@ def _show_task_log() -> None:
     ours.addHandler(handler)
 
 
+def _demo_review() -> None:
+    """The demo quality lead reviews one department's evidence, as on the queue page: two items sent back."""
+    from reaccreditation.demo.review import review_one_department
+    from reaccreditation.orchestration.connections import engine
+    from reaccreditation.orchestration.context import organisation
+
+    done = review_one_department(organisation(), engine())
+    if not done:
+        print("  demo: the evidence was already reviewed; nothing changed", flush=True)
+        return
+    print(f"  demo: {done['reviewer']} reviewed {done['department']}: accepted {done['accepted']}, sent back", flush=True)
+    for item in done["sent_back"]:
+        print(f"    - {item}", flush=True)
+
+
 def main(specs: list[str]) -> int:
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
@@ -68,6 +84,9 @@ def main(specs: list[str]) -> int:
             print(f"import error in {path}:\n{err}", file=sys.stderr)
         return 1
     for spec in specs:
+        if spec == "demo-review":
+            _demo_review()
+            continue
         dag_id, _, day = spec.partition("@")
         dag = bag.get_dag(dag_id)
         if dag is None:

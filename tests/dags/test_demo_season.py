@@ -1,8 +1,9 @@
 """The demo season end to end through the real DAGs: the gap analysis finds exactly what the demo planted.
 
 requests (T-120) -> the demo departments' returns (some silent, some self-rated Partial, some mistakes)
--> intake -> gap analysis (T-100). Every planted problem shows up as its gap reason, naming the right
-department, and no department is blamed for something the demo did not plant.
+-> intake -> gap analysis (T-100) -> the demo quality lead's review and the review round. Every planted
+problem shows up as its gap reason, naming the right department, and no department is blamed for something
+the demo did not plant.
 """
 
 from __future__ import annotations
@@ -57,3 +58,19 @@ def test_gap_register_lists_exactly_what_the_demo_planted(airflow_db, project_db
 
     # The register xlsx is written beside it, one row per gap reason.
     assert (demo["data"] / "output" / "2027" / "gaps" / "gap_register.xlsx").stat().st_size > 5_000
+
+    # The review (scripts/run's step 4): two items of one department sent back, one email in its thread.
+    from reaccreditation.db import make_engine
+    from reaccreditation.demo.review import review_one_department
+
+    engine = make_engine(project_db)
+    done = review_one_department(org, engine)
+    assert len(done["sent_back"]) == 2 and done["accepted"] >= 1 and review_one_department(org, engine) == {}
+    before = len(outbox.messages())
+    assert run_dag("evidence_review_round", FIRST_DAY - timedelta(days=90)).state == "success"
+    [mail] = outbox.messages()[before:]
+    dept = org.department(done["department_id"])
+    assert {a.addr_spec for a in mail["To"].addresses} == {c.email for c in dept.evidence_contacts}
+    assert mail["In-Reply-To"] and "NEEDS WORK (2)" in mail.get_body(("plain",)).get_content()
+    assert [a.get_filename() for a in mail.iter_attachments()] == [f"Evidence to improve 2027 - {dept.name}.xlsx"]
+    engine.dispose()

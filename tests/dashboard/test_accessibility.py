@@ -61,6 +61,7 @@ TEMPLATE_OF = {
     "portfolio_index": "portfolio_index",
     "portfolio_assessor": "portfolio_assessor",
     "review_queue": "review_queue",
+    "review_round": "review_round",
 }
 
 
@@ -189,6 +190,19 @@ def _emails(season: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     failure = Failure(
         "evidence_intake", "scheduled__1", "sweep_inbox", 1, -1, datetime(2027, 1, 20, tzinfo=UTC), "http://localhost/log", "boom"
     )
+    from reaccreditation.review.item import Item
+    from reaccreditation.review.round import Round, compose
+
+    e = dept.elements
+    found = Round(dept.id, 2027, 9)
+    found.accepted = [Item(1, e[0], "Complaints policy", "accepted", None, "Priya Raman", {})]
+    found.not_relevant = [Item(2, e[1], "Old minutes", "not_relevant", "About <i>complaints</i>", "Priya Raman", {})]
+    found.to_improve = [
+        Item(3, e[2], "Survey", "needs_work", "<b>2024</b>: send this year's", "Priya Raman", {}),
+        Item(4, e[2], "Plan", "needs_work", "No owner", "Tom Hollis", {}, new=False),
+    ]
+    found.kept = [Item(5, e[2], "Leaflet", "accepted", None, "Priya Raman", {})]
+    out["review_round"] = _html(compose(org, found, None, b"PK", "Evidence to improve.xlsx", today))
     out["alert_failure"] = _html(build(failure_draft(failure, who)))
     overdue = dashboard.overdue_departments(season["engine"], org, org.return_deadline + timedelta(days=3))
     out["digest_overdue"] = _html(build(digest_draft(org, org.return_deadline + timedelta(days=3), overdue)))
@@ -261,6 +275,9 @@ def _review_queue(org: Any, engine: Any) -> str:
     q = page.gather(org, engine, "priya.raman", b"k" * 32)
     prefix = "/reaccreditation"
     q |= {"done": "Saved.", "problem": "", "home": f"{prefix}/", "self": f"{prefix}/review", "post": f"{prefix}/api/review"}
+    q["round_post"] = f"{prefix}/api/review-round"
+    change = {"field": "Link or file name", "old": "https://a.example.org/1", "new": "https://a.example.org/<2>"}
+    q["items"][1]["resubmission"] = {"replaces": 1, "sent_back_by": "Priya Raman", "comment": "Too old", "changes": [change]}
     html = render("review_queue.html", q=q)
     assert "&lt;b&gt;Out of date&lt;/b&gt; &amp; unsigned" in html and "<b>Out of" not in html
     return html

@@ -71,7 +71,9 @@ def server(airflow_db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     passwords.write_text(json.dumps({USER: PASSWORD, OUTSIDER: OUTSIDER_PASSWORD} | REVIEWERS))
     # The session's test Airflow (temporary AIRFLOW_HOME, SQLite, already migrated) on a free port.
     env = os.environ | {
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:viewer" for u in [USER, OUTSIDER, *REVIEWERS]),
+        # priya.raman may also trigger DAG runs ("Send review round now"); tom.hollis only reads them.
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:viewer" for u in [USER, OUTSIDER, "tom.hollis"])
+        + ",priya.raman:user",
         "AIRFLOW__CORE__AUTH_MANAGER": "tests.dashboard.scoped_auth.ScopedAuthManager",  # outsider: one DAG
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
@@ -359,17 +361,57 @@ def test_reviewers_accept_and_send_back_items_through_the_api(server):
     page = httpx.get(f"{base}/reaccreditation/review", params={"department": s.RETURNED_ID}, headers=priya, timeout=60)
     assert page.status_code == 200 and "<script" not in page.text
     assert str(escape(MARKUP)) in page.text and MARKUP not in page.text
-    assert page.text.count('<form method="post"') == 3 and page.text.count(queue["csrf_token"]) == 3
+    assert page.text.count('<form method="post"') == 4 and page.text.count(queue["csrf_token"]) == 4  # 3 items, the round
     assert (
         "script-src" not in page.headers["content-security-policy"]
         and "form-action 'self'" in page.headers["content-security-policy"]
     )
+    assert "Send review round now" in page.text
+
+    # "Send review round now": a reviewer who may trigger DAG runs starts the review round DAG (303, status line).
+    round_url = f"{base}/reaccreditation/api/review-round"
+    assert httpx.post(round_url, data={}, cookies=cookie, timeout=30).status_code == 403  # no token: a forged form
+    tom_form = {"csrf_token": tom_queue["csrf_token"]}
+    refused = httpx.post(round_url, json=tom_form, headers=tom, timeout=30)  # a reviewer who may only read runs
+    assert refused.status_code == 403 and "may run the review round" in refused.json()["detail"]
+    officer_form = {"csrf_token": officer_queue["csrf_token"]}
+    assert httpx.post(round_url, json=officer_form, headers=officer, timeout=30).status_code == 403  # not a reviewer
+    _serialize("evidence_review_round")
+    r = httpx.post(round_url, data={"csrf_token": queue["csrf_token"], "department": s.RETURNED_ID}, cookies=cookie, timeout=30)
+    assert r.status_code == 303 and r.headers["location"].startswith("/reaccreditation/review?"), r.text
+    status = httpx.get(f"{base}{r.headers['location']}", headers=priya, timeout=60).text
+    assert "Review round started (run manual__" in status, status[-2000:]
+    assert _runs_of("evidence_review_round") == [("manual", "priya.raman")]
+
     viewer = httpx.get(f"{base}/reaccreditation/review", headers=officer, timeout=60)
     assert (
         viewer.status_code == 200
         and '<form method="post"' not in viewer.text
         and "only the quality team's reviewers" in viewer.text
     )
+
+
+def _serialize(dag_id: str) -> None:
+    """Put one of our DAGs in the test Airflow's database, as the DAG processor would (the server triggers it)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    from ..conftest import ROOT
+
+    DagBundlesManager().sync_bundles_to_db()
+    bag = DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py"))
+    assert not bag.import_errors, bag.import_errors
+    sync_bag_to_db(bag, "dags-folder", None)
+
+
+def _runs_of(dag_id: str) -> list[tuple[str, str | None]]:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id)).all()
+        return [(str(getattr(r.run_type, "value", r.run_type)), r.triggering_user_name) for r in runs]
 
 
 KEYS = {"Tab": ("Tab", 9, ""), " ": ("Space", 32, " "), "Enter": ("Enter", 13, "\r")}
@@ -400,7 +442,7 @@ def test_a_reviewer_reviews_three_items_with_the_keyboard_in_chromium(server):
         browser.evaluate("document.querySelector('button[type=submit]').click()")
         browser.wait_for("!location.pathname.includes('/auth/login')")
         browser.open(f"{base}/reaccreditation/review?department={s.RETURNED_ID}")
-        browser.wait_for("document.querySelectorAll('form[method=post]').length === 3")
+        browser.wait_for("document.querySelectorAll('section.item form[method=post]').length === 3")
         for item, target, comment in plan:
             section = f"#item-{item['evidence_id']}"
             start = f"document.querySelector('{section} input[type=radio][value={target}]')"  # the start point (a fresh page may

@@ -509,7 +509,8 @@ class Sweep:
             + [i.located(returned.sheet, returned.header_text(i.key) if i.key else None) for i in document_issues]
             + documents.notes,
             "documents": {str(row): shas for row, shas in documents.tied.items()},
-            "elements_without_evidence": [e for e in dept.elements if e not in covered],
+            # elements this file leaves out keep their current evidence (a review round's return has only a few)
+            "elements_without_evidence": [e for e in dept.elements if e not in covered | self._current_elements(dept.id)],
             "failed_elements": sorted({r["element_id"] for r in recs if r["row_number"] in bad_rows and r["element_id"]}),
             "elements": outcome.elements,
             "sheet": returned.sheet,
@@ -538,6 +539,20 @@ class Sweep:
                 else f"not accepted: all {len(recs)} evidence rows have problems ({len(issues)} in total)"
             )
         return self._commit(item.path, item.data, outcome)
+
+    def _current_elements(self, department_id: str) -> set[str]:
+        """Elements the department has current evidence for in the register (before this file)."""
+        from sqlalchemy import select
+
+        from reaccreditation.db.schema import evidence
+
+        query = select(evidence.c.element_id).where(
+            evidence.c.department_id == department_id,
+            evidence.c.assessment_year == self.org.assessment.year,
+            evidence.c.is_current.is_(True),
+        )
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
 
     def _documents(self, item: Prepared, accepted: list[dict[str, Any]]) -> tuple[Any, list[Issue]]:
         """Rows naming a document that never arrived (commented in the workbook, the row still counts); broken links."""

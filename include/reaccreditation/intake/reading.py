@@ -238,7 +238,8 @@ def _from_grid(
         if not text:
             continue
         if column is None:
-            unknown.append(visible(text))
+            if layout.normalise_header(text) not in layout.IGNORED_HEADINGS:  # the review round's comment column
+                unknown.append(visible(text))
             continue
         kept = " ".join(HEADER_JUNK.sub("", text).split())
         if kept != " ".join(text.split()):

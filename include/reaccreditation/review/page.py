@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from reaccreditation.organisation.config import Organisation
 from reaccreditation.render import local_time
-from reaccreditation.review import csrf, documents, store
+from reaccreditation.review import csrf, documents, resubmission, store
 from reaccreditation.review.reviewers import reviewer_name, reviewers
 
 
@@ -19,6 +19,7 @@ def gather(org: Organisation, engine: Engine, user_id: str, csrf_key: bytes, dep
     items = store.queue(engine, year, department or None)
     for item in items:  # when, as people read it (the organisation's time zone)
         item["reviewed_when"] = local_time(datetime.fromisoformat(item["reviewed_at"])) if item["reviewed_at"] else None
+    resubmission.mark(engine, year, items)  # a sent-back item replaced: "Resubmission", with the diff
     progress = store.progress(store.queue(engine, year) if department else items)
     names = {d.id: d.name for d in org.departments}
     empty = dict.fromkeys(store.STATES, 0)

@@ -33,6 +33,11 @@ YES_NO = ("Yes", "No")
 CONFIRM_CHOICES = ("Still current", "Replaced")
 PREFILL_NOTE = "Last year's evidence: confirm still current or replace"
 
+# The review round's workbook (reaccreditation.review.workbook) adds this locked column; intake ignores it
+# without a note, so the department's return reads as any other.
+REVIEW_COMMENT = "Reviewer's comment"
+IGNORED_HEADINGS = frozenset({"reviewer's comment", "reviewer’s comment"})
+
 MAX_TEXT = 1000  # free-text cells
 MAX_TITLE = 250
 MAX_STATEMENT = 1500  # a short statement: a paragraph or two, not a report
