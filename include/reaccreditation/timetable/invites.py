@@ -72,19 +72,20 @@ def _info(row: dict) -> EventInfo:
         cancelled=row["status"] == "cancelled",
         title=row["title"],
         members=tuple(tuple(m) for m in row["attendees"]),  # type: ignore[misc]
+        link=row.get("joining_link"),
     )
 
 
 def _slot(row: dict) -> dict[str, Any]:
     """What an email says about a session: kept as ``notified`` once it went out."""
-    keys = ("day", "start_minute", "end_minute", "mode", "site_id", "room_id", "sequence", "status")
-    return {k: row[k] for k in keys}
+    keys = ("day", "start_minute", "end_minute", "mode", "site_id", "room_id", "sequence", "status", "joining_link")
+    return {k: row.get(k) for k in keys}
 
 
 def _when(p: Problem, slot: dict[str, Any]) -> str:
     day = slot["day"]
     date_text = f"{p.days[day]:%A} {p.days[day].day} {p.days[day]:%B %Y}" if day < len(p.days) else f"day {day + 1}"
-    place = where(p, slot["mode"], slot["site_id"], slot["room_id"])
+    place = where(p, slot["mode"], slot["site_id"], slot["room_id"], slot.get("joining_link"))
     return f"{date_text}, {clock(slot['start_minute'])}-{clock(slot['end_minute'])}, {place}"
 
 
@@ -132,7 +133,8 @@ def _session_context(p: Problem, info: EventInfo, row: dict, organisation: str, 
         "start": clock(info.start),
         "end": clock(info.end),
         "mode": MODE_LABEL[info.mode],
-        "where": where(p, info.mode, info.site, info.room),
+        "where": where(p, info.mode, info.site, info.room, info.link),
+        "link": info.link if info.mode == "virtual" and not info.cancelled else None,
         "assessor": ", ".join(n for n, _ in p.assessors),
         "participants": ", ".join(n for n, _ in info.members) or "-",
         "cancelled": info.cancelled,
