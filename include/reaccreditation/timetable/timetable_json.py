@@ -2,7 +2,8 @@
 
 Schema ``reaccreditation.timetable/1`` (docs/timetable.md): sessions with key, UID, SEQUENCE, date,
 times (local and ISO with offset), mode, site, room, where, joining link, members, departments,
-elements; lunches; the assessor's journeys between sites; scope; solver figures. The timetable stage writes it; everything else reads it through :func:`read`.
+elements; lunches; the assessor's journeys between sites; scope; solver figures. The timetable stage
+writes it; everything else reads it through :func:`read`.
 """
 
 from __future__ import annotations
