@@ -277,6 +277,12 @@ class _Builder:
                 m.Add(v.room[s.key, prev.room] == 1).OnlyEnforceIf(same)
             elif not was_virtual and s.rooms:
                 m.Add(same == 0)
+            emails = [e for _, e in p.assessors]
+            if len(emails) > 1:  # another assessor is a change to the invite too (store.save_timetable)
+                if prev.assessor in emails:
+                    m.Add(v.assessor[s.key, emails.index(prev.assessor)] == 1).OnlyEnforceIf(same)
+                else:
+                    m.Add(same == 0)
             v.moved[s.key] = same.Not()
             moved.append((1 + len(s.members)) * same.Not())
             m.AddHint(v.start[s.key], prev.day * DAY + prev.start)
@@ -381,8 +387,13 @@ def _solved(p: Problem, solver: cp_model.CpSolver, status: int, limit: float) ->
 
 
 def moved_from(previous: Mapping[str, Placement], t: Timetable) -> list[str]:
-    """Sessions of ``t`` whose time, mode or place differs from ``previous`` (new and dropped ones not counted)."""
-    return sorted(pl.key for pl in t.placements if pl.key in previous and not previous[pl.key].same_slot(pl))
+    """Sessions of ``t`` whose time, mode, place or assessor differs from ``previous`` (new and dropped ones not
+    counted)."""
+    return sorted(
+        pl.key
+        for pl in t.placements
+        if pl.key in previous and not (previous[pl.key].same_slot(pl) and previous[pl.key].assessor == pl.assessor)
+    )
 
 
 def _extract(
