@@ -24,6 +24,7 @@ from reaccreditation.orchestration.connections import smtp_transport
 from reaccreditation.organisation.config import load_organisation
 from reaccreditation.timetable import pipeline
 from reaccreditation.timetable.config import Window
+from reaccreditation.timetable.replan import Replan
 from reaccreditation.timetable.solution import Timetable
 from reaccreditation.timetable.solver import moved_from, solve
 
@@ -122,6 +123,24 @@ def test_a_diary_change_moves_only_what_it_must_and_only_those_people_hear(counc
     outbox.clear()
     assert pipeline.send(changed, engine, transport, second, folder, "run-3")["invites"] == 0
     assert outbox.messages() == []  # a rerun sends nothing twice
+
+    # the approver leaves one of the group out: that person gets a CANCEL, the rest of the group the update
+    (gone,) = [e for e in p.session(GROUP).emails if sum(e in s.emails for s in p.sessions) == 1][:1]
+    third = pipeline.plan(changed, engine, seconds=5, replan=Replan(exclude_people=(gone,)).to_dict())
+    assert Timetable.from_dict(third["timetable"]).moved == ()
+    pipeline.publish(changed, engine, third, folder, "run-4")
+    counts = pipeline.send(changed, engine, transport, third, folder, "run-4")
+    assert counts == {"invites": 1, "cancellations": 1, "assessor": 1, "assessor_sessions": 1, "skipped": 39}
+    messages = outbox.messages()
+    stay = set(p.session(GROUP).emails) - {gone}
+    assert {a.addr_spec for m in messages for a in m["To"].addresses} == stay | {gone, ASSESSOR}
+    (cancel,) = [m for m in messages if m["To"].addresses[0].addr_spec == gone]
+    part = next(x for x in cancel.walk() if x.get_content_type() == "text/calendar" and x.get_content_disposition() is None)
+    cal = Calendar.from_ical(part.get_payload(decode=True))
+    (event,) = cal.walk("VEVENT")
+    assert str(cal["METHOD"]) == "CANCEL" and int(event["SEQUENCE"]) == 2 and str(event["UID"]).startswith(f"cse-2027-{GROUP}@")
+    assert [str(a).removeprefix("mailto:") for a in event.get("ATTENDEE") if a.params["ROLE"] != "CHAIR"] == [gone]
+    assert "no longer needed" in cancel.get_body(("plain",)).get_content()
 
 
 def check_clean(org, planned) -> bool:  # type: ignore[no-untyped-def]

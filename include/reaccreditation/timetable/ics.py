@@ -69,7 +69,7 @@ def event(
 ) -> Event:
     known = {s.key for s in p.sessions}
     title = p.session(info.key).title if info.key in known else info.title
-    members = p.session(info.key).members if info.key in known else info.members
+    members = info.members or (p.session(info.key).members if info.key in known else ())
     ev = Event()
     ev.add("uid", info.uid)
     ev.add("sequence", info.sequence)
