@@ -368,7 +368,7 @@ def solve(
     if fewest and not fewest["moves_proven"]:
         status = cp_model.FEASIBLE
     t = _extract(p, b, solver, status, clock_time.perf_counter() - began, previous or {})
-    t = replace(t, terms=t.terms | fewest)
+    t = replace(t, terms=t.terms | ({"moves_proven": fewest["moves_proven"]} if fewest else {}))
     return links.assign(p, t, previous)
 
 
