@@ -48,9 +48,10 @@ class EventInfo:
 
 def where(p: Problem, mode: str, site: str | None, room: str | None, link: str | None = None) -> str:
     if mode == "virtual" or site is None:
+        label = p.joining_links.label if p.joining_links else "Online meeting"
         if link:
-            return f"{p.joining_links.label if p.joining_links else 'Online meeting'}: {link}"
-        return "Online (joining link from the quality team)"
+            return f"{label}: {link}"
+        return label if p.joining_links else "Online (joining link from the quality team)"
     place = p.sites.get(site, site)
     return f"{p.rooms[room].name}, {place}" if room and room in p.rooms else place
 

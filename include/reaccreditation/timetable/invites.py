@@ -142,7 +142,7 @@ def _session_context(p: Problem, info: EventInfo, row: dict, organisation: str, 
         "start": clock(info.start),
         "end": clock(info.end),
         "mode": MODE_LABEL[info.mode],
-        "where": where(p, info.mode, info.site, info.room, info.link),
+        "where": where(p, info.mode, info.site, info.room),  # the link has its own line
         "link": info.link if info.mode == "virtual" and not info.cancelled else None,
         "assessor": ", ".join(n for n, _ in p.assessors),
         "participants": ", ".join(n for n, _ in info.members) or "-",
