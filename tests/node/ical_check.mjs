@@ -1,5 +1,6 @@
 // Parse iCalendar files with ical.js (Mozilla's parser, the one Thunderbird uses) and print what a
-// calendar would show: per event UID, SEQUENCE, STATUS, attendees and the UTC instants of start and end.
+// calendar would show: per event UID, SEQUENCE, STATUS, attendees, LOCATION, URL, DESCRIPTION and the UTC
+// instants of start and end.
 // Usage: node ical_check.mjs FILE...   (prints one JSON object per file; exits 1 on a parse error)
 import { readFileSync } from "node:fs";
 import ICAL from "ical.js";
@@ -20,6 +21,9 @@ for (const file of process.argv.slice(2)) {
       start_utc: ev.startDate.toJSDate().toISOString(),
       end_utc: ev.endDate.toJSDate().toISOString(),
       attendees: ev.attendees.map((a) => String(a.getFirstValue()).replace(/^mailto:/i, "")),
+      location: ev.location,
+      url: vevent.getFirstPropertyValue("url"),
+      description: ev.description,
     };
   });
   out.push({ file, method: root.getFirstPropertyValue("method"), events });

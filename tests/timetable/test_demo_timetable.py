@@ -79,7 +79,11 @@ def test_demo_timetable_is_valid_complete_and_written(council):
         "Coverage",
     ]
     day1 = [r for r in wb["Day 1 Mon 15 Mar"].iter_rows(min_row=2, values_only=True)]
-    assert sum(r[2] == "Lunch" for r in day1) == 1 and len(day1) == 1 + sum(pl.day == 0 for pl in t.placements)
+    assert sum(r[2] == "Lunch" for r in day1) == 1
+    travel = [r for r in day1 if r[2] == "Travel"]
+    assert len(day1) == 1 + len(travel) + sum(pl.day == 0 for pl in t.placements)
+    assert [r[5] for r in travel] == [leg["text"] for leg in data["travel"] if leg["day"] == 1]
+    assert all(r[4].endswith(" minutes") for r in travel)
     people = {r[1] for r in wb["Participants"].iter_rows(min_row=2, values_only=True)}
     assert "helen.marsh@kestrelvale.example.org" in people
 

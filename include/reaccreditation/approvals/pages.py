@@ -62,9 +62,12 @@ def timetable_body(
     if replan:
         lines += ["Re-planned with: " + "; ".join(md(r) for r in replan) + ".", ""]
     if summary.get("moved") or summary.get("cancelled"):
+        titles = {s["key"]: s["title"] for s in sessions}
+        moved = [titles.get(k, k) for k in summary.get("moved") or []]
         lines += [
-            f"Moved since the last timetable: {len(summary.get('moved') or [])}; cancelled: "
-            f"{len(summary.get('cancelled') or [])}.",
+            f"Moved since the last timetable: {len(moved)}"
+            + (f" ({'; '.join(md(t) for t in moved[:20])}{' …' if len(moved) > 20 else ''})" if moved else "")
+            + f"; cancelled: {len(summary.get('cancelled') or [])}. Only their people get updates.",
             "",
         ]
     lines += ["| Day | Date | Sessions | First | Last | Site visits | Virtual |", "|---|---|---|---|---|---|---|"]

@@ -303,6 +303,7 @@ def timetable(output: Path, year: int, department_names: Mapping[str, str]) -> d
                 "end": s["end"],
                 "title": s["title"],
                 "where": s["where"],
+                "link": s.get("joining_link"),  # a virtual session's joining link (older files have none)
                 "mode": s["mode"],
                 "departments": ", ".join(department_names.get(d, d) for d in s["departments"]),
                 "elements": ", ".join(s["elements"]),

@@ -222,6 +222,7 @@ timetable_session = Table(
     # the slot as last emailed (day, start, end, mode, site, room, sequence, status), migration 0007:
     # what the assessor's covering email says changed ("moved from ...")
     Column("notified", JSON),
+    Column("joining_link", String(500)),  # a virtual session's joining link (migration 0017)
     UniqueConstraint("assessment_year", "session_key", name="uq_timetable_session_year_key"),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import pairwise
 
+from reaccreditation.timetable import links
 from reaccreditation.timetable.problem import Problem, clock
 from reaccreditation.timetable.solution import Timetable
 
@@ -119,4 +120,5 @@ def check(p: Problem, t: Timetable) -> list[str]:
     # coverage of the elements in scope
     covered = {e for pl in t.placements if pl.key in by_key for e in by_key[pl.key].elements}
     out += [f"coverage: element {e} is in scope but no session speaks to it" for e in p.scope if e not in covered]
+    out += links.check(p, t)  # joining links: from the template or pool, never one pool link twice at once
     return out

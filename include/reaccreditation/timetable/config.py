@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reaccreditation.organisation.fields import Email, Name, Slug
+from reaccreditation.timetable.joining import JoiningLinks
 
 SessionMode = Literal["site_visit", "face_to_face", "virtual"]
 GroupKind = Literal["staff", "partner", "customer", "leadership"]
@@ -104,7 +105,12 @@ class Group(_Model):
 class Weights(_Model):
     """Objective weights (see docs/timetable.md); bigger means more important."""
 
-    move: int = Field(default=1000, ge=0, description="per session moved from the stored timetable")
+    move: int = Field(
+        default=1000,
+        ge=0,
+        description="minimal change: > 0 first minimises the sessions moved from the stored timetable (each weighted by "
+        "the people it disturbs), then the other terms; 0 re-plans from scratch",
+    )
     mode: int = Field(default=100, ge=0, description="per session not held in its preferred mode")
     department_days: int = Field(default=20, ge=0, description="per extra day a department's sessions are spread over")
     balance: int = Field(default=1, ge=0, description="per minute a day runs over the average day plus the tolerance")
@@ -124,6 +130,7 @@ class TimetableConfig(_Model):
     groups: tuple[Group, ...] = Field(min_length=1)
     solver_seconds: float = Field(default=20.0, gt=0, le=3600)
     weights: Weights = Weights()
+    joining_links: JoiningLinks | None = Field(default=None, description="virtual sessions' joining links: a template or a pool")
 
     @model_validator(mode="after")
     def _unique(self) -> TimetableConfig:

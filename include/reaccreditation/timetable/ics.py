@@ -43,11 +43,15 @@ class EventInfo:
     cancelled: bool = False
     title: str = ""  # as stored, for a session no longer configured
     members: tuple[tuple[str, str], ...] = ()
+    link: str | None = None  # a virtual session's joining link
 
 
-def where(p: Problem, mode: str, site: str | None, room: str | None) -> str:
+def where(p: Problem, mode: str, site: str | None, room: str | None, link: str | None = None) -> str:
     if mode == "virtual" or site is None:
-        return "Online (joining link from the quality team)"
+        label = p.joining_links.label if p.joining_links else "Online meeting"
+        if link:
+            return f"{label}: {link}"
+        return label if p.joining_links else "Online (joining link from the quality team)"
     place = p.sites.get(site, site)
     return f"{p.rooms[room].name}, {place}" if room and room in p.rooms else place
 
@@ -66,7 +70,7 @@ def event(
 ) -> Event:
     known = {s.key for s in p.sessions}
     title = p.session(info.key).title if info.key in known else info.title
-    members = p.session(info.key).members if info.key in known else info.members
+    members = info.members or (p.session(info.key).members if info.key in known else ())
     ev = Event()
     ev.add("uid", info.uid)
     ev.add("sequence", info.sequence)
@@ -74,12 +78,24 @@ def event(
     ev.add("dtstart", local_datetime(p, info.day, info.start))
     ev.add("dtend", local_datetime(p, info.day, info.end))
     ev.add("summary", one_line(f"CSE assessment: {title}", 200))
-    ev.add("location", where(p, info.mode, info.site, info.room))
+    link = info.link if info.mode == "virtual" else None
+    # a joining link goes where each client shows it: LOCATION (Outlook's and Google's "Join" and map line),
+    # URL (Thunderbird's and Apple's link field) and the description's first line
+    ev.add("location", link or where(p, info.mode, info.site, info.room))
+    label = p.joining_links.label if p.joining_links else "Online meeting"
+    join = f"Join online ({label}): {link}\n\n" if link else ""
+    if link:
+        ev.add("url", link)
     if info.key in known:
         s = p.session(info.key)
         elements = ", ".join(s.elements[:30]) + (" …" if len(s.elements) > 30 else "")
         depts = ", ".join(p.department_names.get(d, d) for d in s.departments) or "-"
-        ev.add("description", f"{MODE_LABEL[info.mode]} session with the assessor.\nDepartments: {depts}\nElements: {elements}")
+        ev.add(
+            "description",
+            f"{join}{MODE_LABEL[info.mode]} session with the assessor.\nDepartments: {depts}\nElements: {elements}",
+        )
+    elif join:
+        ev.add("description", join.strip())
     ev.add("status", "CANCELLED" if info.cancelled else "CONFIRMED")
     org = vCalAddress(f"mailto:{organiser[1]}")
     org.params["cn"] = vText(one_line(organiser[0], 100))

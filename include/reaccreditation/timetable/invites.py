@@ -17,7 +17,7 @@ from" lines.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -72,19 +72,29 @@ def _info(row: dict) -> EventInfo:
         cancelled=row["status"] == "cancelled",
         title=row["title"],
         members=tuple(tuple(m) for m in row["attendees"]),  # type: ignore[misc]
+        link=row.get("joining_link"),
     )
 
 
 def _slot(row: dict) -> dict[str, Any]:
     """What an email says about a session: kept as ``notified`` once it went out."""
-    keys = ("day", "start_minute", "end_minute", "mode", "site_id", "room_id", "sequence", "status")
-    return {k: row[k] for k in keys}
+    keys = ("day", "start_minute", "end_minute", "mode", "site_id", "room_id", "sequence", "status", "joining_link")
+    return {k: row.get(k) for k in keys} | {"attendees": [list(m) for m in row["attendees"]]}
+
+
+def removed_attendees(row: dict) -> tuple[tuple[str, str], ...]:
+    """People invited when the session last went out who are no longer on it (the re-plan left them out)."""
+    last = row.get("notified") or {}
+    if row["status"] != "scheduled" or last.get("status") != "scheduled" or not last.get("attendees"):
+        return ()
+    now = {str(e).lower() for _, e in row["attendees"]}
+    return tuple((str(n), str(e)) for n, e in last["attendees"] if str(e).lower() not in now)
 
 
 def _when(p: Problem, slot: dict[str, Any]) -> str:
     day = slot["day"]
     date_text = f"{p.days[day]:%A} {p.days[day].day} {p.days[day]:%B %Y}" if day < len(p.days) else f"day {day + 1}"
-    place = where(p, slot["mode"], slot["site_id"], slot["room_id"])
+    place = where(p, slot["mode"], slot["site_id"], slot["room_id"], slot.get("joining_link"))
     return f"{date_text}, {clock(slot['start_minute'])}-{clock(slot['end_minute'])}, {place}"
 
 
@@ -132,7 +142,8 @@ def _session_context(p: Problem, info: EventInfo, row: dict, organisation: str, 
         "start": clock(info.start),
         "end": clock(info.end),
         "mode": MODE_LABEL[info.mode],
-        "where": where(p, info.mode, info.site, info.room),
+        "where": where(p, info.mode, info.site, info.room),  # the link has its own line
+        "link": info.link if info.mode == "virtual" and not info.cancelled else None,
         "assessor": ", ".join(n for n, _ in p.assessors),
         "participants": ", ".join(n for n, _ in info.members) or "-",
         "cancelled": info.cancelled,
@@ -140,6 +151,7 @@ def _session_context(p: Problem, info: EventInfo, row: dict, organisation: str, 
         "was": was if was != _when(p, _slot(row)) else None,
         "mailbox": mailbox,
         "for_assessor": False,
+        "removed": False,
     }
 
 
@@ -198,6 +210,7 @@ def send_timetable(
                     invites += 1
             else:
                 skipped += 1
+        cancellations += _tell_removed(engine, transport, p, row, info, ctx, organiser, year, run_id)
         for name, email in p.assessors:
             draft = Draft(
                 to=[address(name, email)],
@@ -222,6 +235,45 @@ def send_timetable(
         for row in rows:
             conn.execute(update(timetable_session).where(timetable_session.c.id == row["id"]).values(notified=_slot(row)))
     return Sent(invites, cancellations, assessor, chair, skipped)
+
+
+def _tell_removed(
+    engine: Engine,
+    transport: Transport,
+    p: Problem,
+    row: dict,
+    info: EventInfo,
+    ctx: dict[str, Any],
+    organiser: tuple[str, str],
+    year: int,
+    run_id: str | None,
+) -> int:
+    """A METHOD:CANCEL to each person taken off a session since it last went out (RFC 5546: the organiser
+    removes an attendee with CANCEL), so their calendar entry goes; the others get the REQUEST as usual."""
+    gone = removed_attendees(row)
+    if not gone or info.cancelled:
+        return 0
+    off = replace(info, cancelled=True, members=gone)
+    draft = Draft(
+        to=[address(n, e) for n, e in gone],
+        subject=_subject("Cancelled", off, ctx),
+        text=render("timetable_invite.txt", **(ctx | {"cancelled": True, "removed": True, "link": None})),
+        html=render("timetable_invite.html", **(ctx | {"cancelled": True, "removed": True, "link": None})),
+        sender=address(*organiser),
+        calendar=CalendarPart(calendar(p, [off], organiser, "CANCEL"), "CANCEL"),
+    )
+    return int(
+        send_once(
+            engine,
+            transport,
+            build_message(draft),
+            dedupe_key=f"timetable-removed:{year}:{info.uid}:{info.sequence}",
+            assessment_year=year,
+            kind="timetable_cancel",
+            attachment="invite.ics",
+            run_id=run_id,
+        )
+    )
 
 
 def _send_covering(

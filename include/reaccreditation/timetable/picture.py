@@ -20,7 +20,10 @@ def day_png(p: Problem, t: Timetable, day: int = 0, title: str | None = None) ->
 
     items = sorted((pl for pl in t.placements if pl.day == day), key=lambda pl: pl.start)
     lunches = [lb for lb in t.lunches if lb.day == day]
-    rows = [(pl.start, p.session(pl.key).title, pl.end - pl.start, pl.mode, where(p, pl.mode, pl.site, pl.room)) for pl in items]
+    rows = [
+        (pl.start, p.session(pl.key).title, pl.end - pl.start, pl.mode, where(p, pl.mode, pl.site, pl.room, pl.link))
+        for pl in items
+    ]
     rows += [(lb.start, "Lunch", lb.end - lb.start, "lunch", "") for lb in lunches]
     rows.sort()
     fig, ax = plt.subplots(figsize=(12, 0.55 * len(rows) + 1.6), dpi=110)

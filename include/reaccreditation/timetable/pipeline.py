@@ -186,7 +186,7 @@ def send(
 # What the invites are built from, per stored session (not its row id, run or timestamps).
 _SENT_COLUMNS = (
     "session_key", "uid", "sequence", "status", "title", "day", "start_minute", "end_minute", "mode", "site_id",
-    "room_id", "assessor", "attendees",
+    "room_id", "assessor", "attendees", "joining_link",
 )  # fmt: skip
 
 

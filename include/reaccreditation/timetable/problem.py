@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from reaccreditation.organisation.config import ConfigError
 from reaccreditation.timetable.config import Group, TimetableConfig, Weights
+from reaccreditation.timetable.joining import JoiningLinks
 
 if TYPE_CHECKING:
     from reaccreditation.organisation.config import Organisation
@@ -87,6 +88,7 @@ class Problem:
     weights: Weights = Weights()
     department_names: Mapping[str, str] = field(default_factory=dict)
     timezone: str = "Europe/London"
+    joining_links: JoiningLinks | None = None  # virtual sessions' links (timetable.links assigns them)
 
     def session(self, key: str) -> Session:
         for s in self.sessions:
@@ -277,4 +279,5 @@ def build_problem(org: Organisation, scope: Iterable[str] = (), focus: Iterable[
         solver_seconds=tt.solver_seconds,
         weights=tt.weights,
         department_names={d.id: d.name for d in org.departments},
+        joining_links=tt.joining_links,
     )

@@ -18,9 +18,10 @@ class Placement:
     site: str | None  # None for a virtual session
     room: str | None
     assessor: str  # email
+    link: str | None = None  # a virtual session's joining link (timetable.links)
 
     def same_slot(self, other: Placement) -> bool:
-        """Unchanged for the people invited: same time, mode and place (what an invite update is about)."""
+        """Not moved: same time, mode and place (the joining link is compared apart, see ``store``)."""
         return (self.day, self.start, self.end, self.mode, self.site, self.room) == (
             other.day,
             other.start,

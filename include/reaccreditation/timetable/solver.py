@@ -4,9 +4,10 @@ Time is one line of minutes (day d starts at ``d * 1440``), so "no overlap" and 
 day arithmetic. Hard rules: every session placed once inside the day and its group's availability; no
 overlap for the assessor (with changeover and lunch), a person, a group or a room; travel between sites
 for consecutive sessions (virtual calls and lunch happen at the base site); virtual only where allowed.
-The objective (docs/timetable.md) is a weighted sum: moves from the stored timetable, sessions not in
-their preferred mode, extra days per department, the spread between the busiest and quietest day, and
-focus sessions held late.
+The objective (docs/timetable.md) is lexicographic when there is a stored timetable: first the fewest
+sessions moved from it (each weighted by the people a move disturbs), then, with that held, a weighted
+sum of sessions not in their preferred mode, extra days per department, days over the average and
+focus sessions held late. Virtual sessions then get their joining links (``links.assign``).
 
 When no timetable exists, each relaxable rule family gets an assumption literal and CP-SAT's
 sufficient assumptions, shrunk to a minimal set, name the rules that conflict.
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import time as clock_time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
+from reaccreditation.timetable import links
 from reaccreditation.timetable.precheck import precheck
 from reaccreditation.timetable.problem import Problem, Session, clock
 from reaccreditation.timetable.solution import LunchBreak, Placement, Timetable, TimetableInfeasible
@@ -36,6 +38,8 @@ class _Vars:
     assessor: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
     lunch: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     moved: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    move_cost: cp_model.LinearExpr | int = 0  # moved sessions weighted by the people each disturbs
+    quality: cp_model.LinearExpr | int = 0  # the weighted sum of the other terms
     assumptions: dict[cp_model.IntVar, str] = field(default_factory=dict)  # literal -> what it stands for
     terms: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
 
@@ -182,7 +186,25 @@ class _Builder:
             guard = self.rule(f"person:{email}", f"person:{email}")
             m.AddNoOverlap([m.NewOptionalIntervalVar(st, s.minutes, en, guard, f"p_{email}_{s.key}") for s, st, en in items])
         self._travel(ends)
+        self._link_pool()
         self._objective()
+
+    def _link_pool(self) -> None:
+        """No more virtual sessions at once than the pool has joining links (needed only with fewer links than assessors)."""
+        p, m, v = self.p, self.m, self.v
+        pool = p.joining_links.pool if p.joining_links else ()
+        if not pool or len(pool) >= len(p.assessors):
+            return
+        guard = self.rule("links", "links")
+        calls = []
+        for s in p.sessions:
+            if not s.virtual_possible:
+                continue
+            present = m.NewBoolVar(f"call_{s.key}")
+            m.AddBoolAnd([v.virtual[s.key], guard]).OnlyEnforceIf(present)
+            m.AddBoolOr([v.virtual[s.key].Not(), guard.Not(), present])
+            calls.append(m.NewOptionalFixedSizeIntervalVar(v.start[s.key], s.minutes, present, f"call_iv_{s.key}"))
+        m.AddCumulative(calls, [1] * len(calls), len(pool))
 
     def _modes(self, s: Session) -> list[tuple[str, cp_model.IntVar | None]]:
         """(location, literal making it so); None: always so."""
@@ -241,7 +263,7 @@ class _Builder:
         w = p.weights
         days = range(len(p.days))
         terms: dict[str, cp_model.LinearExpr] = {}
-        # moves from the stored timetable
+        # moves from the stored timetable: a move disturbs the assessor and every member
         moved = []
         for s in p.sessions:
             prev = self.previous.get(s.key)
@@ -255,11 +277,17 @@ class _Builder:
                 m.Add(v.room[s.key, prev.room] == 1).OnlyEnforceIf(same)
             elif not was_virtual and s.rooms:
                 m.Add(same == 0)
+            emails = [e for _, e in p.assessors]
+            if len(emails) > 1:  # another assessor is a change to the invite too (store.save_timetable)
+                if prev.assessor in emails:
+                    m.Add(v.assessor[s.key, emails.index(prev.assessor)] == 1).OnlyEnforceIf(same)
+                else:
+                    m.Add(same == 0)
             v.moved[s.key] = same.Not()
-            moved.append(same.Not())
+            moved.append((1 + len(s.members)) * same.Not())
             m.AddHint(v.start[s.key], prev.day * DAY + prev.start)
             m.AddHint(v.virtual[s.key], int(was_virtual))
-        terms["moves"] = sum(moved) if moved else 0
+        v.move_cost = sum(moved) if moved else 0
         # sessions not in their preferred mode
         switchable = [v.virtual[s.key] for s in p.sessions if s.mode != "virtual" and s.virtual_ok]
         terms["mode"] = sum(switchable) if switchable else 0
@@ -290,13 +318,17 @@ class _Builder:
         late = [d * v.day[s.key, d] for s in p.sessions if s.focus for d in days if d]
         terms["focus_day"] = sum(late) if late else 0
         v.terms = terms
-        m.Minimize(
-            w.move * terms["moves"]
-            + w.mode * terms["mode"]
+        v.quality = (
+            w.mode * terms["mode"]
             + w.department_days * terms["department_days"]
             + w.balance * terms["balance"]
             + w.focus_day * terms["focus_day"]
         )
+        m.Minimize(v.quality)
+
+    @property
+    def minimal_change(self) -> bool:
+        return bool(self.v.moved) and self.p.weights.move > 0
 
 
 def _params(seconds: float, workers: int) -> cp_model.CpSolver:
@@ -316,12 +348,32 @@ def solve(
     if reasons:
         raise TimetableInfeasible(reasons)
     limit = seconds if seconds is not None else p.solver_seconds
-    b = _Builder(p, previous, explain=False)
+    b = _Builder(p, previous if p.weights.move > 0 else None, explain=False)
     b.build()
-    solver = _params(limit, workers)
     began = clock_time.perf_counter()
-    status = solver.Solve(b.m)
-    elapsed = clock_time.perf_counter() - began
+    fewest: dict[str, int] = {}
+    if b.minimal_change:  # first the fewest (weighted) moves, then the rest with that held
+        b.m.Minimize(b.v.move_cost)
+        first = _params(max(1.0, limit / 2), workers)
+        status = _solved(p, first, first.Solve(b.m), limit)
+        fewest = {"move_cost": round(first.ObjectiveValue()), "moves_proven": int(status == cp_model.OPTIMAL)}
+        b.m.Add(b.v.move_cost <= fewest["move_cost"])
+        b.m.ClearHints()  # the first stage's timetable is a complete, feasible start for the second
+        for i in range(len(b.m.Proto().variables)):
+            var = b.m.GetIntVarFromProtoIndex(i)
+            b.m.AddHint(var, first.Value(var))
+        b.m.Minimize(b.v.quality)
+    solver = _params(max(1.0, limit - (clock_time.perf_counter() - began)), workers)
+    status = _solved(p, solver, solver.Solve(b.m), limit)
+    if fewest and not fewest["moves_proven"]:
+        status = cp_model.FEASIBLE
+    t = _extract(p, b, solver, status, clock_time.perf_counter() - began, previous or {})
+    t = replace(t, terms=t.terms | ({"moves_proven": fewest["moves_proven"]} if fewest else {}))
+    return links.assign(p, t, previous)
+
+
+def _solved(p: Problem, solver: cp_model.CpSolver, status: int, limit: float) -> int:
+    """The status if a timetable was found; else TimetableInfeasible saying why there is none."""
     if status == cp_model.INFEASIBLE:
         raise TimetableInfeasible(explain(p, seconds=limit))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -331,10 +383,22 @@ def solve(
                 "timetable.solver_seconds"
             ]
         )
-    return _extract(p, b, solver, status, elapsed)
+    return status
 
 
-def _extract(p: Problem, b: _Builder, solver: cp_model.CpSolver, status: int, elapsed: float) -> Timetable:
+def moved_from(previous: Mapping[str, Placement], t: Timetable) -> list[str]:
+    """Sessions of ``t`` whose time, mode, place or assessor differs from ``previous`` (new and dropped ones not
+    counted)."""
+    return sorted(
+        pl.key
+        for pl in t.placements
+        if pl.key in previous and not (previous[pl.key].same_slot(pl) and previous[pl.key].assessor == pl.assessor)
+    )
+
+
+def _extract(
+    p: Problem, b: _Builder, solver: cp_model.CpSolver, status: int, elapsed: float, previous: Mapping[str, Placement]
+) -> Timetable:
     v = b.v
     placements = []
     for s in p.sessions:
@@ -360,6 +424,9 @@ def _extract(p: Problem, b: _Builder, solver: cp_model.CpSolver, status: int, el
         for (k, d), ls in sorted(v.lunch.items())
     )
     placements.sort(key=lambda x: (x.day, x.start, x.assessor))
+    moved = moved_from(previous, Timetable(tuple(placements)))
+    weight = {s.key: 1 + len(s.members) for s in p.sessions}
+    terms = {name: int(solver.Value(expr)) if not isinstance(expr, int) else expr for name, expr in v.terms.items()}
     return Timetable(
         placements=tuple(placements),
         lunches=lunches,
@@ -367,8 +434,8 @@ def _extract(p: Problem, b: _Builder, solver: cp_model.CpSolver, status: int, el
         objective=solver.ObjectiveValue(),
         bound=solver.BestObjectiveBound(),
         seconds=round(elapsed, 3),
-        moved=tuple(k for k, lit in v.moved.items() if solver.BooleanValue(lit)),
-        terms={name: int(solver.Value(expr)) if not isinstance(expr, int) else expr for name, expr in v.terms.items()},
+        moved=tuple(moved),
+        terms=terms | {"moves": len(moved), "move_cost": sum(weight[k] for k in moved)},
     )
 
 
@@ -439,6 +506,12 @@ def describe(p: Problem, core: list[str]) -> list[str]:
             out.append(
                 f"room {room.name if room else what} holds one session at a time"
                 + (f" ({', '.join(users)} can only use it)" if users else "")
+            )
+        elif kind == "links":
+            n = len(p.joining_links.pool) if p.joining_links else 0
+            out.append(
+                f"the joining-link pool has {n} link(s) (timetable.joining_links.pool): at most {n} virtual session(s) "
+                "can run at the same time; add links to the pool or use a template"
             )
         elif kind == "travel":
             out.append("the assessor needs travel time between sites (see travel:)")

@@ -1,7 +1,8 @@
 """The stored timetable: the previous solution for the next run and each session's calendar identity.
 
 A session keeps one iCalendar UID for ever (derived from the assessment year and the session's key);
-its SEQUENCE goes up by one each time its time, mode or place changes, or when it is cancelled, so
+its SEQUENCE goes up by one each time its time, mode, place, joining link, assessor or attendees change,
+or when it is cancelled, so
 calendars update the same entry and the invites task knows exactly what is new.
 """
 
@@ -47,6 +48,7 @@ def _placement(row: dict) -> Placement:
         row["site_id"],
         row["room_id"],
         row["assessor"],
+        row.get("joining_link"),
     )
 
 
@@ -96,6 +98,7 @@ def save_timetable(
                 "site_id": pl.site,
                 "room_id": pl.room,
                 "assessor": pl.assessor,
+                "joining_link": pl.link,
                 "attendees": attendees[pl.key],
                 "status": "scheduled",
                 "run_id": run_id,
@@ -112,6 +115,7 @@ def save_timetable(
             same = (
                 old["status"] == "scheduled"
                 and _placement(old).same_slot(pl)
+                and old.get("joining_link") == pl.link
                 and old["assessor"] == pl.assessor
                 and old["attendees"] == attendees[pl.key]
             )

@@ -1,8 +1,9 @@
 """``timetable.json``: the solved timetable for other DAGs and the dashboard, and its one reader.
 
 Schema ``reaccreditation.timetable/1`` (docs/timetable.md): sessions with key, UID, SEQUENCE, date,
-times (local and ISO with offset), mode, site, room, where, members, departments, elements; lunches;
-scope; solver figures. The timetable stage writes it; everything else reads it through :func:`read`.
+times (local and ISO with offset), mode, site, room, where, joining link, members, departments,
+elements; lunches; the assessor's journeys between sites; scope; solver figures. The timetable stage
+writes it; everything else reads it through :func:`read`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def build(
     scope: dict[str, Any],
 ) -> dict[str, Any]:
     from reaccreditation.timetable.ics import where  # icalendar: only when writing
+    from reaccreditation.timetable.travel import legs
 
     ident = {s.key: s for s in states}
     sessions = []
@@ -66,7 +68,8 @@ def build(
                 "preferred_mode": s.mode,
                 "site": pl.site,
                 "room": pl.room,
-                "where": where(p, pl.mode, pl.site, pl.room),
+                "where": where(p, pl.mode, pl.site, pl.room, pl.link),
+                "joining_link": pl.link,
                 "assessor": pl.assessor,
                 "members": [{"name": n, "email": e} for n, e in s.members],
             }
@@ -81,6 +84,19 @@ def build(
         "sessions": sessions,
         "lunches": [
             {"assessor": lb.assessor, "day": lb.day + 1, "start": clock(lb.start), "end": clock(lb.end)} for lb in t.lunches
+        ],
+        "travel": [
+            {
+                "assessor": leg.assessor,
+                "day": leg.day + 1,
+                "start": clock(leg.start),
+                "end": clock(leg.end),
+                "from": leg.origin,
+                "to": leg.destination,
+                "minutes": leg.minutes,
+                "text": leg.text(p),
+            }
+            for leg in legs(p, t)
         ],
         "cancelled": [{"key": s.key, "uid": s.uid, "sequence": s.sequence} for s in states if s.status == "cancelled"],
         "solver": t.to_dict() | {"placements": None, "lunches": None},
