@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from reaccreditation.organisation.config import Department, Organisation
 from reaccreditation.workbook import layout, signature
@@ -27,6 +28,17 @@ from reaccreditation.workbook.sheets import HEADER_FILL, REFERENCE_FILL, WRAP_TO
 
 FONT = "Calibri"  # named on every styled font: without a name LibreOffice falls back to a serif face
 HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
+
+
+def write_facts(ws: Worksheet, facts: Sequence[tuple[str, str]], row: int = 4) -> int:
+    """A cover sheet's label/value table (bold labels in A, wrapped values in B); returns the next free row."""
+    for label, value in facts:
+        set_text(ws.cell(row=row, column=1), label).font = Font(name=FONT, bold=True)
+        set_text(ws.cell(row=row, column=2), value).alignment = WRAP_TOP
+        row += 1
+    return row
+
+
 PREFILL_FILL = PatternFill("solid", fgColor="FFF2CC")
 UNLOCKED = Protection(locked=False)
 
@@ -315,12 +327,7 @@ class RequestWorkbook:
                 f"{org.quality_team.mailbox}",
             ),
         ]
-        r = 4
-        for label, value in facts:
-            set_text(ws.cell(row=r, column=1), label).font = Font(name=FONT, bold=True)
-            set_text(ws.cell(row=r, column=2), value).alignment = WRAP_TOP
-            r += 1
-        r += 1
+        r = write_facts(ws, facts) + 1
         set_text(ws.cell(row=r, column=1), "How to fill it in").font = Font(name=FONT, bold=True, size=13)
         steps = [
             "Open the 'Evidence' sheet. Grey columns describe each element and are locked; fill the white columns.",

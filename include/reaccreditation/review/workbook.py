@@ -20,7 +20,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from reaccreditation.requests.workbook import FONT, HEADER_FONT, RequestWorkbook, request_file_name
+from reaccreditation.requests.workbook import FONT, HEADER_FONT, RequestWorkbook, request_file_name, write_facts
 from reaccreditation.review.item import Item
 from reaccreditation.workbook import layout
 from reaccreditation.workbook.sheets import HEADER_FILL, WRAP_TOP, print_landscape, set_text
@@ -118,12 +118,7 @@ class ImproveWorkbook(RequestWorkbook):
             "change them if they have changed. Sending the workbook back replaces each element's items with its rows.",
             "Do not rename the sheets or remove the header row; save as .xlsx (Excel) or .ods (LibreOffice).",
         ]
-        r = 4
-        for label, value in facts:
-            set_text(ws.cell(row=r, column=1), label).font = Font(name=FONT, bold=True)
-            set_text(ws.cell(row=r, column=2), value).alignment = WRAP_TOP
-            r += 1
-        r += 1
+        r = write_facts(ws, facts) + 1
         set_text(ws.cell(row=r, column=1), "What to do").font = Font(name=FONT, bold=True, size=13)
         for i, step in enumerate(steps, 1):
             r += 1
