@@ -69,7 +69,11 @@ class Diary(_Model):
     @field_validator("ics_url")
     @classmethod
     def _web(cls, value: str | None) -> str | None:
-        return None if value is None else check_url(value, "ics_url")
+        if value is None:
+            return None
+        if value.lower().startswith("webcal://"):  # how Outlook and Apple hand out a published calendar
+            value = "https://" + value[len("webcal://") :]
+        return check_url(value, "ics_url")
 
     @field_validator("ics_file")
     @classmethod
