@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from reaccreditation.timetable.config import CalDav
+from reaccreditation.timetable.diaries.fetch import seconds
 from reaccreditation.timetable.diaries.ics import DiaryError, busy_from_ics
 from reaccreditation.timetable.diaries.reading import Interval
 
@@ -33,7 +34,7 @@ def caldav_busy(source: CalDav, password: str, start: datetime, end: datetime, t
     except Exception as exc:  # niquests' connection errors and timeouts, a malformed answer
         name = type(exc).__name__
         if "Timeout" in name:
-            raise DiaryError(f"did not answer within {timeout:g} seconds") from None
+            raise DiaryError(f"did not answer within {seconds(timeout)}") from None
         if "Connection" in name:
             raise DiaryError("could not be reached (the connection was refused or the server is unknown)") from None
         raise DiaryError(f"gave an answer that could not be read ({name})") from None

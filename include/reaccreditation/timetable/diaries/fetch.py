@@ -18,6 +18,10 @@ import httpx
 from reaccreditation.timetable.diaries.ics import MAX_BYTES, DiaryError, too_big
 
 
+def seconds(timeout: float) -> str:
+    return f"{timeout:g} second" + ("" if timeout == 1 else "s")
+
+
 def host(url: str) -> str:
     return urlsplit(url).hostname or "?"
 
@@ -49,10 +53,10 @@ def get(client: httpx.Client, url: str, timeout: float) -> bytes:
                 if len(body) > MAX_BYTES:
                     raise too_big()
                 if time.monotonic() > deadline:
-                    raise DiaryError(f"did not finish sending within {timeout:g} seconds")
+                    raise DiaryError(f"did not finish sending within {seconds(timeout)}")
             return bytes(body)
     except httpx.TimeoutException:
-        raise DiaryError(f"did not answer within {timeout:g} seconds") from None
+        raise DiaryError(f"did not answer within {seconds(timeout)}") from None
     except httpx.ConnectError:
         raise DiaryError("could not be reached (the connection was refused or the server is unknown)") from None
     except httpx.TooManyRedirects:

@@ -52,7 +52,7 @@ def busy_from_ics(data: bytes, start: datetime, end: datetime, tz: ZoneInfo) -> 
     except Exception:  # the parser's message quotes the offending line, which may be a title
         raise DiaryError("is not a readable iCalendar file") from None
     if not calendars:
-        raise DiaryError("holds no calendar")
+        raise DiaryError("is not a readable iCalendar file (no complete calendar in it)")
     out: list[Interval] = []
     try:
         for cal in calendars:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from reaccreditation.timetable.diaries.fetch import addresses_unlogged, get, host, read_file
+from reaccreditation.timetable.diaries.fetch import addresses_unlogged, get, host, read_file, seconds
 from reaccreditation.timetable.diaries.ics import DiaryError, busy_from_ics
 from reaccreditation.timetable.diaries.reading import DiaryReading, Interval, clipped
 from reaccreditation.timetable.diaries.rules import busy_from_rules, working_hours
@@ -136,11 +136,12 @@ def _reader(diary, key, start, end, tz, timeout, secrets, client) -> Callable[[]
     if diary.ics_url is not None:
         return lambda: busy_from_ics(get(client, diary.ics_url, timeout), start, end, tz)
 
+    name = diary.caldav.password_variable
+    password = secrets(name)  # here, not in the reader: a secrets backend's first look-up is not the diary's time
+
     def caldav() -> list[Interval]:
         from reaccreditation.timetable.diaries.caldav_source import caldav_busy
 
-        name = diary.caldav.password_variable
-        password = secrets(name)
         if not password:
             raise DiaryError(f"could not be asked: the password variable {name!r} is not set (Airflow: Admin > Variables)")
         return caldav_busy(diary.caldav, password, start, end, tz, timeout)
@@ -168,8 +169,7 @@ def _read_all(readers: dict, timeout: float) -> dict:
         waves = -(-len(readers) // MAX_PARALLEL)
         wait(futures.values(), timeout=waves * (timeout + 2))
         return {
-            key: f.result() if f.done() else DiaryError(f"did not answer within {timeout:g} seconds")
-            for key, f in futures.items()
+            key: f.result() if f.done() else DiaryError(f"did not answer within {seconds(timeout)}") for key, f in futures.items()
         }
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
