@@ -119,7 +119,7 @@ def test_sources_down_slow_or_broken_fall_back_with_a_note(tmp_path: Path, web: 
     assert list(reading.notes) == [
         "Dee Down (down@example.org): the published diary at 127.0.0.1 could not be reached (the connection was refused "
         "or the server is unknown); planned from their availability typed in the config.",
-        f"slow@example.org: the published diary at 127.0.0.1 did not answer within {TIMEOUT:g} second; "
+        f"slow@example.org: the published diary at 127.0.0.1 did not answer within {TIMEOUT:g} seconds; "
         "assumed free at any time of the assessment.",
         "broken@example.org: the published diary at 127.0.0.1 is not a readable iCalendar file (no complete calendar in it); "
         "they have no availability typed in the config, so they are assumed free.",
