@@ -57,3 +57,22 @@ def test_people_are_found_by_email_whatever_the_case():
     assert person.diary is not None and person.diary.ics_url == "https://cal.example.org/a.ics"  # webcal:// is https
     assert tt.person("someone@example.org") is None
     assert (tt.diaries.timeout_seconds, tt.diaries.when_unreachable) == (5, "typed_rules")
+
+
+def test_people_checked_against_the_organisation(demo):
+    from reaccreditation.timetable.diaries import people_problems
+
+    data = yaml.safe_load(demo["config"].read_text())
+    member = data["timetable"]["groups"][0]["members"][0]["email"]
+    data["timetable"]["people"] = [
+        {"email": member.upper(), "availability": [{"day": 1}, {"day": 9}, {"day": "2027-03-13"}]},
+        {"email": "nobody@example.org"},
+    ]
+    said = people_problems(parse_organisation(data))
+    assert said[0].startswith("timetable.people[0].availability[1].day: 9 is not a day of the assessment (1..")
+    assert said[1].startswith("timetable.people[0].availability[2].day: 2027-03-13 is not a day of the assessment")
+    assert said[2] == (
+        "timetable.people[1].email: 'nobody@example.org' is not a member of any group nor an assessor "
+        "(check the spelling against the groups' members)"
+    )
+    assert len(said) == 3

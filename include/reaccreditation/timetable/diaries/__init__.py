@@ -5,7 +5,8 @@ The solver only ever sees busy intervals per email (:class:`DiaryReading`); a so
 malformed never stops the plan: the person falls back to their typed rules or to "assumed free", with a note.
 """
 
+from reaccreditation.timetable.diaries.check import people_problems
 from reaccreditation.timetable.diaries.read import read_diaries, read_for
 from reaccreditation.timetable.diaries.reading import DiaryReading
 
-__all__ = ["DiaryReading", "read_diaries", "read_for"]
+__all__ = ["DiaryReading", "people_problems", "read_diaries", "read_for"]

@@ -44,7 +44,7 @@ def read_diaries(
     """Busy intervals per person of ``tt.people`` within ``day_start``..``day_end`` of each of ``days``.
 
     A person whose diary was read is busy exactly when the diary says (their typed rules are the fallback);
-    one without a diary is busy outside their typed windows (none: never busy).
+    one without a diary is busy outside their typed windows (none: never busy). Times are in ``tz``.
     """
     hours = working_hours(days, tz, day_start, day_end)
     if not hours:
@@ -77,7 +77,9 @@ def read_diaries(
         if diary is None:
             busy[person.email], source_of[person.email] = typed, "typed rules"
         elif not isinstance(result, DiaryError) and result is not None:
-            busy[person.email], source_of[person.email] = clipped(result, hours), diary.kind
+            spans = clipped(result, hours)
+            busy[person.email] = tuple((a.astimezone(tz), b.astimezone(tz)) for a, b in spans)
+            source_of[person.email] = diary.kind
         else:
             problem = result if isinstance(result, DiaryError) else DiaryError("was not read")
             fallback = person.when_unreachable or tt.diaries.when_unreachable
