@@ -91,6 +91,19 @@ def web_diaries() -> Iterator[WebDiaries]:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
+        def do_PROPFIND(self) -> None:  # noqa: N802 (a hostile "CalDAV server": whatever it was given, as XML)
+            self.do_REPORT()
+
+        def do_REPORT(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = web.files.get(self.path, b"")
+            web.hits[self.path] += 1
+            self.send_response(207)
+            self.send_header("Content-Type", "application/xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def log_message(self, *args: object) -> None:
             pass
 

@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+import pytest
 import yaml
 
 from reaccreditation.organisation.config import parse_organisation
@@ -200,3 +201,34 @@ def test_a_caldav_password_comes_from_an_airflow_variable(tmp_path: Path, caldav
     reading = read(tt, tmp_path, secrets=variable_secrets)
     assert reading.notes == () and list(reading.busy["priya@example.org"]) == CALDAV_BUSY["priya"]
     assert variable_secrets("no_such_variable_set") is None
+
+
+BOMB = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY a "'
+    + SECRET.encode()
+    + b'">'
+    + b"".join(b'<!ENTITY %c "%s">' % (98 + i, (b"&%c;" % (97 + i)) * 10) for i in range(9))
+    + b']>\n<d:multistatus xmlns:d="DAV:"><d:response><d:href>&j;</d:href></d:response></d:multistatus>'
+)
+EXTERNAL = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+    b'<d:multistatus xmlns:d="DAV:"><d:response><d:href>&x;</d:href></d:response></d:multistatus>'
+)
+
+
+UNCLOSED = b"<d:multistatus xmlns:d='DAV:'><d:response>" * 1000
+
+
+@pytest.mark.parametrize("answer", [BOMB, EXTERNAL, UNCLOSED], ids=["bomb", "xxe", "broken"])
+def test_a_hostile_caldav_server_gets_a_note_not_a_hang(tmp_path: Path, web: WebDiaries, answer: bytes, caplog):
+    web.files["/evil/cal/"] = answer
+    source = {"url": web.url("/evil/cal/"), "username": "me", "password_variable": "evil_pw"}
+    tt = timetable({"email": "eve@example.org", "diary": {"caldav": source}, "availability": [{"day": 2}]})
+    with caplog.at_level(logging.INFO):
+        reading = read(tt, tmp_path, secrets={"evil_pw": "pw"}.get)
+    assert web.hits["/evil/cal/"] >= 1
+    assert reading.source_of == {"eve@example.org": "typed rules (diary unreachable)"}
+    assert reading.busy["eve@example.org"] == ((at(1, 9), at(1, 17)), (at(3, 9), at(3, 17)))
+    assert reading.notes[0].startswith("eve@example.org: the CalDAV calendar at 127.0.0.1 ")
+    for text in (*reading.notes, caplog.text):
+        assert SECRET not in text and "root:" not in text

@@ -7,6 +7,7 @@ named by their host only: a published calendar's path often holds its secret tok
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,21 +66,29 @@ def get(client: httpx.Client, url: str, timeout: float) -> bytes:
         raise DiaryError(f"could not be read ({type(exc).__name__})") from None
 
 
-class _NoAddresses(logging.Filter):
-    """httpx logs every request's full address at INFO; a published diary's address is a secret."""
+class _Quiet(logging.Filter):
+    """httpx logs every request's full address at INFO (a published diary's address is a secret); caldav logs a
+    server's raw answer on the root logger when it is not the XML expected (it may be anything)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("HTTP Request:")
+        if record.name in ("httpx", "httpcore"):
+            return not str(record.msg).startswith("HTTP Request:")
+        return f"{os.sep}caldav{os.sep}" not in record.pathname
 
 
 @contextmanager
-def addresses_unlogged() -> Iterator[None]:
-    loggers = [logging.getLogger("httpx"), logging.getLogger("httpcore")]
-    quiet = _NoAddresses()
-    for logger in loggers:
+def clients_quiet() -> Iterator[None]:
+    """While diaries are read: no diary address, no CalDAV answer in the log (our notes say what went wrong)."""
+    quiet = _Quiet()
+    filtered = [logging.getLogger("httpx"), logging.getLogger("httpcore"), logging.getLogger()]
+    caldav = logging.getLogger("caldav")  # and its children, which inherit its level
+    level = caldav.level
+    for logger in filtered:
         logger.addFilter(quiet)
+    caldav.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        for logger in loggers:
+        caldav.setLevel(level)
+        for logger in filtered:
             logger.removeFilter(quiet)

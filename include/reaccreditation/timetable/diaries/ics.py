@@ -45,8 +45,10 @@ def busy_from_ics(data: bytes, start: datetime, end: datetime, tz: ZoneInfo) -> 
     if len(data) > MAX_BYTES:
         raise too_big(len(data))
     head = data.lstrip()[:15].lower()
-    if head.startswith((b"<!doctype", b"<html", b"<?xml")):
+    if head.startswith((b"<!doctype", b"<html")):
         raise DiaryError("gave a web page, not a calendar (use the calendar's published .ics address)")
+    if head.startswith(b"<"):
+        raise DiaryError("gave an XML document, not a calendar")
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except Exception:  # the parser's message quotes the offending line, which may be a title

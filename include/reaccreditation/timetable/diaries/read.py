@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from reaccreditation.timetable.diaries.fetch import addresses_unlogged, get, host, read_file, seconds
+from reaccreditation.timetable.diaries.fetch import clients_quiet, get, host, read_file, seconds
 from reaccreditation.timetable.diaries.ics import DiaryError, busy_from_ics
 from reaccreditation.timetable.diaries.reading import DiaryReading, Interval, clipped
 from reaccreditation.timetable.diaries.rules import busy_from_rules, working_hours
@@ -62,7 +62,7 @@ def read_diaries(
             readers.setdefault(key, _reader(person.diary, key, start, end, tz, timeout, secrets, client))
     results: dict[tuple[str, ...], list[Interval] | DiaryError] = {}
     try:
-        with addresses_unlogged():
+        with clients_quiet():
             results = _read_all(readers, timeout)
     finally:
         if own_client:
