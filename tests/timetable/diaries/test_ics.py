@@ -152,3 +152,22 @@ def test_a_reading_survives_json_for_xcom():
     again = DiaryReading.from_dict(json.loads(json.dumps(reading.to_dict())))
     assert again == reading
     assert again.busy["ann@example.org"][0][0].utcoffset() == timedelta(0)
+
+
+OUTLOOK_ZONE = (
+    "BEGIN:VTIMEZONE\r\nTZID:{name}\r\n"
+    "BEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n"
+    "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=11\r\nEND:STANDARD\r\n"
+    "BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n"
+    "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=2SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+)
+
+
+@pytest.mark.parametrize("name", ["Eastern Standard Time", "Customized Time Zone"])
+def test_outlooks_own_time_zone_definitions(name):
+    """Outlook names zones its own way and defines them in the file: New York is on summer time (-4) from 14 March 2027."""
+    data = calendar(
+        OUTLOOK_ZONE.format(name=name),
+        event("ny", f'DTSTART;TZID="{name}":20270315T080000', f'DTEND;TZID="{name}":20270315T093000'),
+    )
+    assert busy(data) == [(at(1, 12), at(1, 13, 30))]  # London is still on GMT
