@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import vobject
@@ -171,3 +171,39 @@ def test_outlooks_own_time_zone_definitions(name):
         event("ny", f'DTSTART;TZID="{name}":20270315T080000', f'DTEND;TZID="{name}":20270315T093000'),
     )
     assert busy(data) == [(at(1, 12), at(1, 13, 30))]  # London is still on GMT
+
+
+def _random_diary(rnd) -> bytes:
+    """Events around the window's edges: far time zones (+14, -11), all-day and multi-day, folded lines,
+    durations, repeats and moved occurrences, in upper and lower case."""
+    zones = ["Europe/London", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York"]
+    events = []
+    for i in range(60):
+        day = date(2027, 3, 10) + timedelta(days=rnd.randrange(13))
+        stamp = f"{day:%Y%m%d}T{rnd.randrange(24):02d}{rnd.choice(('00', '30'))}00"
+        shape = rnd.randrange(6)
+        if shape == 0:
+            lines = [f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{day + timedelta(days=rnd.randrange(1, 5)):%Y%m%d}"]
+        elif shape == 1:
+            lines = [f"DTSTART:{stamp}Z", f"DURATION:PT{rnd.randrange(1, 60)}H"]
+        elif shape == 2:
+            lines = [f"DTSTART:{stamp}", "RRULE:FREQ=DAILY;COUNT=3"]  # floating, no end: zero length
+            lines.append(f"DTEND:{stamp[:-6]}235900")
+        else:
+            zone = rnd.choice(zones)
+            end = day + timedelta(days=rnd.choice((0, 0, 1, 3)))
+            lines = [f"DTSTART;TZID={zone}:{stamp}", f"dtend;tzid={zone}:{end:%Y%m%d}T235900"]
+        if rnd.random() < 0.2:
+            lines.append(f"X-LONG-NOTE:{'x' * 100}")  # folded below
+        events.append(event(f"e{i}", *lines))
+    text = calendar(*events)
+    return text.replace(b"X-LONG-NOTE:" + b"x" * 60, b"X-LONG-NOTE:" + b"x" * 60 + b"\r\n ")
+
+
+def test_skimming_a_big_diary_before_parsing_changes_nothing():
+    import random
+
+    rnd = random.Random(27)
+    for _ in range(25):
+        data = _random_diary(rnd)
+        assert merged(busy_from_ics(data, START, END, LONDON)) == merged(busy_from_ics(data, START, END, LONDON, skim=False))

@@ -8,6 +8,7 @@ errors never quote the file, whose lines may carry a title.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -37,8 +38,12 @@ def too_big(size: int | None = None) -> DiaryError:
     return DiaryError(f"{measured}more than the {MAX_BYTES / 1e6:g} MB a diary may be: refused")
 
 
-def busy_from_ics(data: bytes, start: datetime, end: datetime, tz: ZoneInfo) -> list[Interval]:
-    """Busy intervals of an iCalendar file that overlap ``start``..``end`` (aware, unmerged)."""
+def busy_from_ics(data: bytes, start: datetime, end: datetime, tz: ZoneInfo, *, skim: bool = True) -> list[Interval]:
+    """Busy intervals of an iCalendar file that overlap ``start``..``end`` (aware, unmerged).
+
+    ``skim``: leave out, before parsing, the one-off events that end days before or start days after the window
+    (a year's diary holds hundreds; parsing is most of the time); False parses everything (the tests' check).
+    """
     import icalendar
     import recurring_ical_events
 
@@ -49,6 +54,8 @@ def busy_from_ics(data: bytes, start: datetime, end: datetime, tz: ZoneInfo) -> 
         raise DiaryError("gave a web page, not a calendar (use the calendar's published .ics address)")
     if head.startswith(b"<"):
         raise DiaryError("gave an XML document, not a calendar")
+    if skim:
+        data = skimmed(data, start.date() - timedelta(days=2), end.date() + timedelta(days=2))
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except Exception:  # the parser's message quotes the offending line, which may be a title
@@ -70,6 +77,30 @@ def busy_from_ics(data: bytes, start: datetime, end: datetime, tz: ZoneInfo) -> 
     except Exception:
         raise DiaryError("is not a readable iCalendar file (an event's dates or repeat rule are broken)") from None
     return [(a, b) for a, b in out if a < end and b > start]
+
+
+_FOLD = re.compile(rb"\r?\n[ \t]")
+_EVENT = re.compile(rb"^BEGIN:VEVENT\r?\n.*?^END:VEVENT[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE | re.IGNORECASE)
+_REPEATS = re.compile(rb"^(?:RRULE|RDATE|RECURRENCE-ID|DURATION)[;:]", re.MULTILINE | re.IGNORECASE)
+_DTSTART = re.compile(rb"^DTSTART[;:][^\r\n]*?(\d{8})", re.MULTILINE | re.IGNORECASE)
+_DTEND = re.compile(rb"^DTEND[;:][^\r\n]*?(\d{8})", re.MULTILINE | re.IGNORECASE)
+
+
+def skimmed(data: bytes, first: date, last: date) -> bytes:
+    """``data`` without the one-off events wholly outside ``first``..``last`` (dates as written: pass a margin of
+    a day or two for time zones). Anything repeating, moved, with a DURATION or unclear is kept for the parser."""
+    data = _FOLD.sub(b"", data)
+    low, high = first.strftime("%Y%m%d").encode(), last.strftime("%Y%m%d").encode()
+
+    def keep(match: re.Match[bytes]) -> bytes:
+        block = match.group(0)
+        begins, ends = _DTSTART.search(block), _DTEND.search(block)
+        if _REPEATS.search(block) or begins is None:
+            return block
+        until = ends.group(1) if ends else begins.group(1)
+        return block if until >= low and begins.group(1) <= high else b""
+
+    return _EVENT.sub(keep, data)
 
 
 def _free_busy(component, tz: ZoneInfo) -> Iterator[Interval]:
