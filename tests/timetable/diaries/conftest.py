@@ -197,3 +197,41 @@ def refused_url() -> str:
 def write(folder: Path, name: str, data: bytes) -> str:
     (folder / name).write_bytes(data)
     return name
+
+
+@pytest.fixture(scope="session")
+def caldav_without_free_busy(caldav_server: CalDavServer) -> Iterator[tuple[CalDavServer, Counter[str]]]:
+    """The same Radicale behind a proxy that refuses free/busy queries (501), as some hosted calendars do."""
+    port = _free_port()
+    refused: Counter[str] = Counter()
+
+    class Proxy(BaseHTTPRequestHandler):
+        def _forward(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.command == "REPORT" and b"free-busy-query" in body:
+                refused[self.path] += 1
+                self.send_error(501, "free/busy not supported")
+                return
+            keep = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type", "depth")}
+            answer = httpx.request(self.command, caldav_server.base + self.path, content=body, headers=keep, timeout=10)
+            self.send_response(answer.status_code)
+            for name in ("Content-Type", "WWW-Authenticate", "DAV"):
+                if name in answer.headers:
+                    self.send_header(name, answer.headers[name])
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        do_GET = do_PROPFIND = do_REPORT = do_OPTIONS = _forward
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Proxy)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield CalDavServer(f"http://127.0.0.1:{port}", caldav_server.passwords), refused
+    finally:
+        server.shutdown()
+        server.server_close()

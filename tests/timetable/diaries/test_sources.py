@@ -232,3 +232,17 @@ def test_a_hostile_caldav_server_gets_a_note_not_a_hang(tmp_path: Path, web: Web
     assert reading.notes[0].startswith("eve@example.org: the CalDAV calendar at 127.0.0.1 ")
     for text in (*reading.notes, caplog.text):
         assert SECRET not in text and "root:" not in text
+
+
+def test_a_caldav_server_without_free_busy_is_asked_for_its_events_and_only_their_times_kept(
+    tmp_path: Path, caldav_without_free_busy: tuple[CalDavServer, object], caplog
+):
+    server, refused = caldav_without_free_busy
+    tt = timetable({"email": "priya@example.org", "diary": {"caldav": _caldav(server, "priya")}})
+    with caplog.at_level(logging.DEBUG):
+        reading = read(tt, tmp_path, secrets={"priya_caldav": server.passwords["priya"]}.get)
+    assert refused["/priya/work/"] == 1  # the free/busy query was tried first
+    assert reading.notes == () and reading.source_of == {"priya@example.org": "caldav"}
+    assert list(reading.busy["priya@example.org"]) == CALDAV_BUSY["priya"]  # transparent, cancelled left out; repeats expanded
+    for text in (repr(reading), json.dumps(reading.to_dict()), caplog.text):
+        assert SECRET not in text and "jones@example.org" not in text
