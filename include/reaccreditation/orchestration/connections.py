@@ -117,3 +117,12 @@ def signing_key(variable: str = SIGNING_KEY_VARIABLE) -> bytes:
             f"e.g. airflow variables set {variable} \"$(python -c 'import secrets; print(secrets.token_urlsafe(32))')\""
         )
     return str(value).encode()
+
+
+def variable_secrets(name: str) -> str | None:
+    """A secret by Airflow variable name (or the secrets backend behind variables), None when unset: the
+    ``secrets`` callable of ``timetable.diaries.read_for`` (a CalDAV diary's ``password_variable``)."""
+    from airflow.sdk import Variable
+
+    value = Variable.get(name, default=None)
+    return str(value) if value else None

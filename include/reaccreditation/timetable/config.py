@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reaccreditation.organisation.fields import Email, Name, Slug
-from reaccreditation.timetable.joining import JoiningLinks
+from reaccreditation.timetable.joining import JoiningLinks, check_url
 
 SessionMode = Literal["site_visit", "face_to_face", "virtual"]
 GroupKind = Literal["staff", "partner", "customer", "leadership"]
@@ -44,6 +44,78 @@ class Window(_Model):
         if isinstance(self.day, int) and self.day < 1:
             raise ValueError("day counts from 1 (the first day of the assessment)")
         return self
+
+
+class CalDav(_Model):
+    """A CalDAV calendar asked for free/busy; the password is the Airflow variable ``password_variable`` (never the YAML)."""
+
+    url: str
+    username: str
+    password_variable: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,250}$", description="the Airflow variable holding the password")
+
+    @field_validator("url")
+    @classmethod
+    def _web(cls, value: str) -> str:
+        return check_url(value, "caldav.url")
+
+
+class Diary(_Model):
+    """Where a person's busy times come from: exactly one of ``ics_file``, ``ics_url`` or ``caldav``."""
+
+    ics_file: str | None = Field(default=None, description="an iCalendar file of busy times, relative to the config's folder")
+    ics_url: str | None = Field(default=None, description="a published iCalendar (free/busy) address")
+    caldav: CalDav | None = None
+
+    @field_validator("ics_url")
+    @classmethod
+    def _web(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.lower().startswith("webcal://"):  # how Outlook and Apple hand out a published calendar
+            value = "https://" + value[len("webcal://") :]
+        return check_url(value, "ics_url")
+
+    @field_validator("ics_file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or "\x00" in value):
+            raise ValueError("ics_file must be a file name (relative to the organisation config's folder)")
+        return value
+
+    @model_validator(mode="after")
+    def _one(self) -> Diary:
+        given = [k for k in ("ics_file", "ics_url", "caldav") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of ics_file, ics_url or caldav" + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def kind(self) -> Literal["ics file", "ics url", "caldav"]:
+        return "ics file" if self.ics_file is not None else "ics url" if self.ics_url is not None else "caldav"
+
+
+Unreachable = Literal["typed_rules", "assumed_free"]
+
+
+class Person(_Model):
+    """A participant (or the assessor) with their own availability, matched to members and assessors by email."""
+
+    email: Email
+    name: Name | None = None
+    availability: tuple[Window, ...] = Field(default=(), description="typed rules as for groups; empty: any time")
+    diary: Diary | None = None
+    when_unreachable: Unreachable | None = Field(
+        default=None, description="when the diary cannot be read (default: diaries.when_unreachable)"
+    )
+
+
+class DiarySettings(_Model):
+    """How people's diaries are read at plan time."""
+
+    timeout_seconds: float = Field(default=5, gt=0, le=120, description="per diary fetch")
+    when_unreachable: Unreachable = Field(
+        default="typed_rules", description="typed_rules: plan from the person's typed availability; assumed_free: any time"
+    )
 
 
 class Lunch(_Model):
@@ -131,6 +203,8 @@ class TimetableConfig(_Model):
     solver_seconds: float = Field(default=20.0, gt=0, le=3600)
     weights: Weights = Weights()
     joining_links: JoiningLinks | None = Field(default=None, description="virtual sessions' joining links: a template or a pool")
+    people: tuple[Person, ...] = Field(default=(), description="per-person availability and diaries (docs/timetable.md)")
+    diaries: DiarySettings = DiarySettings()
 
     @model_validator(mode="after")
     def _unique(self) -> TimetableConfig:
@@ -139,4 +213,17 @@ class TimetableConfig(_Model):
             if g.id in seen:
                 raise ValueError(f"groups[{i}].id: duplicate group id {g.id!r}")
             seen.add(g.id)
+        emails: dict[str, int] = {}
+        for i, person in enumerate(self.people):
+            if person.email in emails:
+                raise ValueError(
+                    f"people[{i}].email: {person.email!r} is already people[{emails[person.email]}]; "
+                    "give each person once (merge their availability and diary)"
+                )
+            emails[person.email] = i
         return self
+
+    def person(self, email: str) -> Person | None:
+        """The ``people:`` entry for an email (case-insensitive), or None."""
+        email = email.lower()
+        return next((p for p in self.people if p.email == email), None)
