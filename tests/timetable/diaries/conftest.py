@@ -178,7 +178,7 @@ def caldav_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CalDavSe
                 time.sleep(0.05)
         server = CalDavServer(base, passwords)
         for user, events in CALDAV_DIARIES.items():
-            with caldav.DAVClient(url=base + "/", username=user, password=passwords[user], enable_rfc6764=False) as client:
+            with caldav.DAVClient(url=base + "/", username=user, password=passwords[user]) as client:
                 cal = client.principal().make_calendar(name="Work", cal_id="work")
                 for component in events:
                     cal.save_event(calendar(component).decode())

@@ -21,9 +21,7 @@ def caldav_busy(source: CalDav, password: str, start: datetime, end: datetime, t
     from caldav.lib import error
 
     try:
-        client = caldav.DAVClient(
-            url=source.url, username=source.username, password=password, timeout=timeout, enable_rfc6764=False
-        )
+        client = caldav.DAVClient(url=source.url, username=source.username, password=password, timeout=timeout)
         with client:
             calendar = client.calendar(url=source.url)
             try:
@@ -44,7 +42,7 @@ def caldav_busy(source: CalDav, password: str, start: datetime, end: datetime, t
         raise DiaryError("has no calendar at that address") from None
     except error.DAVError as exc:
         raise DiaryError(f"did not answer a free/busy or calendar query ({type(exc).__name__})") from None
-    except Exception as exc:  # niquests' connection errors and timeouts, a malformed answer
+    except Exception as exc:  # requests' connection errors and timeouts, a malformed answer
         name = type(exc).__name__
         if "Timeout" in name:
             raise DiaryError(f"did not answer within {seconds(timeout)}") from None
