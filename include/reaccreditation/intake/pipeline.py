@@ -489,6 +489,7 @@ class Sweep:
         outcome.elements = len({r["element_id"] for r in accepted})
         dept = self.departments[outcome.department_id]  # type: ignore[index]
         covered = {r["element_id"] for r in accepted}
+        current = self._current_elements(dept.id)
         documents, document_issues = self._documents(item, accepted)
         ordered = sorted(issues, key=lambda i: (i.row, i.key or ""))
         outcome.details = {
@@ -510,7 +511,7 @@ class Sweep:
             + documents.notes,
             "documents": {str(row): shas for row, shas in documents.tied.items()},
             # elements this file leaves out keep their current evidence (a review round's return has only a few)
-            "elements_without_evidence": [e for e in dept.elements if e not in covered | self._current_elements(dept.id)],
+            "elements_without_evidence": [e for e in dept.elements if e not in covered and e not in current],
             "failed_elements": sorted({r["element_id"] for r in recs if r["row_number"] in bad_rows and r["element_id"]}),
             "elements": outcome.elements,
             "sheet": returned.sheet,
@@ -546,10 +547,14 @@ class Sweep:
 
         from reaccreditation.db.schema import evidence
 
-        query = select(evidence.c.element_id).where(
-            evidence.c.department_id == department_id,
-            evidence.c.assessment_year == self.org.assessment.year,
-            evidence.c.is_current.is_(True),
+        query = (
+            select(evidence.c.element_id)
+            .distinct()
+            .where(
+                evidence.c.department_id == department_id,
+                evidence.c.assessment_year == self.org.assessment.year,
+                evidence.c.is_current.is_(True),
+            )
         )
         with self.engine.connect() as conn:
             return set(conn.execute(query).scalars())
