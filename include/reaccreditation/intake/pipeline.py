@@ -167,6 +167,7 @@ class Sweep:
         self.departments = {d.id: d for d in org.departments}
         self.standard_ids = [e.id for e in org.standard.elements]
         self._validator: Any = None
+        self._checked_links: dict[str, dict[str, Any]] | None = None  # the sweep's links, checked at once
 
     @property
     def evidence_window(self) -> layout.EvidenceWindow:
@@ -249,6 +250,7 @@ class Sweep:
                 prepared.append(item)
         if prepared:
             issues = self._validate(prepared)
+            self._checked_links = self._check_links(prepared, issues)
             for item in prepared:
                 done.append(self._guarded(item.path, lambda i=item: self._finish(i, issues.get(i.key, [])), item.outcome))
         for path in later:
@@ -475,6 +477,24 @@ class Sweep:
             self._records[r["file_key"]].append(r)
         return by_file
 
+    def _check_links(self, prepared: list[Prepared], issues: dict[int, list[Issue]]) -> dict[str, dict[str, Any]] | None:
+        """The links of every row that will be accepted, checked in one go for the whole sweep; None when that
+        fails, and then each file checks its own (so a failure stays one file's)."""
+        from reaccreditation.links.pipeline import check_links, row_links
+
+        urls = []
+        for item in prepared:
+            bad_rows = {i.row for i in issues.get(item.key, [])}
+            accepted = [r for r in self._records[item.key] if r["row_number"] not in bad_rows]
+            urls += [u for found in row_links(accepted).values() for u in found]
+        try:
+            return check_links(self.engine, self.org, urls)
+        except Exception as exc:  # noqa: BLE001 - checked again per file, where a failure is that file's
+            if is_infrastructure_error(exc):
+                raise
+            log.exception("intake: checking the sweep's links at once failed; each file checks its own")
+            return None
+
     # -- outcomes -----------------------------------------------------------------------------------
 
     def _finish(self, item: Prepared, issues: list[Issue]) -> Outcome:
@@ -583,7 +603,7 @@ class Sweep:
             for row, name in found.missing
         ]
         header = item.returned.header_text("link") or "Link or file name"
-        found.notes += broken_notes(self.engine, self.org, accepted, item.returned.sheet, header)
+        found.notes += broken_notes(self.engine, self.org, accepted, item.returned.sheet, header, self._checked_links)
         return found, issues
 
     def _archive(self, data: bytes, sha: str, name: str) -> Path:

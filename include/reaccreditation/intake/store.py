@@ -212,15 +212,7 @@ def _changes(conn: Connection, department_id: str, year: int, rows: Sequence[dic
     which of them it adds and removes (by title), whose versions it replaces and who sent it."""
     elements = sorted({r["element_id"] for r in rows})
     current = conn.execute(
-        select(
-            evidence.c.element_id,
-            evidence.c.title,
-            submission.c.id,
-            submission.c.version,
-            submission.c.submitter,
-            submission.c.received_at,
-        )
-        .join(submission, evidence.c.submission_id == submission.c.id)
+        select(evidence.c.element_id, evidence.c.title, evidence.c.submission_id)
         .where(
             and_(
                 evidence.c.department_id == department_id,
@@ -231,11 +223,23 @@ def _changes(conn: Connection, department_id: str, year: int, rows: Sequence[dic
         )
         .order_by(evidence.c.id)
     ).all()
-    replacing = {r.id: {"version": r.version, "submitter": r.submitter, "received": r.received_at.isoformat()} for r in current}
+    # the versions replaced, read once each (not once per evidence row: their times are parsed per row read)
+    ids = sorted({r.submission_id for r in current})
+    versions = conn.execute(
+        select(submission.c.id, submission.c.version, submission.c.submitter, submission.c.received_at).where(
+            submission.c.id.in_(ids)
+        )
+    ).all()
+    replacing = {r.id: {"version": r.version, "submitter": r.submitter, "received": r.received_at.isoformat()} for r in versions}
+    before_by: dict[str, list[str]] = {}
+    after_by: dict[str, list[str]] = {}
+    for r in current:
+        before_by.setdefault(r.element_id, []).append(_title(r.title))
+    for r in rows:
+        after_by.setdefault(r["element_id"], []).append(_title(r.get("evidence_title")))
     per_element = []
     for element in elements:
-        before = [_title(r.title) for r in current if r.element_id == element]
-        after = [_title(r.get("evidence_title")) for r in rows if r["element_id"] == element]
+        before, after = before_by.get(element, []), after_by.get(element, [])
         old, new = {t.casefold() for t in before}, {t.casefold() for t in after}
         per_element.append(
             {
