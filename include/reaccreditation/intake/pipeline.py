@@ -567,15 +567,7 @@ class Sweep:
 
         from reaccreditation.db.schema import evidence
 
-        query = (
-            select(evidence.c.element_id)
-            .distinct()
-            .where(
-                evidence.c.department_id == department_id,
-                evidence.c.assessment_year == self.org.assessment.year,
-                evidence.c.is_current.is_(True),
-            )
-        )
+        query = select(evidence.c.element_id).distinct().where(store.current_evidence(department_id, self.org.assessment.year))
         with self.engine.connect() as conn:
             return set(conn.execute(query).scalars())
 
