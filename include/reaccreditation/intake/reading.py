@@ -284,11 +284,11 @@ def _from_grid(
     errors = info.errors if info else {}
     formulas = info.formulas if info else {}
     plain = not errors and not formulas  # most sheets: a cell is then only its value (see _plain_cell)
-    columns = [(key, col - 1) for key, (col, _) in headers.items()]
+    positions = [(key, col - 1) for key, (col, _) in headers.items()]
     for i in range(header_index + 1, len(grid)):
         raw, number = grid[i], i + 1
         values = {}
-        for key, index in columns:
+        for key, index in positions:
             value = raw[index] if index < len(raw) else None
             kept = _plain_cell(returned, number, key, value) if plain else _NOT_PLAIN
             values[key] = _cell(returned, number, key, index + 1, raw, errors, formulas) if kept is _NOT_PLAIN else kept
