@@ -263,6 +263,7 @@ def main() -> None:
         files = sorted(source.iterdir())
         total_rows = args.files * args.rows
 
+        before = read_limit(files)  # measured before and after the sweeps: the fastest (the strictest limit) counts
         ours: list[dict[str, Any]] = []
         theirs: list[dict[str, Any]] = []
         for n in range(args.repeat):
@@ -278,7 +279,8 @@ def main() -> None:
         best = min(ours, key=lambda r: r["elapsed"])
         elapsed = best["elapsed"]
 
-        limit, unzip, limit_rows = read_limit(files)
+        after = read_limit(files)
+        limit, unzip, limit_rows = min(before[0], after[0]), min(before[1], after[1]), after[2]
 
         naive_url = f"sqlite:///{work / 'naive.db'}"
         upgrade(naive_url)
@@ -305,7 +307,8 @@ def main() -> None:
         print(f"  ratio naive / intake: {baseline / elapsed:.2f}x")
         ratio = elapsed / limit
         print(
-            f"  raw-read limit (python-calamine alone, {limit_rows:,} rows incl. headers, best of 3): {limit:.2f} s "
+            f"  raw-read limit (python-calamine alone, {limit_rows:,} rows incl. headers, best of 3 before / 3 after the "
+            f"sweeps: {before[0]:.2f} / {after[0]:.2f} s): {limit:.2f} s "
             f"({limit_rows / limit:,.0f} rows/s); unzipping every member {unzip:.2f} s"
         )
         print(f"  sweep / raw-read limit: {ratio:.1f}x (target within 4x: {'met' if ratio <= 4 else 'MISSED'})")
