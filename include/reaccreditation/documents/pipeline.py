@@ -40,16 +40,16 @@ def workbook_findings(
     before); the documents delivered with this workbook and not named by any row are listed as kept anyway.
     """
     found = Findings()
-    kept = store.kept(engine, year, department_id)
+    naming = [(row["row_number"], name) for row in rows for name in named_files(row.get("link"))]
+    kept = store.kept(engine, year, department_id) if naming else {}  # most rows give links, not file names
     named: set[str] = set()
-    for row in rows:
-        for name in named_files(row.get("link")):
-            doc = kept.get((department_id, fold(name)))
-            named.add(fold(name))
-            if doc is None:
-                found.missing.append((row["row_number"], name))
-            else:
-                found.tied.setdefault(row["row_number"], []).append(doc["sha256"])
+    for row_number, name in naming:
+        doc = kept.get((department_id, fold(name)))
+        named.add(fold(name))
+        if doc is None:
+            found.missing.append((row_number, name))
+        else:
+            found.tied.setdefault(row_number, []).append(doc["sha256"])
     delivered = _delivered_with(engine, year, department_id, workbook_sha, workbook_name)
     kept_here = [d for d in delivered if d["status"] == "kept"]
     if kept_here:

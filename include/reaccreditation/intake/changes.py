@@ -48,7 +48,10 @@ def frame_changes(returned: ReturnedFile, recs: Iterable[Mapping[str, Any]]) -> 
                 if typed and other:
                     out.append(Change(rec["row_number"], key, "ambiguous_date", typed, rec["evidence_date"].isoformat()))
                 continue
-            typed_text, kept = text_value(raw), rec.get(key)
+            kept = rec.get(key)
+            if kept is None or (raw.__class__ is str and raw == kept):  # kept as typed: the usual cell
+                continue
+            typed_text = text_value(raw)
             if key in rec and typed_text is not None and kept is not None and kept != typed_text:
                 out.append(Change(rec["row_number"], key, "choice", typed_text, kept))
     return out

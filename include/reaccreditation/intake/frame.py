@@ -54,11 +54,16 @@ def _canonical(key: str, text: str | None) -> str | None:
         if not _RATINGS:
             _RATINGS.update(_rating_spellings())
         return _RATINGS.get(" ".join(text.split()).lower(), text)
-    choices = layout.COLUMN_BY_KEY[key].choices if key in layout.COLUMN_BY_KEY else ()
-    for choice in choices:
-        if text.lower() == choice.lower():
-            return choice
-    return text
+    choices = _CHOICES.get(key)
+    if choices is None:
+        column = layout.COLUMN_BY_KEY.get(key)
+        choices = _CHOICES[key] = {}
+        for choice in column.choices if column else ():
+            choices.setdefault(choice.lower(), choice)  # the first spelling wins, as the list reads
+    return choices.get(text.lower(), text) if choices else text
+
+
+_CHOICES: dict[str, dict[str, str]] = {}  # key -> its choices by lower case
 
 
 def records(files: Sequence[tuple[int, ReturnedFile]]) -> list[dict[str, Any]]:
@@ -66,8 +71,12 @@ def records(files: Sequence[tuple[int, ReturnedFile]]) -> list[dict[str, Any]]:
     for file_key, returned in files:
         for row in returned.rows:
             rec: dict[str, Any] = {"file_key": file_key, "row_number": row.number}
+            values = row.values
             for key in TEXT_KEYS:
-                rec[key] = _canonical(key, text_value(row.values.get(key)))
+                value = values.get(key)
+                # read cells are already text without outer spaces, or None (text_value for the rest)
+                text = (value.strip() or None) if value.__class__ is str else text_value(value)
+                rec[key] = _canonical(key, text)
             raw_date = row.values.get("evidence_date")
             rec["evidence_date"] = parse_date(raw_date)
             rec["evidence_date_text"] = text_value(raw_date)

@@ -167,6 +167,7 @@ class Sweep:
         self.departments = {d.id: d for d in org.departments}
         self.standard_ids = [e.id for e in org.standard.elements]
         self._validator: Any = None
+        self._checked_links: dict[str, dict[str, Any]] | None = None  # the sweep's links, checked at once
 
     @property
     def evidence_window(self) -> layout.EvidenceWindow:
@@ -249,6 +250,7 @@ class Sweep:
                 prepared.append(item)
         if prepared:
             issues = self._validate(prepared)
+            self._checked_links = self._check_links(prepared, issues)
             for item in prepared:
                 done.append(self._guarded(item.path, lambda i=item: self._finish(i, issues.get(i.key, [])), item.outcome))
         for path in later:
@@ -475,6 +477,24 @@ class Sweep:
             self._records[r["file_key"]].append(r)
         return by_file
 
+    def _check_links(self, prepared: list[Prepared], issues: dict[int, list[Issue]]) -> dict[str, dict[str, Any]] | None:
+        """The links of every row that will be accepted, checked in one go for the whole sweep; None when that
+        fails, and then each file checks its own (so a failure stays one file's)."""
+        from reaccreditation.links.pipeline import check_links, row_links
+
+        urls = []
+        for item in prepared:
+            bad_rows = {i.row for i in issues.get(item.key, [])}
+            accepted = [r for r in self._records[item.key] if r["row_number"] not in bad_rows]
+            urls += [u for found in row_links(accepted).values() for u in found]
+        try:
+            return check_links(self.engine, self.org, urls)
+        except Exception as exc:  # noqa: BLE001 - checked again per file, where a failure is that file's
+            if is_infrastructure_error(exc):
+                raise
+            log.exception("intake: checking the sweep's links at once failed; each file checks its own")
+            return None
+
     # -- outcomes -----------------------------------------------------------------------------------
 
     def _finish(self, item: Prepared, issues: list[Issue]) -> Outcome:
@@ -489,6 +509,7 @@ class Sweep:
         outcome.elements = len({r["element_id"] for r in accepted})
         dept = self.departments[outcome.department_id]  # type: ignore[index]
         covered = {r["element_id"] for r in accepted}
+        current = self._current_elements(dept.id)
         documents, document_issues = self._documents(item, accepted)
         ordered = sorted(issues, key=lambda i: (i.row, i.key or ""))
         outcome.details = {
@@ -510,7 +531,7 @@ class Sweep:
             + documents.notes,
             "documents": {str(row): shas for row, shas in documents.tied.items()},
             # elements this file leaves out keep their current evidence (a review round's return has only a few)
-            "elements_without_evidence": [e for e in dept.elements if e not in covered | self._current_elements(dept.id)],
+            "elements_without_evidence": [e for e in dept.elements if e not in covered and e not in current],
             "failed_elements": sorted({r["element_id"] for r in recs if r["row_number"] in bad_rows and r["element_id"]}),
             "elements": outcome.elements,
             "sheet": returned.sheet,
@@ -546,11 +567,7 @@ class Sweep:
 
         from reaccreditation.db.schema import evidence
 
-        query = select(evidence.c.element_id).where(
-            evidence.c.department_id == department_id,
-            evidence.c.assessment_year == self.org.assessment.year,
-            evidence.c.is_current.is_(True),
-        )
+        query = select(evidence.c.element_id).distinct().where(store.current_evidence(department_id, self.org.assessment.year))
         with self.engine.connect() as conn:
             return set(conn.execute(query).scalars())
 
@@ -578,7 +595,7 @@ class Sweep:
             for row, name in found.missing
         ]
         header = item.returned.header_text("link") or "Link or file name"
-        found.notes += broken_notes(self.engine, self.org, accepted, item.returned.sheet, header)
+        found.notes += broken_notes(self.engine, self.org, accepted, item.returned.sheet, header, self._checked_links)
         return found, issues
 
     def _archive(self, data: bytes, sha: str, name: str) -> Path:

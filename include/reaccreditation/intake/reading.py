@@ -119,7 +119,7 @@ def read_return(name: str, data: bytes, report: SafetyReport) -> ReturnedFile:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        wb = _Sheets(CalamineWorkbook.from_filelike(io.BytesIO(data)))
         meta = _meta(wb)
         sheet_name, others = _evidence_sheet(wb, report)
         grid = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
@@ -138,6 +138,19 @@ def read_return(name: str, data: bytes, report: SafetyReport) -> ReturnedFile:
             "evidence headings and were not read: keep all the evidence on one sheet"
         )
     return _from_grid(name, report.kind, sheet_name, grid, meta=meta, notes=notes, info=info)
+
+
+class _Sheets:
+    """A calamine workbook whose sheets are each parsed once (``get_sheet_by_name`` parses the whole sheet
+    every time it is called: the evidence sheet is looked at for its headings, then read)."""
+
+    def __init__(self, wb: Any) -> None:
+        self.wb, self.sheet_names, self._parsed = wb, wb.sheet_names, {}
+
+    def get_sheet_by_name(self, name: str) -> Any:
+        if name not in self._parsed:
+            self._parsed[name] = self.wb.get_sheet_by_name(name)
+        return self._parsed[name]
 
 
 def _reader_trouble(exc: Exception) -> str:
@@ -270,11 +283,15 @@ def _from_grid(
         notes.append(f"Sheet {sheet}, row {header_row}: {where}; only column {column_letters(first)} is read")
     errors = info.errors if info else {}
     formulas = info.formulas if info else {}
+    plain = not errors and not formulas  # most sheets: a cell is then only its value (see _plain_cell)
+    positions = [(key, col - 1) for key, (col, _) in headers.items()]
     for i in range(header_index + 1, len(grid)):
         raw, number = grid[i], i + 1
         values = {}
-        for key, (col, _) in headers.items():
-            values[key] = _cell(returned, number, key, col, raw, errors, formulas)
+        for key, index in positions:
+            value = raw[index] if index < len(raw) else None
+            kept = _plain_cell(returned, number, key, value) if plain else _NOT_PLAIN
+            values[key] = _cell(returned, number, key, index + 1, raw, errors, formulas) if kept is _NOT_PLAIN else kept
         if all(values.get(k) in (None, "") for k in INPUT_KEYS) and not any((number, k) in returned.error_cells for k in headers):
             continue  # an element row nobody filled in, or a spare row
         for key, columns in repeated.items():
@@ -297,6 +314,24 @@ def _from_grid(
     if not returned.rows:
         raise Unreadable(f"sheet '{sheet}' has no evidence rows filled in: add at least one evidence item")
     return returned
+
+
+_NOT_PLAIN = object()
+
+
+def _plain_cell(returned: ReturnedFile, number: int, key: str, value: Any) -> Any:
+    """``_cell``'s answer for a sheet without error or formula cells, when the value is not text or is printable
+    ASCII text that is not an error value (nothing to remove but outer spaces); else ``_NOT_PLAIN``."""
+    if value.__class__ is not str:
+        return value
+    if not (value.isascii() and value.isprintable()):
+        return _NOT_PLAIN
+    kept = value.strip()
+    if kept in ERROR_VALUES:
+        return _NOT_PLAIN
+    if kept != value and kept:
+        returned.changes.append(Change(number, key, "spaces", "", kept))
+    return kept or None
 
 
 def _cell(

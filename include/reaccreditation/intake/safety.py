@@ -57,6 +57,11 @@ _ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{1,40})</")
 _FORMULA = re.compile(rb"\A\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]{0,300}))")
 _VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
+# A cell holding something (the rule of _CELL + _EMPTY_CELL in one pattern): its column letters and row number.
+_USED_CELL = re.compile(
+    rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]+)(\d+)\"[^>]*?(?<!/)>"
+    rb"(?!\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>)"
+)
 _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
 MAX_CELL_FINDINGS = 5000  # error and formula cells remembered per sheet (the rest are counted)
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -484,29 +489,35 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetI
                     last = m.group(1).decode().split(":")[-1]
                     declared_rows, declared_cols = _cell(last)
                 first = False
-            # Without an error cell or a formula in this stretch, a cell can only move the used range: one that
-            # lies within it already needs no closer look (most cells, since rows come in order).
-            findings = b' t="e"' in buf or _ANY_FORMULA.search(buf) is not None
-            for m in _CELL.finditer(buf):
-                row, letters = int(m.group(3)), m.group(2)
-                col = columns.get(letters) or columns.setdefault(letters, column_number(letters.decode()))
-                if not findings and row <= max_row and col <= max_col:
-                    continue
-                if m.group(4) or _EMPTY_CELL.match(buf, m.end()):
-                    continue  # <c r="X9" s="3"/>: formatting only
-                max_row, max_col = max(max_row, row), max(max_col, col)
-                if not findings:
-                    continue
-                end = _CELL_END.search(buf, m.end(), m.end() + 4096)
-                if end is None or len(errors) + len(formulas) >= MAX_CELL_FINDINGS:
-                    continue
-                body = buf[m.end() : end.start()]
-                if b' t="e"' in m.group(1):
-                    v = _ERROR_VALUE.search(body)
-                    errors[(row, col)] = v.group(1).decode("utf-8", "replace") if v else "#ERROR"
-                elif formula := _FORMULA.match(body):
-                    has_result = _VALUE.search(body) is not None
-                    formulas[(row, col)] = ("=" + html.unescape((formula.group(1) or b"").decode("utf-8", "replace")), has_result)
+            # Without an error cell or a formula in this stretch, a cell can only move the used range: the used
+            # cells' references come from one pattern (no Python per cell, most sheets); else each cell is looked at.
+            if b' t="e"' not in buf and _ANY_FORMULA.search(buf) is None:
+                used = _USED_CELL.findall(buf)
+                if used:
+                    max_row = max(max_row, max(int(number) for _, number in used))
+                    for letters in {letters for letters, _ in used}:
+                        col = columns.get(letters) or columns.setdefault(letters, column_number(letters.decode()))
+                        max_col = max(max_col, col)
+            else:
+                for m in _CELL.finditer(buf):
+                    row, letters = int(m.group(3)), m.group(2)
+                    col = columns.get(letters) or columns.setdefault(letters, column_number(letters.decode()))
+                    if m.group(4) or _EMPTY_CELL.match(buf, m.end()):
+                        continue  # <c r="X9" s="3"/>: formatting only
+                    max_row, max_col = max(max_row, row), max(max_col, col)
+                    end = _CELL_END.search(buf, m.end(), m.end() + 4096)
+                    if end is None or len(errors) + len(formulas) >= MAX_CELL_FINDINGS:
+                        continue
+                    body = buf[m.end() : end.start()]
+                    if b' t="e"' in m.group(1):
+                        v = _ERROR_VALUE.search(body)
+                        errors[(row, col)] = v.group(1).decode("utf-8", "replace") if v else "#ERROR"
+                    elif formula := _FORMULA.match(body):
+                        has_result = _VALUE.search(body) is not None
+                        formulas[(row, col)] = (
+                            "=" + html.unescape((formula.group(1) or b"").decode("utf-8", "replace")),
+                            has_result,
+                        )
             for m in _MERGE.finditer(buf):
                 a, b = m.group(1).decode().split(":")
                 (r1, c1), (r2, c2) = _cell(a), _cell(b)

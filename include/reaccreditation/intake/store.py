@@ -62,6 +62,20 @@ class Outcome:
         return len(self.rows)
 
 
+def current_evidence(department_id: str | None, year: int | None) -> Any:
+    """The condition for a department's current evidence rows of a year.
+
+    ``assessment_year + 0``: without statistics SQLite searches by the year's index, which holds every row
+    of every department and version of the year (a full scan, longer with every file registered); so the
+    year is only checked, and the department's index finds the rows.
+    """
+    return and_(
+        evidence.c.department_id == department_id,
+        evidence.c.assessment_year + 0 == year,
+        evidence.c.is_current.is_(True),
+    )
+
+
 def known_submission(engine: Engine, sha256: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(select(submission).where(submission.c.sha256 == sha256)).first()
@@ -136,14 +150,7 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
         if registering:
             conn.execute(
                 update(evidence)
-                .where(
-                    and_(
-                        evidence.c.department_id == outcome.department_id,
-                        evidence.c.assessment_year == outcome.assessment_year,
-                        evidence.c.is_current.is_(True),
-                        evidence.c.element_id.in_(replaced),
-                    )
-                )
+                .where(current_evidence(outcome.department_id, outcome.assessment_year), evidence.c.element_id.in_(replaced))
                 .values(is_current=False)
             )
             if outcome.rows:
@@ -212,30 +219,27 @@ def _changes(conn: Connection, department_id: str, year: int, rows: Sequence[dic
     which of them it adds and removes (by title), whose versions it replaces and who sent it."""
     elements = sorted({r["element_id"] for r in rows})
     current = conn.execute(
-        select(
-            evidence.c.element_id,
-            evidence.c.title,
-            submission.c.id,
-            submission.c.version,
-            submission.c.submitter,
-            submission.c.received_at,
-        )
-        .join(submission, evidence.c.submission_id == submission.c.id)
-        .where(
-            and_(
-                evidence.c.department_id == department_id,
-                evidence.c.assessment_year == year,
-                evidence.c.is_current.is_(True),
-                evidence.c.element_id.in_(elements),
-            )
-        )
+        select(evidence.c.element_id, evidence.c.title, evidence.c.submission_id)
+        .where(current_evidence(department_id, year), evidence.c.element_id.in_(elements))
         .order_by(evidence.c.id)
     ).all()
-    replacing = {r.id: {"version": r.version, "submitter": r.submitter, "received": r.received_at.isoformat()} for r in current}
+    # the versions replaced, read once each (not once per evidence row: their times are parsed per row read)
+    ids = sorted({r.submission_id for r in current})
+    versions = conn.execute(
+        select(submission.c.id, submission.c.version, submission.c.submitter, submission.c.received_at).where(
+            submission.c.id.in_(ids)
+        )
+    ).all()
+    replacing = {r.id: {"version": r.version, "submitter": r.submitter, "received": r.received_at.isoformat()} for r in versions}
+    before_by: dict[str, list[str]] = {}
+    after_by: dict[str, list[str]] = {}
+    for r in current:
+        before_by.setdefault(r.element_id, []).append(_title(r.title))
+    for r in rows:
+        after_by.setdefault(r["element_id"], []).append(_title(r.get("evidence_title")))
     per_element = []
     for element in elements:
-        before = [_title(r.title) for r in current if r.element_id == element]
-        after = [_title(r.get("evidence_title")) for r in rows if r["element_id"] == element]
+        before, after = before_by.get(element, []), after_by.get(element, [])
         old, new = {t.casefold() for t in before}, {t.casefold() for t in after}
         per_element.append(
             {
@@ -298,14 +302,7 @@ def confirm_held(engine: Engine, submission_id: int, by: str, now: datetime | No
             raise NotHeld(f"{row.original_name} (id {submission_id}) was confirmed meanwhile")
         conn.execute(
             update(evidence)
-            .where(
-                and_(
-                    evidence.c.department_id == row.department_id,
-                    evidence.c.assessment_year == row.assessment_year,
-                    evidence.c.is_current.is_(True),
-                    evidence.c.element_id.in_(elements),
-                )
-            )
+            .where(current_evidence(row.department_id, row.assessment_year), evidence.c.element_id.in_(elements))
             .values(is_current=False)
         )
         conn.execute(update(evidence).where(evidence.c.submission_id == row.id).values(is_current=True))
@@ -320,14 +317,7 @@ def _note_kept(conn: Connection, outcome: Outcome, replaced: list[str]) -> None:
     rows = conn.execute(
         select(evidence.c.element_id, func.max(submission.c.received_at))
         .join(submission, evidence.c.submission_id == submission.c.id)
-        .where(
-            and_(
-                evidence.c.department_id == outcome.department_id,
-                evidence.c.assessment_year == outcome.assessment_year,
-                evidence.c.is_current.is_(True),
-                evidence.c.element_id.in_(failed),
-            )
-        )
+        .where(current_evidence(outcome.department_id, outcome.assessment_year), evidence.c.element_id.in_(failed))
         .group_by(evidence.c.element_id)
     ).all()
     if not rows:

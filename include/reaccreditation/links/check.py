@@ -69,8 +69,6 @@ async def check_all(
     urls: list[str], *, internal_hosts: tuple[str, ...] = (), timeout: float = 10.0, concurrency: int = 8, verify: object = True
 ) -> dict[str, LinkResult]:
     """Every distinct link's result; ``verify`` is httpx's (True, or an ssl context trusting a test CA)."""
-    import httpx
-
     results: dict[str, LinkResult] = {}
     todo = []
     for url in dict.fromkeys(urls):
@@ -81,6 +79,8 @@ async def check_all(
             todo.append(url)
     if not todo:
         return results
+    import httpx  # only when something must be fetched (~0.2 s)
+
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(
         follow_redirects=True,

@@ -20,7 +20,10 @@ def check_links(
     """Check the links not checked lately; every link's last result."""
     now = now or datetime.now(UTC)
     wanted = list(dict.fromkeys(urls))
-    due = store.stale(engine, wanted, now)
+    if not wanted:
+        return {}
+    known = store.results(engine, wanted)
+    due = store.due(known, wanted, now)
     if due:
         options = org.portfolio
         store.save(
@@ -33,7 +36,8 @@ def check_links(
             ),
             now,
         )
-    return store.results(engine, wanted)
+        known = store.results(engine, wanted)
+    return known
 
 
 def row_links(rows: Iterable[dict[str, Any]]) -> dict[int, list[str]]:
@@ -41,10 +45,22 @@ def row_links(rows: Iterable[dict[str, Any]]) -> dict[int, list[str]]:
     return {r["row_number"]: found for r in rows if (found := links(r.get("link")))}
 
 
-def broken_notes(engine: Engine, org: Organisation, rows: list[dict[str, Any]], sheet: str, header: str) -> list[str]:
-    """One sentence per row whose link does not work, located as intake locates its problems."""
+def broken_notes(
+    engine: Engine,
+    org: Organisation,
+    rows: list[dict[str, Any]],
+    sheet: str,
+    header: str,
+    checked: dict[str, dict[str, Any]] | None = None,
+) -> list[str]:
+    """One sentence per row whose link does not work, located as intake locates its problems.
+
+    ``checked``: the results of ``check_links`` over (at least) these rows' links, when the caller checked
+    the links of several files at once (the intake sweep: one look-up for all its files).
+    """
     by_row = row_links(rows)
-    checked = check_links(engine, org, [u for urls in by_row.values() for u in urls])
+    if checked is None:
+        checked = check_links(engine, org, [u for urls in by_row.values() for u in urls])
     notes = []
     for row, urls in sorted(by_row.items()):
         for url in urls:

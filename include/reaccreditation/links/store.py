@@ -14,17 +14,29 @@ from reaccreditation.links.check import LinkResult
 FRESH = timedelta(hours=20)  # one check a day: a sweep every few minutes asks the web once
 
 
+CHUNK = 900  # links per IN (...): well inside SQLite's and PostgreSQL drivers' bound-parameter limits
+
+
 def results(engine: Engine, urls: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-    query = select(link_check)
-    wanted = list(dict.fromkeys(urls)) if urls is not None else None
-    if wanted is not None:
-        query = query.where(link_check.c.url.in_(wanted))
+    if urls is None:
+        with engine.connect() as conn:
+            return {r.url: dict(r._mapping) for r in conn.execute(select(link_check))}
+    wanted = list(dict.fromkeys(urls))
+    out: dict[str, dict[str, Any]] = {}
     with engine.connect() as conn:
-        return {r.url: dict(r._mapping) for r in conn.execute(query)}
+        for i in range(0, len(wanted), CHUNK):
+            query = select(link_check).where(link_check.c.url.in_(wanted[i : i + CHUNK]))
+            out.update((r.url, dict(r._mapping)) for r in conn.execute(query))
+    return out
 
 
 def stale(engine: Engine, urls: Iterable[str], now: datetime) -> list[str]:
-    known = results(engine, urls)
+    urls = list(urls)
+    return due(results(engine, urls), urls, now)
+
+
+def due(known: dict[str, dict[str, Any]], urls: Iterable[str], now: datetime) -> list[str]:
+    """The links among ``urls`` with no result in ``known`` (``results``) or one older than ``FRESH``."""
     out = []
     for url in dict.fromkeys(urls):
         row = known.get(url)
@@ -40,7 +52,9 @@ def save(engine: Engine, found: dict[str, LinkResult], now: datetime) -> None:
     if not found:
         return
     with engine.begin() as conn:
-        conn.execute(delete(link_check).where(link_check.c.url.in_(list(found))))
+        urls = list(found)
+        for i in range(0, len(urls), CHUNK):
+            conn.execute(delete(link_check).where(link_check.c.url.in_(urls[i : i + CHUNK])))
         conn.execute(
             insert(link_check),
             [
