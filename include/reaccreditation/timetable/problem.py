@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from reaccreditation.standards import Standard
 
 UNREACHABLE = 24 * 60  # minutes: sites with no travel route cannot share a day
+TIMEZONE = "Europe/London"  # what a day's minutes are local to (invites, the store, people's busy times)
 
 
 def minutes(t: time) -> int:
@@ -87,7 +88,7 @@ class Problem:
     solver_seconds: float = 20.0
     weights: Weights = Weights()
     department_names: Mapping[str, str] = field(default_factory=dict)
-    timezone: str = "Europe/London"
+    timezone: str = TIMEZONE
     joining_links: JoiningLinks | None = None  # virtual sessions' links (timetable.links assigns them)
     # lower-case email -> (day, from, to) busy in their diary (members and assessors alike; timetable.busy)
     busy: Mapping[str, tuple[tuple[int, int, int], ...]] = field(default_factory=dict)
