@@ -549,7 +549,7 @@ def describe(p: Problem, core: list[str]) -> list[str]:
                 f"{clock(p.lunch[1])})"
             )
         elif kind == "person":
-            mine = sorted({s.title for s in p.sessions if what in s.emails})
+            mine = sorted({s.title for s in p.sessions if what in {e.lower() for e in s.emails}})
             out.append(f"{what} cannot be in two places at once: they are in {', '.join(mine)}")
         elif kind == "room":
             room = p.rooms.get(what)
