@@ -195,7 +195,9 @@ def check_references(org: Organisation) -> list[str]:
                     f"{where}.availability[{j}].day: {w.day} is not a day of the assessment (1..{org.assessment.days}, "
                     f"{', '.join(str(d) for d in dates)})"
                 )
-    return problems
+    from reaccreditation.timetable.diaries.check import people_problems  # here: the diaries package imports httpx
+
+    return problems + people_problems(org)  # timetable.people: everyone someone meets, typed days of the assessment
 
 
 def _windows(group: Group, dates: tuple[date, ...], day_start: int, day_end: int) -> tuple[tuple[int, int, int], ...]:
