@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from reaccreditation.demo import generate
+from reaccreditation.organisation.config import ConfigError, load_organisation
 from reaccreditation.timetable.busy import busy_minutes, free_starts
 from reaccreditation.timetable.checker import check
-from reaccreditation.timetable.config import Weights
+from reaccreditation.timetable.config import Person, Weights
+from reaccreditation.timetable.problem import build_problem
 from reaccreditation.timetable.solution import Timetable, TimetableInfeasible
 from reaccreditation.timetable.solver import solve
 
@@ -192,3 +195,12 @@ def test_free_starts_keep_to_windows_the_slot_grid_and_touching_edges():
     assert free_starts([(0, 540, 1020)], [(0, 600, 660)], 45, 540, 1020, slot=15) == [(0, 540, 555), (0, 660, 975)]
     assert free_starts([(0, 540, 720)], [(0, 540, 700)], 45, 540, 1020) == []
     assert free_starts([(0, 540, 700)], [], 45, 600, 640, slot=5) == []  # the day is shorter than the session
+
+
+def test_a_person_with_a_diary_whom_nobody_meets_stops_the_plan_naming_the_key(tmp_path):
+    org = load_organisation(generate(tmp_path, FIRST_DAY)["config"])
+    tt = org.timetable
+    typo = Person(email="priya.ramen@kestrelvale.example.org")
+    org = org.model_copy(update={"timetable": tt.model_copy(update={"people": (*tt.people, typo)})})
+    with pytest.raises(ConfigError, match=r"timetable.people\[6\].email: 'priya.ramen@kestrelvale.example.org' is not a member"):
+        build_problem(org)
