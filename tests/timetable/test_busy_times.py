@@ -17,6 +17,7 @@ from reaccreditation.timetable.problem import build_problem
 from reaccreditation.timetable.solution import Timetable, TimetableInfeasible
 from reaccreditation.timetable.solver import solve
 
+from ..conftest import FIRST_DAY
 from .conftest import problem, session
 
 LONDON = ZoneInfo("Europe/London")
