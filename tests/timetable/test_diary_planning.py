@@ -56,6 +56,10 @@ def test_the_week_is_planned_around_everyones_diary_and_the_sign_off_page_says_w
 
     summary = pipeline.publish_for_approval(org, engine, planned, out, "run-1")
     body = summary["approval_body"]
+    assert (
+        "**Diaries**: 6 people planned from their own availability (ics file 3, typed rules 2, "
+        "assumed free \\(diary unreachable\\) 1)" in body
+    )
     assert "**Diaries that could not be read (1)**, and what was assumed instead:" in body and "Alan Booth" in body
     assert summary["diary_notes"] == planned["diary_notes"] and "busy" not in summary
 

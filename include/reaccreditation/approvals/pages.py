@@ -57,9 +57,9 @@ def _diary_lines(summary: Mapping[str, Any]) -> list[str]:
     lines = []
     if sources:
         lines.append(
-            f"**Diaries**: planned around {sum(sources.values())} people's busy times ("
-            + ", ".join(f"{md(k)}: {n}" for k, n in sorted(sources.items()))
-            + ")."
+            f"**Diaries**: {sum(sources.values())} people planned from their own availability ("
+            + ", ".join(f"{md(k)} {n}" for k, n in sorted(sources.items(), key=lambda x: (-x[1], x[0])))
+            + "); only their busy times are read."
         )
     if notes:
         lines += ["", f"**Diaries that could not be read ({len(notes)})**, and what was assumed instead:", ""]
