@@ -16,7 +16,7 @@ from airflow.sdk import Param, dag, task
 
 from reaccreditation.approvals.decisions import APPROVE, REJECT, REPLAN
 from reaccreditation.orchestration import context, forms, policies
-from reaccreditation.orchestration.connections import SMTP_POOL, engine, smtp_transport
+from reaccreditation.orchestration.connections import SMTP_POOL, engine, smtp_transport, variable_secrets
 from reaccreditation.orchestration.hitl import ApprovalTask, branch_on_answer, recorded_answer
 from reaccreditation.settings import data_paths
 from reaccreditation.timetable import pipeline
@@ -38,8 +38,8 @@ from reaccreditation.timetable import pipeline
 def assessment_timetable():
     @task(task_display_name="Plan the timetable")
     def plan(params: dict | None = None) -> dict:
-        """Scope, solve and check the timetable; fails at once (no retry) when the rules conflict."""
-        return pipeline.plan(context.organisation_today(), engine(), (params or {}).get("at_risk"))
+        """Read people's diaries, scope, solve and check the timetable; fails at once (no retry) when the rules conflict."""
+        return pipeline.plan(context.organisation_today(), engine(), (params or {}).get("at_risk"), secrets=variable_secrets)
 
     @task(task_display_name="Publish it for sign-off")
     def publish(planned: dict) -> dict:
@@ -66,7 +66,8 @@ def assessment_timetable():
     def replan(planned: dict, params: dict | None = None) -> dict:
         """Solve again with the approver's constraints (and any from earlier re-plans), then publish."""
         answer = recorded_answer("approve_timetable")
-        again = pipeline.replan(context.organisation_today(), engine(), planned, answer, (params or {}).get("at_risk"))
+        org, at_risk = context.organisation_today(), (params or {}).get("at_risk")
+        again = pipeline.replan(org, engine(), planned, answer, at_risk, secrets=variable_secrets)
         return pipeline.publish_for_approval(context.organisation(), engine(), again, data_paths().output, context.run_id())
 
     approve = ApprovalTask(

@@ -6,6 +6,7 @@ formatting into the page.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,25 @@ def _clock(session: Mapping[str, Any]) -> str:
     return f"{session['start']}–{session['end']}"
 
 
+def _diary_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Where people's busy times came from, and every diary that could not be read with what was assumed instead."""
+    sources = Counter((summary.get("source_of") or {}).values())
+    notes = list(summary.get("diary_notes") or [])
+    if not sources and not notes:
+        return []
+    lines = []
+    if sources:
+        lines.append(
+            f"**Diaries**: {sum(sources.values())} people planned from their own availability ("
+            + ", ".join(f"{md(k)} {n}" for k, n in sorted(sources.items(), key=lambda x: (-x[1], x[0])))
+            + "); only their busy times are read."
+        )
+    if notes:
+        lines += ["", f"**Diaries that could not be read ({len(notes)})**, and what was assumed instead:", ""]
+        lines += [f"- {md(n)}" for n in notes]
+    return [*lines, ""]
+
+
 def timetable_body(
     data: Mapping[str, Any], summary: Mapping[str, Any], *, replan: Sequence[str] = (), output: Path | None = None
 ) -> str:
@@ -70,6 +90,7 @@ def timetable_body(
             + f"; cancelled: {len(summary.get('cancelled') or [])}. Only their people get updates.",
             "",
         ]
+    lines += _diary_lines(summary)
     lines += ["| Day | Date | Sessions | First | Last | Site visits | Virtual |", "|---|---|---|---|---|---|---|"]
     for n, day in enumerate(days, 1):
         today = sorted((s for s in sessions if s["day"] == n), key=lambda s: s["start"])

@@ -14,7 +14,7 @@ import csv
 import json
 import random
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,29 @@ def _timetable(spec: dict[str, Any], domain: str, framework: str = "cse") -> dic
         names += g.pop("members", [])
         members = [m if isinstance(m, dict) else {"name": m, "email": _email(m, domain)} for m in names]
         groups.append(g | {"members": members})
-    return tt | {"groups": groups}
+    people = [
+        {k: v for k, v in ({"email": _email(p["name"], domain)} | p).items() if k != "demo_busy"} for p in tt.get("people", ())
+    ]
+    return tt | {"groups": groups} | ({"people": people} if people else {})
+
+
+def write_diaries(out: Path, first_day: date, stamp: datetime) -> list[Path]:
+    """The demo people's diary files (``timetable.people[].demo_busy``) next to the config, dated for this assessment."""
+    from reaccreditation.demo.diaries import busy_ics
+    from reaccreditation.organisation.working_days import working_days_from
+
+    spec = yaml.safe_load(COUNCIL.read_text(encoding="utf-8"))
+    domain = spec["organisation"]["domain"]
+    dates = working_days_from(first_day, 5)
+    written = []
+    for p in spec["timetable"].get("people", ()):
+        if "demo_busy" not in p:
+            continue
+        path = out / p["diary"]["ics_file"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(busy_ics(p.get("email") or _email(p["name"], domain), p["demo_busy"], dates, stamp))
+        written.append(path)
+    return written
 
 
 def build_history(first_day: date, framework: str = "cse", seed: int = 2008) -> list[dict[str, Any]]:
@@ -330,6 +352,7 @@ def generate(out: Path, first_day: date, framework: str = "cse", seed: int = 200
     }
     for year in evidence_years(first_day):
         evidence_path = write_evidence_history(out, config, history, seed, year)
+    write_diaries(out, first_day, datetime.combine(first_day - timedelta(days=60), time(9), UTC))  # fixed: reproducible
     planted_path = out / "planted.json"
     planted_path.write_text(json.dumps(planted, indent=2) + "\n", encoding="utf-8")
     return {"config": config_path, "history": history_path, "planted": planted_path, "evidence_history": evidence_path}

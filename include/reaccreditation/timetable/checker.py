@@ -1,7 +1,9 @@
 """An independent check of a timetable against the problem's rules, written without the solver.
 
 It reads only plain placements, so it also vets a timetable edited by hand or stored by an older run.
-Each violation is a sentence naming the sessions, people, rooms or days involved.
+Each violation is a sentence naming the sessions, people, rooms or days involved. People are compared by
+email whatever its case; a session overlapping a busy time of one of its members or of its assessor
+(``Problem.busy``, from their diaries) is a violation.
 """
 
 from __future__ import annotations
@@ -80,8 +82,15 @@ def check(p: Problem, t: Timetable) -> list[str]:
         item = (pl.day, pl.start, pl.end, name)
         assessor_items[pl.assessor].append((pl.day, pl.start, pl.end + p.changeover, name))
         group_items[s.group_id].append(item)
-        for email in set(s.emails):
+        for email in {e.lower() for e in s.emails}:
             person_items[email].append(item)
+        for email in dict.fromkeys([e.lower() for e in s.emails] + [pl.assessor.lower()]):
+            for d, a, b in p.busy_of(email):
+                if d == pl.day and a < pl.end and pl.start < b:
+                    out.append(
+                        f"diary: {p.name_of(email)} ({email}) is busy {clock(a)}-{clock(b)} on day {d + 1}, but {name} is "
+                        f"{clock(pl.start)}-{clock(pl.end)}"
+                    )
         timeline[pl.assessor, pl.day].append((pl.start, pl.end, p.location(s, pl.mode), name))
     # lunch: once a day per assessor, inside its window, never overlapping a session
     earliest, latest, length = p.lunch

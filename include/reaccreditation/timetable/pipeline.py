@@ -12,17 +12,22 @@ if TYPE_CHECKING:  # the DAG imports this module when it is parsed: the rest is 
     from reaccreditation.approvals.binding import Binding
     from reaccreditation.mail.outbox import Transport
     from reaccreditation.organisation.config import Organisation
+    from reaccreditation.timetable.diaries.read import Secrets
     from reaccreditation.timetable.problem import Problem
 
 DAG_ID = "assessment_timetable"
 
 
-def problem_for(org: Organisation, scope: dict[str, Any], replan: dict[str, Any] | None = None) -> Problem:
-    """The problem for a scope; with an approver's re-plan constraints (stored with the plan) applied."""
+def problem_for(
+    org: Organisation, scope: dict[str, Any], replan: dict[str, Any] | None = None, busy: dict[str, Any] | None = None
+) -> Problem:
+    """The problem for a scope; with an approver's re-plan constraints (stored with the plan) applied, and people's
+    busy times (``planned["busy"]``: day minutes per email, as :func:`plan` read them from their diaries)."""
+    from reaccreditation.timetable.busy import from_json
     from reaccreditation.timetable.problem import build_problem
     from reaccreditation.timetable.solution import Timetable
 
-    p = build_problem(org, scope=scope["elements"], focus=scope["focus"])
+    p = build_problem(org, scope=scope["elements"], focus=scope["focus"], busy=from_json(busy))
     if replan:
         from reaccreditation.timetable.replan import Replan, apply
 
@@ -31,16 +36,35 @@ def problem_for(org: Organisation, scope: dict[str, Any], replan: dict[str, Any]
     return p
 
 
+def read_busy(org: Organisation, secrets: Secrets | None = None, config_dir: Path | None = None) -> dict[str, Any]:
+    """Everyone's diaries, read once: busy times in day minutes per email (JSON-ready), the notes on sources that
+    could not be read (and what was assumed), and where each person's times came from."""
+    from reaccreditation.timetable.busy import busy_minutes, to_json
+    from reaccreditation.timetable.diaries import read_for
+    from reaccreditation.timetable.problem import TIMEZONE, minutes
+
+    reading = read_for(org, secrets or (lambda name: None), config_dir)
+    a = org.assessment
+    busy = busy_minutes(reading.busy, a.dates, TIMEZONE, minutes(a.day_start), minutes(a.day_end))
+    return {"busy": to_json(busy), "diary_notes": list(reading.notes), "source_of": dict(reading.source_of)}
+
+
 def plan(
     org: Organisation,
     engine: Engine,
     at_risk: list[str] | None = None,
     seconds: float | None = None,
     replan: dict[str, Any] | None = None,
+    *,
+    secrets: Secrets | None = None,
+    config_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Scope, solve (moving as few stored sessions as possible) and check; JSON-ready for XCom.
+    """Read the diaries, scope, solve (moving as few stored sessions as possible) and check; JSON-ready for XCom.
 
     ``replan``: an approver's constraints (``Replan.to_dict()`` plus ``locked_at``, the timetable they saw).
+    ``secrets``: looks up a CalDAV diary's password by variable name; ``config_dir``: where ``ics_file`` diaries
+    are (default: the folder of the config in use). The busy times go only into the returned dict (the run's
+    XCom), never into the database or the published files.
     """
     from reaccreditation.timetable.checker import check
     from reaccreditation.timetable.scope import scope_from_database
@@ -48,14 +72,15 @@ def plan(
     from reaccreditation.timetable.store import previous_timetable
 
     scope = scope_from_database(engine, org.standard, org.framework, org.assessment.year, org.assessment.type, at_risk, org=org)
-    p = problem_for(org, scope.to_dict(), replan)
+    diaries = read_busy(org, secrets, config_dir)
+    p = problem_for(org, scope.to_dict(), replan, diaries["busy"])
     previous = previous_timetable(engine, org.assessment.year)
     t = solve(p, previous, seconds=seconds)
     problems = check(p, t)
     if problems:  # a solver bug, never the config's fault: stop before anything is sent
         raise RuntimeError("the solved timetable breaks its rules:\n  - " + "\n  - ".join(problems))
     out = {"scope": scope.to_dict(), "timetable": t.to_dict(), "sessions": len(p.sessions), "had_previous": bool(previous)}
-    return out | ({"replan": replan} if replan else {})
+    return out | diaries | ({"replan": replan} if replan else {})
 
 
 def organiser(org: Organisation) -> tuple[str, str]:
@@ -102,6 +127,8 @@ def _publish(
         write_atomic(folder / f"timetable-day{day + 1}.png", day_png(p, t, day))
     changed = [s.key for s in states if s.changed]
     return data, {
+        "diary_notes": planned.get("diary_notes", []),  # which diaries could not be read and what was assumed
+        "source_of": planned.get("source_of", {}),
         "assessment_year": year,
         "folder": str(folder),
         "sessions": len(t.placements),
@@ -139,9 +166,17 @@ def publish_for_approval(org: Organisation, engine: Engine, planned: dict[str, A
 
 
 def replan(
-    org: Organisation, engine: Engine, planned: dict[str, Any], answer: dict[str, Any], at_risk: list[str] | None = None
+    org: Organisation,
+    engine: Engine,
+    planned: dict[str, Any],
+    answer: dict[str, Any],
+    at_risk: list[str] | None = None,
+    *,
+    secrets: Secrets | None = None,
+    config_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Solve again with the approver's re-plan form (on top of earlier re-plans), the timetable they saw locked.
+    """Solve again with the approver's re-plan form (on top of earlier re-plans), the timetable they saw locked,
+    against the diaries as they are now (read again).
 
     Any failure raises :class:`ReplanError` saying that nothing was sent.
     """
@@ -151,7 +186,8 @@ def replan(
 
     try:
         asked = Replan.from_dict(planned.get("replan")).merge(Replan.from_form(answer.get("params_input") or {}))
-        return plan(org, engine, at_risk, replan=asked.to_dict() | {"locked_at": planned["timetable"]})
+        locked = asked.to_dict() | {"locked_at": planned["timetable"]}
+        return plan(org, engine, at_risk, replan=locked, secrets=secrets, config_dir=config_dir)
     except (TimetableInfeasible, ConfigError, ReplanError) as exc:
         raise ReplanError(f"Re-plan failed, nothing was sent: {exc}") from None
 

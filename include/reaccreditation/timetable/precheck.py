@@ -6,8 +6,10 @@ numbers ("group X can only meet on day 3; day 3 holds 435 minutes of sessions, X
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import combinations
 
+from reaccreditation.timetable.busy import free_starts
 from reaccreditation.timetable.problem import Problem, Session, clock
 
 
@@ -110,7 +112,7 @@ def person_problems(p: Problem) -> list[str]:
     out = []
     by_person: dict[str, list[Session]] = {}
     for s in p.sessions:
-        for email in s.emails:
+        for email in dict.fromkeys(e.lower() for e in s.emails):
             by_person.setdefault(email, []).append(s)
     for email, sessions in by_person.items():
         if len({s.group_id for s in sessions}) < 2:
@@ -136,6 +138,67 @@ def _merge(windows: set[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return merged
 
 
+def busy_text(p: Problem, busy: Iterable[tuple[int, int, int]], who: str = "") -> str:
+    """Busy intervals by day: "on day 2 (Tue 16 Mar) 09:00-12:30 and 14:00-15:00; on day 3 ..." (``who`` after the day)."""
+    days: dict[int, list[str]] = {}
+    for d, a, b in sorted(busy):
+        days.setdefault(d, []).append(f"{clock(a)}-{clock(b)}")
+    return "; ".join(f"on {p.day_label(d)} {who}{' and '.join(times)}" for d, times in days.items())
+
+
+def _overlapping(busy: Iterable[tuple[int, int, int]], windows: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    spans = list(windows)
+    return [(d, a, b) for d, a, b in busy if any(wd == d and a < wb and wa < b for wd, wa, wb in spans)]
+
+
+def diary_problems(p: Problem) -> list[str]:
+    """Sessions for which their people's diaries leave no slot free in the group's windows, naming who is busy when."""
+    out = []
+    assessors = [e.lower() for _, e in p.assessors]
+    for s in p.sessions:
+        members = list(dict.fromkeys(e.lower() for e in s.emails))
+
+        def free(emails: list[str], s: Session = s) -> bool:
+            busy = [x for e in emails for x in p.busy_of(e)]
+            return bool(free_starts(s.windows, busy, s.minutes, p.day_start, p.day_end, p.slot))
+
+        if free(members) and any(free([*members, a]) for a in assessors):
+            continue
+        blocking = members + (assessors if free(members) else [])  # members alone, or no assessor can join them
+        blocking = [e for e in blocking if _overlapping(p.busy_of(e), s.windows)]
+        by_day: dict[int, dict[str, list[str]]] = {}
+        for email in blocking:
+            for d, a, b in _overlapping(p.busy_of(email), s.windows):
+                by_day.setdefault(d, {}).setdefault(email, []).append(f"{clock(a)}-{clock(b)}")
+        parts = []
+        for d, people in sorted(by_day.items()):
+            said = [
+                f"{'the assessor ' if e in assessors else ''}{p.name_of(e)}{' is busy' if i == 0 else ''} {' and '.join(times)}"
+                for i, (e, times) in enumerate(people.items())
+            ]
+            parts.append(f"on {p.day_label(d)} " + _and(said))
+        out.append(
+            f"{s.title} with {_and([p.name_of(e) for e in blocking], limit=6)} cannot meet: "
+            + "; ".join(parts)
+            + f"; no slot of {s.minutes} minutes is free for {'all of them' if len(blocking) > 1 else 'them'} in the "
+            f"group's availability ({_windows_text(p, s)})"
+        )
+    return out
+
+
+def _and(items: list[str], limit: int = 0) -> str:
+    if limit and len(items) > limit:
+        items = items[:limit] + [f"{len(items) - limit} more"]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
 def precheck(p: Problem) -> list[str]:
     """Every conflict the arithmetic can prove; empty when the solver has to decide."""
-    return coverage_problems(p) + window_problems(p) + day_capacity_problems(p) + window_capacity_problems(p) + person_problems(p)
+    return (
+        coverage_problems(p)
+        + window_problems(p)
+        + diary_problems(p)
+        + day_capacity_problems(p)
+        + window_capacity_problems(p)
+        + person_problems(p)
+    )

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from reaccreditation.standards import Standard
 
 UNREACHABLE = 24 * 60  # minutes: sites with no travel route cannot share a day
+TIMEZONE = "Europe/London"  # what a day's minutes are local to (invites, the store, people's busy times)
 
 
 def minutes(t: time) -> int:
@@ -87,8 +88,10 @@ class Problem:
     solver_seconds: float = 20.0
     weights: Weights = Weights()
     department_names: Mapping[str, str] = field(default_factory=dict)
-    timezone: str = "Europe/London"
+    timezone: str = TIMEZONE
     joining_links: JoiningLinks | None = None  # virtual sessions' links (timetable.links assigns them)
+    # lower-case email -> (day, from, to) busy in their diary (members and assessors alike; timetable.busy)
+    busy: Mapping[str, tuple[tuple[int, int, int], ...]] = field(default_factory=dict)
 
     def session(self, key: str) -> Session:
         for s in self.sessions:
@@ -112,6 +115,17 @@ class Problem:
     @property
     def lunch_minutes(self) -> int:
         return self.lunch[2]
+
+    def busy_of(self, email: str) -> tuple[tuple[int, int, int], ...]:
+        return self.busy.get(email.lower(), ())
+
+    def name_of(self, email: str) -> str:
+        """A person's name as configured (a member or an assessor), else the email."""
+        wanted = email.lower()
+        for name, e in (*self.assessors, *(m for s in self.sessions for m in s.members)):
+            if e.lower() == wanted:
+                return name
+        return email
 
 
 def shortest_travel(sites: Iterable[str], legs: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
@@ -181,7 +195,9 @@ def check_references(org: Organisation) -> list[str]:
                     f"{where}.availability[{j}].day: {w.day} is not a day of the assessment (1..{org.assessment.days}, "
                     f"{', '.join(str(d) for d in dates)})"
                 )
-    return problems
+    from reaccreditation.timetable.diaries.check import people_problems  # here: the diaries package imports httpx
+
+    return problems + people_problems(org)  # timetable.people: everyone someone meets, typed days of the assessment
 
 
 def _windows(group: Group, dates: tuple[date, ...], day_start: int, day_end: int) -> tuple[tuple[int, int, int], ...]:
@@ -197,8 +213,16 @@ def _windows(group: Group, dates: tuple[date, ...], day_start: int, day_end: int
     return tuple(sorted(out))
 
 
-def build_problem(org: Organisation, scope: Iterable[str] = (), focus: Iterable[str] = ()) -> Problem:
-    """The problem for this organisation's assessment; raises ConfigError naming every bad reference."""
+def build_problem(
+    org: Organisation,
+    scope: Iterable[str] = (),
+    focus: Iterable[str] = (),
+    busy: Mapping[str, tuple[tuple[int, int, int], ...]] | None = None,
+) -> Problem:
+    """The problem for this organisation's assessment; raises ConfigError naming every bad reference.
+
+    ``busy``: people's diaries in day minutes (``timetable.busy.busy_minutes``), by email.
+    """
     problems = check_references(org)
     if problems:
         raise ConfigError("organisation.yaml: timetable: " + f"{len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
@@ -280,4 +304,5 @@ def build_problem(org: Organisation, scope: Iterable[str] = (), focus: Iterable[
         weights=tt.weights,
         department_names={d.id: d.name for d in org.departments},
         joining_links=tt.joining_links,
+        busy={e.lower(): tuple(v) for e, v in (busy or {}).items() if v},
     )

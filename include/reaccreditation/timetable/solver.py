@@ -1,8 +1,10 @@
 """The assessment timetable as a CP-SAT model.
 
 Time is one line of minutes (day d starts at ``d * 1440``), so "no overlap" and travel gaps need no
-day arithmetic. Hard rules: every session placed once inside the day and its group's availability; no
-overlap for the assessor (with changeover and lunch), a person, a group or a room; travel between sites
+day arithmetic. Hard rules: every session placed once inside the day and its group's availability, clear
+of its members' and its assessor's busy times (``Problem.busy``: the start's domain holds only the slots
+they leave free, so diaries add no booleans); no overlap for the assessor (with changeover and lunch), a
+person (by email, whatever its case), a group or a room; travel between sites
 for consecutive sessions (virtual calls and lunch happen at the base site); virtual only where allowed.
 The objective (docs/timetable.md) is lexicographic when there is a stored timetable: first the fewest
 sessions moved from it (each weighted by the people a move disturbs), then, with that held, a weighted
@@ -22,7 +24,8 @@ from dataclasses import dataclass, field, replace
 from ortools.sat.python import cp_model
 
 from reaccreditation.timetable import links
-from reaccreditation.timetable.precheck import precheck
+from reaccreditation.timetable.busy import free_starts
+from reaccreditation.timetable.precheck import busy_text, precheck
 from reaccreditation.timetable.problem import Problem, Session, clock
 from reaccreditation.timetable.solution import LunchBreak, Placement, Timetable, TimetableInfeasible
 
@@ -52,6 +55,7 @@ class _Builder:
         self.previous = dict(previous or {})
         self.explain = explain
         self._lits: dict[str, cp_model.IntVar] = {}
+        self.allowed: dict[str, cp_model.Domain] = {}  # each session's possible starts
 
     def rule(self, key: str, text: str) -> cp_model.IntVar:
         """The literal guarding one family of rules: fixed true normally, an assumption when explaining."""
@@ -62,6 +66,51 @@ class _Builder:
             self._lits[key] = lit
             self.v.assumptions[lit] = text
         return self._lits[key]
+
+    @property
+    def sole_assessor(self) -> str | None:
+        """With one assessor their diary narrows every session like a member's; with several, the one assigned."""
+        return self.p.assessors[0][1].lower() if len(self.p.assessors) == 1 else None
+
+    def people_of(self, s: Session, assessor: str | None) -> list[str]:
+        """The lower-case emails of a session's members (and ``assessor``) that have busy times."""
+        emails = dict.fromkeys([e.lower() for e in s.emails] + ([assessor] if assessor else []))
+        return [e for e in emails if self.p.busy_of(e)]
+
+    def busy(self, s: Session, assessor: str | None) -> list[tuple[int, int, int]]:
+        return [x for e in self.people_of(s, assessor) for x in self.p.busy_of(e)]
+
+    def absolute(self, ranges: list[tuple[int, int, int]]) -> cp_model.Domain:
+        return cp_model.Domain.FromIntervals([[d * DAY + a, d * DAY + b] for d, a, b in ranges])
+
+    def grid(self, ranges: list[tuple[int, int, int]], slot: int) -> cp_model.Domain:
+        """The slot numbers (start // slot) of the starts in ``ranges``."""
+        numbers = [(-(-(d * DAY + a) // slot), (d * DAY + b) // slot) for d, a, b in ranges]
+        return cp_model.Domain.FromIntervals([[lo, hi] for lo, hi in numbers if lo <= hi])
+
+    def diary(self, s: Session, start: cp_model.IntVar, email: str, *enforce: cp_model.IntVar) -> None:
+        """Explaining: one person's diary as its own rule, so the explanation can name them."""
+        p = self.p
+        whole = [(d, p.day_start, p.day_end) for d in range(len(p.days))]
+        free = free_starts(whole, p.busy_of(email), s.minutes, p.day_start, p.day_end)
+        self.m.AddLinearExpressionInDomain(start, self.absolute(free)).OnlyEnforceIf(
+            [*enforce, self.rule(f"diary:{email}", f"diary:{email}")]
+        )
+
+    def _assessor_diary(self, s: Session, k: int, start: cp_model.IntVar, picked: cp_model.IntVar) -> None:
+        """With several assessors: the session avoids the busy times of the one who takes it."""
+        p, m = self.p, self.m
+        email = p.assessors[k][1].lower()
+        if self.sole_assessor or not p.busy_of(email):
+            return
+        if self.explain:
+            self.diary(s, start, email, picked)
+            return
+        free = free_starts(s.windows, self.busy(s, email), s.minutes, p.day_start, p.day_end)
+        if free:
+            m.AddLinearExpressionInDomain(start, self.absolute(free)).OnlyEnforceIf(picked)
+        else:
+            m.Add(picked == 0)
 
     def days_of(self, s: Session) -> list[int]:
         return sorted({d for d, a, b in s.windows if b - a >= s.minutes}) or list(range(len(self.p.days)))
@@ -77,17 +126,15 @@ class _Builder:
         ends: dict[str, cp_model.IntVar] = {}
         for s in p.sessions:
             days = self.days_of(s)
-            domain = cp_model.Domain.FromIntervals(
-                [[d * DAY + p.day_start, d * DAY + DAY - s.minutes - 1] for d in range(len(p.days))]
-            )
-            k_slots = m.NewIntVarFromDomain(
-                cp_model.Domain.FromIntervals(
-                    [[-(-(d * DAY + p.day_start) // slot), (d * DAY + DAY - s.minutes - 1) // slot] for d in range(len(p.days))]
-                ),
-                f"slot_{s.key}",
-            )
-            start = m.NewIntVarFromDomain(domain, f"start_{s.key}")
+            if self.explain:  # the whole day: availability and diaries are assumptions to name
+                ranges = [(d, p.day_start, DAY - s.minutes - 1) for d in range(len(p.days))]
+            else:  # only starts inside a window that the members' (and a sole assessor's) diaries leave free
+                ranges = free_starts(s.windows, self.busy(s, self.sole_assessor), s.minutes, p.day_start, p.day_end)
+                days = sorted({d for d, _, _ in ranges})
+            k_slots = m.NewIntVarFromDomain(self.grid(ranges, slot), f"slot_{s.key}")
+            start = m.NewIntVarFromDomain(self.absolute(ranges), f"start_{s.key}")
             m.Add(start == slot * k_slots)
+            self.allowed[s.key] = self.absolute(ranges)
             end = m.NewIntVar(0, len(p.days) * DAY, f"end_{s.key}")
             m.Add(end == start + s.minutes)
             v.start[s.key], ends[s.key] = start, end
@@ -101,18 +148,20 @@ class _Builder:
                 if d not in days and not self.explain:
                     m.Add(x == 0)
             m.AddExactlyOne(v.day[s.key, d] for d in range(len(p.days)))
-            # availability: one of the group's windows
-            avail = self.rule(f"avail:{s.group_id}", f"avail:{s.group_id}")
-            choices = []
-            for i, (d, a, b) in enumerate(s.windows):
-                if b - a < s.minutes:
-                    continue
-                w = m.NewBoolVar(f"win_{s.key}_{i}")
-                m.AddImplication(w, v.day[s.key, d])
-                m.Add(start >= d * DAY + a).OnlyEnforceIf(w)
-                m.Add(end <= d * DAY + b).OnlyEnforceIf(w)
-                choices.append(w)
-            m.AddBoolOr(choices).OnlyEnforceIf(avail)
+            if self.explain:  # availability: one of the group's windows; the diaries: each its own rule
+                avail = self.rule(f"avail:{s.group_id}", f"avail:{s.group_id}")
+                choices = []
+                for i, (d, a, b) in enumerate(s.windows):
+                    if b - a < s.minutes:
+                        continue
+                    w = m.NewBoolVar(f"win_{s.key}_{i}")
+                    m.AddImplication(w, v.day[s.key, d])
+                    m.Add(start >= d * DAY + a).OnlyEnforceIf(w)
+                    m.Add(end <= d * DAY + b).OnlyEnforceIf(w)
+                    choices.append(w)
+                m.AddBoolOr(choices).OnlyEnforceIf(avail)
+                for email in self.people_of(s, self.sole_assessor):
+                    self.diary(s, start, email)
             # mode
             virtual = m.NewBoolVar(f"virtual_{s.key}")
             v.virtual[s.key] = virtual
@@ -145,10 +194,11 @@ class _Builder:
                 assessor_intervals[k].append(
                     m.NewOptionalIntervalVar(start, s.minutes + p.changeover, busy_end, a_lit, f"a_{s.key}_{k}")
                 )
+                self._assessor_diary(s, k, start, a_lit)
             m.AddExactlyOne(picks)
-            # group and people
+            # group and people (by email, whatever its case)
             group.setdefault(s.group_id, []).append(m.NewIntervalVar(start, s.minutes, end, f"g_{s.key}"))
-            for email in s.emails:
+            for email in dict.fromkeys(e.lower() for e in s.emails):
                 person.setdefault(email, []).append((s, start, end))
         # lunch for each assessor each day
         earliest, latest, length = p.lunch
@@ -285,7 +335,8 @@ class _Builder:
                     m.Add(same == 0)
             v.moved[s.key] = same.Not()
             moved.append((1 + len(s.members)) * same.Not())
-            m.AddHint(v.start[s.key], prev.day * DAY + prev.start)
+            if self.allowed[s.key].contains(prev.day * DAY + prev.start):  # else it must move (a diary, a window)
+                m.AddHint(v.start[s.key], prev.day * DAY + prev.start)
             m.AddHint(v.virtual[s.key], int(was_virtual))
         v.move_cost = sum(moved) if moved else 0
         # sessions not in their preferred mode
@@ -498,7 +549,7 @@ def describe(p: Problem, core: list[str]) -> list[str]:
                 f"{clock(p.lunch[1])})"
             )
         elif kind == "person":
-            mine = sorted({s.title for s in p.sessions if what in s.emails})
+            mine = sorted({s.title for s in p.sessions if what in {e.lower() for e in s.emails}})
             out.append(f"{what} cannot be in two places at once: they are in {', '.join(mine)}")
         elif kind == "room":
             room = p.rooms.get(what)
@@ -513,6 +564,8 @@ def describe(p: Problem, core: list[str]) -> list[str]:
                 f"the joining-link pool has {n} link(s) (timetable.joining_links.pool): at most {n} virtual session(s) "
                 "can run at the same time; add links to the pool or use a template"
             )
+        elif kind == "diary":
+            out.append(f"{p.name_of(what)}'s diary: busy {busy_text(p, p.busy_of(what))}")
         elif kind == "travel":
             out.append("the assessor needs travel time between sites (see travel:)")
         else:
