@@ -37,8 +37,8 @@ async def _run_active(dag_id: str | None) -> bool:
     """Whether ``dag_id`` has a queued or running run (asked of Airflow through the triggerer)."""
     if not dag_id:
         return False
-    from asgiref.sync import sync_to_async
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+    from asgiref.sync import sync_to_async
 
     try:
         return await sync_to_async(RuntimeTaskInstance.get_dr_count)(dag_id=dag_id, states=ACTIVE) > 0
