@@ -50,12 +50,14 @@ class Watch:
         self.reader, self.writer, self.timeout = reader, writer, timeout
         self.capabilities: set[str] = set()
         self._tag = 0
+        self._idling = False
 
     @classmethod
     async def open(cls, server: Server, timeout: float = 30.0) -> Watch:
         context = ssl.create_default_context() if server.use_ssl else None
         host, port = server.address
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=context), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can lose a cancellation (the watch never stops)
+            reader, writer = await asyncio.open_connection(host, port, ssl=context)
         watch = cls(reader, writer, timeout)
         try:
             greeting = await watch._line()
@@ -77,17 +79,19 @@ class Watch:
 
     async def _line(self, timeout: float | None = None) -> bytes:
         """One response line, with any literal it announces folded in; a closed connection is an error."""
-        line = await asyncio.wait_for(self.reader.readline(), timeout or self.timeout)
+        async with asyncio.timeout(timeout or self.timeout):
+            line = await self.reader.readline()
         if not line:
             raise ConnectionResetError("the IMAP server closed the connection")
         while literal := LITERAL.search(line):
-            data = await asyncio.wait_for(self.reader.readexactly(int(literal[1])), self.timeout)
-            line = line[: literal.start()] + data + await asyncio.wait_for(self.reader.readline(), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                line = line[: literal.start()] + await self.reader.readexactly(int(literal[1])) + await self.reader.readline()
         return line
 
     async def _send(self, text: str) -> None:
         self.writer.write(text.encode() + b"\r\n")
-        await asyncio.wait_for(self.writer.drain(), self.timeout)
+        async with asyncio.timeout(self.timeout):
+            await self.writer.drain()
 
     def _next_tag(self) -> bytes:
         self._tag += 1
@@ -120,6 +124,7 @@ class Watch:
     async def waiting(self, flag: str = FLAG) -> list[int]:
         """UIDs of the messages not yet marked done, as ``imap.Mailbox.waiting`` finds them."""
         uids: list[int] = []
+        await self.command("NOOP")  # brings this session's view up to date (Dovecot: flags set by another session)
         for line in await self.command(f"UID SEARCH UNKEYWORD {flag}", what="SEARCH"):
             if line.upper().startswith(b"* SEARCH"):
                 uids += [int(u) for u in line[8:].split()]
@@ -128,6 +133,7 @@ class Watch:
     async def idle(self, seconds: float) -> bool:
         """Wait (IMAP IDLE) up to ``seconds`` for the server to report a change; True when it did."""
         tag = self._next_tag()
+        self._idling = True
         await self._send(f"{tag.decode()} IDLE")
         first = await self._line()
         if not first.startswith(b"+"):
@@ -141,13 +147,16 @@ class Watch:
         except TimeoutError:
             pass
         await self._send("DONE")
+        self._idling = False
         await self._until(tag, "IDLE")
         return changed
 
     async def close(self) -> None:
+        """Say goodbye without waiting for the answer: a watch is usually stopped by cancelling it mid-IDLE,
+        when awaiting the server again could hold the triggerer up."""
         try:
-            await asyncio.wait_for(self.command("LOGOUT"), 5)
-        except (OSError, ImapError, TimeoutError):
+            self.writer.write((b"DONE\r\n" if self._idling else b"") + self._next_tag() + b" LOGOUT\r\n")
+        except (OSError, RuntimeError):
             pass
         finally:
             self.writer.close()
