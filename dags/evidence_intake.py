@@ -1,6 +1,9 @@
 """Evidence intake: every returned workbook in the inbox is checked, validated, registered and answered.
 
-Every 15 minutes the inbox (`REACCREDITATION_DATA/inbox`) is swept. Each file is checked for safety
+A run starts within seconds of a workbook arriving: Airflow's triggerer watches the inbox folder
+(`REACCREDITATION_DATA/inbox`) and the quality mailbox (IMAP IDLE) and queues a run on each new arrival
+(`reaccreditation.orchestration.arrival`); every 15 minutes a run starts anyway, so nothing waits longer
+when the triggerer is down. The inbox is swept. Each file is checked for safety
 before any parser reads it (size, zip bomb, macros, encryption, Strict OOXML, oversized sheets), read
 by header (renamed or reordered columns are fine), validated with Great Expectations (suite
 `evidence_rows`, Data Docs under `great_expectations/uncommitted/data_docs`) and the rules GX cannot
@@ -13,20 +16,23 @@ When rows were registered, the evidence register Asset is updated and gap analys
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from reaccreditation.intake import pipeline
 from reaccreditation.mailbox import pipeline as mailbox
-from reaccreditation.orchestration import assets, context, policies
+from reaccreditation.orchestration import arrival, assets, context, policies
 from reaccreditation.orchestration.connections import SMTP_POOL, engine, imap_mailbox, signing_key, smtp_transport
 from reaccreditation.settings import data_paths
 
 
 @dag(
     dag_display_name="Read returned workbooks",
-    description="Every 15 minutes: checks each workbook departments send back and answers the sender",
-    schedule="*/15 * * * *",
+    description="On arrival (and every 15 minutes): checks each workbook departments send back and answers the sender",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("*/15 * * * *", timezone="Europe/London"),
+        assets=arrival.watched(data_paths().inbox, "evidence_intake"),
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
     max_active_runs=1,

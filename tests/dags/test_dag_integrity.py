@@ -98,3 +98,27 @@ def test_every_task_that_sends_mail_takes_a_slot_of_the_smtp_relay_pool(dagbag):
     }
     assert "evidence_requests.send_department" in senders and len(senders) >= 6
     assert {task: pool for task, pool in senders.items() if pool != "smtp_relay"} == {}
+
+
+def test_intake_runs_on_arrival_and_every_15_minutes_as_a_fallback(dagbag):
+    """The triggerer gets the watchers from the serialized DAG: classpath and kwargs must rebuild them."""
+    from importlib import import_module
+
+    from airflow.sdk import AssetOrTimeSchedule
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = dagbag.dags["evidence_intake"]
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    assert dag.timetable.timetable.expression == "*/15 * * * *"
+    assert dag.max_active_runs == 1
+    serialized = DagSerialization.to_dict(dag)["dag"]["timetable"]["__var"]
+    assets = serialized["asset_condition"]["objects"]
+    assert {a["uri"] for a in assets} == {"reaccreditation://arrival/inbox", "reaccreditation://arrival/mailbox"}
+    assert serialized["asset_condition"]["__type"] == "asset_any"  # either arrival starts a run, not both
+    for asset in assets:
+        (watcher,) = asset["watchers"]
+        classpath, kwargs = watcher["trigger"]["classpath"], watcher["trigger"]["kwargs"]
+        module, name = classpath.rsplit(".", 1)
+        rebuilt = getattr(import_module(module), name)(**kwargs)
+        assert rebuilt.serialize() == (classpath, kwargs)
+        assert kwargs["quiet_while"] == "evidence_intake"
