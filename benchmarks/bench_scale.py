@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRST_DAY = date(2027, 3, 15)
 
 
-def config(departments: int, elements_each: int) -> dict[str, Any]:
+def config(departments: int, elements_each: int, first_day: date = FIRST_DAY) -> dict[str, Any]:
     from reaccreditation.demo import build_config
     from reaccreditation.standards import load_standard
 
-    cfg = build_config(FIRST_DAY)
+    cfg = build_config(first_day)
     ids = [e.id for e in load_standard("cse").elements]
     cfg["departments"] = [
         {
