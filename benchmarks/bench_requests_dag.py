@@ -2,7 +2,7 @@
 
 Backs docs/scaling.md. The demo council with its departments replaced by ``bench_scale.config``'s
 synthetic ones (and last year's evidence history regenerated for them), run with ``scripts/run_dags.py``
-(``dag.test()``: every mapped ``send_department`` instance runs in this one process, one after another)
+(``dag.test()``: every mapped ``send_batch`` instance runs in this one process, one after another)
 in an isolated VAR with its own SMTP sink, as ``bench_e2e`` does. Prints the mapped instances, the
 emails delivered, the wall time and the peak RSS.
 

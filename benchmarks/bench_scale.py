@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRST_DAY = date(2027, 3, 15)
 
 
-def config(departments: int, elements_each: int) -> dict[str, Any]:
+def config(departments: int, elements_each: int, first_day: date = FIRST_DAY) -> dict[str, Any]:
     from reaccreditation.demo import build_config
     from reaccreditation.standards import load_standard
 
-    cfg = build_config(FIRST_DAY)
+    cfg = build_config(first_day)
     ids = [e.id for e in load_standard("cse").elements]
     cfg["departments"] = [
         {
@@ -70,7 +70,9 @@ def write_requests(cfg: dict[str, Any], out: str) -> dict[str, Any]:
     return {"workbooks": len(org.departments), "bytes": size}
 
 
-def write_returns(cfg: dict[str, Any], requests: str, inbox: str, items: int) -> dict[str, Any]:
+def write_returns(cfg: dict[str, Any], requests: str, inbox: str, items: int, confirm: str | None = None) -> dict[str, Any]:
+    """Each department fills the workbook it was sent; ``confirm`` answers the rows pre-filled with last year's
+    evidence (their first items land on those rows), as a department must (an intake rule)."""
     from reaccreditation.demo.returns import fill, good_rows
     from reaccreditation.files import write_atomic
 
@@ -90,6 +92,7 @@ def write_returns(cfg: dict[str, Any], requests: str, inbox: str, items: int) ->
                     | {
                         "evidence_title": f"{row['evidence_title'][:150]} #{k + 1}",
                         "evidence_date": start + timedelta(days=rng.randrange(1, (today - start).days)),
+                        "confirm": confirm,
                     }
                 )
         request = (Path(requests) / f"{dept.id}.xlsx").read_bytes()

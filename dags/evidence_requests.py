@@ -10,6 +10,9 @@ Runs **daily** at 07:00 UK time; the run's logical date decides what is due, fro
 
 "Open elements" are owned elements with no current evidence this year in the register. Every email is
 logged in `outbound_message` under a dedupe key, so reruns, retries and backfills never send twice.
+Departments go in batches of `requests.batch_size` (default 25), one mapped task each: a department that
+fails (an address the mail server refuses, a workbook that cannot be stored) does not stop the rest of its
+batch; the batch fails naming it, and its retry sends only what is missing.
 Nothing due: the run succeeds and the `plan` task's log says why.
 
 **Manual runs** (Trigger DAG w/ config): `department` sends that department its request now (if not sent
@@ -61,25 +64,25 @@ def evidence_requests():
 
     @task(task_display_name="Work out what is due")
     def plan(params: dict | None = None) -> list[dict]:
-        """Decide what is due today; one item per department with something to send."""
+        """Decide what is due today; batches of `requests.batch_size` departments with something to send."""
         return pipeline.plan(context.organisation_today(), engine(), context.run_today(), context.run_id(), params or {})
 
-    @task(pool=SMTP_POOL, task_display_name="Email the department", map_index_template="{{ department_id }}")
-    def send_department(work: dict) -> dict:
-        """Build the department's workbook and emails; each email at most once."""
-        context.name_mapped_task(department_id=work["department_id"])
+    @task(pool=SMTP_POOL, task_display_name="Email a batch of departments", map_index_template="{{ batch_label }}")
+    def send_batch(batch: dict) -> dict:
+        """Each department's workbook and emails, each email at most once; one department's failure spares the rest."""
+        context.name_mapped_task(batch_label=batch["label"])
         org, today, output = context.organisation_today(), context.run_today(), data_paths().output
         key = signing_key()
-        return pipeline.send_department(engine(), smtp_transport(), org, work, today, context.run_id(), output, key)
+        return pipeline.send_batch(engine(), smtp_transport(), org, batch, today, context.run_id(), output, key)
 
     @task(task_display_name="Report what was sent", trigger_rule="none_failed")
     def report() -> dict:
-        """What this run sent, from the request log (so a retried department is counted once)."""
+        """What this run sent, from the request log (so a retried batch is counted once)."""
         return pipeline.report(engine(), context.organisation_today(), context.run_id())
 
     work = plan()
     import_history() >> work
-    send_department.expand(work=work) >> report()
+    send_batch.expand(batch=work) >> report()
 
 
 evidence_requests()

@@ -96,7 +96,7 @@ def test_every_task_that_sends_mail_takes_a_slot_of_the_smtp_relay_pool(dagbag):
         for t in dag.tasks
         if "smtp_transport(" in inspect.getsource(getattr(t, "python_callable", None) or type(t))
     }
-    assert "evidence_requests.send_department" in senders and len(senders) >= 6
+    assert "evidence_requests.send_batch" in senders and len(senders) >= 6
     assert {task: pool for task, pool in senders.items() if pool != "smtp_relay"} == {}
 
 

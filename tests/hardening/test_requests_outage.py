@@ -23,7 +23,7 @@ T_REQUESTS = FIRST_DAY - timedelta(days=120)
 def test_requests_outage_then_each_contact_exactly_once(airflow_db, project_db, demo, org, flaky_sink, ledger):  # type: ignore[no-untyped-def]
     contacts = sorted(c.email for d in org.departments for c in d.evidence_contacts)
     dag = load_dag("evidence_requests")
-    send = dag.get_task("send_department")
+    send = dag.get_task("send_batch")
     send.partial_kwargs["retries"], send.partial_kwargs["retry_delay"] = 1, timedelta(seconds=1)
 
     flaky_sink.script = ["ok"] * 4  # four delivered, then the server refuses everything

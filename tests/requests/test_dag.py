@@ -6,6 +6,7 @@ import io
 import time
 from datetime import timedelta
 
+import yaml
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -45,12 +46,20 @@ def test_the_season_requests_reminders_escalation(airflow_db, project_db, engine
         f"nothing is due on {T_REQUESTS - timedelta(days=10)}: the next stage is request on {T_REQUESTS} (10 days)" in caplog.text
     )
 
+    # the departments go in batches of requests.batch_size, one mapped task each, named in the UI
+    cfg = yaml.safe_load(demo["config"].read_text())
+    demo["config"].write_text(yaml.safe_dump(cfg | {"requests": {"batch_size": 5}}, sort_keys=False))
     started = time.perf_counter()
     run = run_dag("evidence_requests", T_REQUESTS)
-    print(f"\nrequest run (12 departments, 13 emails): {time.perf_counter() - started:.1f}s")
+    print(f"\nrequest run (12 departments in 3 batches, 13 emails): {time.perf_counter() - started:.1f}s")
     assert run.state == "success"
-    mapped = [ti for ti in run.get_task_instances() if ti.task_id == "send_department"]
-    assert sorted(ti.rendered_map_index for ti in mapped) == sorted(d.id for d in org.departments)  # named in the UI
+    mapped = sorted((ti for ti in run.get_task_instances() if ti.task_id == "send_batch"), key=lambda ti: ti.map_index)
+    ids = [d.id for d in org.departments]
+    assert [ti.rendered_map_index for ti in mapped] == [
+        f"{ids[0]} … {ids[4]} (5)",
+        f"{ids[5]} … {ids[9]} (5)",
+        f"{ids[10]} … {ids[11]} (2)",
+    ]
     messages = outbox.messages()
     assert len(messages) == 13  # one per evidence contact
     assert sorted(addresses(m, "To")[0] for m in messages) == sorted(contacts)

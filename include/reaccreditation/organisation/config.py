@@ -229,6 +229,17 @@ class Retention(_Model):
     )
 
 
+class Requests(_Model):
+    """How the evidence_requests DAG sends (docs/requests.md, docs/scaling.md)."""
+
+    batch_size: int = Field(
+        default=25,
+        ge=1,
+        le=1000,
+        description="departments per mapped task: each task pays Airflow's start-up once for its whole batch",
+    )
+
+
 class OrganisationInfo(_Model):
     name: Name
     short_name: Name
@@ -250,6 +261,7 @@ class Organisation(_Model):
     approvals: Approvals = Approvals()  # sign-off in the Airflow UI (docs/approvals.md)
     portfolio: Portfolio = Portfolio()  # the assessor's evidence portfolio (docs/portfolio.md)
     retention: Retention = Retention()  # how long personal data is kept (docs/security.md)
+    requests: Requests = Requests()  # departments per evidence_requests task (docs/scaling.md)
 
     @model_validator(mode="after")
     def _unique(self) -> Organisation:

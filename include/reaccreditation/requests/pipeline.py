@@ -1,8 +1,9 @@
 """The evidence_requests DAG's steps as plain functions: import the history, plan the day, send, report.
 
-What is due is decided from plain data (``plan``); what was sent is read back from the outbox, so a
-retried department is counted once. Everything is logged at INFO: the plan task's log says why a day
-sent nothing.
+What is due is decided from plain data (``plan``) and split into batches of ``requests.batch_size``
+departments (``batch``: one mapped task each, a department's failure isolated from the rest of its batch);
+what was sent is read back from the outbox, so a retried batch is counted once. Everything is logged at
+INFO: the plan task's log says why a day sent nothing.
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ def import_history(org: Organisation, engine: Engine, folder: Path | None = None
 
 
 def plan(org: Organisation, engine: Engine, today: date, run_id: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """What is due today: one item per department with something to send (JSON-ready for mapping).
+    """What is due today: batches of the departments with something to send (JSON-ready for mapping).
 
     ``params``: the run's ``department`` (only that one; its request is sent now) and ``resend``.
     """
     from reaccreditation.requests import queries
+    from reaccreditation.requests.batch import batches
     from reaccreditation.requests.plan import plan_run
 
     year = org.assessment.year
@@ -59,26 +61,31 @@ def plan(org: Organisation, engine: Engine, today: date, run_id: str, params: Ma
         log.info("%s", note)
     for item in result.work:
         log.info("%s: %s", item.department_id, ", ".join(s.dedupe_key for s in item.sends))
-    return [item.to_dict() for item in result.work]
+    planned = batches(result.work, org.requests.batch_size)
+    log.info("%d department(s) in %d batch(es) of up to %d", len(result.work), len(planned), org.requests.batch_size)
+    return [b.to_dict() for b in planned]
 
 
-def send_department(
+def send_batch(
     engine: Engine,
     transport: Transport,
     org: Organisation,
-    work: Mapping[str, Any],
+    batch: Mapping[str, Any],
     today: date,
     run_id: str,
     output: Path,
     signing_key: bytes | None = None,
 ) -> dict[str, Any]:
-    """Build the department's workbook (its ``_meta`` signed with ``signing_key``) and emails; each email once."""
+    """Each department of the batch in turn: its workbook (``_meta`` signed with ``signing_key``) and emails,
+    each email once; one department's failure does not stop the others (``batch``)."""
+    from reaccreditation.requests.batch import Batch, carry_out_batch
     from reaccreditation.requests.plan import DepartmentWork
     from reaccreditation.requests.send import carry_out
 
-    item = DepartmentWork.from_dict(dict(work))
-    counts = carry_out(engine, transport, org, item, today=today, run_id=run_id, output=output, signing_key=signing_key)
-    return {"department_id": item.department_id, **counts}
+    def send(item: DepartmentWork) -> dict[str, int]:
+        return carry_out(engine, transport, org, item, today=today, run_id=run_id, output=output, signing_key=signing_key)
+
+    return carry_out_batch(Batch.from_dict(dict(batch)), send)
 
 
 def report(engine: Engine, org: Organisation, run_id: str) -> dict[str, int]:
