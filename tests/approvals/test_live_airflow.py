@@ -190,6 +190,8 @@ class Api:
         while True:
             state = self.ti(run_id, task_id)["state"]
             if state in states:
+                if state == "awaiting_input":
+                    self.live.setdefault("awaiting_since", {})[run_id, task_id] = time.monotonic()
                 return state
             assert state not in {"failed", "upstream_failed"} or state in states, f"{task_id} is {state}"
             assert time.monotonic() < deadline, f"{task_id} still {state}"
@@ -231,9 +233,12 @@ class Api:
 
         A person never answers within a second of the page appearing; a script can, and then Airflow
         3.3.2 may resume the task before the scheduler has processed the executor's pause event ("TI was
-        not in a state where it could be marked as running"), sending it up for retry. Answer as a person would.
+        not in a state where it could be marked as running"), sending it up for retry. Answer as a person would:
+        at least ANSWER_AFTER_SECONDS after the request was seen waiting (a second answer to the same request
+        needs no new wait).
         """
-        time.sleep(ANSWER_AFTER_SECONDS)
+        seen = self.live.get("awaiting_since", {}).get((run_id, task_id), time.monotonic())
+        time.sleep(max(0.0, seen + ANSWER_AFTER_SECONDS - time.monotonic()))
         detail = self.detail(run_id, task_id)
         form = {k: v["value"] for k, v in detail["params"].items()} | params
         return httpx.patch(
