@@ -108,13 +108,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     }
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
-    pool = subprocess.run(  # send_invites takes a slot of it, as deploy/airflow-init.sh sets it up
-        [sys.executable, "-m", "airflow", "pools", "set", "smtp_relay", "2", "SMTP relay"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert pool.returncode == 0, pool.stderr[-3000:]
     procs = []
     for name, args in (
         ("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port)]),
@@ -148,6 +141,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 pass
             assert time.monotonic() < deadline, "Airflow did not come up: " + (tmp / "scheduler.log").read_text()[-2000:]
             time.sleep(1)
+        # send_invites takes a slot of it (deploy/airflow-init.sh sets it up with the CLI; over the REST API here,
+        # before any run, saves the CLI's Airflow start-up)
+        pool = {"name": "smtp_relay", "slots": 2, "description": "SMTP relay"}
+        r = httpx.patch(
+            f"{base}/api/v2/pools",
+            json={"actions": [{"action": "create", "entities": [pool], "action_on_existence": "overwrite"}]},
+            headers={"Authorization": f"Bearer {tokens['priya.raman']}"},
+            timeout=30,
+        )
+        assert r.status_code == 200 and r.json()["create"]["success"] == ["smtp_relay"], r.text
         print(f"live Airflow up in {time.monotonic() - started:.0f}s", file=sys.stderr)
         yield {"base": base, "tokens": tokens, "outbox": Outbox(tmp / "outbox"), "db": f"sqlite:///{db}", "tmp": tmp, "env": env}
     finally:
