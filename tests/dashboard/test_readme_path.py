@@ -105,7 +105,7 @@ def _stop_group(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             break
         proc.poll()
-        time.sleep(1)
+        time.sleep(0.2)
     else:
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
