@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import threading
 import time
@@ -43,6 +42,8 @@ import yaml
 from bench_scale import ROOT, config, write_returns
 from measure import in_child, load
 
+from devtools.stack_env import read_stack_env
+
 STACK = ROOT / "scripts" / "stack"
 APPROVER = "admin"  # the stack's one Airflow user answers the pack's sign-off (assigned through the config)
 ANSWER_AFTER_SECONDS = 10  # as tests/approvals/test_live_airflow.py: a person never answers within a second
@@ -53,15 +54,6 @@ def first_day(today: date) -> date:
     """A Monday three to four weeks ahead: T-120 to T-30 are in the past, so every stage's run can start."""
     ahead = today + timedelta(days=14)
     return ahead + timedelta(days=(7 - ahead.weekday()) % 7)
-
-
-def read_env(path: Path) -> dict[str, str]:
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export ") and not line.startswith("export PATH="):
-            key, _, value = shlex.split(line[len("export ") :])[0].partition("=")
-            env[key] = value
-    return env
 
 
 class Api:
@@ -297,7 +289,7 @@ def main() -> None:  # noqa: PLR0915 (one benchmark, read top to bottom)
         print(result.stderr[-4000:])
         raise SystemExit(f"scripts/stack start failed ({result.returncode})")
     print(f"stack up in {time.monotonic() - started:.0f} s: {stack_dir}")
-    senv = read_env(stack_dir / "stack.env")
+    senv = read_stack_env(stack_dir / "stack.env")
     api = Api(senv["STACK_API_URL"])
     api.login(senv["AIRFLOW_ADMIN_USER"], senv["AIRFLOW_ADMIN_PASSWORD"])
     worker = int((stack_dir / "pids" / "celery-worker.pid").read_text().split()[0])

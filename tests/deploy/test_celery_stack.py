@@ -12,7 +12,6 @@ from __future__ import annotations
 import email
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import time
@@ -27,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from devtools.smtp_sink import read_outbox
+from devtools.stack_env import read_stack_env
 from reaccreditation.db.schema import outbound_message, run_record
 
 pytestmark = pytest.mark.integration
@@ -96,16 +96,6 @@ class Stack:
         ]
 
 
-def _read_env(path: Path) -> dict[str, str]:
-    """stack.env holds `export KEY='value'` lines; PATH (which expands $PATH) is not needed here."""
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export ") and not line.startswith("export PATH="):
-            key, _, value = shlex.split(line[len("export ") :])[0].partition("=")
-            env[key] = value
-    return env
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not (ROOT / ".venv" / "bin" / "airflow").exists():
@@ -127,7 +117,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         if result.returncode != 0:
             pytest.fail(f"scripts/stack start failed ({result.returncode}):\n{result.stderr[-4000:]}")
-        stack = Stack(folder, _read_env(folder / "stack.env"))
+        stack = Stack(folder, read_stack_env(folder / "stack.env"))
         print(f"stack up in {time.monotonic() - started:.0f}s")
         yield stack
     finally:
