@@ -3,17 +3,12 @@
 Usage: python scripts/run_dags.py DAG_ID[@WHEN] ...  WHEN is the run's logical date, which the DAGs treat as
 'today': YYYY-MM-DD, or T-N (the stage N days before the configured assessment's first day, on the working
 day the DAGs use for it: a Saturday, Sunday or bank holiday moves to the working day before), or omitted
-for now. The demo replays the season's stages by running each at its date, all in this one process (each
-process of its own would start Airflow and parse the DAGs again: seconds per stage). Two steps are the demo's
-people: ``demo-returns`` the departments returning their workbooks (reaccreditation.demo.returns, into the
-inbox), ``demo-review`` the quality lead reviewing one department on the queue page (reaccreditation.demo.review):
-two items sent back. Any other argument that is not a DAG_ID[@WHEN] (it has a space) is a heading, printed as the
-run reaches it.
+for now. The demo replays the season's stages by running each at its date. The step ``demo-review`` is the
+demo quality lead reviewing one department on the queue page (reaccreditation.demo.review): two items sent back.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from datetime import datetime
@@ -62,17 +57,6 @@ def _show_task_log() -> None:
     ours.addHandler(handler)
 
 
-def _demo_returns() -> None:
-    """The demo departments return their workbooks into the inbox (some with mistakes, some not at all)."""
-    from reaccreditation.demo.returns import write_returns
-    from reaccreditation.orchestration.context import organisation
-    from reaccreditation.settings import data_paths
-
-    inbox = data_paths().inbox
-    planted = write_returns(organisation(), inbox)
-    print(f"  demo: {len(planted['departments'])} returns written to {inbox}; not returned: {', '.join(planted['not_returned'])}")
-
-
 def _demo_review() -> None:
     """The demo quality lead reviews one department's evidence, as on the queue page: two items sent back."""
     from reaccreditation.demo.review import review_one_department
@@ -100,11 +84,8 @@ def main(specs: list[str]) -> int:
             print(f"import error in {path}:\n{err}", file=sys.stderr)
         return 1
     for spec in specs:
-        if not STEP.fullmatch(spec):
-            print(spec, flush=True)
-            continue
-        if spec in DEMO_STEPS:
-            DEMO_STEPS[spec]()
+        if spec == "demo-review":
+            _demo_review()
             continue
         dag_id, _, day = spec.partition("@")
         dag = bag.get_dag(dag_id)
@@ -120,9 +101,6 @@ def main(specs: list[str]) -> int:
             return 1
     return 0
 
-
-STEP = re.compile(r"[\w-]+(@\S+)?")
-DEMO_STEPS = {"demo-returns": _demo_returns, "demo-review": _demo_review}
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -108,6 +108,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     }
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
+    pool = subprocess.run(  # send_invites takes a slot of it, as deploy/airflow-init.sh sets it up
+        [sys.executable, "-m", "airflow", "pools", "set", "smtp_relay", "2", "SMTP relay"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert pool.returncode == 0, pool.stderr[-3000:]
     procs = []
     for name, args in (
         ("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port)]),
@@ -141,16 +148,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 pass
             assert time.monotonic() < deadline, "Airflow did not come up: " + (tmp / "scheduler.log").read_text()[-2000:]
             time.sleep(1)
-        # send_invites takes a slot of it (deploy/airflow-init.sh sets it up with the CLI; over the REST API here,
-        # before any run, saves the CLI's Airflow start-up)
-        pool = {"name": "smtp_relay", "slots": 2, "description": "SMTP relay"}
-        r = httpx.patch(
-            f"{base}/api/v2/pools",
-            json={"actions": [{"action": "create", "entities": [pool], "action_on_existence": "overwrite"}]},
-            headers={"Authorization": f"Bearer {tokens['priya.raman']}"},
-            timeout=30,
-        )
-        assert r.status_code == 200 and r.json()["create"]["success"] == ["smtp_relay"], r.text
         print(f"live Airflow up in {time.monotonic() - started:.0f}s", file=sys.stderr)
         yield {"base": base, "tokens": tokens, "outbox": Outbox(tmp / "outbox"), "db": f"sqlite:///{db}", "tmp": tmp, "env": env}
     finally:
@@ -193,8 +190,6 @@ class Api:
         while True:
             state = self.ti(run_id, task_id)["state"]
             if state in states:
-                if state == "awaiting_input":
-                    self.live.setdefault("awaiting_since", {})[run_id, task_id] = time.monotonic()
                 return state
             assert state not in {"failed", "upstream_failed"} or state in states, f"{task_id} is {state}"
             assert time.monotonic() < deadline, f"{task_id} still {state}"
@@ -236,12 +231,9 @@ class Api:
 
         A person never answers within a second of the page appearing; a script can, and then Airflow
         3.3.2 may resume the task before the scheduler has processed the executor's pause event ("TI was
-        not in a state where it could be marked as running"), sending it up for retry. Answer as a person would:
-        at least ANSWER_AFTER_SECONDS after the request was seen waiting (a second answer to the same request
-        needs no new wait).
+        not in a state where it could be marked as running"), sending it up for retry. Answer as a person would.
         """
-        seen = self.live.get("awaiting_since", {}).get((run_id, task_id), time.monotonic())
-        time.sleep(max(0.0, seen + ANSWER_AFTER_SECONDS - time.monotonic()))
+        time.sleep(ANSWER_AFTER_SECONDS)
         detail = self.detail(run_id, task_id)
         form = {k: v["value"] for k, v in detail["params"].items()} | params
         return httpx.patch(

@@ -36,8 +36,8 @@ pytestmark = [
     pytest.mark.skipif(
         chromium_binary() is None and not os.environ.get("CI"), reason="Chromium missing: scripts/install-browser"
     ),
-    # The first test's time includes the fixture: the season replay and Airflow's start (2 to 5 minutes on
-    # a shared 2-core machine in Dec 2026, more under load), which can pass the suite's 600 s default.
+    # The first test's time includes the fixture: the season replay and Airflow's start (4 to 9 minutes on
+    # a shared 2-core machine), past the suite's 600 s default.
     pytest.mark.timeout(1500),
 ]
 DOCS = ROOT / "docs" if os.environ.get("UPDATE_DOCS") else Path(tempfile.gettempdir()) / "reaccreditation-readme-path"
@@ -83,7 +83,7 @@ def demo_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             while "First thing to do" not in log_path.read_text():
                 assert proc.poll() is None, log_path.read_text()[-4000:]
                 assert time.monotonic() < deadline, log_path.read_text()[-4000:]
-                time.sleep(0.5)
+                time.sleep(2)
             printed = log_path.read_text()
             base = re.search(r"Airflow is running on (\S+) ", printed)[1]  # type: ignore[index]
             assert base == f"http://localhost:{port}"
@@ -105,7 +105,7 @@ def _stop_group(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             break
         proc.poll()
-        time.sleep(0.2)
+        time.sleep(1)
     else:
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
@@ -149,7 +149,7 @@ def test_a_newcomer_approves_the_waiting_pack_from_the_reaccreditation_page(demo
         while not browser.evaluate(f"!!{PACK_SIGN_OFF}"):
             assert "Waiting for you" in browser.evaluate("document.body.innerText")
             assert time.monotonic() < deadline, browser.evaluate("document.querySelector('#waiting').innerText")
-            time.sleep(3)
+            time.sleep(5)
             browser.open(page)
         link = PACK_SIGN_OFF
         entry = browser.evaluate(f"{link}.closest('li').innerText")
@@ -188,7 +188,7 @@ def test_a_newcomer_approves_the_waiting_pack_from_the_reaccreditation_page(demo
         deadline = time.monotonic() + 300
         while len(sent := _pack_emails(outbox)) < 15:
             assert time.monotonic() < deadline, f"{len(sent)} of the 15 pack emails at the SMTP sink after approving"
-            time.sleep(1)
+            time.sleep(3)
         recipients = {a.addr_spec for m in sent for a in m["To"].addresses}
         assert len(sent) == 15 and "margaret.okafor@kestrelvale.example.org" in recipients, sorted(recipients)
         [asked] = [m for m in outbox.messages() if "Approval needed: Readiness pack T-23" in str(m["Subject"])]

@@ -156,7 +156,7 @@ def _trigger_and_wait(stack: Stack, dag_id: str) -> str:
     deadline = time.monotonic() + PARSE_TIMEOUT
     while (status := stack.request("GET", f"/api/v2/dags/{dag_id}")[0]) != 200:
         assert time.monotonic() < deadline, f"{dag_id} not parsed after {PARSE_TIMEOUT}s (HTTP {status})\n{stack.log_tails()}"
-        time.sleep(0.5)
+        time.sleep(2)
     status, body = stack.request("GET", "/api/v2/importErrors")
     errors = [e for e in body.get("import_errors", []) if e["filename"].endswith(f"/{dag_id}.py")]
     assert status == 200 and not errors, errors
@@ -173,7 +173,7 @@ def _trigger_and_wait(stack: Stack, dag_id: str) -> str:
     state = "queued"
     while state not in ("success", "failed"):
         assert time.monotonic() < deadline, f"{dag_id} run still {state} after {RUN_TIMEOUT}s\n{stack.log_tails()}"
-        time.sleep(0.5)
+        time.sleep(2)
         status, body = stack.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
         assert status == 200, body
         state = body["state"]
