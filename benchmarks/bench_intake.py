@@ -12,7 +12,8 @@ same run), so the remainder over the limit can be read off.
 Each sweep runs in its own child process over copies of the same files. ``--baseline ROOT`` sweeps them
 again, in the same run, with the code of another checkout (``ROOT/include`` first on the path, e.g. main's),
 alternating with this checkout's ``--repeat`` times; the best of each is compared. ``BENCH_PROFILE=FILE``
-writes a cProfile of this checkout's (last) sweep to FILE.
+writes a cProfile of this checkout's (last) sweep to FILE; ``--detail`` also times the parts of the register
+and of "other" (wall time, so a profile's overhead does not distort them).
 """
 
 from __future__ import annotations
@@ -152,14 +153,24 @@ STEPS = (  # (label, module, function): wall time spent inside each during the s
     ("register (SQL)", "reaccreditation.intake.store", "record"),
     ("archive (write + fsync)", "reaccreditation.intake.pipeline", "Sweep._archive"),
 )
+DETAIL = (  # --detail: parts of the steps above and of "other", shown below the split (they overlap it)
+    ("  of other: links checked at once", "reaccreditation.intake.pipeline", "Sweep._check_links"),
+    ("  of other: current elements", "reaccreditation.intake.pipeline", "Sweep._current_elements"),
+    ("  of other: known submission", "reaccreditation.intake.store", "known_submission"),
+    ("  of other: sender look-up", "reaccreditation.intake.pipeline", "sent_by"),
+    ("  of other: changed cells", "reaccreditation.intake.changes", "frame_changes"),
+    ("  of other: pandas frame", "reaccreditation.intake.frame", "evidence_frame"),
+    ("  of register: change summary", "reaccreditation.intake.store", "_changes"),
+    ("  of register: next version", "reaccreditation.intake.store", "_next_version"),
+)
 
 
-def timed_steps() -> dict[str, float]:
+def timed_steps(steps: tuple[tuple[str, str, str], ...] = STEPS) -> dict[str, float]:
     """Wrap each step's function to add up its wall time (nested steps are not double-counted here)."""
     import importlib
 
-    spent = dict.fromkeys((label for label, _, _ in STEPS), 0.0)
-    for label, module, name in STEPS:
+    spent = dict.fromkeys((label for label, _, _ in steps), 0.0)
+    for label, module, name in steps:
         owner: Any = importlib.import_module(module)
         *path, attr = name.split(".")
         for part in path:
@@ -197,6 +208,7 @@ def sweep_child(source: Path, work: Path) -> dict[str, Any]:
     upgrade(url)
     sweep = Sweep(org, make_engine(url), paths, lambda: validator, today=date(2027, 1, 20), run_id="bench")
     spent = timed_steps()
+    detail = timed_steps(DETAIL) if os.environ.get("BENCH_DETAIL") else {}
     profile_to = os.environ.get("BENCH_PROFILE")
     profiler = None
     if profile_to:
@@ -214,16 +226,22 @@ def sweep_child(source: Path, work: Path) -> dict[str, Any]:
         "elapsed": elapsed,
         "gx_import": gx_import,
         "spent": spent,
+        "detail": detail,
         "registered": sum(o.rows_accepted for o in outcomes),
         "statuses": sorted({o.status for o in outcomes}),
         "code": str(Path(sys.modules["reaccreditation"].__file__ or "").parents[1]),
     }
 
 
-def run_sweep(source: Path, work: Path, include: Path | None = None, profile: str | None = None) -> dict[str, Any]:
+def run_sweep(
+    source: Path, work: Path, include: Path | None = None, profile: str | None = None, detail: bool = False
+) -> dict[str, Any]:
     """``sweep_child`` in a fresh interpreter; ``include``: another checkout's ``include/`` first on the path."""
     env = dict(os.environ)
     env.pop("BENCH_PROFILE", None)
+    env.pop("BENCH_DETAIL", None)
+    if detail:
+        env["BENCH_DETAIL"] = "1"
     if profile:
         env["BENCH_PROFILE"] = profile
     if include is not None:
@@ -246,6 +264,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--baseline", type=Path, help="another checkout (e.g. /work/main) whose sweep to time beside this one")
     parser.add_argument("--repeat", type=int, default=1, help="sweeps of each code, alternating (the best is kept)")
+    parser.add_argument("--detail", action="store_true", help="also time the parts of the register and of 'other'")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -268,7 +287,7 @@ def main() -> None:
         theirs: list[dict[str, Any]] = []
         for n in range(args.repeat):
             loads = load()
-            ours.append(run_sweep(source, work / f"ours{n}", profile=os.environ.get("BENCH_PROFILE")))
+            ours.append(run_sweep(source, work / f"ours{n}", profile=os.environ.get("BENCH_PROFILE"), detail=args.detail))
             ours[-1]["load"] = loads
             if args.baseline:
                 loads = load()
@@ -322,6 +341,8 @@ def main() -> None:
             other = min(theirs, key=lambda r: r["elapsed"])
             theirs_rest = f"  | {other['elapsed'] - sum(other['spent'].values()):6.2f} s"
         print(f"    {'other (identification, moves, ...)':<34} {rest:6.2f} s  {rest / limit:5.1f}x limit{theirs_rest}")
+        for label, secs in best["detail"].items():
+            print(f"    {label:<34} {secs:6.2f} s  {secs / limit:5.1f}x limit")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

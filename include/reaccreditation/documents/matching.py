@@ -38,8 +38,12 @@ def named_files(cell: object) -> list[str]:
     return found
 
 
+_LINK_SEPARATORS = re.compile(r"[\s;,]+")  # whitespace is a separator: no part has any to strip
+_WEB = re.compile(r"https?://", re.IGNORECASE)
+
+
 def links(cell: object) -> list[str]:
     """The web links a cell names."""
     if not isinstance(cell, str):
         return []
-    return [p.strip() for p in re.split(r"[\s;,]+", cell) if re.match(r"^https?://", p.strip(), re.IGNORECASE)]
+    return [p for p in _LINK_SEPARATORS.split(cell) if _WEB.match(p)]

@@ -44,9 +44,7 @@ def _rating_spellings() -> dict[str, str]:
 _RATINGS: dict[str, str] = {}
 
 
-def _canonical(key: str, text: str | None) -> str | None:
-    if text is None:
-        return None
+def _canonical(key: str, text: str) -> str:
     if key == "cplus_claim":
         low = text.lower()
         return "Yes" if low in _YES else "No" if low in _NO else text
@@ -66,18 +64,36 @@ def _canonical(key: str, text: str | None) -> str | None:
 _CHOICES: dict[str, dict[str, str]] = {}  # key -> its choices by lower case
 
 
+def _free_text(key: str) -> bool:
+    """A column whose text is kept as typed (no choices to match it to)."""
+    column = layout.COLUMN_BY_KEY.get(key)
+    return key not in ("cplus_claim", "self_rating") and not (column and column.choices)
+
+
+_FREE = frozenset(key for key in TEXT_KEYS if _free_text(key))
+
+
 def records(files: Sequence[tuple[int, ReturnedFile]]) -> list[dict[str, Any]]:
+    """One record per evidence row; a column with a fixed set of answers gets its answer's own spelling
+    (looked up once per distinct text in the sweep: the same few answers recur on every row)."""
     out = []
+    seen: dict[tuple[str, str], str] = {}
+    keys = [(key, key in _FREE) for key in TEXT_KEYS]
     for file_key, returned in files:
         for row in returned.rows:
             rec: dict[str, Any] = {"file_key": file_key, "row_number": row.number}
             values = row.values
-            for key in TEXT_KEYS:
+            for key, free in keys:
                 value = values.get(key)
                 # read cells are already text without outer spaces, or None (text_value for the rest)
                 text = (value.strip() or None) if value.__class__ is str else text_value(value)
-                rec[key] = _canonical(key, text)
-            raw_date = row.values.get("evidence_date")
+                if text is None or free:
+                    rec[key] = text
+                elif (found := seen.get((key, text))) is not None:
+                    rec[key] = found
+                else:
+                    rec[key] = seen[key, text] = _canonical(key, text)
+            raw_date = values.get("evidence_date")
             rec["evidence_date"] = parse_date(raw_date)
             rec["evidence_date_text"] = text_value(raw_date)
             out.append(rec)

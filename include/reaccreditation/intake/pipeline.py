@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gc
 import logging
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -146,6 +148,22 @@ class SweepLock:
             self._fd = None
 
 
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """Keep Python's cyclic collector to what the sweep allocates.
+
+    Each file makes thousands of small objects (cells, rows, records), and every so many the collector
+    walks the older heap too: in a process that holds GX, pandas and Airflow, building the records of
+    20,000 rows took 0.33 s instead of 0.09 s (bench_intake.py). What exists before the sweep (and GX,
+    once opened) is frozen for its length, then handed back to the collector.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class Sweep:
     """Process a list of inbox files for one organisation; ``validator`` is created on first need."""
 
@@ -168,6 +186,7 @@ class Sweep:
         self.standard_ids = [e.id for e in org.standard.elements]
         self._validator: Any = None
         self._checked_links: dict[str, dict[str, Any]] | None = None  # the sweep's links, checked at once
+        self._sparing = False  # inside run(): the heap from before is frozen (_collector_spared)
 
     @property
     def evidence_window(self) -> layout.EvidenceWindow:
@@ -187,15 +206,21 @@ class Sweep:
     def validator(self) -> Any:
         if self._validator is None:
             self._validator = self.validator_factory()
+            if self._sparing:
+                gc.freeze()  # GX's modules and context join the heap the collector leaves alone (run)
         return self._validator
 
     # -- the sweep ----------------------------------------------------------------------------------
 
     def run(self, files: Sequence[Path]) -> list[Outcome]:
         """Process ``files`` (listed before the lock: some may be gone when it is ours)."""
-        with SweepLock(self.paths.root):
-            self._remove_temporaries()
-            return self._run([*files, *self._take_documents()])
+        with SweepLock(self.paths.root), _collector_spared():
+            self._sparing = True
+            try:
+                self._remove_temporaries()
+                return self._run([*files, *self._take_documents()])
+            finally:
+                self._sparing = False
 
     def _take_documents(self) -> list[Path]:
         """Documents dropped in folders in the inbox, kept before any workbook is read; workbooks found in them."""

@@ -225,11 +225,15 @@ def _changes(conn: Connection, department_id: str, year: int, rows: Sequence[dic
     ).all()
     # the versions replaced, read once each (not once per evidence row: their times are parsed per row read)
     ids = sorted({r.submission_id for r in current})
-    versions = conn.execute(
-        select(submission.c.id, submission.c.version, submission.c.submitter, submission.c.received_at).where(
-            submission.c.id.in_(ids)
-        )
-    ).all()
+    versions = (
+        conn.execute(
+            select(submission.c.id, submission.c.version, submission.c.submitter, submission.c.received_at).where(
+                submission.c.id.in_(ids)
+            )
+        ).all()
+        if ids
+        else []
+    )
     replacing = {r.id: {"version": r.version, "submitter": r.submitter, "received": r.received_at.isoformat()} for r in versions}
     before_by: dict[str, list[str]] = {}
     after_by: dict[str, list[str]] = {}
