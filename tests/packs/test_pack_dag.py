@@ -77,6 +77,16 @@ def test_t30_pack_goes_to_leadership_and_heads_once(airflow_db, project_db, demo
     org = load_organisation(demo["config"])
     planted = json.loads(demo["planted"].read_text())
     simulate_intake(engine, org, planted["last_year_partials"][0])
+    # the quality team has reviewed three items: two accepted, one of Complaints and Legal's sent back
+    from reaccreditation.review import store as review
+
+    items = {(i["department_id"], i["element_id"]): i["evidence_id"] for i in review.queue(engine, 2027)}
+    decisions = {("complaints-legal", "4.3.1"): "needs_work", ("housing", "3.4.1"): "accepted", ("digital", "3.1.1"): "accepted"}
+    for key, state in decisions.items():
+        comment = "Add the 2026 action plan" if state == "needs_work" else None
+        review.record(
+            engine, items[key], seen_state="unreviewed", seen_version=0, to_state=state, comment=comment, reviewer="priya.raman"
+        )
     assert run_dag("gap_analysis", T30).state == "success"
     place_timetable()
 
@@ -102,6 +112,11 @@ def test_t30_pack_goes_to_leadership_and_heads_once(airflow_db, project_db, demo
     assert "Missing from this pack" not in html
     assert "OVERALL STATUS: RED" in text and "BEFORE THE ASSESSOR ARRIVES" in text and "TOP GAPS" in text
     assert "Day 1 Mon 15 Mar 2027" in text
+    total = len(items)
+    reviewed = f"3 of {total} current evidence items reviewed: 2 accepted, 1 sent back for more work, 0 not relevant"
+    assert f"{reviewed}; {total - 3} not reviewed yet." in text
+    assert "Sent back to: Complaints and Legal (1 item)." in text
+    assert "evidence review" in html and f"3 of {total} current evidence items reviewed" in html
 
     [xlsx] = attachments
     wb = load_workbook(BytesIO(xlsx.get_content()))

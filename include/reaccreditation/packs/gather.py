@@ -247,6 +247,33 @@ def not_returned(org: Organisation, src: Sources, today: date) -> list[dict[str,
     ]
 
 
+def evidence_review(org: Organisation, src: Sources) -> dict[str, Any] | None:
+    """How far the quality team's review of the current evidence has got, and who has items sent back;
+    None before any evidence is registered."""
+    from reaccreditation.review.store import ACCEPTED, NEEDS_WORK, NOT_RELEVANT, UNREVIEWED
+
+    if not src.review:
+        return None
+    total: Counter[str] = Counter()
+    for states in src.review.values():
+        total.update(states)
+    names = {d.id: d.name for d in org.departments}
+    back = sorted(
+        ((names.get(d, d), states[NEEDS_WORK]) for d, states in src.review.items() if states[NEEDS_WORK]),
+        key=lambda r: (-r[1], r[0]),
+    )
+    count = sum(total.values())
+    return {
+        "total": count,
+        "reviewed": count - total[UNREVIEWED],
+        "accepted": total[ACCEPTED],
+        "needs_work": total[NEEDS_WORK],
+        "not_relevant": total[NOT_RELEVANT],
+        "unreviewed": total[UNREVIEWED],
+        "sent_back": [{"department": name, "count": n, "label": f"{name} ({n} item{'s' if n != 1 else ''})"} for name, n in back],
+    }
+
+
 def last_year_partials(
     org: Organisation, src: Sources, last_year: int | None, elements: set[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -556,6 +583,7 @@ def gather(org: Organisation, src: Sources, pack_date: PackDate, today: date) ->
         "trend": trend(org, src),
         "top_gaps": top_gaps(org, src, today=today),
         "not_returned": not_returned(org, src, today),
+        "evidence_review": evidence_review(org, src),
         "last_year_partials": last_year_partials(org, src, last_year),
         "compliance_plus": compliance_plus(org, src),
         "timetable": timetable_summary(org, src),

@@ -27,6 +27,7 @@ from reaccreditation.files import Unavailable
 from reaccreditation.gaps import gaps_json
 from reaccreditation.gaps.model import RETURNED_STATUSES
 from reaccreditation.organisation.config import Organisation
+from reaccreditation.review.store import department_progress
 from reaccreditation.timetable import timetable_json
 
 RECORD_KIND = "readiness_pack"
@@ -44,6 +45,7 @@ class Sources:
     previous: dict[str, Any] | None = None  # headline figures of the last pack sent
     forecast_before: dict[str, Any] | None = None  # the last snapshot before the first day (closing pack)
     evidence: list[dict[str, Any]] = field(default_factory=list)  # the year's current register rows
+    review: dict[str, dict[str, int]] = field(default_factory=dict)  # department -> current items per review state
     missing: list[str] = field(default_factory=list)
 
 
@@ -162,6 +164,7 @@ def load(org: Organisation, engine: Engine, output: Path, pack_date: date, closi
         src.missing.append("No past assessment outcomes are imported (DAG assessment_history): no trend or last-year comparison.")
     src.returned = returned_departments(engine, year)
     src.evidence = current_evidence(engine, year)
+    src.review = department_progress(engine, year)
     src.previous = previous_pack(engine, year, pack_date)
     if closing:
         src.forecast_before = snapshot_before(engine, year, org.assessment.first_day)
