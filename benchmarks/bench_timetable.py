@@ -121,7 +121,9 @@ def with_diaries(base: Problem, participants: int = 60, seed: int = 27) -> Probl
 
 def _free(p: Problem, s) -> bool:  # type: ignore[no-untyped-def]
     emails = {e.lower() for e in s.emails} | {e.lower() for _, e in p.assessors}
-    return bool(free_starts(s.windows, [x for e in emails for x in p.busy_of(e)], s.minutes, p.day_start, p.day_end, p.slot))
+    return bool(
+        free_starts(s.windows, [x for e in emails for x in p.busy_of(e)], s.minutes, p.day_start, p.day_end, p.slot, p.changeover)
+    )
 
 
 def main() -> None:
