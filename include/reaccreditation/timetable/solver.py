@@ -2,8 +2,9 @@
 
 Time is one line of minutes (day d starts at ``d * 1440``), so "no overlap" and travel gaps need no
 day arithmetic. Hard rules: every session placed once inside the day and its group's availability, clear
-of its members' and its assessor's busy times (``Problem.busy``: the start's domain holds only the slots
-they leave free, so diaries add no booleans); no overlap for the assessor (with changeover and lunch), a
+of its members' and its assessor's busy times by the changeover on both sides (``Problem.busy``: the start's
+domain holds only the slots they leave free, so diaries add no booleans), and each assessor's lunch clear
+of their own the same way; no overlap for the assessor (with changeover and lunch), a
 person (by email, whatever its case), a group or a room; travel between sites
 for consecutive sessions (virtual calls and lunch happen at the base site); virtual only where allowed.
 The objective (docs/timetable.md) is lexicographic when there is a stored timetable: first the fewest
