@@ -11,7 +11,8 @@ Targets: 40 sessions optimal in under 10 s; 100 and 200 feasible within 60 s.
 With diaries: the demo's groups filled up to their size with named staff, so its 40 sessions have 60
 participants, each with a synthetic diary (seeded: 0-3 meetings of 30 minutes to 3 hours a day, as
 aware datetimes through ``busy.busy_minutes``), plus the assessor's (a call most days); no session left
-without a free slot (a meeting that would leave none is dropped). 200 sessions: five such weeks over
+without a free slot, the changeover kept around busy times (a meeting of its people near its windows, the
+assessor's too, is dropped until it has one). 200 sessions: five such weeks over
 25 days, 300 participants' diaries and the assessor's.
 
 The re-plan row: the 40-session timetable with diaries is stored, then one person's diary gains a
@@ -112,16 +113,22 @@ def with_diaries(base: Problem, participants: int = 60, seed: int = 27) -> Probl
     p = replace(p, busy=busy_minutes(diaries, p.days, p.timezone, p.day_start, p.day_end))
     while blocked := [s for s in p.sessions if not _free(p, s)]:  # drop a meeting that leaves a session no slot
         s = blocked[0]
-        victim = rng.choice([e.lower() for e in s.emails if p.busy_of(e)])
-        spans = list(p.busy_of(victim))
-        spans.pop(rng.randrange(len(spans)))
-        p = replace(p, busy={**p.busy, victim: tuple(spans)})
+        c = p.changeover  # a meeting this close to a window narrows it (busy.free_starts)
+        near = {
+            e: [x for x in p.busy_of(e) if any(d == x[0] and a - c < x[2] and x[1] < b + c for d, a, b in s.windows)]
+            for e in dict.fromkeys([e.lower() for e in s.emails] + [e.lower() for _, e in p.assessors])
+        }
+        victim = rng.choice([e for e, spans in near.items() if spans])
+        drop = rng.choice(near[victim])
+        p = replace(p, busy={**p.busy, victim: tuple(x for x in p.busy_of(victim) if x != drop)})
     return p
 
 
 def _free(p: Problem, s) -> bool:  # type: ignore[no-untyped-def]
     emails = {e.lower() for e in s.emails} | {e.lower() for _, e in p.assessors}
-    return bool(free_starts(s.windows, [x for e in emails for x in p.busy_of(e)], s.minutes, p.day_start, p.day_end, p.slot))
+    return bool(
+        free_starts(s.windows, [x for e in emails for x in p.busy_of(e)], s.minutes, p.day_start, p.day_end, p.slot, p.changeover)
+    )
 
 
 def main() -> None:

@@ -194,6 +194,8 @@ def test_busy_times_crossing_midnight_or_days_are_split_clipped_merged_and_round
 
 def test_free_starts_keep_to_windows_the_slot_grid_and_touching_edges():
     assert free_starts([(0, 540, 1020)], [(0, 600, 660)], 45, 540, 1020, slot=15) == [(0, 540, 555), (0, 660, 975)]
+    # 5 minutes' changeover either side of the busy time
+    assert free_starts([(0, 540, 1020)], [(0, 600, 660)], 45, 540, 1020, slot=15, gap=5) == [(0, 540, 540), (0, 675, 975)]
     assert free_starts([(0, 540, 720)], [(0, 540, 700)], 45, 540, 1020) == []
     assert free_starts([(0, 540, 700)], [], 45, 600, 640, slot=5) == []  # the day is shorter than the session
 
@@ -205,3 +207,101 @@ def test_a_person_with_a_diary_whom_nobody_meets_stops_the_plan_naming_the_key(t
     org = org.model_copy(update={"timetable": tt.model_copy(update={"people": (*tt.people, typo)})})
     with pytest.raises(ConfigError, match=r"timetable.people\[6\].email: 'priya.ramen@kestrelvale.example.org' is not a member"):
         build_problem(org)
+
+
+# Around busy times: the changeover either side, and the assessor's lunch kept out of them.
+
+HOUR = 60
+
+
+def test_a_session_keeps_the_changeover_after_and_before_a_participants_and_the_assessors_busy_time():
+    """Ann is busy until 10:00, so with 5 minutes' changeover her session starts at 10:05 at the earliest; the checker
+    flags one that starts as her meeting ends, or ends as the assessor's begins."""
+    ann = {"ann@example.org": ((0, 9 * HOUR, 10 * HOUR),)}
+    tight = problem([session("a", 60, members=["ann@example.org"], windows=[(0, 9 * HOUR, 11 * HOUR)])], changeover=5, busy=ann)
+    with pytest.raises(TimetableInfeasible) as info:
+        solve(tight, seconds=2)
+    assert info.value.reasons == [
+        "Group a with Ann cannot meet: on day 1 (Mon 15 Mar) Ann is busy 09:00-10:00; no slot of 60 minutes is free for "
+        "them in the group's availability (day 1 (Mon 15 Mar) 09:00-11:00), keeping the 5 minutes' changeover either "
+        "side of a busy time"
+    ]
+    busy = {**ann, "assessor0@example.org": ((0, 11 * HOUR + 10, 17 * HOUR),)}
+    p = problem(
+        [session("a", 60, members=["ann@example.org"], windows=[(0, 9 * HOUR, 11 * HOUR + 30)])],
+        changeover=5,
+        lunch=NO_LUNCH,
+        busy=busy,
+    )
+    assert _solve(p).placement("a").start == 10 * HOUR + 5  # the one start 5 minutes clear of both
+    t = _solve(p)
+    at_ten = Timetable(tuple(replace(pl, start=10 * HOUR, end=11 * HOUR) for pl in t.placements))
+    assert check(p, at_ten) == [
+        "diary: Ann (ann@example.org) is busy 09:00-10:00 on day 1, but a is 10:00-11:00 (less than the 5 minutes' "
+        "changeover after it)"
+    ]
+    late = Timetable(tuple(replace(pl, start=10 * HOUR + 10, end=11 * HOUR + 10) for pl in t.placements))
+    assert check(p, late) == [
+        "diary: Assessor 0 (assessor0@example.org) is busy 11:10-17:00 on day 1, but a is 10:10-11:10 (less than the 5 "
+        "minutes' changeover before it)"
+    ]
+
+
+def test_with_two_assessors_the_changeover_is_kept_around_the_assigned_assessors_busy_time():
+    """Assessor 0 is free from 10:00, too late with the changeover for an hour ending by 11:00; assessor 1 is free until
+    10:30, so the session ends by 10:25."""
+    busy = {"assessor0@example.org": ((0, 9 * HOUR, 10 * HOUR),), "assessor1@example.org": ((0, 10 * HOUR + 30, 17 * HOUR),)}
+    p = problem([session("a", 60, windows=[(0, 9 * HOUR, 11 * HOUR)])], assessors=2, changeover=5, lunch=NO_LUNCH, busy=busy)
+    t = _solve(p)
+    a = t.placement("a")
+    assert a.assessor == "assessor1@example.org" and a.end <= 10 * HOUR + 25
+    other = Timetable((replace(a, start=10 * HOUR, end=11 * HOUR, assessor="assessor0@example.org"),))
+    assert check(p, other) == [
+        "diary: Assessor 0 (assessor0@example.org) is busy 09:00-10:00 on day 1, but a is 10:00-11:00 (less than the 5 "
+        "minutes' changeover after it)"
+    ]
+
+
+def test_the_assessors_lunch_is_placed_clear_of_their_busy_time_with_the_changeover():
+    """The assessor is busy 12:00-13:15: lunch goes at 13:20 or later, even though the focus session then has to wait
+    for day 2 (with lunch inside the busy time it would fit on day 1, 13:20-14:20)."""
+    busy = {"assessor0@example.org": ((0, 12 * HOUR, 13 * HOUR + 15),)}
+    focus = replace(session("a", 60, windows=[(0, 13 * HOUR + 20, 14 * HOUR + 50), (1, 9 * HOUR, 17 * HOUR)]), focus=True)
+    p = problem([focus], days=2, lunch=(12 * HOUR, 14 * HOUR + 30, 45), changeover=5, busy=busy)
+    t = _solve(p)
+    (lunch,) = [lb for lb in t.lunches if lb.day == 0]
+    assert lunch.start >= 13 * HOUR + 20 and lunch.end <= 14 * HOUR + 30
+    assert t.placement("a").day == 1
+    inside = replace(
+        t, lunches=tuple(replace(lb, start=12 * HOUR, end=12 * HOUR + 45) if lb.day == 0 else lb for lb in t.lunches)
+    )
+    assert check(p, inside) == [
+        "diary: Assessor 0 (assessor0@example.org) is busy 12:00-13:15 on day 1, but their lunch is 12:00-12:45"
+    ]
+    close = replace(t, lunches=tuple(replace(lb, start=13 * HOUR + 15, end=14 * HOUR) if lb.day == 0 else lb for lb in t.lunches))
+    assert check(p, close) == [
+        "diary: Assessor 0 (assessor0@example.org) is busy 12:00-13:15 on day 1, but their lunch is 13:15-14:00 (less than "
+        "the 5 minutes' changeover after it)"
+    ]
+
+
+def test_the_precheck_says_when_the_assessors_diary_leaves_no_lunch_break_in_the_window():
+    busy = {"assessor0@example.org": ((1, 11 * HOUR + 30, 13 * HOUR), (1, 13 * HOUR + 30, 15 * HOUR))}
+    p = problem([session("a", 60)], days=2, changeover=5, busy=busy)
+    with pytest.raises(TimetableInfeasible) as info:
+        solve(p, seconds=2)
+    assert info.value.reasons == [
+        "the assessor Assessor 0's lunch on day 2 (Tue 16 Mar) does not fit: their diary says busy 11:30-13:00 and "
+        "13:30-15:00, which leaves no 45 minutes free between 12:00 and 14:00, keeping the 5 minutes' changeover either "
+        "side of a busy time (free time for lunch in their diary, or widen timetable.lunch)"
+    ]
+
+
+def test_a_lunch_that_fits_the_assessors_diary_alone_but_not_beside_a_session_is_explained():
+    """Busy 12:00-13:00 leaves lunch 13:05-13:15 to start; the session can only be 13:05-14:30: they cannot both fit."""
+    busy = {"assessor0@example.org": ((0, 12 * HOUR, 13 * HOUR),)}
+    p = problem([session("a", 60, windows=[(0, 13 * HOUR, 14 * HOUR + 30)])], changeover=5, busy=busy)
+    with pytest.raises(TimetableInfeasible) as info:
+        solve(p, seconds=3)
+    text = "\n".join(info.value.reasons)
+    assert "Assessor 0's diary: busy on day 1 (Mon 15 Mar) 12:00-13:00" in text and "the assessor's lunch on day 1" in text, text

@@ -81,13 +81,15 @@ def free_starts(
     day_start: int,
     day_end: int,
     slot: int = 1,
+    gap: int = 0,
 ) -> list[tuple[int, int, int]]:
     """(day, first, last) ranges of start minutes, on the slot grid, where ``minutes`` fit inside a window and
-    the day and touch no busy interval (a session may start as one ends, or end as one starts)."""
+    the day and keep ``gap`` minutes clear of every busy interval on both sides (with no gap a session may start
+    as one ends, or end as one starts; the timetable passes ``Problem.changeover``)."""
     slot = max(1, slot)
     blocked: dict[int, list[tuple[int, int]]] = {}
     for d, a, b in busy:
-        blocked.setdefault(d, []).append((a - minutes + 1, b - 1))  # starts that would overlap [a, b)
+        blocked.setdefault(d, []).append((a - gap - minutes + 1, b + gap - 1))  # starts that would come within gap of [a, b)
     out: list[tuple[int, int, int]] = []
     for d, a, b in sorted(windows):
         ranges = [(max(a, day_start), min(b, day_end) - minutes)]

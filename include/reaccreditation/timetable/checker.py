@@ -3,7 +3,8 @@
 It reads only plain placements, so it also vets a timetable edited by hand or stored by an older run.
 Each violation is a sentence naming the sessions, people, rooms or days involved. People are compared by
 email whatever its case; a session overlapping a busy time of one of its members or of its assessor
-(``Problem.busy``, from their diaries) is a violation.
+(``Problem.busy``, from their diaries), or coming closer to one than the changeover on either side, is a
+violation, and so is an assessor's lunch break there.
 """
 
 from __future__ import annotations
@@ -24,6 +25,21 @@ def _overlaps(items: list[tuple[int, int, int, str]], what: str) -> list[str]:
             out.append(
                 f"{what}: {a[3]} ({clock(a[1])}-{clock(a[2])}) overlaps {b[3]} ({clock(b[1])}-{clock(b[2])}) on day {a[0] + 1}"
             )
+    return out
+
+
+def _diary(p: Problem, email: str, day: int, start: int, end: int, what: str) -> list[str]:
+    """``what`` (day, start-end) against one person's busy times, the changeover kept either side of each."""
+    out = []
+    c = p.changeover
+    for d, a, b in p.busy_of(email):
+        if d != day or not (a - c < end and start < b + c):
+            continue
+        said = f"diary: {p.name_of(email)} ({email}) is busy {clock(a)}-{clock(b)} on day {d + 1}, but {what} is "
+        said += f"{clock(start)}-{clock(end)}"
+        if not (a < end and start < b):  # clear of it, but too close
+            said += f" (less than the {c} minutes' changeover {'after' if start >= b else 'before'} it)"
+        out.append(said)
     return out
 
 
@@ -85,14 +101,9 @@ def check(p: Problem, t: Timetable) -> list[str]:
         for email in {e.lower() for e in s.emails}:
             person_items[email].append(item)
         for email in dict.fromkeys([e.lower() for e in s.emails] + [pl.assessor.lower()]):
-            for d, a, b in p.busy_of(email):
-                if d == pl.day and a < pl.end and pl.start < b:
-                    out.append(
-                        f"diary: {p.name_of(email)} ({email}) is busy {clock(a)}-{clock(b)} on day {d + 1}, but {name} is "
-                        f"{clock(pl.start)}-{clock(pl.end)}"
-                    )
+            out += _diary(p, email, pl.day, pl.start, pl.end, name)
         timeline[pl.assessor, pl.day].append((pl.start, pl.end, p.location(s, pl.mode), name))
-    # lunch: once a day per assessor, inside its window, never overlapping a session
+    # lunch: once a day per assessor, inside its window, never overlapping a session, nor near a busy time
     earliest, latest, length = p.lunch
     if length > 0:
         for _, email in p.assessors:
@@ -107,6 +118,7 @@ def check(p: Problem, t: Timetable) -> list[str]:
                         f"{email}: lunch on day {d + 1} {clock(lb.start)}-{clock(lb.end)} is not {length} minutes within "
                         f"{clock(earliest)}-{clock(latest)}"
                     )
+                out += _diary(p, email.lower(), d, lb.start, lb.end, "their lunch")
                 assessor_items[email].append((d, lb.start, lb.end + p.changeover, "lunch"))
                 timeline[email, d].append((lb.start, lb.end, p.base_site, "lunch"))
     for email, items in assessor_items.items():

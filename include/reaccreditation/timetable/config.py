@@ -196,7 +196,12 @@ class TimetableConfig(_Model):
         default=None, description="where face-to-face sessions, lunch and virtual calls happen (default: first site)"
     )
     lunch: Lunch = Lunch()
-    changeover_minutes: int = Field(default=0, ge=0, le=60, description="assessor's gap between sessions")
+    changeover_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=60,
+        description="assessor's gap between sessions, and everyone's either side of a busy time in their diary",
+    )
     slot_minutes: int = Field(default=5, ge=1, le=60, description="sessions start on multiples of this")
     session_types: SessionTypes = SessionTypes()
     groups: tuple[Group, ...] = Field(min_length=1)

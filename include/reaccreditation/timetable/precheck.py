@@ -160,15 +160,16 @@ def diary_problems(p: Problem) -> list[str]:
 
         def free(emails: list[str], s: Session = s) -> bool:
             busy = [x for e in emails for x in p.busy_of(e)]
-            return bool(free_starts(s.windows, busy, s.minutes, p.day_start, p.day_end, p.slot))
+            return bool(free_starts(s.windows, busy, s.minutes, p.day_start, p.day_end, p.slot, p.changeover))
 
         if free(members) and any(free([*members, a]) for a in assessors):
             continue
         blocking = members + (assessors if free(members) else [])  # members alone, or no assessor can join them
-        blocking = [e for e in blocking if _overlapping(p.busy_of(e), s.windows)]
+        near = [(d, a - p.changeover, b + p.changeover) for d, a, b in s.windows]  # busy this close narrows a window
+        blocking = [e for e in blocking if _overlapping(p.busy_of(e), near)]
         by_day: dict[int, dict[str, list[str]]] = {}
         for email in blocking:
-            for d, a, b in _overlapping(p.busy_of(email), s.windows):
+            for d, a, b in _overlapping(p.busy_of(email), near):
                 by_day.setdefault(d, {}).setdefault(email, []).append(f"{clock(a)}-{clock(b)}")
         parts = []
         for d, people in sorted(by_day.items()):
@@ -181,8 +182,36 @@ def diary_problems(p: Problem) -> list[str]:
             f"{s.title} with {_and([p.name_of(e) for e in blocking], limit=6)} cannot meet: "
             + "; ".join(parts)
             + f"; no slot of {s.minutes} minutes is free for {'all of them' if len(blocking) > 1 else 'them'} in the "
-            f"group's availability ({_windows_text(p, s)})"
+            f"group's availability ({_windows_text(p, s)}){_changeover_text(p)}"
         )
+    return out
+
+
+def _changeover_text(p: Problem) -> str:
+    return f", keeping the {p.changeover} minutes' changeover either side of a busy time" if p.changeover else ""
+
+
+def lunch_problems(p: Problem) -> list[str]:
+    """Days on which an assessor's diary leaves no lunch break free in the lunch window."""
+    earliest, latest, length = p.lunch
+    out = []
+    if length <= 0:
+        return out
+    for name, email in p.assessors:
+        busy = p.busy_of(email)
+        for d in range(len(p.days)):
+            window = [(d, earliest, latest)]
+            if free_starts(window, busy, length, earliest, latest, p.slot, p.changeover):
+                continue
+            spans = _overlapping(busy, [(d, earliest - p.changeover, latest + p.changeover)])
+            if not spans:
+                continue  # a window shorter than lunch is the config check's to say
+            out.append(
+                f"the assessor {name}'s lunch on {p.day_label(d)} does not fit: their diary says busy "
+                f"{' and '.join(f'{clock(a)}-{clock(b)}' for _, a, b in spans)}, which leaves no "
+                f"{length} minutes free between {clock(earliest)} and {clock(latest)}{_changeover_text(p)} "
+                "(free time for lunch in their diary, or widen timetable.lunch)"
+            )
     return out
 
 
@@ -198,6 +227,7 @@ def precheck(p: Problem) -> list[str]:
         coverage_problems(p)
         + window_problems(p)
         + diary_problems(p)
+        + lunch_problems(p)
         + day_capacity_problems(p)
         + window_capacity_problems(p)
         + person_problems(p)

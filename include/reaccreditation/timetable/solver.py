@@ -2,8 +2,9 @@
 
 Time is one line of minutes (day d starts at ``d * 1440``), so "no overlap" and travel gaps need no
 day arithmetic. Hard rules: every session placed once inside the day and its group's availability, clear
-of its members' and its assessor's busy times (``Problem.busy``: the start's domain holds only the slots
-they leave free, so diaries add no booleans); no overlap for the assessor (with changeover and lunch), a
+of its members' and its assessor's busy times by the changeover on both sides (``Problem.busy``: the start's
+domain holds only the slots they leave free, so diaries add no booleans), and each assessor's lunch clear
+of their own the same way; no overlap for the assessor (with changeover and lunch), a
 person (by email, whatever its case), a group or a room; travel between sites
 for consecutive sessions (virtual calls and lunch happen at the base site); virtual only where allowed.
 The objective (docs/timetable.md) is lexicographic when there is a stored timetable: first the fewest
@@ -92,7 +93,7 @@ class _Builder:
         """Explaining: one person's diary as its own rule, so the explanation can name them."""
         p = self.p
         whole = [(d, p.day_start, p.day_end) for d in range(len(p.days))]
-        free = free_starts(whole, p.busy_of(email), s.minutes, p.day_start, p.day_end)
+        free = free_starts(whole, p.busy_of(email), s.minutes, p.day_start, p.day_end, gap=p.changeover)
         self.m.AddLinearExpressionInDomain(start, self.absolute(free)).OnlyEnforceIf(
             [*enforce, self.rule(f"diary:{email}", f"diary:{email}")]
         )
@@ -106,7 +107,7 @@ class _Builder:
         if self.explain:
             self.diary(s, start, email, picked)
             return
-        free = free_starts(s.windows, self.busy(s, email), s.minutes, p.day_start, p.day_end)
+        free = free_starts(s.windows, self.busy(s, email), s.minutes, p.day_start, p.day_end, gap=p.changeover)
         if free:
             m.AddLinearExpressionInDomain(start, self.absolute(free)).OnlyEnforceIf(picked)
         else:
@@ -129,7 +130,9 @@ class _Builder:
             if self.explain:  # the whole day: availability and diaries are assumptions to name
                 ranges = [(d, p.day_start, DAY - s.minutes - 1) for d in range(len(p.days))]
             else:  # only starts inside a window that the members' (and a sole assessor's) diaries leave free
-                ranges = free_starts(s.windows, self.busy(s, self.sole_assessor), s.minutes, p.day_start, p.day_end)
+                ranges = free_starts(
+                    s.windows, self.busy(s, self.sole_assessor), s.minutes, p.day_start, p.day_end, gap=p.changeover
+                )
                 days = sorted({d for d, _, _ in ranges})
             k_slots = m.NewIntVarFromDomain(self.grid(ranges, slot), f"slot_{s.key}")
             start = m.NewIntVarFromDomain(self.absolute(ranges), f"start_{s.key}")
@@ -206,13 +209,23 @@ class _Builder:
             for d in range(len(p.days)):
                 if length <= 0:
                     continue
-                lunch_slot = m.NewIntVar(
-                    -(-(d * DAY + earliest) // slot), (d * DAY + latest - length) // slot, f"lunch_slot_{k}_{d}"
-                )
-                ls = m.NewIntVar(d * DAY + earliest, d * DAY + latest - length, f"lunch_{k}_{d}")
+                present = self.rule(f"lunch:{d}", f"lunch:{d}")
+                window = [(d, earliest, latest - length)]
+                email = p.assessors[k][1].lower()
+                # clear of the assessor's busy times, the changeover kept either side (precheck.lunch_problems)
+                free = free_starts([(d, earliest, latest)], p.busy_of(email), length, earliest, latest, slot, p.changeover)
+                if free and not self.explain:
+                    window = free
+                lunch_slot = m.NewIntVarFromDomain(self.grid(window, slot), f"lunch_slot_{k}_{d}")
+                ls = m.NewIntVarFromDomain(self.absolute(window), f"lunch_{k}_{d}")
                 m.Add(ls == slot * lunch_slot)
                 v.lunch[k, d] = ls
-                present = self.rule(f"lunch:{d}", f"lunch:{d}")
+                if p.busy_of(email) and (self.explain or not free):  # explaining, the diary is a rule to name
+                    diary = self.rule(f"diary:{email}", f"diary:{email}")
+                    if free:
+                        m.AddLinearExpressionInDomain(ls, self.absolute(free)).OnlyEnforceIf([present, diary])
+                    else:
+                        m.AddBoolOr([present.Not(), diary.Not()])
                 assessor_intervals[k].append(
                     m.NewOptionalFixedSizeIntervalVar(ls, length + p.changeover, present, f"lunch_iv_{k}_{d}")
                 )
