@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -36,15 +38,18 @@ BETH = "beth.osei@northfield-cert.example.com"
 CARL = "carl.moss@northfield-cert.example.com"
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    """``python -m reaccreditation.portfolio`` in its own process (the tests' connections and config)."""
-    return subprocess.run(
-        [sys.executable, "-m", "reaccreditation.portfolio", *args],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=300,
-    )
+def _cli(*args: str, process: bool = False) -> subprocess.CompletedProcess:
+    """``python -m reaccreditation.portfolio``: in its own process (the tests' connections and config) when
+    ``process``, else its ``main`` here (the same code, without Airflow's import time)."""
+    if process:
+        command = [sys.executable, "-m", "reaccreditation.portfolio", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+    from reaccreditation.portfolio.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def _assessors(config, people) -> None:  # type: ignore[no-untyped-def]
@@ -106,7 +111,18 @@ def test_revoke_one_recipient_reissue_once_and_revoke_a_version(project_db, demo
     assert revoke.revocations(engine, 2027) == []
 
     # Alan's links are withdrawn by the CLI in another process: this process reads it from the database.
-    done = _cli("revoke", "--year", "2027", "--to", ALAN.upper(), "--reason", "sent to the wrong address", "--by", "Priya Raman")
+    done = _cli(
+        "revoke",
+        "--year",
+        "2027",
+        "--to",
+        ALAN.upper(),
+        "--reason",
+        "sent to the wrong address",
+        "--by",
+        "Priya Raman",
+        process=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "revoked" in done.stdout and f"version 1 to {ALAN}" in done.stdout
     [row] = revoke.revocations(engine, 2027)
@@ -148,9 +164,9 @@ def test_revoke_one_recipient_reissue_once_and_revoke_a_version(project_db, demo
     outbox.clear()
     stranger = _cli("reissue", "--to", "someone@elsewhere.example", "--by", "Priya Raman")
     assert stranger.returncode == 1 and "not an assessor" in stranger.stderr
-    first = _cli("reissue", "--year", "2027", "--to", ALAN, "--by", "Priya Raman")
+    first = _cli("reissue", "--year", "2027", "--to", ALAN, "--by", "Priya Raman", process=True)
     assert first.returncode == 0 and "reissued" in first.stdout, first.stderr
-    again = _cli("reissue", "--to", ALAN, "--by", "Priya Raman")
+    again = _cli("reissue", "--to", ALAN, "--by", "Priya Raman", process=True)
     assert again.returncode == 0 and "nothing sent" in again.stdout, again.stderr
     mails = outbox.messages()
     assert [m["To"].addresses[0].addr_spec for m in mails] == [ALAN]
@@ -229,3 +245,23 @@ def test_a_link_issued_in_the_same_millisecond_as_a_revocation_is_still_after_it
     assert revoke.revoked(engine, token.Grant(2028, 2, ALAN, expires, at)) is None  # another year
     assert revoke.issue_time(engine, 2027, 2, ALAN, now) == at + 1
     assert revoke.issue_time(engine, 2027, 2, BETH, now) == at
+
+
+def test_a_revocation_cannot_be_changed_or_removed_on_sqlite(project_db):
+    """Deleting the row would bring the withdrawn links back: the trigger refuses UPDATE and DELETE."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    engine = make_engine(project_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO portfolio_revocation (assessment_year, recipient, reason, revoked_by, contact, revoked_at) "
+                "VALUES (2027, :to, 'leaked', 'Priya Raman', 'q@example.org', '2027-03-01 12:00:00')"
+            ),
+            {"to": ALAN},
+        )
+    for statement in ("UPDATE portfolio_revocation SET revoked_at = '2000-01-01 00:00:00'", "DELETE FROM portfolio_revocation"):
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert len(revoke.revocations(engine, 2027)) == 1

@@ -402,7 +402,7 @@ portfolio_download = Table(
     Index("ix_portfolio_download_year_version", "assessment_year", "version"),
 )
 
-# --- portfolio link revocation (migration 0018) ------------------------------------------------------
+# --- portfolio link revocation (migration 0018, append-only: a trigger refuses UPDATE and DELETE) -------
 # The quality team withdrawing assessors' download links before they expire, one row per revocation and
 # never updated: a link is void when a row names its year, its version (or every version: NULL) and its
 # recipient (or every recipient: NULL) and the link was issued no later than ``revoked_at`` (a first-format
