@@ -247,12 +247,11 @@ def test_a_link_issued_in_the_same_millisecond_as_a_revocation_is_still_after_it
     assert revoke.issue_time(engine, 2027, 2, BETH, now) == at
 
 
-def test_a_revocation_cannot_be_changed_or_removed_on_sqlite(project_db):
-    """Deleting the row would bring the withdrawn links back: the trigger refuses UPDATE and DELETE."""
+def _refuses_rewrites(url: str, *extra: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import DatabaseError
 
-    engine = make_engine(project_db)
+    engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -261,7 +260,34 @@ def test_a_revocation_cannot_be_changed_or_removed_on_sqlite(project_db):
             ),
             {"to": ALAN},
         )
-    for statement in ("UPDATE portfolio_revocation SET revoked_at = '2000-01-01 00:00:00'", "DELETE FROM portfolio_revocation"):
+    rewrites = ("UPDATE portfolio_revocation SET revoked_at = '2000-01-01 00:00:00'", "DELETE FROM portfolio_revocation")
+    for statement in rewrites + extra:
         with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
     assert len(revoke.revocations(engine, 2027)) == 1
+    engine.dispose()
+
+
+def test_a_revocation_cannot_be_changed_or_removed_on_sqlite(project_db):
+    """Deleting the row would bring the withdrawn links back: the trigger refuses UPDATE and DELETE."""
+    _refuses_rewrites(project_db)
+
+
+def test_a_revocation_cannot_be_changed_removed_or_truncated_on_postgresql(postgres_url):
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from reaccreditation.db import upgrade
+
+    name = f"reaccreditation_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        _refuses_rewrites(url, "TRUNCATE portfolio_revocation")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
