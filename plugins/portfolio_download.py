@@ -37,15 +37,7 @@ def signing_key() -> bytes:
     database: the Task SDK's ``Variable.get`` does not read the database outside a task, the API server may."""
     from reaccreditation.orchestration import connections
 
-    try:
-        return connections.signing_key()
-    except RuntimeError:
-        from airflow.models import Variable  # the server-side model reads the database; the SDK one does not here
-
-        value = Variable.get(connections.SIGNING_KEY_VARIABLE, default_var=None)  # noqa: AIR311
-        if not value or len(str(value)) < 16:
-            raise
-        return str(value).encode()
+    return connections.server_signing_key()
 
 
 def build_app():  # type: ignore[no-untyped-def]

@@ -236,15 +236,15 @@ def test_a_link_issued_in_the_same_millisecond_as_a_revocation_is_still_after_it
     revoke.revoke(engine, 2027, recipient=ALAN, version=2, reason="x", by="y", contact="q@example.org", now=now)
     expires = int((now + timedelta(days=30)).timestamp())
     at = token.millis(now)
-    assert revoke.revoked(engine, token.Grant(2027, 2, ALAN, expires, at)) is not None
-    assert revoke.revoked(engine, token.Grant(2027, 2, ALAN.upper(), expires, at - 1)) is not None
-    assert revoke.revoked(engine, token.Grant(2027, 2, ALAN, expires, None)) is not None  # a v1 link
-    assert revoke.revoked(engine, token.Grant(2027, 2, ALAN, expires, at + 1)) is None
-    assert revoke.revoked(engine, token.Grant(2027, 1, ALAN, expires, at)) is None  # another version
-    assert revoke.revoked(engine, token.Grant(2027, 2, BETH, expires, at)) is None  # another recipient
-    assert revoke.revoked(engine, token.Grant(2028, 2, ALAN, expires, at)) is None  # another year
-    assert revoke.issue_time(engine, 2027, 2, ALAN, now) == at + 1
-    assert revoke.issue_time(engine, 2027, 2, BETH, now) == at
+    assert store.revoked(engine, token.Grant(2027, 2, ALAN, expires, at)) is not None
+    assert store.revoked(engine, token.Grant(2027, 2, ALAN.upper(), expires, at - 1)) is not None
+    assert store.revoked(engine, token.Grant(2027, 2, ALAN, expires, None)) is not None  # a v1 link
+    assert store.revoked(engine, token.Grant(2027, 2, ALAN, expires, at + 1)) is None
+    assert store.revoked(engine, token.Grant(2027, 1, ALAN, expires, at)) is None  # another version
+    assert store.revoked(engine, token.Grant(2027, 2, BETH, expires, at)) is None  # another recipient
+    assert store.revoked(engine, token.Grant(2028, 2, ALAN, expires, at)) is None  # another year
+    assert store.issue_time(engine, 2027, 2, ALAN, now) == at + 1
+    assert store.issue_time(engine, 2027, 2, BETH, now) == at
 
 
 def _refuses_rewrites(url: str, *extra: str) -> None:

@@ -17,28 +17,6 @@ import argparse
 import sys
 
 
-def _signing_key() -> bytes:
-    """As the download plugin reads it: environment or secrets backend, else the metadata database."""
-    from reaccreditation.orchestration import connections
-
-    try:
-        return connections.signing_key()
-    except RuntimeError:
-        from airflow.models import Variable  # the server-side model reads the database; the SDK one may not here
-
-        value = Variable.get(connections.SIGNING_KEY_VARIABLE, default_var=None)  # noqa: AIR311
-        if not value or len(str(value)) < 16:
-            raise
-        return str(value).encode()
-
-
-def _base_url() -> str:
-    """Where the links point: the Airflow API server's base_url, as the evidence_portfolio DAG's send."""
-    from airflow.configuration import conf
-
-    return conf.get("api", "base_url", fallback=None) or f"http://localhost:{conf.get('api', 'port', fallback='8080')}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reaccreditation.portfolio")
     parser.add_argument("--url", help="SQLAlchemy URL of the project database; default: the reaccreditation_db connection")
@@ -109,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  void: version {link['version']} to {link['recipient']} ({link['status']} {link['sent_at'] or ''})")
         return 0
 
-    from reaccreditation.orchestration.connections import smtp_transport
+    from reaccreditation.orchestration.connections import api_base_url, server_signing_key, smtp_transport
 
     assert org is not None
     if args.year is not None and args.year != org.assessment.year:
@@ -124,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 recipient=args.to,
                 version=args.version,
                 by=args.by,
-                signing_key=_signing_key(),
-                base_url=args.base_url or _base_url(),
+                signing_key=server_signing_key(),
+                base_url=args.base_url or api_base_url(),
             )
         except revocation.NotReissued as exc:
             print(f"not reissued: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """What the download link does, without the web framework: check the token, find the bundle, log the request.
 
 Every request is logged (``portfolio_download``), served or not: ``served``, ``expired`` (a genuine
-link past its date), ``revoked`` (a genuine link the quality team withdrew, ``portfolio.revoke``),
+link past its date), ``revoked`` (a genuine link the quality team withdrew: ``portfolio_revocation``, ``portfolio.revoke``),
 ``refused`` (altered, truncated or not ours) or ``missing`` (a genuine link to a version whose zip is
 gone). The refusals say in words what to do; they never say which part was wrong, nor why a link was
 withdrawn (the reason is the quality team's record, not the page's).
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from reaccreditation.portfolio import revoke, store, token
+from reaccreditation.portfolio import store, token
 
 ASK = "Reply to the email the link came in and the quality team will send a new one."
 
@@ -62,7 +62,7 @@ def answer(
     except token.BadToken as exc:
         result = Answer(403, "refused", f"This download link does not work: {exc}. {ASK}")
     else:
-        withdrawn = revoke.revoked(engine, grant)
+        withdrawn = store.revoked(engine, grant)
         if withdrawn is not None:
             result = Answer(410, "revoked", withdrawn_text(withdrawn))
         else:

@@ -277,13 +277,13 @@ def send(
 ) -> dict[str, int]:
     """Mail the approved version to each assessor once: index and workbook attached, a signed download link."""
     from reaccreditation.mail.outbox import send_once
-    from reaccreditation.portfolio import revoke, store, token
+    from reaccreditation.portfolio import store, token
 
     year, version = built["assessment_year"], built["version"]
     expires = token.expiry(org.assessment.last_day, org.portfolio.download_days_after)
     sent = skipped = 0
     for name, email in assessors(org):
-        issued = revoke.issue_time(engine, year, version, email, datetime.now(UTC))
+        issued = store.issue_time(engine, year, version, email, datetime.now(UTC))
         link = download_link(signing_key, base_url, token.Grant(year, version, email, int(expires.timestamp()), issued))
         msg = assessor_message(org, built, name, email, link, expires)
         if send_once(

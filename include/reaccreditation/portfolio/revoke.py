@@ -3,11 +3,12 @@
 A revocation (``portfolio_revocation``, one row each, never updated: who, when, why) names a year and
 a recipient, a version, or both; it voids every link of that year it names that was issued no later than
 the revocation (a link's issued-at is signed into its token; a first-format link has none and counts as
-earlier). Links it does not name keep working, and so does every link issued after it: :func:`reissue`
-mails a configured assessor a fresh link for a version already sent, once per revocation that applies to
-them (the outbox's dedupe key carries the revocation's id), so a rerun sends nothing twice.
+earlier; the download checks with ``store.revoked``). Links it does not name keep working, and so does
+every link issued after it: :func:`reissue` mails a configured assessor a fresh link for a version already
+sent, once for the latest revocation naming them (the outbox's dedupe key carries its id), so a rerun
+sends nothing twice.
 
-Nothing here depends on the signing key: changing that key would void every link and every workbook seal.
+Revoking leaves the signing key alone: changing it would void every link and every workbook seal.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, insert, or_, select
+from sqlalchemy import Engine, insert, select
 
 from reaccreditation.db.schema import outbound_message, portfolio_revocation
 from reaccreditation.portfolio import store, token
@@ -35,10 +36,6 @@ class NotRevoked(ValueError):
 
 class NotReissued(ValueError):
     """The fresh link was refused (not a configured assessor, a version never sent, its zip gone)."""
-
-
-def _utc(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)  # SQLite hands timezone-aware columns back naive (UTC)
 
 
 def reissue_key(year: int, version: int, email: str, revocation_id: int) -> str:
@@ -60,38 +57,6 @@ def sent_links(engine: Engine, year: int) -> list[dict[str, Any]]:
         if m and status in ("sent", "sending"):
             found.append({"version": int(m[2]), "recipient": m[3], "status": status, "sent_at": sent_at, "key": key})
     return found
-
-
-def _applies(year: int, version: int, recipient: str):  # type: ignore[no-untyped-def]
-    t = portfolio_revocation.c
-    return (
-        (t.assessment_year == year)
-        & or_(t.version.is_(None), t.version == version)
-        & or_(t.recipient.is_(None), t.recipient == recipient.lower())
-    )
-
-
-def applicable(engine: Engine, year: int, version: int, recipient: str) -> list[dict[str, Any]]:
-    """The revocations naming this year, version and recipient, oldest first."""
-    t = portfolio_revocation
-    with engine.connect() as conn:
-        rows = conn.execute(select(t).where(_applies(year, version, recipient)).order_by(t.c.revoked_at, t.c.id))
-        return [dict(r._mapping) | {"revoked_at": _utc(r.revoked_at)} for r in rows]
-
-
-def revoked(engine: Engine, grant: token.Grant) -> dict[str, Any] | None:
-    """The first revocation that voids this genuine link, or None when it is not revoked."""
-    for row in applicable(engine, grant.assessment_year, grant.version, grant.recipient):
-        if grant.issued_at is None or grant.issued_at <= token.millis(row["revoked_at"]):
-            return row
-    return None
-
-
-def issue_time(engine: Engine, year: int, version: int, recipient: str, now: datetime) -> int:
-    """The issued-at (Unix ms) for a new link: now, but always after every revocation already naming it
-    (a link issued in the same millisecond as a revocation would otherwise be void)."""
-    latest = [token.millis(r["revoked_at"]) for r in applicable(engine, year, version, recipient)]
-    return max([token.millis(now)] + [ms + 1 for ms in latest])
 
 
 def revoke(
@@ -142,7 +107,7 @@ def revocations(engine: Engine, year: int) -> list[dict[str, Any]]:
     t = portfolio_revocation
     with engine.connect() as conn:
         rows = conn.execute(select(t).where(t.c.assessment_year == year).order_by(t.c.id))
-        return [dict(r._mapping) | {"revoked_at": _utc(r.revoked_at)} for r in rows]
+        return [dict(r._mapping) | {"revoked_at": store.utc(r.revoked_at)} for r in rows]
 
 
 def reissue(
@@ -186,11 +151,11 @@ def reissue(
     record = store.version(engine, year, version)
     if record is None or not Path(record["zip_path"]).is_file():
         raise NotReissued(f"the zip of portfolio {year} version {version} is no longer kept")
-    against = applicable(engine, year, version, email)
+    against = store.revocations_naming(engine, year, version, email)
     key = reissue_key(year, version, email, against[-1]["id"] if against else 0)
     built = pipeline._describe(org, engine, record, Path(record["zip_path"]).parent)
     expires = token.expiry(org.assessment.last_day, org.portfolio.download_days_after)
-    grant = token.Grant(year, version, email, int(expires.timestamp()), issue_time(engine, year, version, email, now))
+    grant = token.Grant(year, version, email, int(expires.timestamp()), store.issue_time(engine, year, version, email, now))
     link = pipeline.download_link(signing_key, base_url, grant)
     msg = pipeline.assessor_message(org, built, name, email, link, expires, reissued=True)
     done = send_once(
