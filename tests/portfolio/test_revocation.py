@@ -233,6 +233,8 @@ def test_a_link_issued_in_the_same_millisecond_as_a_revocation_is_still_after_it
         revoke.revoke(engine, 2027, version=3, reason="x", by="y", contact="q@example.org", now=now)  # never sent
     with pytest.raises(revoke.NotRevoked):
         revoke.revoke(engine, 2027, reason="x", by="y", contact="q@example.org", now=now)  # names nobody
+    with pytest.raises(revoke.NotRevoked):
+        revoke.revoke(engine, 2027, recipient="  ", reason="x", by="y", contact="q@example.org", now=now)  # not everybody
     revoke.revoke(engine, 2027, recipient=ALAN, version=2, reason="x", by="y", contact="q@example.org", now=now)
     expires = int((now + timedelta(days=30)).timestamp())
     at = token.millis(now)

@@ -77,9 +77,9 @@ def revoke(
     reason, by, contact = (reason or "").strip(), (by or "").strip(), (contact or "").strip()
     if not reason or not by:
         raise NotRevoked("say why (--reason) and who you are (--by): both are kept with the revocation")
+    recipient = (recipient or "").strip().lower() or None  # a blank address names nobody, never everybody
     if recipient is None and version is None:
         raise NotRevoked("name a recipient (--to), a version (--version) or both")
-    recipient = recipient.strip().lower() if recipient else None
     links = [
         link
         for link in sent_links(engine, year)
@@ -132,6 +132,8 @@ def reissue(
     from reaccreditation.mail.outbox import send_once
     from reaccreditation.portfolio import pipeline
 
+    if not (by or "").strip():
+        raise NotReissued("say who you are (--by): it is kept in the outbox with the email")
     now = now or datetime.now(UTC)
     year = org.assessment.year
     people = {email.lower(): (name, email) for name, email in pipeline.assessors(org)}
