@@ -183,6 +183,12 @@ def test_revoke_one_recipient_reissue_once_and_revoke_a_version(project_db, demo
     # Every link of version 1, at once: Alan's fresh one and Beth's go; a reissue to Beth answers this one.
     assert _cli("revoke", "--year", "2027", "--version", "1", "--reason", "leaked", "--by", "Tom Hollis").returncode == 0
     assert [get(t).status_code for t in (fresh, beth, beth_v1)] == [410] * 3
+    listed = _cli("revocations", "--year", "2027")
+    assert listed.returncode == 0 and listed.stderr.strip() == "2 revocation(s)"
+    assert [line.split("\t")[2:5] for line in listed.stdout.splitlines()] == [
+        ["version every", ALAN, "by Priya Raman"],
+        ["version 1", "every recipient", "by Tom Hollis"],
+    ]
     outbox.clear()
     assert _cli("reissue", "--to", BETH, "--version", "1", "--by", "Tom Hollis").returncode == 0
     assert _cli("reissue", "--to", BETH, "--version", "1", "--by", "Tom Hollis").returncode == 0
