@@ -2,7 +2,8 @@
 
 A small FastAPI app mounted by the API server at ``/portfolio``. ``GET /portfolio/download?token=...``
 serves the zip of the portfolio version the token names, as long as the token's HMAC (under the signing
-key variable ``reaccreditation_signing_key``) matches and its expiry has not passed; every request,
+key variable ``reaccreditation_signing_key``) matches, its expiry has not passed and the quality team has
+not withdrawn it (``portfolio_revocation``, read on every request: 410 and whom to ask); every request,
 served or refused, is logged in the project database (``portfolio_download``). The checking lives in
 ``reaccreditation.portfolio.download``; this file only wires it to HTTP. Unlike the Reaccreditation page
 this app deliberately has no Airflow login: the assessor has no account, the token is the permission.
@@ -36,15 +37,7 @@ def signing_key() -> bytes:
     database: the Task SDK's ``Variable.get`` does not read the database outside a task, the API server may."""
     from reaccreditation.orchestration import connections
 
-    try:
-        return connections.signing_key()
-    except RuntimeError:
-        from airflow.models import Variable  # the server-side model reads the database; the SDK one does not here
-
-        value = Variable.get(connections.SIGNING_KEY_VARIABLE, default_var=None)  # noqa: AIR311
-        if not value or len(str(value)) < 16:
-            raise
-        return str(value).encode()
+    return connections.server_signing_key()
 
 
 def build_app():  # type: ignore[no-untyped-def]

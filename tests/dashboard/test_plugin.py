@@ -204,6 +204,20 @@ def test_portfolio_download_works_without_an_airflow_account_and_is_logged(serve
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
     assert [d["outcome"] for d in store.downloads(engine, 2027)] == ["served"]
     assert [d["outcome"] for d in store.downloads(engine)] == ["served", "refused"]
+    # Withdrawn by the quality team (a row the server has never seen): the same link now gets 410, in words.
+    from reaccreditation.db.schema import portfolio_revocation
+
+    with engine.begin() as conn:
+        conn.execute(
+            insert(portfolio_revocation).values(
+                assessment_year=2027, recipient="assessor@example.com", reason="leaked", revoked_by="Priya Raman",
+                contact="quality@kestrelvale.example.org", revoked_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    r = httpx.get(url, params={"token": good}, timeout=30)
+    assert r.status_code == 410 and "withdrawn on" in r.text and "Ask quality@kestrelvale.example.org" in r.text, r.text
+    assert r.headers["cache-control"] == "no-store" and "leaked" not in r.text
+    assert [d["outcome"] for d in store.downloads(engine, 2027)] == ["served", "revoked"]
     engine.dispose()
 
 

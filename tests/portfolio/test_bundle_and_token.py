@@ -160,7 +160,7 @@ def test_tokens_resist_tampering_and_expire(register):
     now = datetime(2027, 3, 1, 12, tzinfo=UTC)
     end = token.expiry(date(2027, 3, 19), 14)
     assert end == datetime(2027, 4, 2, 23, tzinfo=UTC)  # midnight after 2 April, British Summer Time
-    grant = token.Grant(2027, 3, "assessor@example.com", int(end.timestamp()))
+    grant = token.Grant(2027, 3, "assessor@example.com", int(end.timestamp()), token.millis(now))
     good = token.issue(KEY, grant)
     assert token.verify(KEY, good, now) == grant
     assert token.verify(KEY, good, end - timedelta(seconds=1)) == grant

@@ -393,13 +393,32 @@ portfolio_download = Table(
     Column("assessment_year", Integer),
     Column("version", Integer),
     Column("recipient", String(254)),
-    Column("outcome", String(20), nullable=False),  # served | expired | refused | missing
+    Column("outcome", String(20), nullable=False),  # served | expired | revoked | refused | missing
     Column("detail", Text, nullable=False),
     Column("token_sha256", String(64), nullable=False),  # a digest of the token, never the token itself
     Column("client", String(100)),
     Column("user_agent", Text),
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Index("ix_portfolio_download_year_version", "assessment_year", "version"),
+)
+
+# --- portfolio link revocation (migration 0018, append-only: a trigger refuses UPDATE and DELETE) -------
+# The quality team withdrawing assessors' download links before they expire, one row per revocation and
+# never updated: a link is void when a row names its year, its version (or every version: NULL) and its
+# recipient (or every recipient: NULL) and the link was issued no later than ``revoked_at`` (a first-format
+# link, with no issued-at, always counts as earlier). Links issued afterwards work (reaccreditation.portfolio.revoke).
+portfolio_revocation = Table(
+    "portfolio_revocation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assessment_year", Integer, nullable=False),
+    Column("version", Integer),  # NULL: every version of the year
+    Column("recipient", String(254)),  # lower case; NULL: every recipient
+    Column("reason", Text, nullable=False),
+    Column("revoked_by", String(250), nullable=False),
+    Column("contact", String(254), nullable=False),  # whom the refused assessor is told to ask (the quality mailbox)
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Index("ix_portfolio_revocation_year", "assessment_year"),
 )
 
 # --- evidence review (migration 0013) ----------------------------------------------------------------

@@ -126,3 +126,25 @@ def variable_secrets(name: str) -> str | None:
 
     value = Variable.get(name, default=None)
     return str(value) if value else None
+
+
+def server_signing_key(variable: str = SIGNING_KEY_VARIABLE) -> bytes:
+    """:func:`signing_key` outside a task (a command line, the API server): the environment or secrets
+    backend, else the metadata database (the Task SDK's ``Variable.get`` does not read it outside a task)."""
+    try:
+        return signing_key(variable)
+    except RuntimeError:
+        from airflow.models import Variable  # the server-side model reads the database; the SDK one does not here
+
+        value = Variable.get(variable, default_var=None)  # noqa: AIR311
+        if not value or len(str(value)) < 16:
+            raise
+        return str(value).encode()
+
+
+def api_base_url() -> str:
+    """The Airflow API server's address, as the links it serves are written: ``[api] base_url``, else
+    localhost on ``[api] port`` (what the evidence_portfolio DAG's send uses)."""
+    from airflow.configuration import conf
+
+    return conf.get("api", "base_url", fallback=None) or f"http://localhost:{conf.get('api', 'port', fallback='8080')}"

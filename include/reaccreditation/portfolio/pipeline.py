@@ -201,6 +201,70 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
 
 
+def download_link(signing_key: bytes, base_url: str, grant: Any) -> str:
+    """The assessor's personal link for ``grant`` (a ``token.Grant``)."""
+    from urllib.parse import quote
+
+    from reaccreditation.portfolio import token
+
+    return base_url.rstrip("/") + DOWNLOAD_PATH + "?token=" + quote(token.issue(signing_key, grant))
+
+
+def assessor_message(
+    org: Organisation, built: dict[str, Any], name: str, email: str, link: str, expires: datetime, *, reissued: bool = False
+) -> Any:
+    """The assessor's email for one version: index and workbook attached, the download link in the text.
+
+    ``reissued``: a fresh link replacing one the quality team withdrew (the subject and the text say so)."""
+    from reaccreditation.mail.compose import Attachment, Draft, address, build_message, sender
+    from reaccreditation.portfolio import store
+    from reaccreditation.render import local_time, render
+
+    year, version = built["assessment_year"], built["version"]
+    folder = Path(built["folder"])
+    attachments = [
+        Attachment("index.html", (folder / "index.html").read_bytes(), "text/html"),
+        Attachment(
+            "portfolio.xlsx",
+            (folder / "portfolio.xlsx").read_bytes(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    ]
+    context = {
+        "organisation": org.organisation.name,
+        "framework": org.standard.name,
+        "assessment_type": org.assessment.type,
+        "first_day": org.assessment.first_day,
+        "year": year,
+        "version": version,
+        "previous": built["previous"],
+        "changes": built["changes"] if built["previous"] else [],
+        "covered": built["covered"],
+        "total": built["total"],
+        "gaps": len(built["gaps"]),
+        "size": _size(built["size"]),
+        "link": link,
+        "expires": local_time(expires),
+        "name": name,
+        "mailbox": org.quality_team.mailbox,
+        "reissued": reissued,
+    }
+    subject = f"{org.organisation.short_name}: evidence portfolio {year}, version {version}" + (
+        " (a new link)" if reissued else " (changed)" if built["previous"] else ""
+    )
+    return build_message(
+        Draft(
+            to=[address(name, email)],
+            subject=subject,
+            text=render("portfolio_assessor.txt", **context),
+            html=render("portfolio_assessor.html", **context),
+            sender=sender(org),
+            attachments=attachments,
+            headers={"X-Reaccreditation-Kind": store.MESSAGE_KIND},
+        )
+    )
+
+
 def send(
     org: Organisation,
     engine: Engine,
@@ -212,64 +276,16 @@ def send(
     run_id: str | None = None,
 ) -> dict[str, int]:
     """Mail the approved version to each assessor once: index and workbook attached, a signed download link."""
-    from urllib.parse import quote
-
-    from reaccreditation.mail.compose import Attachment, Draft, address, build_message, sender
     from reaccreditation.mail.outbox import send_once
     from reaccreditation.portfolio import store, token
-    from reaccreditation.render import local_time, render
 
     year, version = built["assessment_year"], built["version"]
     expires = token.expiry(org.assessment.last_day, org.portfolio.download_days_after)
-    folder = Path(built["folder"])
-    attachments = [
-        Attachment("index.html", (folder / "index.html").read_bytes(), "text/html"),
-        Attachment(
-            "portfolio.xlsx",
-            (folder / "portfolio.xlsx").read_bytes(),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    ]
     sent = skipped = 0
     for name, email in assessors(org):
-        link = (
-            base_url.rstrip("/")
-            + DOWNLOAD_PATH
-            + "?token="
-            + quote(token.issue(signing_key, token.Grant(year, version, email, int(expires.timestamp()))))
-        )
-        context = {
-            "organisation": org.organisation.name,
-            "framework": org.standard.name,
-            "assessment_type": org.assessment.type,
-            "first_day": org.assessment.first_day,
-            "year": year,
-            "version": version,
-            "previous": built["previous"],
-            "changes": built["changes"] if built["previous"] else [],
-            "covered": built["covered"],
-            "total": built["total"],
-            "gaps": len(built["gaps"]),
-            "size": _size(built["size"]),
-            "link": link,
-            "expires": local_time(expires),
-            "name": name,
-            "mailbox": org.quality_team.mailbox,
-        }
-        subject = f"{org.organisation.short_name}: evidence portfolio {year}, version {version}" + (
-            " (changed)" if built["previous"] else ""
-        )
-        msg = build_message(
-            Draft(
-                to=[address(name, email)],
-                subject=subject,
-                text=render("portfolio_assessor.txt", **context),
-                html=render("portfolio_assessor.html", **context),
-                sender=sender(org),
-                attachments=attachments,
-                headers={"X-Reaccreditation-Kind": store.MESSAGE_KIND},
-            )
-        )
+        issued = store.issue_time(engine, year, version, email, datetime.now(UTC))
+        link = download_link(signing_key, base_url, token.Grant(year, version, email, int(expires.timestamp()), issued))
+        msg = assessor_message(org, built, name, email, link, expires)
         if send_once(
             engine,
             transport,

@@ -1,13 +1,15 @@
-"""The portfolio's versions (``portfolio_version``) and its download log (``portfolio_download``)."""
+"""The portfolio's versions (``portfolio_version``), its download log (``portfolio_download``) and which links
+the quality team withdrew (``portfolio_revocation``, written by ``portfolio.revoke``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, or_, select
 
-from reaccreditation.db.schema import outbound_message, portfolio_download, portfolio_version
+from reaccreditation.db.schema import outbound_message, portfolio_download, portfolio_revocation, portfolio_version
+from reaccreditation.portfolio import token
 
 MESSAGE_KIND = "portfolio"
 
@@ -70,3 +72,39 @@ def downloads(engine: Engine, year: int | None = None) -> list[dict[str, Any]]:
         query = query.where(t.c.assessment_year == year)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)  # SQLite hands timezone-aware columns back naive (UTC)
+
+
+def _applies(year: int, version: int, recipient: str):  # type: ignore[no-untyped-def]
+    t = portfolio_revocation.c
+    return (
+        (t.assessment_year == year)
+        & or_(t.version.is_(None), t.version == version)
+        & or_(t.recipient.is_(None), t.recipient == recipient.lower())
+    )
+
+
+def revocations_naming(engine: Engine, year: int, version: int, recipient: str) -> list[dict[str, Any]]:
+    """The revocations naming this year, version and recipient, oldest first."""
+    t = portfolio_revocation
+    with engine.connect() as conn:
+        rows = conn.execute(select(t).where(_applies(year, version, recipient)).order_by(t.c.revoked_at, t.c.id))
+        return [dict(r._mapping) | {"revoked_at": utc(r.revoked_at)} for r in rows]
+
+
+def revoked(engine: Engine, grant: token.Grant) -> dict[str, Any] | None:
+    """The first revocation that voids this genuine link, or None when it is not revoked."""
+    for row in revocations_naming(engine, grant.assessment_year, grant.version, grant.recipient):
+        if grant.issued_at is None or grant.issued_at <= token.millis(row["revoked_at"]):
+            return row
+    return None
+
+
+def issue_time(engine: Engine, year: int, version: int, recipient: str, now: datetime) -> int:
+    """The issued-at (Unix ms) for a new link: now, but always after every revocation already naming it
+    (a link issued in the same millisecond as a revocation would otherwise be void)."""
+    latest = [token.millis(r["revoked_at"]) for r in revocations_naming(engine, year, version, recipient)]
+    return max([token.millis(now)] + [ms + 1 for ms in latest])
