@@ -114,7 +114,7 @@ class DiarySettings(_Model):
 
     timeout_seconds: float = Field(default=5, gt=0, le=120, description="the longest a diary's server may stay silent")
     deadline_seconds: float = Field(
-        default=30, gt=0, le=600, description="the longest one diary's whole read may take, however its server sends it"
+        default=15, gt=0, le=600, description="the longest one diary's whole read may take, however its server sends it"
     )
     max_megabytes: float = Field(default=5, gt=0, le=100, description="the most one diary's answer may be")
     when_unreachable: Unreachable = Field(

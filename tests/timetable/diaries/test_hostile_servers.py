@@ -145,7 +145,7 @@ def test_a_server_that_never_finishes_is_cut_off_and_the_person_falls_back(
 
 def test_the_limits_have_defaults_and_a_deadline_shorter_than_a_silence_is_refused():
     settings = TimetableConfig.model_validate({"groups": [GROUP]}).diaries
-    assert (settings.timeout_seconds, settings.deadline_seconds, settings.max_megabytes) == (5, 30, 5)
+    assert (settings.timeout_seconds, settings.deadline_seconds, settings.max_megabytes) == (5, 15, 5)
     assert settings.max_bytes == 5_000_000
     with pytest.raises(ValueError, match=r"deadline_seconds \(3\), the whole read of a diary, must be at least timeout_seconds"):
         TimetableConfig.model_validate({"groups": [GROUP], "diaries": {"timeout_seconds": 5, "deadline_seconds": 3}})

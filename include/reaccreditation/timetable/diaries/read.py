@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from reaccreditation.timetable.diaries.budget import Budget, seconds
 from reaccreditation.timetable.diaries.fetch import clients_quiet, get, host, read_file
 from reaccreditation.timetable.diaries.ics import DiaryError, busy_from_ics
@@ -53,11 +55,12 @@ def read_diaries(
     settings = tt.diaries
     readers: dict[tuple[str, ...], Callable[[Budget], list[Interval]]] = {}
     key_of: dict[str, tuple[str, ...]] = {}
+    tls = httpx.create_ssl_context() if any(p.diary and p.diary.ics_url for p in tt.people) else None
     for person in tt.people:
         if person.diary is not None:
             key = _key(person.diary, config_dir)
             key_of[person.email] = key
-            readers.setdefault(key, _reader(person.diary, key, start, end, tz, settings.max_bytes, secrets))
+            readers.setdefault(key, _reader(person.diary, key, start, end, tz, settings.max_bytes, secrets, tls))
     with clients_quiet():
         results = _read_all(readers, settings)
     busy: dict[str, tuple[Interval, ...]] = {}
@@ -125,11 +128,11 @@ def _key(diary: Diary, config_dir: Path) -> tuple[str, ...]:
     return ("caldav", diary.caldav.url, diary.caldav.username, diary.caldav.password_variable)
 
 
-def _reader(diary, key, start, end, tz, cap, secrets) -> Callable[[Budget], list[Interval]]:
+def _reader(diary, key, start, end, tz, cap, secrets, tls) -> Callable[[Budget], list[Interval]]:
     if diary.ics_file is not None:
         return lambda budget: busy_from_ics(read_file(Path(key[1]), cap), start, end, tz, max_bytes=cap)
     if diary.ics_url is not None:
-        return lambda budget: busy_from_ics(get(diary.ics_url, budget), start, end, tz, max_bytes=cap)
+        return lambda budget: busy_from_ics(get(diary.ics_url, budget, tls), start, end, tz, max_bytes=cap)
 
     name = diary.caldav.password_variable
     password = secrets(name)  # here, not in the reader: a secrets backend's first look-up is not the diary's time
@@ -168,7 +171,7 @@ def _read_all(readers: dict, settings: DiarySettings) -> dict:
         waves = -(-len(readers) // MAX_PARALLEL)
         deadline = settings.deadline_seconds
         wait(futures.values(), timeout=waves * (deadline + 2))
-        late = DiaryError(f"was still answering after {seconds(deadline)}: abandoned")
+        late = DiaryError(f"was not read within {seconds(deadline)} (timetable.diaries.deadline_seconds): given up")
         return {key: f.result() if f.done() else late for key, f in futures.items()}
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
