@@ -7,9 +7,11 @@ instead (``calendar-query``); only their times are read, as from a published fil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
 from reaccreditation.timetable.config import CalDav
@@ -19,7 +21,8 @@ from reaccreditation.timetable.diaries.reading import Interval
 
 
 def caldav_busy(source: CalDav, password: str, start: datetime, end: datetime, tz: ZoneInfo, budget: Budget) -> list[Interval]:
-    """``budget`` covers every request of the read and all their answers together."""
+    """``budget``: its deadline covers every request of the read together; its size cap, each answer (and the
+    events' bodies together, when free/busy is refused)."""
     import caldav
     from caldav.lib import error
 
@@ -76,7 +79,16 @@ class _BudgetAdapter(HTTPAdapter):
         super().__init__()
         self.budget = budget
 
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # noqa: ANN001, ANN201
+    def send(
+        self,
+        request: PreparedRequest,
+        stream: bool = False,
+        timeout: object = None,
+        verify: bool | str = True,
+        cert: object = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> Response:
+        """The whole answer, however ``stream`` was asked for; ``timeout``: the budget's, not caldav's."""
         budget = self.budget
         response = super().send(request, stream=True, timeout=budget.wait(), verify=verify, cert=cert, proxies=proxies)
         try:
