@@ -92,7 +92,8 @@ def serve(files: dict[str, bytes], latency: float) -> tuple[ThreadingHTTPServer,
 
 def config(people: list[dict]) -> TimetableConfig:
     group = {"id": "g", "name": "G", "kind": "staff", "departments": ["d"]}
-    return TimetableConfig.model_validate({"groups": [group], "people": people, "diaries": {"timeout_seconds": 30}})
+    diaries = {"timeout_seconds": 30, "deadline_seconds": 60}
+    return TimetableConfig.model_validate({"groups": [group], "people": people, "diaries": diaries})
 
 
 def timed(tt: TimetableConfig, folder: Path) -> tuple[float, int]:

@@ -30,9 +30,13 @@ def _free_port() -> int:
 
 
 class Dovecot:
-    def __init__(self, folder: Path) -> None:
+    """``tls``: (certificate, key) files: IMAP over TLS (imaps) on ``tls_port`` too, beside plain IMAP on ``port``."""
+
+    def __init__(self, folder: Path, tls: tuple[Path, Path] | None = None) -> None:
         self.folder = folder
         self.port = _free_port()
+        self.tls = tls
+        self.tls_port = _free_port() if tls else 0
         self.passwd = folder / "passwd"
         self.process: subprocess.Popen | None = None
         self._users = 0
@@ -51,7 +55,7 @@ class Dovecot:
             f"log_path = {self.folder}/dovecot.log",
             "protocols = imap",
             "listen = 127.0.0.1",
-            "ssl = no",
+            *(["ssl = yes", f"ssl_cert = <{self.tls[0]}", f"ssl_key = <{self.tls[1]}"] if self.tls else ["ssl = no"]),
             "disable_plaintext_auth = no",
             "auth_mechanisms = plain login",
             f"first_valid_uid = {min(self.uid, 1)}",
@@ -59,7 +63,7 @@ class Dovecot:
             "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u " + str(self.passwd) + "\n}",
             f"userdb {{\n  driver = static\n  args = uid={self.uid} gid={self.gid} home={self.folder}/home/%u\n}}",
             f"service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n  "
-            "inet_listener imaps {\n    port = 0\n  }\n}",
+            f"inet_listener imaps {{\n    address = 127.0.0.1\n    port = {self.tls_port}\n  }}\n}}",
             "service pop3-login {\n  inet_listener pop3 {\n    port = 0\n  }\n  inet_listener pop3s {\n    port = 0\n  }\n}",
         ]
         if os.getuid() != 0:  # unprivileged: everything runs as this user, no chroot

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from reaccreditation.mailbox.imap import FLAG, ImapError
@@ -24,13 +24,16 @@ UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Server:
-    """Where the mailbox is, from the IMAP connection (the Airflow IMAP provider's fields and its ``use_ssl``)."""
+    """Where the mailbox is, from the IMAP connection (the Airflow IMAP provider's fields, its ``use_ssl`` and
+    the TLS context its hook would use: ``orchestration.connections.imap_ssl_context``; None: certificates
+    verified, ``ssl.create_default_context()``)."""
 
     host: str
     port: int | None
     login: str
     password: str
     use_ssl: bool = True
+    ssl_context: ssl.SSLContext | None = field(default=None, compare=False, repr=False)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -54,7 +57,7 @@ class Watch:
 
     @classmethod
     async def open(cls, server: Server, timeout: float = 30.0) -> Watch:
-        context = ssl.create_default_context() if server.use_ssl else None
+        context = (server.ssl_context or ssl.create_default_context()) if server.use_ssl else None
         host, port = server.address
         async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can lose a cancellation (the watch never stops)
             reader, writer = await asyncio.open_connection(host, port, ssl=context)

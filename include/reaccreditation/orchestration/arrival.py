@@ -130,13 +130,16 @@ class MailboxArrivalTrigger(BaseEventTrigger):
         from airflow.sdk.exceptions import AirflowNotFoundException
 
         from reaccreditation.mailbox.watch import Server
+        from reaccreditation.orchestration.connections import imap_ssl_context
 
         try:
             conn = await BaseHook.aget_connection(self.conn_id)
         except AirflowNotFoundException:
             return None
         extra = dict(conn.extra_dejson)
-        server = Server(conn.host or "", conn.port, conn.login or "", conn.password or "", bool(extra.get("use_ssl", True)))
+        use_ssl = bool(extra.get("use_ssl", True))
+        context = imap_ssl_context(extra) if use_ssl else None  # TLS as the provider's hook does it for the fetch
+        server = Server(conn.host or "", conn.port, conn.login or "", conn.password or "", use_ssl, context)
         return server, extra
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

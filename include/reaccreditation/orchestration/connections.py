@@ -8,7 +8,8 @@ TLS and retries stay the Airflow providers'.
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
+import ssl
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,34 @@ def imap_mailbox(conn_id: str = IMAP_CONN_ID) -> Iterator[tuple[Any, dict] | Non
         return
     with ImapHook(imap_conn_id=conn_id) as hook:
         yield hook.mail_client, dict(conn.extra_dejson)
+
+
+def imap_ssl_context(extra: Mapping[str, Any]) -> ssl.SSLContext:
+    """The TLS context the Airflow IMAP provider's hook connects with, for a connection with ``use_ssl``, so
+    the mailbox watcher (``mailbox.watch``, in the triggerer) connects exactly as the intake's fetch does.
+
+    The provider's rule (``ImapHook._build_client``): the connection's ``ssl_context`` extra, else
+    ``[imap] ssl_context``, else ``[email] ssl_context``, else "default". "default" verifies the server's
+    certificate and name (``ssl.create_default_context()``); "none" hands ``imaplib.IMAP4_SSL`` no context, and
+    imaplib then connects with the standard library's own, which verifies nothing: so does this. Any other
+    word is refused, as the provider refuses it (here as an ``ImapError``: the watcher retries, not dies).
+    """
+    from airflow.providers.common.compat.sdk import conf
+
+    from reaccreditation.mailbox.imap import ImapError
+
+    name = extra.get("ssl_context") or None
+    if name is None:
+        name = conf.get("imap", "SSL_CONTEXT", fallback=None)
+    if name is None:
+        name = conf.get("email", "SSL_CONTEXT", fallback=None)
+    if name is None:
+        name = "default"
+    if name == "default":
+        return ssl.create_default_context()
+    if name == "none":
+        return ssl._create_stdlib_context()  # what imaplib.IMAP4_SSL uses when given no context
+    raise ImapError(f"The email.ssl_context configuration variable must be set to 'default' or 'none' and is '{name}'.")
 
 
 def signing_key(variable: str = SIGNING_KEY_VARIABLE) -> bytes:

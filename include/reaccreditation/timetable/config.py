@@ -112,10 +112,27 @@ class Person(_Model):
 class DiarySettings(_Model):
     """How people's diaries are read at plan time."""
 
-    timeout_seconds: float = Field(default=5, gt=0, le=120, description="per diary fetch")
+    timeout_seconds: float = Field(default=5, gt=0, le=120, description="the longest a diary's server may stay silent")
+    deadline_seconds: float = Field(
+        default=15, gt=0, le=600, description="the longest one diary's whole read may take, however its server sends it"
+    )
+    max_megabytes: float = Field(default=5, gt=0, le=100, description="the most one diary's answer may be")
     when_unreachable: Unreachable = Field(
         default="typed_rules", description="typed_rules: plan from the person's typed availability; assumed_free: any time"
     )
+
+    @model_validator(mode="after")
+    def _deadline(self) -> DiarySettings:
+        if self.deadline_seconds < self.timeout_seconds:
+            raise ValueError(
+                f"deadline_seconds ({self.deadline_seconds:g}), the whole read of a diary, must be at least "
+                f"timeout_seconds ({self.timeout_seconds:g}), the longest its server may stay silent"
+            )
+        return self
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_megabytes * 1_000_000)
 
 
 class Lunch(_Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-import time
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,21 +16,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reaccreditation.timetable.diaries.budget import Budget, seconds
 from reaccreditation.timetable.diaries.ics import MAX_BYTES, DiaryError, too_big
-
-
-def seconds(timeout: float) -> str:
-    return f"{timeout:g} second" + ("" if timeout == 1 else "s")
 
 
 def host(url: str) -> str:
     return urlsplit(url).hostname or "?"
 
 
-def read_file(path: Path) -> bytes:
+def read_file(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise too_big(path.stat().st_size)
+        if path.stat().st_size > max_bytes:
+            raise too_big(path.stat().st_size, max_bytes)
         return path.read_bytes()
     except FileNotFoundError:
         raise DiaryError("was not found (the path is relative to the organisation config's folder)") from None
@@ -38,31 +35,37 @@ def read_file(path: Path) -> bytes:
         raise DiaryError(f"could not be read ({exc.strerror or type(exc).__name__})") from None
 
 
-def get(client: httpx.Client, url: str, timeout: float) -> bytes:
-    """The body at ``url``; at most MAX_BYTES, within ``timeout`` seconds in all (a server trickling bytes too)."""
-    deadline = time.monotonic() + timeout
+def get(url: str, budget: Budget, tls: ssl.SSLContext | None = None) -> bytes:
+    """The body at ``url``, within ``budget`` (its bytes and its wall-clock time, a server trickling bytes too).
+
+    A client of its own: no connection is shared with another diary's read, whose budget would not cover it.
+    ``tls``: one context for all of a reading's clients (making one loads the CA bundle: ~25 ms).
+    """
     try:
-        with client.stream("GET", url, timeout=timeout, headers={"Accept": "text/calendar, */*;q=0.5"}) as response:
+        with (
+            httpx.Client(follow_redirects=True, max_redirects=5, verify=tls or True) as client,
+            client.stream("GET", url, timeout=budget.wait(), headers={"Accept": "text/calendar, */*;q=0.5"}) as response,
+        ):
             if response.status_code >= 400:
                 raise DiaryError(f"answered {response.status_code} {response.reason_phrase}".rstrip())
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > MAX_BYTES:
-                raise too_big(int(declared))
+            if declared.isdigit():
+                budget.spend(int(declared), announced=True)
             body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
-                if len(body) > MAX_BYTES:
-                    raise too_big()
-                if time.monotonic() > deadline:
-                    raise DiaryError(f"did not finish sending within {seconds(timeout)}")
+                budget.spend(len(body))
+            budget.spend(len(body))  # a body ended by the deadline's cut is not a whole diary
             return bytes(body)
-    except httpx.TimeoutException:
-        raise DiaryError(f"did not answer within {seconds(timeout)}") from None
-    except httpx.ConnectError:
-        raise DiaryError("could not be reached (the connection was refused or the server is unknown)") from None
-    except httpx.TooManyRedirects:
-        raise DiaryError("redirected too many times") from None
     except httpx.HTTPError as exc:
+        if budget.expired:
+            raise budget.refuse(budget.overrun()) from None
+        if isinstance(exc, httpx.TimeoutException):
+            raise DiaryError(f"did not answer within {seconds(budget.timeout)}") from None
+        if isinstance(exc, httpx.ConnectError):
+            raise DiaryError("could not be reached (the connection was refused or the server is unknown)") from None
+        if isinstance(exc, httpx.TooManyRedirects):
+            raise DiaryError("redirected too many times") from None
         raise DiaryError(f"could not be read ({type(exc).__name__})") from None
 
 

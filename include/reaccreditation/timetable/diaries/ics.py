@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from reaccreditation.timetable.diaries.reading import Interval
 
-MAX_BYTES = 5_000_000  # a year of a busy person's diary is well under 1 MB
+MAX_BYTES = 5_000_000  # the default of timetable.diaries.max_megabytes: a year of a busy person's diary is well under 1 MB
 MAX_REPEATS = 100_000  # steps a recurring event may take from its first occurrence to the assessment's end
 _STEP = {
     "SECONDLY": 1,
@@ -33,12 +33,18 @@ class DiaryError(Exception):
     """A diary that cannot be used; the message finishes a sentence about the source ('... did not answer')."""
 
 
-def too_big(size: int | None = None) -> DiaryError:
+def too_big(size: int | None = None, limit: int = MAX_BYTES) -> DiaryError:
+    """``size``: the whole answer's, when known (a file, a declared length); else only "more than"."""
     measured = f"is {size / 1e6:.1f} MB, " if size else "is "
-    return DiaryError(f"{measured}more than the {MAX_BYTES / 1e6:g} MB a diary may be: refused")
+    return DiaryError(
+        f"{measured}more than the {limit / 1e6:g} MB a diary may be (timetable.diaries.max_megabytes): refused. "
+        "If it is a genuine diary, publish a shorter range of it or raise that limit"
+    )
 
 
-def busy_from_ics(data: bytes, start: datetime, end: datetime, tz: ZoneInfo, *, skim: bool = True) -> list[Interval]:
+def busy_from_ics(
+    data: bytes, start: datetime, end: datetime, tz: ZoneInfo, *, skim: bool = True, max_bytes: int = MAX_BYTES
+) -> list[Interval]:
     """Busy intervals of an iCalendar file that overlap ``start``..``end`` (aware, unmerged).
 
     ``skim``: leave out, before parsing, the one-off events that end days before or start days after the window
@@ -47,8 +53,8 @@ def busy_from_ics(data: bytes, start: datetime, end: datetime, tz: ZoneInfo, *, 
     import icalendar
     import recurring_ical_events
 
-    if len(data) > MAX_BYTES:
-        raise too_big(len(data))
+    if len(data) > max_bytes:
+        raise too_big(len(data), max_bytes)
     head = data.lstrip()[:15].lower()
     if head.startswith((b"<!doctype", b"<html")):
         raise DiaryError("gave a web page, not a calendar (use the calendar's published .ics address)")

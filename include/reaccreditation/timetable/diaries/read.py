@@ -1,7 +1,9 @@
 """Read every configured person's busy times for the assessment days (the facade the planner calls).
 
 Each distinct source (file, address, CalDAV calendar) is read once per call, all of them side by side, each
-within ``diaries.timeout_seconds``; whatever fails is reported and the person falls back as configured.
+within its :class:`Budget` (``diaries.max_megabytes`` of answer, ``diaries.deadline_seconds`` in all, a server
+silent for ``diaries.timeout_seconds`` given up); whatever fails is reported and the person falls back as
+configured.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from reaccreditation.timetable.diaries.fetch import clients_quiet, get, host, read_file, seconds
+from reaccreditation.timetable.diaries.budget import Budget, seconds
+from reaccreditation.timetable.diaries.fetch import clients_quiet, get, host, read_file
 from reaccreditation.timetable.diaries.ics import DiaryError, busy_from_ics
 from reaccreditation.timetable.diaries.reading import DiaryReading, Interval, clipped
 from reaccreditation.timetable.diaries.rules import busy_from_rules, working_hours
 
 if TYPE_CHECKING:
     from reaccreditation.organisation.config import Organisation
-    from reaccreditation.timetable.config import Diary, Person, TimetableConfig
+    from reaccreditation.timetable.config import Diary, DiarySettings, Person, TimetableConfig
 
 Secrets = Callable[[str], "str | None"]
 log = logging.getLogger(__name__)
@@ -39,7 +42,6 @@ def read_diaries(
     *,
     config_dir: Path,
     secrets: Secrets = lambda name: None,
-    client: httpx.Client | None = None,
 ) -> DiaryReading:
     """Busy intervals per person of ``tt.people`` within ``day_start``..``day_end`` of each of ``days``.
 
@@ -50,23 +52,17 @@ def read_diaries(
     if not hours:
         return DiaryReading()
     start, end = hours[0][0], hours[-1][1]
-    timeout = tt.diaries.timeout_seconds
-    readers: dict[tuple[str, ...], Callable[[], list[Interval]]] = {}
+    settings = tt.diaries
+    readers: dict[tuple[str, ...], Callable[[Budget], list[Interval]]] = {}
     key_of: dict[str, tuple[str, ...]] = {}
-    own_client = client is None
-    client = client or httpx.Client(follow_redirects=True, max_redirects=5)
+    tls = httpx.create_ssl_context() if any(p.diary and p.diary.ics_url for p in tt.people) else None
     for person in tt.people:
         if person.diary is not None:
             key = _key(person.diary, config_dir)
             key_of[person.email] = key
-            readers.setdefault(key, _reader(person.diary, key, start, end, tz, timeout, secrets, client))
-    results: dict[tuple[str, ...], list[Interval] | DiaryError] = {}
-    try:
-        with clients_quiet():
-            results = _read_all(readers, timeout)
-    finally:
-        if own_client:
-            client.close()
+            readers.setdefault(key, _reader(person.diary, key, start, end, tz, settings.max_bytes, secrets, tls))
+    with clients_quiet():
+        results = _read_all(readers, settings)
     busy: dict[str, tuple[Interval, ...]] = {}
     source_of: dict[str, str] = {}
     notes: list[str] = []
@@ -132,31 +128,35 @@ def _key(diary: Diary, config_dir: Path) -> tuple[str, ...]:
     return ("caldav", diary.caldav.url, diary.caldav.username, diary.caldav.password_variable)
 
 
-def _reader(diary, key, start, end, tz, timeout, secrets, client) -> Callable[[], list[Interval]]:
+def _reader(diary, key, start, end, tz, cap, secrets, tls) -> Callable[[Budget], list[Interval]]:
     if diary.ics_file is not None:
-        return lambda: busy_from_ics(read_file(Path(key[1])), start, end, tz)
+        return lambda budget: busy_from_ics(read_file(Path(key[1]), cap), start, end, tz, max_bytes=cap)
     if diary.ics_url is not None:
-        return lambda: busy_from_ics(get(client, diary.ics_url, timeout), start, end, tz)
+        return lambda budget: busy_from_ics(get(diary.ics_url, budget, tls), start, end, tz, max_bytes=cap)
 
     name = diary.caldav.password_variable
     password = secrets(name)  # here, not in the reader: a secrets backend's first look-up is not the diary's time
 
-    def caldav() -> list[Interval]:
+    def caldav(budget: Budget) -> list[Interval]:
         from reaccreditation.timetable.diaries.caldav_source import caldav_busy
 
         if not password:
             raise DiaryError(f"could not be asked: the password variable {name!r} is not set (Airflow: Admin > Variables)")
-        return caldav_busy(diary.caldav, password, start, end, tz, timeout)
+        return caldav_busy(diary.caldav, password, start, end, tz, budget)
 
     return caldav
 
 
-def _read_all(readers: dict, timeout: float) -> dict:
-    """Every reader's intervals or DiaryError; none may take much longer than ``timeout`` (a stuck one is abandoned)."""
+def _read_all(readers: dict, settings: DiarySettings) -> dict:
+    """Every reader's intervals or DiaryError, each read within a :class:`Budget` of its own from when it starts.
 
-    def attempt(reader: Callable[[], list[Interval]]) -> list[Interval] | DiaryError:
+    The budget cuts a read's connections at its deadline; one stuck where no socket can be cut (a name look-up
+    that hangs) is abandoned a little after it."""
+
+    def attempt(reader: Callable[[Budget], list[Interval]]) -> list[Interval] | DiaryError:
         try:
-            return reader()
+            with Budget(settings.deadline_seconds, settings.max_bytes, settings.timeout_seconds) as allowed:
+                return reader(allowed)
         except DiaryError as exc:
             return exc
         except Exception as exc:  # a bug must not stop the plan either; the message never quotes the diary
@@ -169,10 +169,10 @@ def _read_all(readers: dict, timeout: float) -> dict:
     try:
         futures = {key: pool.submit(attempt, reader) for key, reader in readers.items()}
         waves = -(-len(readers) // MAX_PARALLEL)
-        wait(futures.values(), timeout=waves * (timeout + 2))
-        return {
-            key: f.result() if f.done() else DiaryError(f"did not answer within {seconds(timeout)}") for key, f in futures.items()
-        }
+        deadline = settings.deadline_seconds
+        wait(futures.values(), timeout=waves * (deadline + 2))
+        late = DiaryError(f"was not read within {seconds(deadline)} (timetable.diaries.deadline_seconds): given up")
+        return {key: f.result() if f.done() else late for key, f in futures.items()}
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
