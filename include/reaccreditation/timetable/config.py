@@ -114,7 +114,11 @@ class DiarySettings(_Model):
 
     timeout_seconds: float = Field(default=5, gt=0, le=120, description="the longest a diary's server may stay silent")
     deadline_seconds: float = Field(
-        default=15, gt=0, le=600, description="the longest one diary's whole read may take, however its server sends it"
+        default=15,
+        gt=0,
+        le=600,
+        description="the longest one diary's whole read may take, however its server sends it (default: 15, or three "
+        "times timeout_seconds when that is longer)",
     )
     max_megabytes: float = Field(default=5, gt=0, le=100, description="the most one diary's answer may be")
     when_unreachable: Unreachable = Field(
@@ -123,6 +127,8 @@ class DiarySettings(_Model):
 
     @model_validator(mode="after")
     def _deadline(self) -> DiarySettings:
+        if "deadline_seconds" not in self.model_fields_set:  # a config written before the deadline existed keeps working
+            object.__setattr__(self, "deadline_seconds", max(self.deadline_seconds, 3 * self.timeout_seconds))
         if self.deadline_seconds < self.timeout_seconds:
             raise ValueError(
                 f"deadline_seconds ({self.deadline_seconds:g}), the whole read of a diary, must be at least "

@@ -149,6 +149,8 @@ def test_the_limits_have_defaults_and_a_deadline_shorter_than_a_silence_is_refus
     assert settings.max_bytes == 5_000_000
     with pytest.raises(ValueError, match=r"deadline_seconds \(3\), the whole read of a diary, must be at least timeout_seconds"):
         TimetableConfig.model_validate({"groups": [GROUP], "diaries": {"timeout_seconds": 5, "deadline_seconds": 3}})
+    slow = TimetableConfig.model_validate({"groups": [GROUP], "diaries": {"timeout_seconds": 30}}).diaries
+    assert slow.deadline_seconds == 90  # a slow server's config from before the deadline: not refused
 
 
 def test_a_diary_file_over_the_configured_size_is_refused(tmp_path: Path):
