@@ -79,10 +79,16 @@ def test_a_change_in_one_diary_moves_only_the_sessions_it_must(council):
     before = Timetable.from_dict(first["timetable"])
     quality = before.placement("quality-team")  # Priya Raman's walk-through; she books a meeting over it
     dates = org.assessment.dates
+    # over the walk-through only: to the day's end it could also cover the only window of another of her sessions
+    # (the closing feedback's, day 5 from 14:30), wherever the first plan happened to put the walk-through
     busy = [
         {"day": 1, "from": "15:00", "to": "17:00"},
         {"day": 3, "from": "12:00", "to": "14:00"},
-        {"day": quality.day + 1, "from": f"{quality.start // 60:02d}:{quality.start % 60:02d}", "to": "17:00"},
+        {
+            "day": quality.day + 1,
+            "from": f"{quality.start // 60:02d}:{quality.start % 60:02d}",
+            "to": f"{quality.end // 60:02d}:{quality.end % 60:02d}",
+        },
     ]
     (config_dir / "diaries" / "priya-raman.ics").write_bytes(busy_ics(PRIYA, busy, dates, _stamp()))
 
