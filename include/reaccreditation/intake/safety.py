@@ -68,9 +68,7 @@ _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
 # regex engine finds by their literal start. (The lazy run before the closing ">" is greedy here: "[^>]" stops
 # at the first ">" either way.)
 _PREFIXED = re.compile(rb":[cvf]")
-_USED_CELL_PLAIN = re.compile(
-    rb"<c\b[^>]*?\sr=\"([A-Z]+)(\d+)\"[^>]*(?<!/)>(?!\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>)"
-)
+_USED_CELL_PLAIN = re.compile(rb"<c\b[^>]*?\sr=\"([A-Z]+)(\d+)\"[^>]*(?<!/)>(?!\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>)")
 _ANY_FORMULA_PLAIN = re.compile(rb"<f\b")
 MAX_CELL_FINDINGS = 5000  # error and formula cells remembered per sheet (the rest are counted)
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -505,7 +503,7 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetI
             if b' t="e"' not in buf and any_formula.search(buf) is None:
                 used = used_cell.findall(buf)
                 if used:
-                    letter_runs, numbers = zip(*used)
+                    letter_runs, numbers = zip(*used, strict=True)
                     max_row = max(max_row, max(map(int, set(numbers))))
                     for letters in set(letter_runs):
                         col = columns.get(letters) or columns.setdefault(letters, column_number(letters.decode()))
