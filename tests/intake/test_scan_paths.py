@@ -60,3 +60,5 @@ def test_the_heading_cache_keeps_types_apart() -> None:
     assert reading._column(True)[1] == "Yes" and reading._column(1)[1] == "1"
     assert reading._column(" Element ")[0] is reading._column("Element")[0] is not None
     assert reading._column("")[0] is None and reading._column(None) == (None, None)
+    long = "Element" + " " * 300
+    assert reading._column(long)[0] is reading._column("Element")[0] and (str, long) not in reading._COLUMNS

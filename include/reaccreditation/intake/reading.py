@@ -202,13 +202,17 @@ def _header_hits(row: list[Any]) -> int:
 
 
 # _column's answers by cell value (and its type: 1, 1.0 and True are equal keys but different text), so the
-# rows searched for the heading row are normalised once, not once per search; emptied when it grows large.
+# rows searched for the heading row are normalised once, not once per search; emptied when it grows large,
+# and long text (never a heading) is not kept.
 _COLUMNS: dict[tuple[type, Any], tuple[layout.Column | None, str | None]] = {}
 _COLUMNS_KEPT = 4096
+_COLUMN_TEXT_KEPT = 200
 
 
 def _column(value: Any) -> tuple[layout.Column | None, str | None]:
     """The layout column a header cell names, ignoring invisible characters; and its text, if any."""
+    if value.__class__ is str and len(value) > _COLUMN_TEXT_KEPT:
+        return _column_of(value)
     key = (value.__class__, value)
     try:
         return _COLUMNS[key]
