@@ -503,9 +503,8 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetI
             if b' t="e"' not in buf and any_formula.search(buf) is None:
                 used = used_cell.findall(buf)
                 if used:
-                    letter_runs, numbers = zip(*used, strict=True)
-                    max_row = max(max_row, max(map(int, set(numbers))))
-                    for letters in set(letter_runs):
+                    max_row = max(max_row, max(map(int, {number for _, number in used})))
+                    for letters in {letters for letters, _ in used}:
                         col = columns.get(letters) or columns.setdefault(letters, column_number(letters.decode()))
                         max_col = max(max_col, col)
             else:
