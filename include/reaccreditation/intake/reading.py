@@ -201,8 +201,32 @@ def _header_hits(row: list[Any]) -> int:
     return len({c.key for v in row if (c := _column(v)[0]) is not None})
 
 
+# _column's answers by cell value (and its type: 1, 1.0 and True are equal keys but different text), so the
+# rows searched for the heading row are normalised once, not once per search; emptied when it grows large,
+# and long text (never a heading) is not kept.
+_COLUMNS: dict[tuple[type, Any], tuple[layout.Column | None, str | None]] = {}
+_COLUMNS_KEPT = 4096
+_COLUMN_TEXT_KEPT = 200
+
+
 def _column(value: Any) -> tuple[layout.Column | None, str | None]:
     """The layout column a header cell names, ignoring invisible characters; and its text, if any."""
+    if value.__class__ is str and len(value) > _COLUMN_TEXT_KEPT:
+        return _column_of(value)
+    key = (value.__class__, value)
+    try:
+        return _COLUMNS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value (no reader gives one): worked out each time
+        return _column_of(value)
+    if len(_COLUMNS) >= _COLUMNS_KEPT:
+        _COLUMNS.clear()
+    found = _COLUMNS[key] = _column_of(value)
+    return found
+
+
+def _column_of(value: Any) -> tuple[layout.Column | None, str | None]:
     text = text_value(value)
     if text is None:
         return None, None
@@ -283,16 +307,31 @@ def _from_grid(
         notes.append(f"Sheet {sheet}, row {header_row}: {where}; only column {column_letters(first)} is read")
     errors = info.errors if info else {}
     formulas = info.formulas if info else {}
-    plain = not errors and not formulas  # most sheets: a cell is then only its value (see _plain_cell)
-    positions = [(key, col - 1) for key, (col, _) in headers.items()]
+    plain = not errors and not formulas  # most sheets: a cell is then only its value (see below)
+    positions = [(key, col - 1, key in _INPUT_KEY_SET) for key, (col, _) in headers.items()]
+    changes = returned.changes
     for i in range(header_index + 1, len(grid)):
         raw, number = grid[i], i + 1
+        width = len(raw)
         values = {}
-        for key, index in positions:
-            value = raw[index] if index < len(raw) else None
-            kept = _plain_cell(returned, number, key, value) if plain else _NOT_PLAIN
-            values[key] = _cell(returned, number, key, index + 1, raw, errors, formulas) if kept is _NOT_PLAIN else kept
-        if all(values.get(k) in (None, "") for k in INPUT_KEYS) and not any((number, k) in returned.error_cells for k in headers):
+        filled = False  # an input column holds something (the input columns not in the sheet are empty)
+        for key, index, is_input in positions:
+            value = raw[index] if index < width else None
+            # On a sheet without error or formula cells, a value that is not text, or printable ASCII text that is
+            # not an error value, is kept as it is but for outer spaces (the common cell, without _cell's searches).
+            if not plain:
+                value = _cell(returned, number, key, index + 1, raw, errors, formulas)
+            elif value.__class__ is str:
+                if value.isascii() and value.isprintable() and (kept := value.strip()) not in ERROR_VALUES:
+                    if kept != value and kept:
+                        changes.append(Change(number, key, "spaces", "", kept))
+                    value = kept or None
+                else:
+                    value = _cell(returned, number, key, index + 1, raw, errors, formulas)
+            values[key] = value
+            if is_input and not filled and value not in _BLANK:
+                filled = True
+        if not filled and not any((number, k) in returned.error_cells for k in headers):
             continue  # an element row nobody filled in, or a spare row
         for key, columns in repeated.items():
             first = headers[key][0]
@@ -316,22 +355,8 @@ def _from_grid(
     return returned
 
 
-_NOT_PLAIN = object()
-
-
-def _plain_cell(returned: ReturnedFile, number: int, key: str, value: Any) -> Any:
-    """``_cell``'s answer for a sheet without error or formula cells, when the value is not text or is printable
-    ASCII text that is not an error value (nothing to remove but outer spaces); else ``_NOT_PLAIN``."""
-    if value.__class__ is not str:
-        return value
-    if not (value.isascii() and value.isprintable()):
-        return _NOT_PLAIN
-    kept = value.strip()
-    if kept in ERROR_VALUES:
-        return _NOT_PLAIN
-    if kept != value and kept:
-        returned.changes.append(Change(number, key, "spaces", "", kept))
-    return kept or None
+_BLANK = (None, "")
+_INPUT_KEY_SET = frozenset(INPUT_KEYS)
 
 
 def _cell(

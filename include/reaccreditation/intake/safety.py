@@ -63,6 +63,13 @@ _USED_CELL = re.compile(
     rb"(?!\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>)"
 )
 _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
+# Where a stretch holds no ":c", ":v" or ":f" (no namespace-prefixed cell, value or formula tag is possible), the
+# optional prefix of _USED_CELL and _ANY_FORMULA can only match nothing: the same patterns without it, which the
+# regex engine finds by their literal start. (The lazy run before the closing ">" is greedy here: "[^>]" stops
+# at the first ">" either way.)
+_PREFIXED = re.compile(rb":[cvf]")
+_USED_CELL_PLAIN = re.compile(rb"<c\b[^>]*?\sr=\"([A-Z]+)(\d+)\"[^>]*(?<!/)>(?!\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>)")
+_ANY_FORMULA_PLAIN = re.compile(rb"<f\b")
 MAX_CELL_FINDINGS = 5000  # error and formula cells remembered per sheet (the rest are counted)
 ZIP_SIGNATURE = b"PK\x03\x04"
 EMBEDDED_PREFIXES = ("xl/embeddings/", "xl/activeX/")
@@ -491,10 +498,12 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetI
                 first = False
             # Without an error cell or a formula in this stretch, a cell can only move the used range: the used
             # cells' references come from one pattern (no Python per cell, most sheets); else each cell is looked at.
-            if b' t="e"' not in buf and _ANY_FORMULA.search(buf) is None:
-                used = _USED_CELL.findall(buf)
+            prefixed = _PREFIXED.search(buf) is not None
+            any_formula, used_cell = (_ANY_FORMULA, _USED_CELL) if prefixed else (_ANY_FORMULA_PLAIN, _USED_CELL_PLAIN)
+            if b' t="e"' not in buf and any_formula.search(buf) is None:
+                used = used_cell.findall(buf)
                 if used:
-                    max_row = max(max_row, max(int(number) for _, number in used))
+                    max_row = max(max_row, max(map(int, {number for _, number in used})))
                     for letters in {letters for letters, _ in used}:
                         col = columns.get(letters) or columns.setdefault(letters, column_number(letters.decode()))
                         max_col = max(max_col, col)
@@ -518,7 +527,7 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, state: str, path: str) -> SheetI
                             "=" + html.unescape((formula.group(1) or b"").decode("utf-8", "replace")),
                             has_result,
                         )
-            for m in _MERGE.finditer(buf):
+            for m in _MERGE.finditer(buf) if b"mergeCell" in buf else ():
                 a, b = m.group(1).decode().split(":")
                 (r1, c1), (r2, c2) = _cell(a), _cell(b)
                 merged.append((r1, c1, r2, c2))
