@@ -214,7 +214,9 @@ def load_standard(standard_id: str) -> Standard:
     path = STANDARDS_DIR / f"{standard_id}.yaml"
     if not path.is_file():
         raise StandardError(f"unknown standard {standard_id!r}; available: {', '.join(available())}")
-    return parse_standard(yaml.safe_load(path.read_text(encoding="utf-8")), source=path.name)
+    # libyaml's safe loader when PyYAML has it: the same documents, ~9x faster (every task loads a standard)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return parse_standard(yaml.load(path.read_text(encoding="utf-8"), Loader=loader), source=path.name)
 
 
 def _require(mapping: Any, key: str, where: str, source: str) -> Any:
