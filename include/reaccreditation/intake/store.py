@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from reaccreditation.db.schema import evidence, intake_receipt, submission
+from reaccreditation.review import carry as review_carry
 
 REGISTERING = ("accepted", "partial")
 HELD = "held"
@@ -148,6 +149,7 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
             )
         ).inserted_primary_key[0]
         if registering:
+            decided = review_carry.decided(conn, outcome.department_id, outcome.assessment_year, replaced)  # type: ignore[arg-type]
             conn.execute(
                 update(evidence)
                 .where(current_evidence(outcome.department_id, outcome.assessment_year), evidence.c.element_id.in_(replaced))
@@ -155,6 +157,8 @@ def record(engine: Engine, outcome: Outcome, *, source: str = "inbox", run_id: s
             )
             if outcome.rows:
                 conn.execute(insert(evidence), [_evidence_row(r, outcome, sub_id, now) for r in outcome.rows])
+            if carried := review_carry.carry(conn, decided, sub_id, now):
+                outcome.details["review_carried"] = carried
         elif held and outcome.rows:  # kept for the quality team's confirmation, not current
             conn.execute(insert(evidence), [_evidence_row(r, outcome, sub_id, now) | {"is_current": False} for r in outcome.rows])
         receipt_id = conn.execute(
