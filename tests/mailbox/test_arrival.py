@@ -100,6 +100,36 @@ def test_nothing_is_announced_while_a_run_is_active(imap: ImapBox, taken: bool) 
     assert after == (None if taken else {"source": "mailbox", "uids": [1], "count": 1})
 
 
+class RunEndsAfterTheSearch(Watching):
+    """An intake run is active when the mail arrives; between the watcher's next search (which still finds the
+    mail waiting) and its next question the run takes the mail and ends."""
+
+    imap: ImapBox | None = None
+    asked = 0
+
+    async def run_active(self) -> bool:
+        if self.active and self.imap is not None:
+            self.asked += 1
+            if self.asked == 1:
+                return True  # the mail came during the run
+            mark_done(self.imap, 1)  # the run took it, then ended
+            self.imap, self.active = None, False
+        return self.active
+
+
+def test_mail_a_run_took_after_the_watchers_search_is_not_announced(imap: ImapBox) -> None:
+    trigger = RunEndsAfterTheSearch(poll_interval=0.05)
+
+    async def scenario() -> dict | None:
+        async with Events(trigger) as events:
+            await asyncio.sleep(0.3)
+            trigger.active, trigger.imap = True, imap
+            imap.append(mail(1))
+            return await events.next(QUIET * 2)
+
+    assert asyncio.run(scenario()) is None
+
+
 def test_a_mailbox_that_is_down_is_retried_until_it_answers(imap: ImapBox, capfd: pytest.CaptureFixture[str]) -> None:
     """The server is not running when the watch starts; it keeps trying, then sees the mail that waits."""
     server = Dovecot(Path(tempfile.mkdtemp(prefix="dovecot-down-")))

@@ -78,6 +78,7 @@ class InboxArrivalTrigger(BaseEventTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         announced: dict[str, Signature] = {}
         before: dict[str, Signature] = {}
+        held = False  # a run was active at the last look
         while True:
             try:
                 now = await asyncio.to_thread(self._look)
@@ -86,7 +87,11 @@ class InboxArrivalTrigger(BaseEventTrigger):
                 now = {}
             announced = {name: sig for name, sig in announced.items() if now.get(name) == sig}
             settled = sorted(name for name, sig in now.items() if announced.get(name) != sig and before.get(name) == sig)
-            if settled and not await self.run_active():
+            if settled and await self.run_active():
+                held = True
+            elif settled and held:
+                held = False  # the run may have taken them after this listing: list again before announcing
+            elif settled:
                 announced |= {name: now[name] for name in settled}
                 self.log.info("inbox watch: %d new file(s) in %s", len(settled), self.folder)
                 yield TriggerEvent({"source": "inbox", "files": settled[:50], "count": len(settled)})
@@ -149,6 +154,7 @@ class MailboxArrivalTrigger(BaseEventTrigger):
         last: int | None = None  # the highest UID announced (None: announce what already waits, once)
         validity: str | None = None
         failures = 0
+        held = False  # a run was active at the last search
         while True:
             try:
                 found = await self._mailbox()
@@ -168,7 +174,11 @@ class MailboxArrivalTrigger(BaseEventTrigger):
                         waiting = await box.waiting(settings.processed_flag)
                         new = [uid for uid in waiting if last is None or uid > last]
                         if new and await self.run_active():
+                            held = True
                             await asyncio.sleep(self.poll_interval)  # the run may take them: look again after it
+                            continue
+                        if new and held:
+                            held = False  # the run ended after this search, and may have taken them: search again
                             continue
                         if new:
                             last = max(new)
