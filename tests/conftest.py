@@ -181,6 +181,25 @@ def postgres_url() -> str:
     return url
 
 
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the test PostgreSQL server, dropped after the test."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"reaccreditation_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 def run_dag(dag_id: str, logical_date: date | None = None):  # type: ignore[no-untyped-def]
     """Run one DAG for real with dag.test() and return the DagRun."""
     import pendulum

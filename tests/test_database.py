@@ -1,6 +1,4 @@
-import uuid
-
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from reaccreditation.db import make_engine, upgrade
 from reaccreditation.db.schema import metadata
@@ -27,20 +25,11 @@ def test_sqlite_schema_is_created_and_upgrade_is_idempotent(tmp_path):
     assert set(inspect(make_engine(url)).get_table_names()) == TABLES
 
 
-def test_postgresql_gets_the_same_schema(postgres_url):
-    name = f"reaccreditation_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
-        upgrade(url)
-        engine = make_engine(url)
-        assert set(inspect(engine).get_table_names()) == TABLES
-        with engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalar() == _head()
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+def test_postgresql_gets_the_same_schema(postgres_database):
+    upgrade(postgres_database)
+    upgrade(postgres_database)
+    engine = make_engine(postgres_database)
+    assert set(inspect(engine).get_table_names()) == TABLES
+    with engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == _head()
+    engine.dispose()

@@ -9,12 +9,11 @@ api-server is in test_live_airflow.py.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from reaccreditation.approvals.decisions import Decision, NotApproved, record, record_answer, record_request
@@ -126,19 +125,10 @@ def test_the_audit_refuses_update_and_delete_on_sqlite(project_db):
     _refuses_rewrites(project_db)
 
 
-def test_the_audit_refuses_update_delete_and_truncate_on_postgresql(postgres_url):
-    name = f"reaccreditation_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
-        _refuses_rewrites(url)
-        engine = make_engine(url)
-        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
-            conn.execute(text("TRUNCATE approval_decision"))
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+def test_the_audit_refuses_update_delete_and_truncate_on_postgresql(postgres_database):
+    upgrade(postgres_database)
+    _refuses_rewrites(postgres_database)
+    engine = make_engine(postgres_database)
+    with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("TRUNCATE approval_decision"))
+    engine.dispose()

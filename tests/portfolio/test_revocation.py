@@ -281,21 +281,8 @@ def test_a_revocation_cannot_be_changed_or_removed_on_sqlite(project_db):
     _refuses_rewrites(project_db)
 
 
-def test_a_revocation_cannot_be_changed_removed_or_truncated_on_postgresql(postgres_url):
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
+def test_a_revocation_cannot_be_changed_removed_or_truncated_on_postgresql(postgres_database):
     from reaccreditation.db import upgrade
 
-    name = f"reaccreditation_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
-        _refuses_rewrites(url, "TRUNCATE portfolio_revocation")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    upgrade(postgres_database)
+    _refuses_rewrites(postgres_database, "TRUNCATE portfolio_revocation")
